@@ -1,0 +1,2 @@
+//! Placeholder; replaced by the branch report below.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Aggregation: events and records into per-counter series.

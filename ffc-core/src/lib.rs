@@ -1,0 +1,61 @@
+//! # ffc-core
+//!
+//! The pure core of ffc, the Rust SDK for FootfallCam people counters: the data model,
+//! time buckets, aggregation, branch roll-up with completeness, KPIs, and (for firmware)
+//! the counting algorithm and fixed-capacity buffers.
+//!
+//! No IO, no clock, no threads: time comes in as arguments (UTC unix seconds plus the
+//! site's [`Zone`]). Builds for `thumbv7em-none-eabihf` with `--no-default-features`.
+//!
+//! | feature | gives |
+//! |---|---|
+//! | `alloc` | heap-backed [`aggregate::Series`], [`dedupe::KeySet`], roll-ups |
+//! | `std` (default) | `alloc` plus IANA zones (`Zone::Iana`) |
+//! | `serde` | Serialize/Deserialize with FootfallCam's wire field names |
+//!
+//! ```
+//! # #[cfg(feature = "alloc")] {
+//! use ffc_core::{CameraSerial, CountEvent, Metric, PeopleType, PeopleId, RoiId, Source};
+//! use ffc_core::{Resolution, UtcOffset, Zone};
+//! use ffc_core::aggregate::Series;
+//!
+//! let zone = Zone::Fixed(UtcOffset::from_seconds(8 * 3600)?);
+//! let serial: CameraSerial = "000000006afce315".parse()?;
+//! let event = CountEvent {
+//!     serial, roi: RoiId(1), metric: Metric::In, people_type: PeopleType::Visitor,
+//!     people_id: PeopleId(1), start: 1_592_363_801, end: 1_592_363_801,
+//!     offset: zone.offset_at(1_592_363_801), uuid: None, source: Source::WebSocket,
+//! };
+//! let mut hourly = Series::new(Resolution::Hour, zone);
+//! hourly.add_event(&event);
+//! let (start, bucket) = hourly.iter().next().unwrap();
+//! assert_eq!(bucket.counts.visitors_in, 1);
+//! assert_eq!(start, 1_592_362_800); // 11:00 local = 03:00 UTC
+//! # }
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
+
+pub mod aggregate;
+pub mod dedupe;
+pub mod error;
+pub mod kpi;
+pub mod model;
+#[cfg(feature = "alloc")]
+pub mod rollup;
+pub mod time;
+
+pub use error::{CodeError, Field, ParseError, SeriesError};
+pub use model::{
+    CameraSerial, CountEvent, CountRecord, EventKey, Metric, MessageId, ObjectType,
+    OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
+};
+pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};

@@ -1,0 +1,562 @@
+//! The normalized model every source ends in: counters, events, records and occupancy.
+//!
+//! Field names on the wire (serde, feature `serde`) are FootfallCam's: `CameraSerial`,
+//! `RoiId`, `MetricId`, `PeopleTypeId`, `PeopleId`, `EventStartTime`, `EventEndTime`,
+//! `UUID`, `ValueIn`, `ValueOut`, `OutsideTraffic`, `ObjectCount`, `Timestamp`.
+
+use core::fmt;
+use core::str::FromStr;
+
+use crate::error::{CodeError, ParseError};
+use crate::time::{UnixSeconds, UtcOffset};
+
+/// A counter's serial (`CameraSerial`, `DeviceSerial`, `ChipSerial`): 16 hexadecimal digits.
+///
+/// Stored as the 64-bit number the digits spell, so it is `Copy`, 8 bytes, and compares
+/// and hashes fast; it prints as 16 lowercase hex digits, as counters send it.
+///
+/// ```
+/// use ffc_core::CameraSerial;
+/// let s: CameraSerial = "000000006AFCE315".parse()?;
+/// assert_eq!(s.to_string(), "000000006afce315");
+/// # Ok::<(), ffc_core::ParseError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CameraSerial(u64);
+
+impl CameraSerial {
+    /// The serial whose 16 hex digits spell `value`.
+    pub const fn from_u64(value: u64) -> Self {
+        CameraSerial(value)
+    }
+
+    /// The number the 16 hex digits spell.
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Parses exactly 16 hexadecimal digits (either case).
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 16 {
+            return Err(ParseError::Length {
+                expected: 16,
+                found: bytes.len(),
+            });
+        }
+        let mut value = 0u64;
+        for (i, b) in bytes.iter().enumerate() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(ParseError::Character { position: i as u8 }),
+            };
+            value = (value << 4) | u64::from(digit);
+        }
+        Ok(CameraSerial(value))
+    }
+}
+
+impl FromStr for CameraSerial {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CameraSerial::parse(s)
+    }
+}
+
+impl fmt::Display for CameraSerial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for CameraSerial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CameraSerial({:016x})", self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for CameraSerial {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for CameraSerial {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = CameraSerial;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("16 hexadecimal digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CameraSerial, E> {
+                CameraSerial::parse(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// A counting line or region on a counter (`RoiId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct RoiId(pub u32);
+
+/// A tracked person's id on one counter (`PeopleId`); reused over time by the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct PeopleId(pub u64);
+
+/// A branch (site) id: FootfallCam's `BranchId` / `SiteId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct SiteId(pub u32);
+
+/// Direction of a crossing (`MetricId`): In = 1, Out = 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
+#[repr(u8)]
+pub enum Metric {
+    /// Coming in (`MetricId` 1).
+    In = 1,
+    /// Going out (`MetricId` 2).
+    Out = 2,
+}
+
+impl Metric {
+    /// The wire code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+    /// From the wire code.
+    pub const fn from_code(code: u64) -> Result<Self, CodeError> {
+        match code {
+            1 => Ok(Metric::In),
+            2 => Ok(Metric::Out),
+            other => Err(CodeError::Metric(other)),
+        }
+    }
+}
+
+impl TryFrom<u8> for Metric {
+    type Error = CodeError;
+    fn try_from(code: u8) -> Result<Self, CodeError> {
+        Metric::from_code(u64::from(code))
+    }
+}
+
+impl From<Metric> for u8 {
+    fn from(m: Metric) -> u8 {
+        m.code()
+    }
+}
+
+/// Who was counted (`PeopleTypeId`): visitor = 1, staff = 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
+#[repr(u8)]
+pub enum PeopleType {
+    /// A visitor (`PeopleTypeId` 1); the one A01/A02 count.
+    #[default]
+    Visitor = 1,
+    /// Staff (`PeopleTypeId` 2), counted apart and excluded from footfall.
+    Staff = 2,
+}
+
+impl PeopleType {
+    /// The wire code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+    /// From the wire code.
+    pub const fn from_code(code: u64) -> Result<Self, CodeError> {
+        match code {
+            1 => Ok(PeopleType::Visitor),
+            2 => Ok(PeopleType::Staff),
+            other => Err(CodeError::PeopleType(other)),
+        }
+    }
+    /// The combined object type of the 3D Pro2 and MQTT payloads.
+    pub const fn object_type(self) -> ObjectType {
+        match self {
+            PeopleType::Visitor => ObjectType::Visitor,
+            PeopleType::Staff => ObjectType::Staff,
+        }
+    }
+}
+
+impl TryFrom<u8> for PeopleType {
+    type Error = CodeError;
+    fn try_from(code: u8) -> Result<Self, CodeError> {
+        PeopleType::from_code(u64::from(code))
+    }
+}
+
+impl From<PeopleType> for u8 {
+    fn from(p: PeopleType) -> u8 {
+        p.code()
+    }
+}
+
+/// The combined object type of counting events (`CombineObjectTypeId`): 11 visitor, 21 staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
+#[repr(u8)]
+pub enum ObjectType {
+    /// Visitor (11).
+    Visitor = 11,
+    /// Staff (21).
+    Staff = 21,
+}
+
+impl ObjectType {
+    /// The wire code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+    /// From the wire code.
+    pub const fn from_code(code: u64) -> Result<Self, CodeError> {
+        match code {
+            11 => Ok(ObjectType::Visitor),
+            21 => Ok(ObjectType::Staff),
+            other => Err(CodeError::ObjectType(other)),
+        }
+    }
+    /// The people type this object type stands for.
+    pub const fn people_type(self) -> PeopleType {
+        match self {
+            ObjectType::Visitor => PeopleType::Visitor,
+            ObjectType::Staff => PeopleType::Staff,
+        }
+    }
+}
+
+impl TryFrom<u8> for ObjectType {
+    type Error = CodeError;
+    fn try_from(code: u8) -> Result<Self, CodeError> {
+        ObjectType::from_code(u64::from(code))
+    }
+}
+
+impl From<ObjectType> for u8 {
+    fn from(o: ObjectType) -> u8 {
+        o.code()
+    }
+}
+
+/// Where a value came from. Kept beside the value so a report can say which path fed it;
+/// never part of the [`EventKey`], so one event seen on two paths is still one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Source {
+    /// Not recorded.
+    #[default]
+    Unknown,
+    /// Pulled from the counter's CGI API.
+    DevicePull,
+    /// Pushed over WebSocket (classic `ffc-eventrawdata` envelope).
+    WebSocket,
+    /// Pushed over WebSocket in the 3D Pro2 flat form.
+    WebSocketPro2,
+    /// Pushed over MQTT.
+    Mqtt,
+    /// Polled over BACnet/IP.
+    Bacnet,
+    /// The server's export or cube API.
+    ServerApi,
+    /// An export or FTP file.
+    File,
+    /// A SQL view or function.
+    Sql,
+    /// Made by ffc's own counting algorithm or a simulator.
+    Counting,
+}
+
+/// A message id (`UUID` of the 3D Pro2 payloads).
+pub type MessageId = uuid::Uuid;
+
+/// One person crossing one line: the unit every push source delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CountEvent {
+    /// The counter.
+    #[cfg_attr(feature = "serde", serde(rename = "CameraSerial"))]
+    pub serial: CameraSerial,
+    /// The counting line or region.
+    #[cfg_attr(feature = "serde", serde(rename = "RoiId"))]
+    pub roi: RoiId,
+    /// In or Out.
+    #[cfg_attr(feature = "serde", serde(rename = "MetricId"))]
+    pub metric: Metric,
+    /// Visitor or staff.
+    #[cfg_attr(feature = "serde", serde(rename = "PeopleTypeId"))]
+    pub people_type: PeopleType,
+    /// The tracker's id of the person.
+    #[cfg_attr(feature = "serde", serde(rename = "PeopleId"))]
+    pub people_id: PeopleId,
+    /// When the person entered the counting band (UTC unix seconds).
+    #[cfg_attr(feature = "serde", serde(rename = "EventStartTime"))]
+    pub start: UnixSeconds,
+    /// When the person left the counting band (UTC unix seconds); the instant that bins.
+    #[cfg_attr(feature = "serde", serde(rename = "EventEndTime"))]
+    pub end: UnixSeconds,
+    /// The counter's UTC offset at the event, as its local-time fields show.
+    #[cfg_attr(feature = "serde", serde(rename = "UtcOffsetSeconds", default))]
+    pub offset: UtcOffset,
+    /// The message id, when the source sends one (3D Pro2).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "UUID", default, skip_serializing_if = "Option::is_none")
+    )]
+    pub uuid: Option<MessageId>,
+    /// Which path delivered it.
+    #[cfg_attr(feature = "serde", serde(rename = "Source", default))]
+    pub source: Source,
+}
+
+impl CountEvent {
+    /// The key every sink deduplicates on.
+    pub fn key(&self) -> EventKey {
+        match self.uuid {
+            Some(id) => EventKey::Uuid(id),
+            None => EventKey::Fields {
+                serial: self.serial,
+                roi: self.roi,
+                metric: self.metric,
+                people_id: self.people_id,
+                start: self.start,
+                end: self.end,
+            },
+        }
+    }
+}
+
+/// The identity of an event: the message UUID when present, else the fields that together
+/// name one crossing. Every sink is idempotent on it, so a resent message or a second worker
+/// never counts twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum EventKey {
+    /// The 3D Pro2 `UUID`.
+    Uuid(MessageId),
+    /// Serial, roi, metric, people id, start and end.
+    Fields {
+        /// Counter.
+        serial: CameraSerial,
+        /// Line or region.
+        roi: RoiId,
+        /// In or Out.
+        metric: Metric,
+        /// Track id.
+        people_id: PeopleId,
+        /// Start instant.
+        start: UnixSeconds,
+        /// End instant.
+        end: UnixSeconds,
+    },
+}
+
+/// Whom an already-aggregated record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Subject {
+    /// One counter.
+    Counter(CameraSerial),
+    /// A branch (site).
+    Site(SiteId),
+}
+
+/// A bucket of counts from a source that is already aggregated (device pull, BACnet,
+/// exports, SQL views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CountRecord {
+    /// The counter or site.
+    #[cfg_attr(feature = "serde", serde(rename = "Subject"))]
+    pub subject: Subject,
+    /// Bucket start (UTC unix seconds).
+    #[cfg_attr(feature = "serde", serde(rename = "ValueDateTime"))]
+    pub start: UnixSeconds,
+    /// Bucket length in seconds (a DST day is 23 or 25 hours long).
+    #[cfg_attr(feature = "serde", serde(rename = "LengthSeconds"))]
+    pub length: u32,
+    /// The site's UTC offset at the bucket start.
+    #[cfg_attr(feature = "serde", serde(rename = "UtcOffsetSeconds", default))]
+    pub offset: UtcOffset,
+    /// Visitors in.
+    #[cfg_attr(feature = "serde", serde(rename = "ValueIn"))]
+    pub count_in: u64,
+    /// Visitors out.
+    #[cfg_attr(feature = "serde", serde(rename = "ValueOut"))]
+    pub count_out: u64,
+    /// People passing outside, where the source knows it.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "OutsideTraffic", default, skip_serializing_if = "Option::is_none")
+    )]
+    pub outside: Option<u64>,
+    /// Which path delivered it.
+    #[cfg_attr(feature = "serde", serde(rename = "Source", default))]
+    pub source: Source,
+}
+
+/// One occupancy reading of an area (the MQTT occupancy payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct OccupancySample {
+    /// The counter.
+    #[cfg_attr(feature = "serde", serde(rename = "CameraSerial"))]
+    pub serial: CameraSerial,
+    /// The area.
+    #[cfg_attr(feature = "serde", serde(rename = "RoiId"))]
+    pub roi: RoiId,
+    /// `CombineObjectTypeId` as sent (the published sample uses 1).
+    #[cfg_attr(feature = "serde", serde(rename = "CombineObjectTypeId"))]
+    pub object_type: u8,
+    /// People in the area (for `ObjectCountUnit` 1: 1 = occupied, 0 = none).
+    #[cfg_attr(feature = "serde", serde(rename = "ObjectCount"))]
+    pub object_count: u32,
+    /// When it was read (UTC unix seconds).
+    #[cfg_attr(feature = "serde", serde(rename = "Timestamp"))]
+    pub timestamp: UnixSeconds,
+    /// The counter's UTC offset then.
+    #[cfg_attr(feature = "serde", serde(rename = "UtcOffsetSeconds", default))]
+    pub offset: UtcOffset,
+    /// `OccupancyTypeId` as sent.
+    #[cfg_attr(feature = "serde", serde(rename = "OccupancyTypeId"))]
+    pub occupancy_type: u8,
+    /// `ObjectCountUnit` as sent.
+    #[cfg_attr(feature = "serde", serde(rename = "ObjectCountUnit"))]
+    pub unit: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_parses_and_prints_lowercase() {
+        let s = CameraSerial::parse("100000008C76409d").unwrap();
+        assert_eq!(s.as_u64(), 0x1000_0000_8c76_409d);
+        assert_eq!(format!("{s}"), "100000008c76409d");
+    }
+
+    #[test]
+    fn serial_rejects_with_position() {
+        assert_eq!(
+            CameraSerial::parse("00000000xxxxxxxx"),
+            Err(ParseError::Character { position: 8 })
+        );
+        assert_eq!(
+            CameraSerial::parse("abc"),
+            Err(ParseError::Length {
+                expected: 16,
+                found: 3
+            })
+        );
+        assert!(CameraSerial::parse("+00000006afce315").is_err());
+    }
+
+    #[test]
+    fn codes_round_trip_and_reject_unknown() {
+        assert_eq!(Metric::from_code(1), Ok(Metric::In));
+        assert_eq!(Metric::from_code(2), Ok(Metric::Out));
+        assert_eq!(Metric::from_code(3), Err(CodeError::Metric(3)));
+        assert_eq!(PeopleType::from_code(2), Ok(PeopleType::Staff));
+        assert_eq!(PeopleType::from_code(0), Err(CodeError::PeopleType(0)));
+        assert_eq!(ObjectType::from_code(21).map(ObjectType::people_type), Ok(PeopleType::Staff));
+        assert_eq!(ObjectType::from_code(1), Err(CodeError::ObjectType(1)));
+        assert_eq!(PeopleType::Visitor.object_type().code(), 11);
+    }
+
+    fn event(uuid: Option<MessageId>) -> CountEvent {
+        CountEvent {
+            serial: CameraSerial::from_u64(0x6afc_e315),
+            roi: RoiId(1),
+            metric: Metric::In,
+            people_type: PeopleType::Visitor,
+            people_id: PeopleId(1),
+            start: 1_592_363_801,
+            end: 1_592_363_801,
+            offset: UtcOffset::from_seconds(8 * 3600).unwrap(),
+            uuid,
+            source: Source::WebSocket,
+        }
+    }
+
+    #[test]
+    fn key_prefers_uuid_and_ignores_provenance() {
+        let a = event(None);
+        let mut b = a;
+        b.source = Source::Mqtt;
+        assert_eq!(a.key(), b.key());
+        let mut c = a;
+        c.people_id = PeopleId(2);
+        assert_ne!(a.key(), c.key());
+        let id = uuid::Uuid::from_u128(0x658a2443_72ba_422c_85dc_e4e10baa1288);
+        let d = event(Some(id));
+        assert_eq!(d.key(), EventKey::Uuid(id));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn event_serde_uses_wire_names_and_round_trips() {
+        let id = uuid::Uuid::from_u128(0x658a2443_72ba_422c_85dc_e4e10baa1288);
+        let e = event(Some(id));
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"CameraSerial\":\"000000006afce315\""), "{json}");
+        assert!(json.contains("\"MetricId\":1"), "{json}");
+        assert!(json.contains("\"PeopleTypeId\":1"), "{json}");
+        assert!(json.contains("\"EventStartTime\":1592363801"), "{json}");
+        assert!(json.contains("\"UUID\":\"658a2443-72ba-422c-85dc-e4e10baa1288\""), "{json}");
+        let back: CountEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+        let no_id = event(None);
+        let json = serde_json::to_string(&no_id).unwrap();
+        assert!(!json.contains("UUID"));
+        assert_eq!(serde_json::from_str::<CountEvent>(&json).unwrap(), no_id);
+        assert!(serde_json::from_str::<CountEvent>(&json.replace("\"MetricId\":1", "\"MetricId\":7")).is_err());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn record_and_occupancy_round_trip() {
+        let r = CountRecord {
+            subject: Subject::Site(SiteId(30273)),
+            start: 1_700_000_000,
+            length: 3600,
+            offset: UtcOffset::UTC,
+            count_in: 12,
+            count_out: 9,
+            outside: Some(140),
+            source: Source::ServerApi,
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"ValueIn\":12") && json.contains("\"OutsideTraffic\":140"));
+        assert_eq!(serde_json::from_str::<CountRecord>(&json).unwrap(), r);
+        let o = OccupancySample {
+            serial: CameraSerial::parse("100000008c76409d").unwrap(),
+            roi: RoiId(1),
+            object_type: 1,
+            object_count: 0,
+            timestamp: 1_672_889_540,
+            offset: UtcOffset::from_seconds(8 * 3600).unwrap(),
+            occupancy_type: 1,
+            unit: 1,
+        };
+        let json = serde_json::to_string(&o).unwrap();
+        assert!(json.contains("\"ObjectCount\":0") && json.contains("\"Timestamp\":1672889540"));
+        assert_eq!(serde_json::from_str::<OccupancySample>(&json).unwrap(), o);
+    }
+}

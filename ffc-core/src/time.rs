@@ -1,0 +1,574 @@
+//! Instants, offsets, zones, the text formats of the interfaces, and bucket alignment.
+//!
+//! Instants are UTC unix seconds ([`UnixSeconds`]). Buckets align in the site's local time:
+//! operating hours and days are local, so a day with a DST change has 23 or 25 hourly
+//! buckets (with feature `std`, through IANA zones from chrono-tz).
+//!
+//! The parsers take fixed-width text and say which byte or field is wrong:
+//!
+//! ```
+//! use ffc_core::time::{parse_compact_date, parse_datetime, parse_sales_datetime, Format};
+//! let d = parse_compact_date("20181231")?;
+//! let t = parse_datetime("2020-06-17 11:16:41")?;
+//! let s = parse_sales_datetime("31-12-2018 23:59")?;
+//! assert_eq!(Format::CompactDate.display(t).to_string(), "20200617");
+//! assert!(parse_compact_date("20190229").is_err()); // not a real date
+//! # let _ = (d, s);
+//! # Ok::<(), ffc_core::ParseError>(())
+//! ```
+
+use core::fmt;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use crate::error::{CodeError, Field, ParseError};
+
+/// An instant as UTC unix seconds.
+pub type UnixSeconds = i64;
+
+/// Seconds in a day without DST.
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// A fixed offset from UTC in seconds, within ±18 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "i32", into = "i32"))]
+pub struct UtcOffset(i32);
+
+impl UtcOffset {
+    /// UTC itself.
+    pub const UTC: UtcOffset = UtcOffset(0);
+    const MAX: i32 = 18 * 3600;
+
+    /// An offset of `seconds` east of UTC.
+    pub const fn from_seconds(seconds: i32) -> Result<Self, ParseError> {
+        if seconds > Self::MAX || seconds < -Self::MAX {
+            Err(ParseError::OutOfRange {
+                field: Field::Offset,
+            })
+        } else {
+            Ok(UtcOffset(seconds))
+        }
+    }
+
+    /// Seconds east of UTC.
+    pub const fn seconds(self) -> i32 {
+        self.0
+    }
+
+    /// The offset a payload implies by giving the same instant in UTC and local text.
+    pub fn between(utc: NaiveDateTime, local: NaiveDateTime) -> Result<Self, ParseError> {
+        let diff = local.signed_duration_since(utc).num_seconds();
+        i32::try_from(diff)
+            .map_err(|_| ParseError::OutOfRange {
+                field: Field::Offset,
+            })
+            .and_then(UtcOffset::from_seconds)
+    }
+}
+
+impl TryFrom<i32> for UtcOffset {
+    type Error = ParseError;
+    fn try_from(s: i32) -> Result<Self, ParseError> {
+        UtcOffset::from_seconds(s)
+    }
+}
+
+impl From<UtcOffset> for i32 {
+    fn from(o: UtcOffset) -> i32 {
+        o.0
+    }
+}
+
+/// A site's time zone: a fixed offset, or (feature `std`) an IANA zone with DST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Zone {
+    /// The same offset all year.
+    Fixed(UtcOffset),
+    /// An IANA zone such as `Europe/London`.
+    #[cfg(feature = "std")]
+    Iana(chrono_tz::Tz),
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone::Fixed(UtcOffset::UTC)
+    }
+}
+
+impl Zone {
+    /// UTC.
+    pub const UTC: Zone = Zone::Fixed(UtcOffset::UTC);
+
+    /// An IANA zone by name, such as `Europe/London`.
+    #[cfg(feature = "std")]
+    pub fn iana(name: &str) -> Option<Zone> {
+        name.parse::<chrono_tz::Tz>().ok().map(Zone::Iana)
+    }
+
+    /// The offset in force at a UTC instant.
+    pub fn offset_at(&self, utc: UnixSeconds) -> UtcOffset {
+        match self {
+            Zone::Fixed(o) => *o,
+            #[cfg(feature = "std")]
+            Zone::Iana(tz) => {
+                use chrono::{Offset, TimeZone};
+                let Some(at) = chrono::DateTime::from_timestamp(utc, 0) else {
+                    return UtcOffset::UTC;
+                };
+                let secs = tz
+                    .offset_from_utc_datetime(&at.naive_utc())
+                    .fix()
+                    .local_minus_utc();
+                UtcOffset(secs)
+            }
+        }
+    }
+
+    /// Local wall-clock seconds (UTC seconds shifted by the offset in force).
+    pub fn local_seconds(&self, utc: UnixSeconds) -> i64 {
+        utc + i64::from(self.offset_at(utc).seconds())
+    }
+
+    /// The UTC instant of a local wall-clock time. In a gap (spring forward) the time after
+    /// the gap; when the local time occurs twice (fall back), the earlier one.
+    pub fn local_to_utc(&self, local_seconds: i64) -> UnixSeconds {
+        match self {
+            Zone::Fixed(o) => local_seconds - i64::from(o.seconds()),
+            #[cfg(feature = "std")]
+            Zone::Iana(_) => {
+                // Try the offsets in force a day either side; keep the earliest that maps back.
+                let before = self.offset_at(local_seconds - SECONDS_PER_DAY).seconds();
+                let after = self.offset_at(local_seconds + SECONDS_PER_DAY).seconds();
+                let mut best: Option<UnixSeconds> = None;
+                for off in [before, after] {
+                    let utc = local_seconds - i64::from(off);
+                    if self.local_seconds(utc) == local_seconds {
+                        best = Some(best.map_or(utc, |b: i64| b.min(utc)));
+                    }
+                }
+                // In a gap no offset maps back: the wall clock jumps, so the instant is where
+                // the earlier offset would have put it, which lies after the gap.
+                best.unwrap_or(local_seconds - i64::from(before))
+            }
+        }
+    }
+}
+
+/// How long a bucket is: seconds and minutes 1/5/10/15/30/60, an hour, or a local day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Resolution {
+    /// 1, 5, 10, 15, 30 or 60 seconds (`resolution_sec`).
+    Seconds(u8),
+    /// 1, 5, 10, 15, 30 or 60 minutes (`resolution_min`).
+    Minutes(u8),
+    /// One hour.
+    Hour,
+    /// One local day (23, 24 or 25 hours).
+    Day,
+}
+
+const STEPS: [u8; 6] = [1, 5, 10, 15, 30, 60];
+
+impl Resolution {
+    /// Seconds resolution; only the documented steps.
+    pub fn seconds(step: u8) -> Result<Self, CodeError> {
+        if STEPS.contains(&step) {
+            Ok(Resolution::Seconds(step))
+        } else {
+            Err(CodeError::Resolution(u64::from(step)))
+        }
+    }
+
+    /// Minutes resolution; only the documented steps.
+    pub fn minutes(step: u8) -> Result<Self, CodeError> {
+        if STEPS.contains(&step) {
+            Ok(Resolution::Minutes(step))
+        } else {
+            Err(CodeError::Resolution(u64::from(step)))
+        }
+    }
+
+    /// Every resolution, finest first.
+    pub fn all() -> impl Iterator<Item = Resolution> {
+        STEPS
+            .iter()
+            .map(|s| Resolution::Seconds(*s))
+            .chain(STEPS.iter().map(|s| Resolution::Minutes(*s)))
+            .chain([Resolution::Hour, Resolution::Day])
+    }
+
+    /// The fixed length in seconds; `None` for a local day, whose length varies with DST.
+    pub const fn fixed_seconds(self) -> Option<u32> {
+        match self {
+            Resolution::Seconds(s) => Some(s as u32),
+            Resolution::Minutes(m) => Some(m as u32 * 60),
+            Resolution::Hour => Some(3600),
+            Resolution::Day => None,
+        }
+    }
+
+    /// Nominal length in seconds (a day counts 86 400).
+    pub const fn nominal_seconds(self) -> u32 {
+        match self.fixed_seconds() {
+            Some(s) => s,
+            None => 86_400,
+        }
+    }
+
+    /// Whether every bucket of `self` lies inside one bucket of `coarser`.
+    pub fn divides(self, coarser: Resolution) -> bool {
+        match (self.fixed_seconds(), coarser.fixed_seconds()) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(f), Some(c)) => c % f == 0,
+        }
+    }
+
+    /// The start (UTC) of the bucket holding `utc`, aligned in the zone's local time.
+    pub fn bucket_start(self, utc: UnixSeconds, zone: &Zone) -> UnixSeconds {
+        match self.fixed_seconds() {
+            // Every fixed length divides an hour, and zone offsets move by whole multiples
+            // of it in practice, so aligning the local clock aligns the bucket.
+            Some(len) => utc - zone.local_seconds(utc).rem_euclid(i64::from(len)),
+            None => {
+                let local = zone.local_seconds(utc);
+                let midnight = local - local.rem_euclid(SECONDS_PER_DAY);
+                let start = zone.local_to_utc(midnight);
+                // A zone whose midnight falls in a gap can map it past `utc`.
+                if start > utc {
+                    zone.local_to_utc(midnight - SECONDS_PER_DAY)
+                } else {
+                    start
+                }
+            }
+        }
+    }
+
+    /// The start of the bucket after the one starting at `start`.
+    pub fn next_start(self, start: UnixSeconds, zone: &Zone) -> UnixSeconds {
+        match self.fixed_seconds() {
+            Some(len) => start + i64::from(len),
+            None => {
+                let local = zone.local_seconds(start);
+                let midnight = local - local.rem_euclid(SECONDS_PER_DAY);
+                zone.local_to_utc(midnight + SECONDS_PER_DAY)
+            }
+        }
+    }
+
+    /// The bucket starts from the bucket holding `from` up to (not including) `to`.
+    pub fn buckets(self, from: UnixSeconds, to: UnixSeconds, zone: Zone) -> Buckets {
+        Buckets {
+            resolution: self,
+            zone,
+            next: self.bucket_start(from, &zone),
+            to,
+        }
+    }
+}
+
+/// Iterator over bucket starts; see [`Resolution::buckets`].
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    resolution: Resolution,
+    zone: Zone,
+    next: UnixSeconds,
+    to: UnixSeconds,
+}
+
+impl Iterator for Buckets {
+    type Item = UnixSeconds;
+    fn next(&mut self) -> Option<UnixSeconds> {
+        if self.next >= self.to {
+            return None;
+        }
+        let start = self.next;
+        self.next = self.resolution.next_start(start, &self.zone);
+        Some(start)
+    }
+}
+
+// ---- text formats ----------------------------------------------------------------------
+
+fn digits(bytes: &[u8], at: usize, len: usize) -> Result<u32, ParseError> {
+    let mut v = 0u32;
+    for i in at..at + len {
+        match bytes.get(i) {
+            Some(b @ b'0'..=b'9') => v = v * 10 + u32::from(b - b'0'),
+            _ => return Err(ParseError::Character { position: i as u8 }),
+        }
+    }
+    Ok(v)
+}
+
+fn literal(bytes: &[u8], at: usize, want: u8) -> Result<(), ParseError> {
+    if bytes.get(at) == Some(&want) {
+        Ok(())
+    } else {
+        Err(ParseError::Character { position: at as u8 })
+    }
+}
+
+fn length(bytes: &[u8], expected: u8) -> Result<(), ParseError> {
+    if bytes.len() == usize::from(expected) {
+        Ok(())
+    } else {
+        Err(ParseError::Length {
+            expected,
+            found: bytes.len(),
+        })
+    }
+}
+
+fn date(y: u32, m: u32, d: u32) -> Result<NaiveDate, ParseError> {
+    if !(1..=12).contains(&m) {
+        return Err(ParseError::OutOfRange {
+            field: Field::Month,
+        });
+    }
+    if y == 0 {
+        return Err(ParseError::OutOfRange { field: Field::Year });
+    }
+    NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(ParseError::OutOfRange { field: Field::Day })
+}
+
+fn time(h: u32, mi: u32, s: u32) -> Result<NaiveTime, ParseError> {
+    if h > 23 {
+        return Err(ParseError::OutOfRange { field: Field::Hour });
+    }
+    if mi > 59 {
+        return Err(ParseError::OutOfRange {
+            field: Field::Minute,
+        });
+    }
+    if s > 59 {
+        return Err(ParseError::OutOfRange {
+            field: Field::Second,
+        });
+    }
+    NaiveTime::from_hms_opt(h, mi, s).ok_or(ParseError::OutOfRange { field: Field::Hour })
+}
+
+/// `YYYYMMDD` (device `date_start` / `date_end`).
+pub fn parse_compact_date(text: &str) -> Result<NaiveDate, ParseError> {
+    let b = text.as_bytes();
+    length(b, 8)?;
+    date(digits(b, 0, 4)?, digits(b, 4, 2)?, digits(b, 6, 2)?)
+}
+
+/// `HHmmss` (device `time_start` / `time_end`).
+pub fn parse_compact_time(text: &str) -> Result<NaiveTime, ParseError> {
+    let b = text.as_bytes();
+    length(b, 6)?;
+    time(digits(b, 0, 2)?, digits(b, 2, 2)?, digits(b, 4, 2)?)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (WebSocket and MQTT times, device `starttime`).
+pub fn parse_datetime(text: &str) -> Result<NaiveDateTime, ParseError> {
+    let b = text.as_bytes();
+    length(b, 19)?;
+    literal(b, 4, b'-')?;
+    literal(b, 7, b'-')?;
+    literal(b, 10, b' ')?;
+    literal(b, 13, b':')?;
+    literal(b, 16, b':')?;
+    let d = date(digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?)?;
+    let t = time(digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?)?;
+    Ok(d.and_time(t))
+}
+
+/// `DD-MM-YYYY hh:mm` (the sales CSV `DateTime`).
+pub fn parse_sales_datetime(text: &str) -> Result<NaiveDateTime, ParseError> {
+    let b = text.as_bytes();
+    length(b, 16)?;
+    literal(b, 2, b'-')?;
+    literal(b, 5, b'-')?;
+    literal(b, 10, b' ')?;
+    literal(b, 13, b':')?;
+    let d = date(digits(b, 6, 4)?, digits(b, 3, 2)?, digits(b, 0, 2)?)?;
+    let t = time(digits(b, 11, 2)?, digits(b, 14, 2)?, 0)?;
+    Ok(d.and_time(t))
+}
+
+/// Unix seconds as decimal text, within the years 1970..=9999.
+pub fn parse_unix_seconds(text: &str) -> Result<UnixSeconds, ParseError> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 12 {
+        return Err(ParseError::Length {
+            expected: 10,
+            found: b.len(),
+        });
+    }
+    let mut v: i64 = 0;
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => v = v * 10 + i64::from(c - b'0'),
+            _ => return Err(ParseError::Character { position: i as u8 }),
+        }
+    }
+    check_unix(v)
+}
+
+/// Checks an instant is within the years 1970..=9999.
+pub fn check_unix(v: i64) -> Result<UnixSeconds, ParseError> {
+    if (0..=253_402_300_799).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ParseError::OutOfRange {
+            field: Field::Timestamp,
+        })
+    }
+}
+
+/// A wall-clock date-time as seconds since the epoch, as if it were UTC.
+pub fn naive_to_seconds(dt: NaiveDateTime) -> i64 {
+    dt.and_utc().timestamp()
+}
+
+/// The wall-clock date-time of seconds since the epoch, as if they were UTC.
+pub fn seconds_to_naive(seconds: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp(seconds, 0).map(|d| d.naive_utc())
+}
+
+/// The text formats of the interfaces, for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// `YYYYMMDD`.
+    CompactDate,
+    /// `HHmmss`.
+    CompactTime,
+    /// `YYYY-MM-DD HH:MM:SS`.
+    DateTime,
+    /// `DD-MM-YYYY hh:mm`.
+    SalesDateTime,
+}
+
+impl Format {
+    /// Formats a wall-clock date-time without allocating.
+    pub fn display(self, dt: NaiveDateTime) -> impl fmt::Display {
+        Formatted { format: self, dt }
+    }
+}
+
+struct Formatted {
+    format: Format,
+    dt: NaiveDateTime,
+}
+
+impl fmt::Display for Formatted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.dt;
+        let (y, mo, da, h, mi, s) = (d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second());
+        match self.format {
+            Format::CompactDate => write!(f, "{y:04}{mo:02}{da:02}"),
+            Format::CompactTime => write!(f, "{h:02}{mi:02}{s:02}"),
+            Format::DateTime => write!(f, "{y:04}-{mo:02}-{da:02} {h:02}:{mi:02}:{s:02}"),
+            Format::SalesDateTime => write!(f, "{da:02}-{mo:02}-{y:04} {h:02}:{mi:02}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip() {
+        let dt = parse_datetime("2020-06-17 11:16:41").unwrap();
+        assert_eq!(Format::DateTime.display(dt).to_string(), "2020-06-17 11:16:41");
+        assert_eq!(Format::CompactDate.display(dt).to_string(), "20200617");
+        assert_eq!(Format::CompactTime.display(dt).to_string(), "111641");
+        assert_eq!(Format::SalesDateTime.display(dt).to_string(), "17-06-2020 11:16");
+        assert_eq!(parse_compact_date("20181231").unwrap().to_string(), "2018-12-31");
+        assert_eq!(parse_compact_time("083000").unwrap().to_string(), "08:30:00");
+        let s = parse_sales_datetime("31-12-2018 23:59").unwrap();
+        assert_eq!(Format::DateTime.display(s).to_string(), "2018-12-31 23:59:00");
+        assert_eq!(parse_unix_seconds("1592363801"), Ok(1_592_363_801));
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        assert_eq!(
+            parse_compact_date("2018123"),
+            Err(ParseError::Length { expected: 8, found: 7 })
+        );
+        assert_eq!(parse_compact_date("2018a231"), Err(ParseError::Character { position: 4 }));
+        assert_eq!(
+            parse_compact_date("20181331"),
+            Err(ParseError::OutOfRange { field: Field::Month })
+        );
+        assert_eq!(
+            parse_compact_date("20180431"),
+            Err(ParseError::OutOfRange { field: Field::Day })
+        );
+        assert_eq!(
+            parse_compact_time("240000"),
+            Err(ParseError::OutOfRange { field: Field::Hour })
+        );
+        assert_eq!(
+            parse_datetime("2020-06-17T11:16:41"),
+            Err(ParseError::Character { position: 10 })
+        );
+        assert_eq!(
+            parse_sales_datetime("29-02-2019 10:00"),
+            Err(ParseError::OutOfRange { field: Field::Day })
+        );
+        assert!(parse_sales_datetime("29-02-2020 10:00").is_ok());
+        assert_eq!(parse_unix_seconds("-5"), Err(ParseError::Character { position: 0 }));
+        assert!(parse_unix_seconds("").is_err());
+        assert!(parse_datetime("2020-06-17 11:16:4\u{e9}").is_err());
+    }
+
+    #[test]
+    fn offset_from_utc_and_local_text() {
+        let utc = parse_datetime("2020-06-17 03:16:41").unwrap();
+        let local = parse_datetime("2020-06-17 11:16:41").unwrap();
+        assert_eq!(UtcOffset::between(utc, local).unwrap().seconds(), 8 * 3600);
+        assert!(UtcOffset::from_seconds(19 * 3600).is_err());
+    }
+
+    #[test]
+    fn resolutions_validate_and_nest() {
+        assert!(Resolution::minutes(7).is_err());
+        assert!(Resolution::seconds(30).is_ok());
+        assert!(Resolution::Minutes(15).divides(Resolution::Hour));
+        assert!(!Resolution::Hour.divides(Resolution::Minutes(15)));
+        assert!(Resolution::Hour.divides(Resolution::Day));
+        assert_eq!(Resolution::all().count(), 14);
+    }
+
+    #[test]
+    fn fixed_zone_buckets_align_locally() {
+        // +05:30: local hours start at :30 UTC.
+        let zone = Zone::Fixed(UtcOffset::from_seconds(5 * 3600 + 1800).unwrap());
+        let t = 1_700_000_000; // 2023-11-14 22:13:20 UTC = 2023-11-15 03:43:20 local
+        let h = Resolution::Hour.bucket_start(t, &zone);
+        assert_eq!(zone.local_seconds(h).rem_euclid(3600), 0);
+        assert!(h <= t && t < h + 3600);
+        let d = Resolution::Day.bucket_start(t, &zone);
+        assert_eq!(zone.local_seconds(d).rem_euclid(86_400), 0);
+        assert_eq!(Resolution::Day.next_start(d, &zone) - d, 86_400);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn dst_days_have_23_and_25_hours() {
+        let london = Zone::iana("Europe/London").unwrap();
+        let day = |y, m, d| {
+            let local = naive_to_seconds(NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(12, 0, 0).unwrap());
+            let start = Resolution::Day.bucket_start(london.local_to_utc(local), &london);
+            let end = Resolution::Day.next_start(start, &london);
+            Resolution::Hour.buckets(start, end, london).collect::<Vec<_>>()
+        };
+        assert_eq!(day(2024, 3, 31).len(), 23);
+        assert_eq!(day(2024, 10, 27).len(), 25);
+        assert_eq!(day(2024, 7, 1).len(), 24);
+        // The fall-back day repeats local 01:00 with two different UTC buckets.
+        let fall = day(2024, 10, 27);
+        assert_eq!(london.local_seconds(fall[1]), london.local_seconds(fall[2]));
+    }
+}
