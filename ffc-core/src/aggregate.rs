@@ -71,7 +71,28 @@ pub struct Bucket {
     pub revised: bool,
 }
 
-/// Bins events into a dense, caller-owned slice of [`Counts`] without an allocator.
+/// The four counters of one bucket as an array, indexed by [`cell_of`]: the dense layout
+/// [`Binner`] increments with one add. `Counts::from` turns it into named fields.
+pub type CountCells = [u64; 4];
+
+/// The [`CountCells`] index of a crossing: visitors in, visitors out, staff in, staff out.
+#[inline]
+pub const fn cell_of(metric: Metric, people: PeopleType) -> usize {
+    (people as usize - 1) * 2 + (metric as usize - 1)
+}
+
+impl From<CountCells> for Counts {
+    fn from(c: CountCells) -> Counts {
+        Counts {
+            visitors_in: c[0],
+            visitors_out: c[1],
+            staff_in: c[2],
+            staff_out: c[3],
+        }
+    }
+}
+
+/// Bins events into a dense, caller-owned slice of [`CountCells`] without an allocator.
 ///
 /// Index `i` of the slice is the bucket starting at `origin + i × length`. Only fixed-length
 /// resolutions qualify (a local day varies with DST). Events outside the slice are refused
@@ -80,10 +101,10 @@ pub struct Bucket {
 /// ```
 /// use ffc_core::aggregate::{Binner, Counts};
 /// use ffc_core::{Resolution, Zone};
-/// let mut counts = [Counts::default(); 24];
+/// let mut cells = [[0u64; 4]; 24];
 /// let mut binner = Binner::new(Resolution::Hour, Zone::UTC, 0).unwrap();
-/// binner.bin(&mut counts, ffc_core::Metric::In, ffc_core::PeopleType::Visitor, 7_300).unwrap();
-/// assert_eq!(counts[2].visitors_in, 1);
+/// binner.bin(&mut cells, ffc_core::Metric::In, ffc_core::PeopleType::Visitor, 7_300).unwrap();
+/// assert_eq!(Counts::from(cells[2]).visitors_in, 1);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Binner {
@@ -116,8 +137,8 @@ impl Binner {
     /// The slice index of the bucket holding `at`, if any.
     #[inline]
     pub fn index_of(&mut self, at: UnixSeconds) -> Option<usize> {
-        let offset = at - self.cached_start;
-        if (0..self.length).contains(&offset) {
+        // One unsigned compare covers both "before" and "after" the cached bucket.
+        if (at.wrapping_sub(self.cached_start) as u64) < self.length as u64 {
             return Some(self.cached_index);
         }
         let delta = at - self.origin;
@@ -134,16 +155,17 @@ impl Binner {
     #[inline]
     pub fn bin(
         &mut self,
-        counts: &mut [Counts],
+        counts: &mut [CountCells],
         metric: Metric,
         people: PeopleType,
         at: UnixSeconds,
     ) -> Result<(), SeriesError> {
         let index = self.index_of(at).ok_or(SeriesError::OutOfRange)?;
-        counts
-            .get_mut(index)
-            .ok_or(SeriesError::OutOfRange)?
-            .add(metric, people, 1);
+        let cells = counts.get_mut(index).ok_or(SeriesError::OutOfRange)?;
+        if let Some(cell) = cells.get_mut(cell_of(metric, people)) {
+            // A u64 incremented once per crossing cannot wrap in any real lifetime.
+            *cell = cell.wrapping_add(1);
+        }
         Ok(())
     }
 
@@ -151,7 +173,7 @@ impl Binner {
     #[inline]
     pub fn bin_event(
         &mut self,
-        counts: &mut [Counts],
+        counts: &mut [CountCells],
         event: &CountEvent,
     ) -> Result<(), SeriesError> {
         self.bin(counts, event.metric, event.people_type, event.end)
@@ -551,7 +573,7 @@ mod tests {
     #[test]
     fn binner_refuses_out_of_range_and_day() {
         assert!(Binner::new(Resolution::Day, Zone::UTC, 0).is_err());
-        let mut counts = [Counts::default(); 4];
+        let mut counts = [[0u64; 4]; 4];
         let mut b = Binner::new(Resolution::Minutes(15), Zone::UTC, BASE).unwrap();
         let origin = b.origin();
         assert_eq!(
@@ -566,8 +588,8 @@ mod tests {
             .unwrap();
         b.bin(&mut counts, Metric::In, PeopleType::Visitor, origin)
             .unwrap();
-        assert_eq!(counts[3].staff_out, 1);
-        assert_eq!(counts[0].visitors_in, 1);
+        assert_eq!(Counts::from(counts[3]).staff_out, 1);
+        assert_eq!(Counts::from(counts[0]).visitors_in, 1);
     }
 
     proptest! {
@@ -599,15 +621,15 @@ mod tests {
             zone in arb_zone(),
         ) {
             let resolution = Resolution::Minutes(15);
-            let mut counts = std::vec![Counts::default(); 5 * 24 * 4];
+            let mut counts = std::vec![[0u64; 4]; 5 * 24 * 4];
             let mut binner = Binner::new(resolution, zone, BASE - 86_400).unwrap();
             for e in &events { binner.bin_event(&mut counts, e).unwrap(); }
             let series = aggregate(&events, resolution, zone);
             for (start, bucket) in series.iter() {
                 let index = ((start - binner.origin()) / 900) as usize;
-                prop_assert_eq!(counts[index], bucket.counts);
+                prop_assert_eq!(Counts::from(counts[index]), bucket.counts);
             }
-            let dense_total = counts.iter().fold(Counts::default(), |mut a, c| { a.merge(c); a });
+            let dense_total = counts.iter().fold(Counts::default(), |mut a, c| { a.merge(&Counts::from(*c)); a });
             prop_assert_eq!(dense_total, series.total());
         }
 
