@@ -14,7 +14,7 @@ lib=target/thumbv7em-none-eabihf/release/libffc_text_size.a
     | awk '$3 ~ /^[Tt]$/' > target/all-symbols.txt
 # compiler_builtins (soft-float, libm, 64-bit division helpers) ships in every image
 # whatever the crate; what ffc adds is the rest.
-grep -v -e ' compiler_builtins::' -e ' __' target/all-symbols.txt > target/symbols.txt || true
+grep -v -e 'compiler_builtins::' -e ' __' target/all-symbols.txt > target/symbols.txt || true
 echo "code symbols (bytes, name):"
 while read -r _addr size _kind name; do printf '  %6d %s\n' "$((16#$size))" "$name"; done < target/symbols.txt | sort -rn | head -20
 total=0
