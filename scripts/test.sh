@@ -23,13 +23,14 @@ step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy (all targets, warnings denied)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "tests"
-cargo test --workspace --locked
+# Every feature on, so simulators, transports and database code are all exercised.
+cargo test --workspace --all-features --locked
 
 step "rustdoc (warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "ffc-core for thumbv7em-none-eabihf"
 cargo build -p ffc-core --locked --target thumbv7em-none-eabihf --no-default-features
