@@ -10,4 +10,5 @@
 //!   max APDU and reassembling segmented answers.
 //! - [`device`]: a simulated FFC device serving the 96 values from an hourly ring.
 
+pub mod device;
 pub mod wire;
