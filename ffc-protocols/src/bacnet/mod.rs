@@ -10,5 +10,6 @@
 //!   max APDU and reassembling segmented answers.
 //! - [`device`]: a simulated FFC device serving the 96 values from an hourly ring.
 
+pub mod client;
 pub mod device;
 pub mod wire;
