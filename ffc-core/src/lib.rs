@@ -50,6 +50,7 @@ pub mod error;
 pub mod kpi;
 pub mod model;
 pub mod outbox;
+pub mod ring;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 pub mod time;
@@ -60,4 +61,5 @@ pub use model::{
     OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
 };
 pub use outbox::{Outbox, OutboxState, RejectReason, Rejected};
+pub use ring::{HourlyRing, HourlyRing48};
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};
