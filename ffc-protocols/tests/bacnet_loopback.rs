@@ -212,3 +212,37 @@ async fn times_out_after_retries_when_nobody_answers() {
     assert_eq!(client.stats().requests, 3);
     assert_eq!(client.stats().retries, 2);
 }
+
+#[tokio::test]
+async fn serves_the_hourly_ring() {
+    use ffc_core::{HourlyRing48, Zone};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut ring = HourlyRing48::new(Zone::UTC);
+    ring.advance_to(now);
+    ring.record(Metric::In, now - 5 * 3600, 17).unwrap();
+    ring.record(Metric::Out, now - 47 * 3600, 4).unwrap();
+    ring.record(Metric::In, now, 2).unwrap();
+    let ring = Arc::new(Mutex::new(ring));
+    let device = SimulatedDevice::spawn(
+        "127.0.0.1:0".parse().unwrap(),
+        DeviceConfig::new(654_321),
+        ring.clone(),
+    )
+    .await
+    .unwrap();
+    let mut client = client().await;
+    let info = DeviceInfo::known(654_321, device.local_addr());
+    let series = client.read_counts(&info).await.unwrap();
+    let ring = ring.lock().unwrap().clone();
+    // The read may straddle an hour boundary; compare with the ring as the device saw it.
+    for x in 0..48usize {
+        assert_eq!(series.inbound[x], u64::from(ring.value(Metric::In, x).unwrap()));
+        assert_eq!(series.outbound[x], u64::from(ring.value(Metric::Out, x).unwrap()));
+    }
+    assert!(series.hour_read >= ring.current_hour().unwrap());
+    assert_eq!(series.inbound.iter().sum::<u64>(), 19);
+    device.shutdown().await;
+}

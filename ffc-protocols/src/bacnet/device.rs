@@ -14,7 +14,7 @@ use super::wire::{
     ReadPropertyAck, ReadPropertyRequest, RejectReason, RpmAck, Segment, Segmentation, Service,
     ServiceError, Value, WireErrorKind,
 };
-use ffc_core::Metric;
+use ffc_core::{HourlyRing48, Metric, UnixSeconds};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,15 +25,32 @@ use tokio::sync::oneshot;
 pub const HOURS: u8 = 48;
 
 /// Where the device's 96 values come from: the In or Out count of the hour `hours_back`
-/// hours before the current one (0..48).
+/// hours before the current one (0..48). [`HourlyRing48`] is the real source; a closure
+/// `Fn(Metric, u8) -> u64` serves fixed values.
 pub trait HourlyValues {
     /// The count.
     fn count(&self, metric: Metric, hours_back: u8) -> u64;
+
+    /// Moves "the current hour" to the one holding `now` (UTC unix seconds). The device
+    /// calls it before answering a read, so `In-C-0` is always the hour of the read.
+    fn advance_to(&mut self, now: UnixSeconds) {
+        let _ = now;
+    }
 }
 
 impl<F: Fn(Metric, u8) -> u64> HourlyValues for F {
     fn count(&self, metric: Metric, hours_back: u8) -> u64 {
         self(metric, hours_back)
+    }
+}
+
+impl HourlyValues for HourlyRing48 {
+    fn count(&self, metric: Metric, hours_back: u8) -> u64 {
+        u64::from(self.value(metric, usize::from(hours_back)).unwrap_or(0))
+    }
+
+    fn advance_to(&mut self, now: UnixSeconds) {
+        HourlyRing48::advance_to(self, now);
     }
 }
 
@@ -614,6 +631,13 @@ impl<A: Copy + Eq> DeviceCore<A> {
     }
 }
 
+fn unix_now() -> UnixSeconds {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 fn reject_reason(kind: WireErrorKind) -> RejectReason {
     match kind {
         WireErrorKind::Truncated { .. } => RejectReason::MissingRequiredParameter,
@@ -637,7 +661,8 @@ pub struct SimulatedDevice {
 
 impl SimulatedDevice {
     /// Binds `bind` (e.g. `127.0.0.1:47808`) and serves the device until dropped.
-    /// `values` is read on every request, so changes show at once.
+    /// `values` (usually an [`HourlyRing48`] the counting side records into) is advanced to
+    /// the system clock and read on every request, so changes show at once.
     pub async fn spawn<V>(
         bind: SocketAddr,
         config: DeviceConfig,
@@ -671,7 +696,8 @@ impl SimulatedDevice {
                         let Ok((len, peer)) = received else { continue };
                         let now_ms = started.elapsed().as_millis() as u64;
                         let replies = {
-                            let Ok(values) = values.lock() else { return };
+                            let Ok(mut values) = values.lock() else { return };
+                            values.advance_to(unix_now());
                             core.handle(&*values, peer, buf.get(..len).unwrap_or(&[]), now_ms)
                         };
                         for reply in replies {
