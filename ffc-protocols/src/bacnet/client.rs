@@ -4,11 +4,12 @@
 //! reads the 48-hour In/Out series of an FFC device.
 
 use super::device::HOURS;
+use super::segmentation::{Reassembly, ReassemblyError, SegmentStep};
 use super::wire::{
     AbortReason, ApduRepr, BvlcFunction, ErrorClass, ErrorCode, Frame, MaxApdu, MaxSegments,
     NpduRepr, ObjectId, ObjectType, PropertyId, PropertyReference, ReadAccessResult,
     ReadAccessSpec, ReadPropertyAck, ReadPropertyRequest, RejectReason, RpmAck, RpmRequest,
-    Segment, Segmentation, Service, ServiceError, Value, WhoIs, WireError,
+    Segmentation, Service, ServiceError, Value, WhoIs, WireError,
 };
 use ffc_core::{CameraSerial, CountRecord, Metric, Source, Subject, UnixSeconds, UtcOffset};
 use std::net::SocketAddr;
@@ -18,9 +19,6 @@ use tokio::time::{timeout_at, Instant};
 
 /// BACnet/IP's UDP port (0xBAC0).
 pub const DEFAULT_PORT: u16 = 47808;
-
-/// Largest reassembled answer accepted (64 segments of 1476 bytes).
-pub const MAX_REASSEMBLED: usize = 64 * 1476;
 
 /// Client settings, with BACnet's usual defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,9 +140,10 @@ pub enum ClientError {
     /// The answer was well-formed but not what was asked for.
     #[error("unexpected answer: {0}")]
     Unexpected(&'static str),
-    /// A reassembled answer is over [`MAX_REASSEMBLED`] bytes.
-    #[error("segmented answer over {MAX_REASSEMBLED} bytes")]
-    AnswerTooLarge,
+    /// A segmented answer could not be reassembled: the device broke the segmentation
+    /// protocol. Retry; if it persists, read less at a time.
+    #[error("segmented answer: {0}")]
+    Segmentation(#[from] ReassemblyError),
     /// The device does not serve all 96 `In-C-X`/`Out-C-X` values: it is not an FFC
     /// counter, or its BACnet export is misconfigured.
     #[error("device does not serve {name}")]
@@ -183,97 +182,6 @@ impl ClientStats {
     /// Round trips: requests plus the SegmentACKs that had to wait for more segments.
     pub fn round_trips(&self) -> u64 {
         self.requests + self.segment_round_trips
-    }
-}
-
-/// What to do after a segment (the sans-IO half of a segmented answer's reassembly).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SegmentStep {
-    /// Wait for more; send this SegmentACK first if present.
-    Continue(Option<ApduRepr>),
-    /// The answer is complete: send the final SegmentACK, then decode the body.
-    Done(ApduRepr, Vec<u8>),
-}
-
-/// Reassembles a segmented Complex-ACK (clause 5.4.5): acknowledges the first segment,
-/// then every full window and the last segment; answers an out-of-order segment with a
-/// negative SegmentACK for the last one received in order.
-#[derive(Debug, Clone)]
-pub struct Reassembly {
-    invoke_id: u8,
-    window: u8,
-    expected: u8,
-    since_ack: u8,
-    received: u32,
-    body: Vec<u8>,
-}
-
-impl Reassembly {
-    /// Starts with segment 0; `window` is the client's largest window.
-    pub fn start(
-        invoke_id: u8,
-        first: Segment,
-        part: &[u8],
-        window: u8,
-    ) -> Result<(Self, SegmentStep), ClientError> {
-        if first.sequence_number != 0 {
-            return Err(ClientError::Unexpected("segmented answer without segment 0"));
-        }
-        let mut reassembly = Reassembly {
-            invoke_id,
-            window: first.proposed_window_size.clamp(1, window.clamp(1, 127)),
-            expected: 1,
-            since_ack: 0,
-            received: 1,
-            body: part.to_vec(),
-        };
-        let ack = reassembly.ack(0, false);
-        if !first.more_follows {
-            let body = core::mem::take(&mut reassembly.body);
-            return Ok((reassembly, SegmentStep::Done(ack, body)));
-        }
-        Ok((reassembly, SegmentStep::Continue(Some(ack))))
-    }
-
-    /// Segments received so far.
-    pub fn received(&self) -> u32 {
-        self.received
-    }
-
-    fn ack(&self, sequence_number: u8, negative: bool) -> ApduRepr {
-        ApduRepr::SegmentAck {
-            negative,
-            from_server: false,
-            invoke_id: self.invoke_id,
-            sequence_number,
-            actual_window_size: self.window,
-        }
-    }
-
-    /// Takes the next segment.
-    pub fn accept(&mut self, segment: Segment, part: &[u8]) -> Result<SegmentStep, ClientError> {
-        if segment.sequence_number != self.expected {
-            self.since_ack = 0;
-            return Ok(SegmentStep::Continue(Some(
-                self.ack(self.expected.wrapping_sub(1), true),
-            )));
-        }
-        if self.body.len() + part.len() > MAX_REASSEMBLED {
-            return Err(ClientError::AnswerTooLarge);
-        }
-        self.body.extend_from_slice(part);
-        self.received += 1;
-        self.expected = self.expected.wrapping_add(1);
-        self.since_ack += 1;
-        let ack = self.ack(segment.sequence_number, false);
-        if !segment.more_follows {
-            return Ok(SegmentStep::Done(ack, core::mem::take(&mut self.body)));
-        }
-        if self.since_ack >= self.window {
-            self.since_ack = 0;
-            return Ok(SegmentStep::Continue(Some(ack)));
-        }
-        Ok(SegmentStep::Continue(None))
     }
 }
 
@@ -736,6 +644,7 @@ impl Client {
                         None => {
                             let (started, step) = Reassembly::start(
                                 invoke_id,
+                                false,
                                 segment,
                                 frame.payload,
                                 self.config.window_size,

@@ -12,8 +12,10 @@ use super::wire::{
     AbortReason, ApduRepr, BvlcFunction, ErrorClass, ErrorCode, Frame, IAm, MaxApdu, NpduRepr,
     ObjectId, ObjectType, PropertyId, PropertyResult, ReadAccessResult,
     ReadPropertyAck, ReadPropertyRequest, RejectReason, RpmAck, Segment, Segmentation, Service,
-    ServiceError, Value, WireErrorKind,
+    ServiceError, Value, WireError, WireErrorKind,
 };
+use super::segmentation::{Reassembly, ReassemblyError, SegmentStep};
+use super::wire::decode_service;
 use ffc_core::{HourlyRing48, Metric, UnixSeconds};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -146,11 +148,22 @@ struct Outgoing<A> {
     retries_left: u8,
 }
 
+/// A segmented request being received.
+#[derive(Debug)]
+struct Incoming<A> {
+    peer: A,
+    invoke_id: u8,
+    header: ApduRepr,
+    reassembly: Reassembly,
+    deadline_ms: u64,
+}
+
 /// The sans-IO device: feed it datagrams and timer ticks, send what it returns.
 #[derive(Debug)]
 pub struct DeviceCore<A> {
     config: DeviceConfig,
     outgoing: Vec<Outgoing<A>>,
+    incoming: Vec<Incoming<A>>,
 }
 
 type Reply = Vec<u8>;
@@ -170,6 +183,7 @@ impl<A: Copy + Eq> DeviceCore<A> {
         DeviceCore {
             config,
             outgoing: Vec::new(),
+            incoming: Vec::new(),
         }
     }
 
@@ -230,109 +244,236 @@ impl<A: Copy + Eq> DeviceCore<A> {
                 Vec::new()
             }
             ApduRepr::ConfirmedRequest {
-                segmented_response_accepted,
-                max_segments,
-                max_apdu,
+                segment: Some(segment),
                 invoke_id,
-                segment,
-                service,
+                ..
             } => {
-                let abort = |reason| {
-                    vec![unicast(
-                        &ApduRepr::Abort {
-                            from_server: true,
-                            invoke_id,
-                            reason,
-                        },
-                        &[],
-                    )]
-                };
-                if segment.is_some() {
-                    return abort(AbortReason::SegmentationNotSupported);
-                }
-                let body = match frame.service() {
-                    Ok(Service::ReadProperty(request)) => self.read_property(values, &request),
-                    Ok(Service::ReadPropertyMultiple(request)) => {
-                        Ok(self.read_property_multiple(values, &request.specs).to_vec())
-                    }
-                    Ok(_) => Err(ApduRepr::Reject {
-                        invoke_id,
-                        reason: RejectReason::UnrecognizedService,
-                    }),
-                    Err(error) => Err(ApduRepr::Reject {
-                        invoke_id,
-                        reason: reject_reason(error.kind),
-                    }),
-                };
-                let body = match body {
-                    Ok(body) => body,
-                    Err(ApduRepr::Error { class, code, .. }) => {
-                        return vec![unicast(
-                            &ApduRepr::Error {
-                                invoke_id,
-                                service,
-                                class,
-                                code,
-                            },
-                            &[],
-                        )]
-                    }
-                    Err(other) => return vec![unicast(&other, &[])],
-                };
-                let limit = usize::from(max_apdu.octets().min(self.config.max_apdu.octets()));
-                let unsegmented = ApduRepr::ComplexAck {
-                    invoke_id,
-                    segment: None,
-                    service,
-                };
-                if unsegmented.buffer_len() + body.len() <= limit {
-                    return vec![unicast(&unsegmented, &body)];
-                }
-                if !segmented_response_accepted {
-                    return abort(AbortReason::SegmentationNotSupported);
-                }
-                // Five header bytes per segment: type, invoke id, sequence, window, service.
-                let chunk = limit.saturating_sub(5).max(1);
-                let count = body.len().div_ceil(chunk);
-                let accepted = max_segments.count().map_or(MAX_SEGMENTS, |n| n as usize);
-                if count > accepted.min(MAX_SEGMENTS) {
-                    return abort(AbortReason::BufferOverflow);
-                }
-                let segments: Vec<Reply> = body
-                    .chunks(chunk)
-                    .enumerate()
-                    .map(|(i, part)| {
-                        let apdu = ApduRepr::ComplexAck {
-                            invoke_id,
-                            segment: Some(Segment {
-                                sequence_number: i as u8,
-                                proposed_window_size: self.config.proposed_window_size,
-                                more_follows: i + 1 < count,
-                            }),
-                            service,
-                        };
-                        unicast(&apdu, part)
-                    })
-                    .collect();
-                let first = segments.first().cloned().into_iter().collect();
-                self.outgoing
-                    .retain(|tx| !(tx.peer == peer && tx.invoke_id == invoke_id));
-                if self.outgoing.len() >= MAX_TRANSACTIONS {
-                    self.outgoing.remove(0);
-                }
-                self.outgoing.push(Outgoing {
-                    peer,
-                    invoke_id,
-                    segments,
-                    next: 0,
-                    sent_until: 1,
-                    deadline_ms: now_ms + self.config.segment_timeout.as_millis() as u64,
-                    retries_left: self.config.segment_retries,
-                });
-                first
+                let header = frame.apdu;
+                self.on_request_segment(values, peer, header, invoke_id, segment, frame.payload, now_ms)
+            }
+            ApduRepr::ConfirmedRequest { .. } => {
+                let service = frame.service();
+                self.answer(values, peer, frame.apdu, service, now_ms)
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Reassembles a segmented confirmed request, acknowledging its segments, and answers
+    /// it once complete.
+    #[allow(clippy::too_many_arguments)]
+    fn on_request_segment(
+        &mut self,
+        values: &impl HourlyValues,
+        peer: A,
+        header: ApduRepr,
+        invoke_id: u8,
+        segment: Segment,
+        part: &[u8],
+        now_ms: u64,
+    ) -> Vec<Reply> {
+        let timeout = self.config.segment_timeout.as_millis() as u64
+            * (u64::from(self.config.segment_retries) + 1);
+        let abort = |reason| {
+            vec![unicast(
+                &ApduRepr::Abort {
+                    from_server: true,
+                    invoke_id,
+                    reason,
+                },
+                &[],
+            )]
+        };
+        let position = self
+            .incoming
+            .iter()
+            .position(|rx| rx.peer == peer && rx.invoke_id == invoke_id);
+        // The first segment's header holds the request's parameters.
+        let header = position
+            .and_then(|p| self.incoming.get(p))
+            .map_or(header, |rx| rx.header);
+        let step = match position.and_then(|p| self.incoming.get_mut(p)) {
+            Some(rx) => {
+                rx.deadline_ms = now_ms + timeout;
+                rx.reassembly.accept(segment, part)
+            }
+            None => match Reassembly::start(
+                invoke_id,
+                true,
+                segment,
+                part,
+                self.config.proposed_window_size,
+            ) {
+                Ok((reassembly, step)) => {
+                    if self.incoming.len() >= MAX_TRANSACTIONS {
+                        self.incoming.remove(0);
+                    }
+                    self.incoming.push(Incoming {
+                        peer,
+                        invoke_id,
+                        header,
+                        reassembly,
+                        deadline_ms: now_ms + timeout,
+                    });
+                    Ok(step)
+                }
+                Err(error) => Err(error),
+            },
+        };
+        let drop_incoming = |incoming: &mut Vec<Incoming<A>>| {
+            incoming.retain(|rx| !(rx.peer == peer && rx.invoke_id == invoke_id));
+        };
+        match step {
+            Ok(SegmentStep::Continue(ack)) => {
+                ack.map(|ack| vec![unicast(&ack, &[])]).unwrap_or_default()
+            }
+            Ok(SegmentStep::Done(ack, body)) => {
+                drop_incoming(&mut self.incoming);
+                let unsegmented = match header {
+                    ApduRepr::ConfirmedRequest {
+                        segmented_response_accepted,
+                        max_segments,
+                        max_apdu,
+                        invoke_id,
+                        service,
+                        ..
+                    } => ApduRepr::ConfirmedRequest {
+                        segmented_response_accepted,
+                        max_segments,
+                        max_apdu,
+                        invoke_id,
+                        segment: None,
+                        service,
+                    },
+                    other => other,
+                };
+                let service = decode_service(&unsegmented, &body, 0);
+                let mut replies = vec![unicast(&ack, &[])];
+                replies.extend(self.answer(values, peer, unsegmented, service, now_ms));
+                replies
+            }
+            Err(ReassemblyError::NoFirstSegment) => {
+                drop_incoming(&mut self.incoming);
+                abort(AbortReason::InvalidApduInThisState)
+            }
+            Err(ReassemblyError::TooLarge) => {
+                drop_incoming(&mut self.incoming);
+                abort(AbortReason::BufferOverflow)
+            }
+        }
+    }
+
+    /// Answers an unsegmented (or reassembled) confirmed request: an acknowledgement,
+    /// segmented when it does not fit the requester's max APDU, or Error, Reject, Abort.
+    fn answer(
+        &mut self,
+        values: &impl HourlyValues,
+        peer: A,
+        header: ApduRepr,
+        service_body: Result<Service, WireError>,
+        now_ms: u64,
+    ) -> Vec<Reply> {
+        let ApduRepr::ConfirmedRequest {
+            segmented_response_accepted,
+            max_segments,
+            max_apdu,
+            invoke_id,
+            service,
+            ..
+        } = header
+        else {
+            return Vec::new();
+        };
+        let abort = |reason| {
+            vec![unicast(
+                &ApduRepr::Abort {
+                    from_server: true,
+                    invoke_id,
+                    reason,
+                },
+                &[],
+            )]
+        };
+        let body = match service_body {
+            Ok(Service::ReadProperty(request)) => self.read_property(values, &request),
+            Ok(Service::ReadPropertyMultiple(request)) => {
+                Ok(self.read_property_multiple(values, &request.specs).to_vec())
+            }
+            Ok(_) => Err(ApduRepr::Reject {
+                invoke_id,
+                reason: RejectReason::UnrecognizedService,
+            }),
+            Err(error) => Err(ApduRepr::Reject {
+                invoke_id,
+                reason: reject_reason(error.kind),
+            }),
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(ApduRepr::Error { class, code, .. }) => {
+                return vec![unicast(
+                    &ApduRepr::Error {
+                        invoke_id,
+                        service,
+                        class,
+                        code,
+                    },
+                    &[],
+                )]
+            }
+            Err(other) => return vec![unicast(&other, &[])],
+        };
+        let limit = usize::from(max_apdu.octets().min(self.config.max_apdu.octets()));
+        let unsegmented = ApduRepr::ComplexAck {
+            invoke_id,
+            segment: None,
+            service,
+        };
+        if unsegmented.buffer_len() + body.len() <= limit {
+            return vec![unicast(&unsegmented, &body)];
+        }
+        if !segmented_response_accepted {
+            return abort(AbortReason::SegmentationNotSupported);
+        }
+        // Five header bytes per segment: type, invoke id, sequence, window, service.
+        let chunk = limit.saturating_sub(5).max(1);
+        let count = body.len().div_ceil(chunk);
+        let accepted = max_segments.count().map_or(MAX_SEGMENTS, |n| n as usize);
+        if count > accepted.min(MAX_SEGMENTS) {
+            return abort(AbortReason::BufferOverflow);
+        }
+        let segments: Vec<Reply> = body
+            .chunks(chunk)
+            .enumerate()
+            .map(|(i, part)| {
+                let apdu = ApduRepr::ComplexAck {
+                    invoke_id,
+                    segment: Some(Segment {
+                        sequence_number: i as u8,
+                        proposed_window_size: self.config.proposed_window_size,
+                        more_follows: i + 1 < count,
+                    }),
+                    service,
+                };
+                unicast(&apdu, part)
+            })
+            .collect();
+        let first = segments.first().cloned().into_iter().collect();
+        self.outgoing
+            .retain(|tx| !(tx.peer == peer && tx.invoke_id == invoke_id));
+        if self.outgoing.len() >= MAX_TRANSACTIONS {
+            self.outgoing.remove(0);
+        }
+        self.outgoing.push(Outgoing {
+            peer,
+            invoke_id,
+            segments,
+            next: 0,
+            sent_until: 1,
+            deadline_ms: now_ms + self.config.segment_timeout.as_millis() as u64,
+            retries_left: self.config.segment_retries,
+        });
+        first
     }
 
     fn on_segment_ack(
@@ -378,7 +519,9 @@ impl<A: Copy + Eq> DeviceCore<A> {
     /// The earliest instant (in `now_ms` units) at which [`on_timer`](Self::on_timer)
     /// has work.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.outgoing.iter().map(|tx| tx.deadline_ms).min()
+        let outgoing = self.outgoing.iter().map(|tx| tx.deadline_ms);
+        let incoming = self.incoming.iter().map(|rx| rx.deadline_ms);
+        outgoing.chain(incoming).min()
     }
 
     /// Resends unacknowledged windows whose SegmentACK is late, and drops transactions
@@ -386,6 +529,8 @@ impl<A: Copy + Eq> DeviceCore<A> {
     pub fn on_timer(&mut self, now_ms: u64) -> Vec<(A, Reply)> {
         let timeout = self.config.segment_timeout.as_millis() as u64;
         let mut out = Vec::new();
+        // A segmented request whose sender went quiet is forgotten.
+        self.incoming.retain(|rx| rx.deadline_ms > now_ms);
         self.outgoing.retain_mut(|tx| {
             if tx.deadline_ms > now_ms {
                 return true;
@@ -403,9 +548,9 @@ impl<A: Copy + Eq> DeviceCore<A> {
         out
     }
 
-    /// Transactions still segmenting.
+    /// Transactions still segmenting (answers being sent, requests being received).
     pub fn pending_transactions(&self) -> usize {
-        self.outgoing.len()
+        self.outgoing.len() + self.incoming.len()
     }
 
     fn read_property(

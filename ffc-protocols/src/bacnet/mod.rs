@@ -12,4 +12,5 @@
 
 pub mod client;
 pub mod device;
+pub mod segmentation;
 pub mod wire;

@@ -1,13 +1,15 @@
 //! A whole BACnet/IP datagram: BVLC, NPDU, APDU header and the service body.
 
 use super::{
-    Apdu, ApduRepr, Bvlc, BvlcFunction, BvlcRepr, IAm, Layer, MaxApdu, Npdu, NpduRepr,
+    Apdu, ApduRepr, Bvlc, BvlcFunction, BvlcRepr, IAm, Layer, Npdu, NpduRepr,
     ReadPropertyAck, ReadPropertyRequest, RpmAck, RpmRequest, WhoIs, WireError, WireErrorKind,
 };
 use alloc::vec::Vec;
 
 /// The largest datagram accepted: a 1476-byte APDU plus the longest BVLC (10) and a routed
-/// NPDU header with six-byte addresses (21), rounded up.
+/// NPDU header with six-byte addresses (21), rounded up. The limit is on the datagram, not
+/// the APDU, because real stacks overshoot the APDU limit by a header: bacpypes3 0.0.110
+/// fills segments with max-APDU bytes of service data plus a 5-byte header (1481 bytes).
 pub const MAX_DATAGRAM: usize = 1536;
 
 /// A decoded datagram, borrowing its service body.
@@ -68,17 +70,6 @@ impl<'a> Frame<'a> {
         }
         let apdu_offset = npdu_offset + npdu_len;
         let apdu_bytes = datagram.get(apdu_offset..).unwrap_or(&[]);
-        let limit = usize::from(MaxApdu::Up1476.octets());
-        if apdu_bytes.len() > limit {
-            return Err(WireError {
-                layer: Layer::Apdu,
-                offset: apdu_offset + limit,
-                kind: WireErrorKind::Oversized {
-                    length: apdu_bytes.len(),
-                    limit,
-                },
-            });
-        }
         let (apdu, apdu_len) = ApduRepr::parse(&Apdu::new_unchecked(apdu_bytes), apdu_offset)?;
         let payload_offset = apdu_offset + apdu_len;
         Ok(Frame {

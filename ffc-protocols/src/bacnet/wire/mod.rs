@@ -38,6 +38,7 @@ pub use apdu::{AbortReason, Apdu, ApduRepr, MaxApdu, MaxSegments, PduType, Rejec
 pub use bvlc::{Bvlc, BvlcFunction, BvlcRepr, BVLC_TYPE_BACNET_IP};
 pub use error::{Layer, WireError, WireErrorKind};
 pub use frame::{Frame, Service, MAX_DATAGRAM};
+pub(crate) use frame::decode_service;
 pub use npdu::{NetAddress, Npdu, NpduRepr, NPDU_VERSION};
 pub use services::{
     ErrorClass, ErrorCode, IAm, PropertyReference, PropertyResult, ReadAccessResult,
