@@ -37,7 +37,7 @@ mod tag;
 pub use apdu::{AbortReason, Apdu, ApduRepr, MaxApdu, MaxSegments, PduType, RejectReason, Segment};
 pub use bvlc::{Bvlc, BvlcFunction, BvlcRepr, BVLC_TYPE_BACNET_IP};
 pub use error::{Layer, WireError, WireErrorKind};
-pub use frame::{Frame, Service, MAX_DATAGRAM};
+pub use frame::{decode_and_reencode, Frame, Service, MAX_DATAGRAM};
 pub(crate) use frame::decode_service;
 pub use npdu::{NetAddress, Npdu, NpduRepr, NPDU_VERSION};
 pub use services::{
