@@ -158,12 +158,26 @@ struct Incoming<A> {
     deadline_ms: u64,
 }
 
+/// What a device has seen, for diagnostics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceStats {
+    /// Datagrams received.
+    pub received: u64,
+    /// Datagrams received that were answered: each one a round trip for the requester.
+    pub round_trips: u64,
+    /// Datagrams sent, retransmissions included.
+    pub sent: u64,
+    /// Segments of segmented answers sent, retransmissions included.
+    pub segments_sent: u64,
+}
+
 /// The sans-IO device: feed it datagrams and timer ticks, send what it returns.
 #[derive(Debug)]
 pub struct DeviceCore<A> {
     config: DeviceConfig,
     outgoing: Vec<Outgoing<A>>,
     incoming: Vec<Incoming<A>>,
+    stats: DeviceStats,
 }
 
 type Reply = Vec<u8>;
@@ -184,6 +198,7 @@ impl<A: Copy + Eq> DeviceCore<A> {
             config,
             outgoing: Vec::new(),
             incoming: Vec::new(),
+            stats: DeviceStats::default(),
         }
     }
 
@@ -197,9 +212,46 @@ impl<A: Copy + Eq> DeviceCore<A> {
         ObjectId::new(ObjectType::Device, self.config.instance)
     }
 
+    /// What the device has seen so far.
+    pub fn stats(&self) -> DeviceStats {
+        self.stats
+    }
+
     /// Handles one datagram from `peer` at `now_ms` (any monotonic milliseconds); returns
     /// the datagrams to send back to `peer`.
     pub fn handle(
+        &mut self,
+        values: &impl HourlyValues,
+        peer: A,
+        datagram: &[u8],
+        now_ms: u64,
+    ) -> Vec<Reply> {
+        let replies = self.handle_inner(values, peer, datagram, now_ms);
+        self.stats.received += 1;
+        if !replies.is_empty() {
+            self.stats.round_trips += 1;
+        }
+        self.count_sent(&replies);
+        replies
+    }
+
+    fn count_sent(&mut self, replies: &[Reply]) {
+        self.stats.sent += replies.len() as u64;
+        self.stats.segments_sent += replies
+            .iter()
+            .filter(|reply| {
+                matches!(
+                    Frame::parse(reply).map(|frame| frame.apdu),
+                    Ok(ApduRepr::ComplexAck {
+                        segment: Some(_),
+                        ..
+                    })
+                )
+            })
+            .count() as u64;
+    }
+
+    fn handle_inner(
         &mut self,
         values: &impl HourlyValues,
         peer: A,
@@ -545,6 +597,8 @@ impl<A: Copy + Eq> DeviceCore<A> {
             }
             true
         });
+        let replies: Vec<Reply> = out.iter().map(|(_, reply)| reply.clone()).collect();
+        self.count_sent(&replies);
         out
     }
 
@@ -800,6 +854,7 @@ fn reject_reason(kind: WireErrorKind) -> RejectReason {
 #[derive(Debug)]
 pub struct SimulatedDevice {
     local_addr: SocketAddr,
+    stats: Arc<Mutex<DeviceStats>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -819,6 +874,8 @@ impl SimulatedDevice {
         let socket = UdpSocket::bind(bind).await?;
         let local_addr = socket.local_addr()?;
         let (stop, mut stopped) = oneshot::channel();
+        let stats = Arc::new(Mutex::new(DeviceStats::default()));
+        let shared_stats = stats.clone();
         let task = tokio::spawn(async move {
             let mut core = DeviceCore::<SocketAddr>::new(config);
             let started = tokio::time::Instant::now();
@@ -833,7 +890,11 @@ impl SimulatedDevice {
                     _ = &mut stopped => return,
                     _ = tokio::time::sleep(wake) => {
                         let now_ms = started.elapsed().as_millis() as u64;
-                        for (peer, datagram) in core.on_timer(now_ms) {
+                        let resends = core.on_timer(now_ms);
+                        if let Ok(mut shared) = shared_stats.lock() {
+                            *shared = core.stats();
+                        }
+                        for (peer, datagram) in resends {
                             let _ = socket.send_to(&datagram, peer).await;
                         }
                     }
@@ -845,6 +906,9 @@ impl SimulatedDevice {
                             values.advance_to(unix_now());
                             core.handle(&*values, peer, buf.get(..len).unwrap_or(&[]), now_ms)
                         };
+                        if let Ok(mut shared) = shared_stats.lock() {
+                            *shared = core.stats();
+                        }
                         for reply in replies {
                             let _ = socket.send_to(&reply, peer).await;
                         }
@@ -854,9 +918,15 @@ impl SimulatedDevice {
         });
         Ok(SimulatedDevice {
             local_addr,
+            stats,
             stop: Some(stop),
             task: Some(task),
         })
+    }
+
+    /// What the device has seen so far.
+    pub fn stats(&self) -> DeviceStats {
+        self.stats.lock().map(|stats| *stats).unwrap_or_default()
     }
 
     /// The bound address (useful after binding port 0).

@@ -49,10 +49,24 @@ async def main() -> None:
     parser.add_argument("--device", required=True, help="host:port of the FFC device")
     parser.add_argument("--device-instance", type=int, required=True)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--discover",
+        action="store_true",
+        help="Who-Is the device first, so bacpypes3 knows its max APDU (as a BMS would)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="after the first answer, read N from each stdin line, do N full reads and "
+        "print the elapsed seconds (for the benchmark); stop at end of input",
+    )
     args = parser.parse_args()
     app = Application.from_args(args)
     try:
         device = Address(args.device)
+        if args.discover:
+            low = high = args.device_instance
+            await app.who_is(low, high, device)
         name = await app.read_property(device, f"device,{args.device_instance}", "objectName")
         first = await app.read_property(device, "analog-value,0", "presentValue")
         started = time.perf_counter()
@@ -70,6 +84,15 @@ async def main() -> None:
             sys.stdout,
         )
         print(flush=True)
+        while args.serve:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line.strip():
+                break
+            count = int(line)
+            started = time.perf_counter()
+            for _ in range(count):
+                await full_read(app, device, args.device_instance)
+            print(time.perf_counter() - started, flush=True)
     finally:
         app.close()
 
