@@ -23,7 +23,9 @@ fn env_or_skip(name: &str) -> Option<String> {
             panic!("{name} is not set: run through scripts/test.sh (scripts/services.d/30-bacpypes3.sh)")
         }
         Err(_) => {
-            eprintln!("skipping: {name} is not set (source scripts/services.sh to start bacpypes3)");
+            eprintln!(
+                "skipping: {name} is not set (source scripts/services.sh to start bacpypes3)"
+            );
             None
         }
     }
@@ -73,8 +75,16 @@ async fn our_client_reads_a_bacpypes3_device_with_segmented_rpm() {
     let series = client.read_counts(&info).await.unwrap();
     assert_eq!(series.device_instance, instance);
     for x in 0..48u8 {
-        assert_eq!(series.inbound[usize::from(x)], peer_count(Metric::In, x), "In-C-{x}");
-        assert_eq!(series.outbound[usize::from(x)], peer_count(Metric::Out, x), "Out-C-{x}");
+        assert_eq!(
+            series.inbound[usize::from(x)],
+            peer_count(Metric::In, x),
+            "In-C-{x}"
+        );
+        assert_eq!(
+            series.outbound[usize::from(x)],
+            peer_count(Metric::Out, x),
+            "Out-C-{x}"
+        );
     }
     let stats = client.stats();
     // bacpypes3 accepts 1024-byte APDUs; its answer for 97 objects is ~2.9 kB, so it
@@ -99,7 +109,10 @@ async fn bacpypes3_client_reads_our_simulated_device() {
         let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/bacpypes3_read_ffc.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/bacpypes3_read_ffc.py"
+    );
     let output = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::process::Command::new(python)

@@ -78,7 +78,12 @@ fn segment_of(datagram: &[u8]) -> (Segment, Vec<u8>) {
 #[test]
 fn segments_by_window_and_reassembles_to_the_full_answer() {
     let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
-    let first = device.handle(&values, PEER, &request(MaxApdu::Up480, MaxSegments::Unspecified, true, &rpm_all()), 0);
+    let first = device.handle(
+        &values,
+        PEER,
+        &request(MaxApdu::Up480, MaxSegments::Unspecified, true, &rpm_all()),
+        0,
+    );
     assert_eq!(first.len(), 1, "only segment 0 before the first SegmentACK");
     let (segment, part) = segment_of(&first[0]);
     assert_eq!(segment.sequence_number, 0);
@@ -89,14 +94,18 @@ fn segments_by_window_and_reassembles_to_the_full_answer() {
     let mut window_start = 0u8;
     let body = loop {
         let sent = device.handle(&values, PEER, &segment_ack(window_start, 3), 10);
-        assert!(!sent.is_empty() && sent.len() <= 3, "a window of at most 3: {}", sent.len());
+        assert!(
+            !sent.is_empty() && sent.len() <= 3,
+            "a window of at most 3: {}",
+            sent.len()
+        );
         let mut done = None;
         for datagram in &sent {
             let (segment, part) = segment_of(datagram);
             match reassembly.accept(segment, &part).unwrap() {
-                SegmentStep::Continue(Some(ApduRepr::SegmentAck { sequence_number, .. })) => {
-                    window_start = sequence_number
-                }
+                SegmentStep::Continue(Some(ApduRepr::SegmentAck {
+                    sequence_number, ..
+                })) => window_start = sequence_number,
                 SegmentStep::Continue(_) => {}
                 SegmentStep::Done(_, body) => {
                     window_start = segment.sequence_number;
@@ -109,7 +118,9 @@ fn segments_by_window_and_reassembles_to_the_full_answer() {
         }
     };
     // The final SegmentACK ends the transaction.
-    assert!(device.handle(&values, PEER, &segment_ack(window_start, 3), 20).is_empty());
+    assert!(device
+        .handle(&values, PEER, &segment_ack(window_start, 3), 20)
+        .is_empty());
     assert_eq!(device.pending_transactions(), 0);
     let ack = RpmAck::parse(&body, 0).unwrap();
     assert_eq!(ack.results.len(), 96);
@@ -117,7 +128,10 @@ fn segments_by_window_and_reassembles_to_the_full_answer() {
         ack.results[50].results[0].result,
         Ok(vec![Value::CharacterString("Out-C-2".into())])
     );
-    assert_eq!(ack.results[50].results[1].result, Ok(vec![Value::Real(1002.0)]));
+    assert_eq!(
+        ack.results[50].results[1].result,
+        Ok(vec![Value::Real(1002.0)])
+    );
 }
 
 #[test]
@@ -125,7 +139,12 @@ fn resends_the_window_when_the_ack_is_late_then_gives_up() {
     let config = DeviceConfig::new(1);
     let timeout = config.segment_timeout.as_millis() as u64;
     let mut device = DeviceCore::<u8>::new(config);
-    let first = device.handle(&values, PEER, &request(MaxApdu::Up480, MaxSegments::Unspecified, true, &rpm_all()), 0);
+    let first = device.handle(
+        &values,
+        PEER,
+        &request(MaxApdu::Up480, MaxSegments::Unspecified, true, &rpm_all()),
+        0,
+    );
     assert_eq!(device.next_deadline(), Some(timeout));
     assert!(device.on_timer(timeout - 1).is_empty());
     let again = device.on_timer(timeout);
@@ -141,7 +160,12 @@ fn resends_the_window_when_the_ack_is_late_then_gives_up() {
 #[test]
 fn aborts_when_the_answer_needs_segments_the_requester_refuses() {
     let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
-    let replies = device.handle(&values, PEER, &request(MaxApdu::Up480, MaxSegments::Unspecified, false, &rpm_all()), 0);
+    let replies = device.handle(
+        &values,
+        PEER,
+        &request(MaxApdu::Up480, MaxSegments::Unspecified, false, &rpm_all()),
+        0,
+    );
     let frame = Frame::parse(&replies[0]).unwrap();
     assert_eq!(
         frame.apdu,
@@ -152,10 +176,18 @@ fn aborts_when_the_answer_needs_segments_the_requester_refuses() {
         }
     );
     // Accepts segments, but only 2 of 480 bytes: too few for ~2.9 kB.
-    let replies = device.handle(&values, PEER, &request(MaxApdu::Up480, MaxSegments::Two, true, &rpm_all()), 0);
+    let replies = device.handle(
+        &values,
+        PEER,
+        &request(MaxApdu::Up480, MaxSegments::Two, true, &rpm_all()),
+        0,
+    );
     assert!(matches!(
         Frame::parse(&replies[0]).unwrap().apdu,
-        ApduRepr::Abort { reason: AbortReason::BufferOverflow, .. }
+        ApduRepr::Abort {
+            reason: AbortReason::BufferOverflow,
+            ..
+        }
     ));
     assert_eq!(device.pending_transactions(), 0);
 }
@@ -184,7 +216,17 @@ fn rejects_unknown_services_and_malformed_requests_and_ignores_garbage() {
             reason: RejectReason::UnrecognizedService
         }
     );
-    let reply = device.handle(&values, PEER, &request(MaxApdu::Up1476, MaxSegments::Unspecified, true, &[0x0c, 0x00]), 0);
+    let reply = device.handle(
+        &values,
+        PEER,
+        &request(
+            MaxApdu::Up1476,
+            MaxSegments::Unspecified,
+            true,
+            &[0x0c, 0x00],
+        ),
+        0,
+    );
     assert_eq!(
         Frame::parse(&reply[0]).unwrap().apdu,
         ApduRepr::Reject {
@@ -192,8 +234,12 @@ fn rejects_unknown_services_and_malformed_requests_and_ignores_garbage() {
             reason: RejectReason::MissingRequiredParameter
         }
     );
-    assert!(device.handle(&values, PEER, &[0x81, 0x0a, 0x00], 0).is_empty());
-    assert!(device.handle(&values, PEER, b"not bacnet at all", 0).is_empty());
+    assert!(device
+        .handle(&values, PEER, &[0x81, 0x0a, 0x00], 0)
+        .is_empty());
+    assert!(device
+        .handle(&values, PEER, b"not bacnet at all", 0)
+        .is_empty());
 }
 
 #[test]
@@ -233,13 +279,28 @@ fn rpm_reports_unknown_objects_and_properties_inside_the_ack() {
         ],
     );
     let error = |class, code| Err(ServiceError { class, code });
-    assert_eq!(ack.results[0].results[0].result, error(ErrorClass::Object, ErrorCode::UnknownObject));
-    assert_eq!(ack.results[1].results[0].result, error(ErrorClass::Property, ErrorCode::UnknownProperty));
-    assert_eq!(ack.results[1].results[1].result, error(ErrorClass::Property, ErrorCode::PropertyIsNotAnArray));
+    assert_eq!(
+        ack.results[0].results[0].result,
+        error(ErrorClass::Object, ErrorCode::UnknownObject)
+    );
+    assert_eq!(
+        ack.results[1].results[0].result,
+        error(ErrorClass::Property, ErrorCode::UnknownProperty)
+    );
+    assert_eq!(
+        ack.results[1].results[1].result,
+        error(ErrorClass::Property, ErrorCode::PropertyIsNotAnArray)
+    );
     // The wildcard instance means this device.
     assert_eq!(ack.results[2].object, ObjectId::new(ObjectType::Device, 77));
-    assert_eq!(ack.results[2].results[0].result, Ok(vec![Value::Unsigned(97)]));
-    assert_eq!(ack.results[2].results[1].result, error(ErrorClass::Property, ErrorCode::InvalidArrayIndex));
+    assert_eq!(
+        ack.results[2].results[0].result,
+        Ok(vec![Value::Unsigned(97)])
+    );
+    assert_eq!(
+        ack.results[2].results[1].result,
+        error(ErrorClass::Property, ErrorCode::InvalidArrayIndex)
+    );
     // `all` expands to every device property, each readable.
     assert!(ack.results[2].results.len() > 15);
     assert!(ack.results[2].results[2..].iter().all(|r| r.result.is_ok()));
@@ -279,11 +340,23 @@ fn reassembles_a_segmented_request() {
         );
         replies.extend(device.handle(&values, PEER, &datagram, 0));
     }
-    let apdus: Vec<ApduRepr> = replies.iter().map(|r| Frame::parse(r).unwrap().apdu).collect();
+    let apdus: Vec<ApduRepr> = replies
+        .iter()
+        .map(|r| Frame::parse(r).unwrap().apdu)
+        .collect();
     // SegmentACK for segment 0, then one for the last segment, then the answer.
-    assert!(matches!(apdus[0], ApduRepr::SegmentAck { from_server: true, sequence_number: 0, .. }));
+    assert!(matches!(
+        apdus[0],
+        ApduRepr::SegmentAck {
+            from_server: true,
+            sequence_number: 0,
+            ..
+        }
+    ));
     let last = (parts.len() - 1) as u8;
-    assert!(matches!(apdus[apdus.len() - 2], ApduRepr::SegmentAck { from_server: true, sequence_number, .. } if sequence_number == last));
+    assert!(
+        matches!(apdus[apdus.len() - 2], ApduRepr::SegmentAck { from_server: true, sequence_number, .. } if sequence_number == last)
+    );
     let answer = Frame::parse(replies.last().unwrap()).unwrap();
     match answer.service().unwrap() {
         Service::ReadPropertyMultipleAck(ack) => {
@@ -296,7 +369,9 @@ fn reassembles_a_segmented_request() {
 
 #[test]
 fn who_is_ranges_and_company_serials() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(instance_from_company_serial("FF-0042-123456").unwrap()));
+    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(
+        instance_from_company_serial("FF-0042-123456").unwrap(),
+    ));
     let who_is = |range| {
         Frame::to_vec(
             BvlcFunction::OriginalBroadcast,
@@ -306,8 +381,15 @@ fn who_is_ranges_and_company_serials() {
         )
     };
     assert_eq!(device.handle(&values, PEER, &who_is(None), 0).len(), 1);
-    assert_eq!(device.handle(&values, PEER, &who_is(Some((123_456, 123_456))), 0).len(), 1);
-    assert!(device.handle(&values, PEER, &who_is(Some((0, 123_455))), 0).is_empty());
+    assert_eq!(
+        device
+            .handle(&values, PEER, &who_is(Some((123_456, 123_456))), 0)
+            .len(),
+        1
+    );
+    assert!(device
+        .handle(&values, PEER, &who_is(Some((0, 123_455))), 0)
+        .is_empty());
     let reply = device.handle(&values, PEER, &who_is(None), 0);
     match Frame::parse(&reply[0]).unwrap().service().unwrap() {
         Service::IAm(i_am) => {

@@ -43,7 +43,11 @@ async fn discovers_and_reads_all_96_values() {
     let device = device(DeviceConfig::new(123_456)).await;
     let mut client = client().await;
     let found = client
-        .who_is(device.local_addr(), Some((100_000, 200_000)), Duration::from_millis(300))
+        .who_is(
+            device.local_addr(),
+            Some((100_000, 200_000)),
+            Duration::from_millis(300),
+        )
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -55,7 +59,11 @@ async fn discovers_and_reads_all_96_values() {
 
     // Out of range: no answer.
     let none = client
-        .who_is(device.local_addr(), Some((0, 99)), Duration::from_millis(200))
+        .who_is(
+            device.local_addr(),
+            Some((0, 99)),
+            Duration::from_millis(200),
+        )
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -148,7 +156,10 @@ async fn errors_for_unknown_objects_and_properties() {
         .await
     {
         Err(ClientError::Service { class, code }) => {
-            assert_eq!((class, code), (ErrorClass::Object, ErrorCode::UnknownObject));
+            assert_eq!(
+                (class, code),
+                (ErrorClass::Object, ErrorCode::UnknownObject)
+            );
         }
         other => panic!("expected unknown-object, got {other:?}"),
     }
@@ -158,7 +169,10 @@ async fn errors_for_unknown_objects_and_properties() {
         .await
     {
         Err(ClientError::Service { class, code }) => {
-            assert_eq!((class, code), (ErrorClass::Property, ErrorCode::UnknownProperty));
+            assert_eq!(
+                (class, code),
+                (ErrorClass::Property, ErrorCode::UnknownProperty)
+            );
         }
         other => panic!("expected unknown-property, got {other:?}"),
     }
@@ -180,7 +194,10 @@ async fn errors_for_unknown_objects_and_properties() {
     // An unknown confirmed service is rejected.
     match client.confirmed(&info, 15, &[0x09, 0x00]).await {
         Err(ClientError::Rejected(reason)) => {
-            assert_eq!(reason, ffc_protocols::bacnet::wire::RejectReason::UnrecognizedService)
+            assert_eq!(
+                reason,
+                ffc_protocols::bacnet::wire::RejectReason::UnrecognizedService
+            )
         }
         other => panic!("expected a reject, got {other:?}"),
     }
@@ -239,8 +256,14 @@ async fn serves_the_hourly_ring() {
     let ring = ring.lock().unwrap().clone();
     // The read may straddle an hour boundary; compare with the ring as the device saw it.
     for x in 0..48usize {
-        assert_eq!(series.inbound[x], u64::from(ring.value(Metric::In, x).unwrap()));
-        assert_eq!(series.outbound[x], u64::from(ring.value(Metric::Out, x).unwrap()));
+        assert_eq!(
+            series.inbound[x],
+            u64::from(ring.value(Metric::In, x).unwrap())
+        );
+        assert_eq!(
+            series.outbound[x],
+            u64::from(ring.value(Metric::Out, x).unwrap())
+        );
     }
     assert!(series.hour_read >= ring.current_hour().unwrap());
     assert_eq!(series.inbound.iter().sum::<u64>(), 19);

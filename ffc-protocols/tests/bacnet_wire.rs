@@ -135,7 +135,8 @@ fn read_property_request_with_array_index() {
 
 #[test]
 fn read_property_ack() {
-    let bytes = hex("81 0a 0017 | 01 00 | 30 01 0c | 0c 02 01 e2 40 | 19 4d | 3e | 74 00 46 46 43 | 3f");
+    let bytes =
+        hex("81 0a 0017 | 01 00 | 30 01 0c | 0c 02 01 e2 40 | 19 4d | 3e | 74 00 46 46 43 | 3f");
     // 30: Complex-ACK, invoke 1, service 12; [1] property 77 (object-name);
     // 3e: opening [3]; 74: character string, 4 bytes: charset 0 (UTF-8), "FFC"; 3f: closing [3].
     vector(
@@ -187,13 +188,11 @@ fn read_property_multiple_request() {
 
 #[test]
 fn read_property_multiple_ack_with_value_and_error() {
-    let bytes = hex(
-        "81 0a 002e | 01 00 | 30 02 0e | 0c 00 80 00 00 | 1e \
+    let bytes = hex("81 0a 002e | 01 00 | 30 02 0e | 0c 00 80 00 00 | 1e \
          | 29 4d | 4e 75 07 00 49 6e 2d 43 2d 30 4f \
          | 29 55 | 4e 44 42 c8 00 00 4f \
          | 29 75 | 5e 91 02 91 20 5f \
-         | 1f",
-    );
+         | 1f");
     // [2] property 77, 4e..4f: [4] value "In-C-0" (75 07: string, 7 bytes);
     // [2] property 85, [4] value 44: REAL 100.0;
     // [2] property 117 (units), 5e..5f: [5] error class 2 (property), code 32 (unknown-property).
@@ -396,7 +395,10 @@ fn routed_npdu_and_forwarded_bvlc() {
     );
     assert_eq!(frame.npdu.source.as_ref().unwrap().mac, [7]);
     assert_eq!(frame.npdu.hop_count, 255);
-    assert_eq!(frame.service().unwrap(), Service::WhoIs(WhoIs { range: None }));
+    assert_eq!(
+        frame.service().unwrap(),
+        Service::WhoIs(WhoIs { range: None })
+    );
     assert_eq!(decode_and_reencode(&bytes).unwrap(), bytes);
 }
 
@@ -422,11 +424,18 @@ fn every_application_tag() {
         ("91 5f", Value::Enumerated(95)),
         ("a4 7e 0b 1d 03", Value::Date([126, 11, 29, 3])),
         ("b4 17 3b 00 00", Value::Time([23, 59, 0, 0])),
-        ("c4 00 80 00 2f", Value::ObjectId(ObjectId::new(ObjectType::AnalogValue, 47))),
+        (
+            "c4 00 80 00 2f",
+            Value::ObjectId(ObjectId::new(ObjectType::AnalogValue, 47)),
+        ),
     ];
     for (text, value) in cases {
         let bytes = hex(text);
-        assert_eq!(Value::parse(&bytes).unwrap(), (value.clone(), bytes.len()), "{text}");
+        assert_eq!(
+            Value::parse(&bytes).unwrap(),
+            (value.clone(), bytes.len()),
+            "{text}"
+        );
         assert_eq!(value.to_vec(), bytes, "{text}");
     }
 }
@@ -437,7 +446,10 @@ fn extended_lengths_and_tag_numbers() {
     let text = "x".repeat(299);
     let encoded = Value::CharacterString(text.clone()).to_vec();
     assert_eq!(&encoded[..4], &[0x75, 0xfe, 0x01, 0x2c]);
-    assert_eq!(Value::parse(&encoded).unwrap().0, Value::CharacterString(text));
+    assert_eq!(
+        Value::parse(&encoded).unwrap().0,
+        Value::CharacterString(text)
+    );
     // A 10-byte octet string: length in one extra byte.
     let encoded = Value::OctetString(vec![1; 10]).to_vec();
     assert_eq!(&encoded[..2], &[0x65, 0x0a]);
@@ -482,7 +494,13 @@ fn truncated_datagrams() {
     let body = error_of(&hex("81 0a 000c 01 04 00 05 01 0c 0c 02"));
     assert_eq!(body.layer, Layer::Tag);
     assert_eq!(body.offset, 11);
-    assert!(matches!(body.kind, WireErrorKind::Truncated { needed: 4, available: 1 }));
+    assert!(matches!(
+        body.kind,
+        WireErrorKind::Truncated {
+            needed: 4,
+            available: 1
+        }
+    ));
     // A ReadPropertyMultiple-ACK without its closing tags.
     let open = error_of(&hex("81 0a 0012 01 00 30 02 0e 0c 00 80 00 00 1e 29 55 4e"));
     assert_eq!(open.kind, WireErrorKind::UnbalancedTag);
@@ -508,7 +526,10 @@ fn oversized_datagrams() {
     value.extend(std::iter::repeat_n(0xff, 250));
     assert!(matches!(
         Value::parse(&value).unwrap_err().kind,
-        WireErrorKind::Oversized { length: 2000, limit: 1024 }
+        WireErrorKind::Oversized {
+            length: 2000,
+            limit: 1024
+        }
     ));
     // A tag declaring 4 GB of content.
     let huge = hex("65 ff ff ff ff ff 00");
@@ -521,54 +542,153 @@ fn oversized_datagrams() {
 #[test]
 fn malformed_datagrams() {
     let cases: Vec<(&str, Layer, usize, WireErrorKind)> = vec![
-        ("82 0a 0008 01 00 10 08", Layer::Bvlc, 0, WireErrorKind::NotBacnetIp(0x82)),
-        ("81 05 0008 01 00 10 08", Layer::Bvlc, 1, WireErrorKind::UnsupportedBvlcFunction(5)),
-        ("81 0a 0008 02 00 10 08", Layer::Npdu, 4, WireErrorKind::UnsupportedNpduVersion(2)),
-        ("81 0a 0007 01 80 01", Layer::Npdu, 5, WireErrorKind::NetworkLayerMessage(1)),
-        ("81 0a 0008 01 00 80 08", Layer::Apdu, 6, WireErrorKind::UnknownPduType(8)),
-        ("81 0a 000a 01 00 40 02 00 00", Layer::Apdu, 9, WireErrorKind::OutOfRange),
-        ("81 0a 000a 01 00 40 02 00 80", Layer::Apdu, 9, WireErrorKind::OutOfRange),
+        (
+            "82 0a 0008 01 00 10 08",
+            Layer::Bvlc,
+            0,
+            WireErrorKind::NotBacnetIp(0x82),
+        ),
+        (
+            "81 05 0008 01 00 10 08",
+            Layer::Bvlc,
+            1,
+            WireErrorKind::UnsupportedBvlcFunction(5),
+        ),
+        (
+            "81 0a 0008 02 00 10 08",
+            Layer::Npdu,
+            4,
+            WireErrorKind::UnsupportedNpduVersion(2),
+        ),
+        (
+            "81 0a 0007 01 80 01",
+            Layer::Npdu,
+            5,
+            WireErrorKind::NetworkLayerMessage(1),
+        ),
+        (
+            "81 0a 0008 01 00 80 08",
+            Layer::Apdu,
+            6,
+            WireErrorKind::UnknownPduType(8),
+        ),
+        (
+            "81 0a 000a 01 00 40 02 00 00",
+            Layer::Apdu,
+            9,
+            WireErrorKind::OutOfRange,
+        ),
+        (
+            "81 0a 000a 01 00 40 02 00 80",
+            Layer::Apdu,
+            9,
+            WireErrorKind::OutOfRange,
+        ),
         // Confirmed request with max-APDU code 6 (reserved).
-        ("81 0a 000a 01 04 00 06 01 0c", Layer::Apdu, 7, WireErrorKind::OutOfRange),
+        (
+            "81 0a 000a 01 04 00 06 01 0c",
+            Layer::Apdu,
+            7,
+            WireErrorKind::OutOfRange,
+        ),
         // Who-Is whose high limit is an application tag.
-        ("81 0a 000c 01 00 10 08 09 01 21 05", Layer::Tag, 10,
-            WireErrorKind::UnexpectedTag { expected: 1, found: 2 }),
+        (
+            "81 0a 000c 01 00 10 08 09 01 21 05",
+            Layer::Tag,
+            10,
+            WireErrorKind::UnexpectedTag {
+                expected: 1,
+                found: 2,
+            },
+        ),
         // Who-Is limit over 22 bits.
-        ("81 0a 000e 01 00 10 08 09 01 1b 40 00 00", Layer::Service, 10, WireErrorKind::OutOfRange),
+        (
+            "81 0a 000e 01 00 10 08 09 01 1b 40 00 00",
+            Layer::Service,
+            10,
+            WireErrorKind::OutOfRange,
+        ),
         // I-Am with a 3-byte REAL instead of the max-APDU unsigned.
-        ("81 0a 0011 01 00 10 00 c4 02 01 e2 40 43 00 00 00", Layer::Tag, 13,
-            WireErrorKind::BadLength { tag: 4, length: 3 }),
+        (
+            "81 0a 0011 01 00 10 00 c4 02 01 e2 40 43 00 00 00",
+            Layer::Tag,
+            13,
+            WireErrorKind::BadLength { tag: 4, length: 3 },
+        ),
         // ReadProperty with trailing bytes.
-        ("81 0a 0012 01 04 00 05 01 0c 0c 02 01 e2 40 19 4c 00", Layer::Service, 17,
-            WireErrorKind::TrailingBytes { count: 1 }),
+        (
+            "81 0a 0012 01 04 00 05 01 0c 0c 02 01 e2 40 19 4c 00",
+            Layer::Service,
+            17,
+            WireErrorKind::TrailingBytes { count: 1 },
+        ),
         // ReadProperty property identifier over 22 bits.
-        ("81 0a 0013 01 04 00 05 01 0c 0c 02 01 e2 40 1b 40 00 00", Layer::Service, 15,
-            WireErrorKind::OutOfRange),
+        (
+            "81 0a 0013 01 04 00 05 01 0c 0c 02 01 e2 40 1b 40 00 00",
+            Layer::Service,
+            15,
+            WireErrorKind::OutOfRange,
+        ),
         // ReadProperty-ACK with a character string in charset 1.
-        ("81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 72 01 41 3f", Layer::Tag, 18,
-            WireErrorKind::UnsupportedCharset(1)),
+        (
+            "81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 72 01 41 3f",
+            Layer::Tag,
+            18,
+            WireErrorKind::UnsupportedCharset(1),
+        ),
         // ... with invalid UTF-8.
-        ("81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 72 00 ff 3f", Layer::Tag, 17,
-            WireErrorKind::InvalidUtf8),
+        (
+            "81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 72 00 ff 3f",
+            Layer::Tag,
+            17,
+            WireErrorKind::InvalidUtf8,
+        ),
         // ... with a bit string of 8 unused bits.
-        ("81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 6f 3e 82 08 00 3f", Layer::Tag, 17,
-            WireErrorKind::BadBitString),
+        (
+            "81 0a 0015 01 00 30 01 0c 0c 02 01 e2 40 19 6f 3e 82 08 00 3f",
+            Layer::Tag,
+            17,
+            WireErrorKind::BadBitString,
+        ),
         // ... with an application opening tag (lvt 6).
-        ("81 0a 0013 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 06 3f", Layer::Tag, 17,
-            WireErrorKind::WrongTagClass),
+        (
+            "81 0a 0013 01 00 30 01 0c 0c 02 01 e2 40 19 4d 3e 06 3f",
+            Layer::Tag,
+            17,
+            WireErrorKind::WrongTagClass,
+        ),
         // A boolean with value 2.
-        ("81 0a 0013 01 00 30 01 0c 0c 02 01 e2 40 19 51 3e 12 3f", Layer::Tag, 17,
-            WireErrorKind::BadLength { tag: 1, length: 2 }),
+        (
+            "81 0a 0013 01 00 30 01 0c 0c 02 01 e2 40 19 51 3e 12 3f",
+            Layer::Tag,
+            17,
+            WireErrorKind::BadLength { tag: 1, length: 2 },
+        ),
         // Extended tag number 255 (reserved).
-        ("81 0a 0014 01 00 30 01 0c 0c 02 01 e2 40 19 51 3e f1 ff 3f", Layer::Tag, 18,
-            WireErrorKind::OutOfRange),
+        (
+            "81 0a 0014 01 00 30 01 0c 0c 02 01 e2 40 19 51 3e f1 ff 3f",
+            Layer::Tag,
+            18,
+            WireErrorKind::OutOfRange,
+        ),
         // Error PDU whose class is an unsigned.
-        ("81 0a 000d 01 00 50 01 0c 21 01 91 1f", Layer::Apdu, 9,
-            WireErrorKind::UnexpectedTag { expected: 9, found: 2 }),
+        (
+            "81 0a 000d 01 00 50 01 0c 21 01 91 1f",
+            Layer::Apdu,
+            9,
+            WireErrorKind::UnexpectedTag {
+                expected: 9,
+                found: 2,
+            },
+        ),
     ];
     for (text, layer, offset, kind) in cases {
         let error = error_of(&hex(text));
-        assert_eq!((error.layer, error.offset, error.kind), (layer, offset, kind), "{text}");
+        assert_eq!(
+            (error.layer, error.offset, error.kind),
+            (layer, offset, kind),
+            "{text}"
+        );
         // Every error says where and why.
         let shown = error.to_string();
         assert!(shown.contains(&format!("byte {offset}")), "{shown}");
@@ -576,8 +696,7 @@ fn malformed_datagrams() {
 }
 
 fn arb_object_id() -> impl Strategy<Value = ObjectId> {
-    (0u16..1024, 0u32..=0x3f_ffff)
-        .prop_map(|(t, i)| ObjectId::new(ObjectType::from_code(t), i))
+    (0u16..1024, 0u32..=0x3f_ffff).prop_map(|(t, i)| ObjectId::new(ObjectType::from_code(t), i))
 }
 
 fn arb_property() -> impl Strategy<Value = PropertyId> {
@@ -590,8 +709,12 @@ fn arb_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Boolean),
         any::<u64>().prop_map(Value::Unsigned),
         any::<i64>().prop_map(Value::Signed),
-        any::<f32>().prop_filter("NaN", |x| !x.is_nan()).prop_map(Value::Real),
-        any::<f64>().prop_filter("NaN", |x| !x.is_nan()).prop_map(Value::Double),
+        any::<f32>()
+            .prop_filter("NaN", |x| !x.is_nan())
+            .prop_map(Value::Real),
+        any::<f64>()
+            .prop_filter("NaN", |x| !x.is_nan())
+            .prop_map(Value::Double),
         proptest::collection::vec(any::<u8>(), 0..300).prop_map(Value::OctetString),
         ".{0,40}".prop_map(Value::CharacterString),
         proptest::collection::vec(any::<bool>(), 0..70).prop_map(Value::BitString),
@@ -623,8 +746,11 @@ fn arb_result() -> impl Strategy<Value = PropertyResult> {
 
 fn arb_service() -> impl Strategy<Value = (u8, bool, Service)> {
     prop_oneof![
-        proptest::option::of((0u32..=0x3f_ffff, 0u32..=0x3f_ffff))
-            .prop_map(|range| (8, false, Service::WhoIs(WhoIs { range }))),
+        proptest::option::of((0u32..=0x3f_ffff, 0u32..=0x3f_ffff)).prop_map(|range| (
+            8,
+            false,
+            Service::WhoIs(WhoIs { range })
+        )),
         (arb_object_id(), any::<u32>(), 0u32..4, any::<u32>()).prop_map(|(d, m, s, v)| (
             0,
             false,
@@ -635,8 +761,12 @@ fn arb_service() -> impl Strategy<Value = (u8, bool, Service)> {
                 vendor_id: v
             })
         )),
-        (arb_object_id(), arb_property(), proptest::option::of(any::<u32>())).prop_map(
-            |(object, property, array_index)| (
+        (
+            arb_object_id(),
+            arb_property(),
+            proptest::option::of(any::<u32>())
+        )
+            .prop_map(|(object, property, array_index)| (
                 12,
                 true,
                 Service::ReadProperty(ReadPropertyRequest {
@@ -644,8 +774,7 @@ fn arb_service() -> impl Strategy<Value = (u8, bool, Service)> {
                     property,
                     array_index
                 })
-            )
-        ),
+            )),
         proptest::collection::vec(
             (
                 arb_object_id(),
@@ -662,7 +791,11 @@ fn arb_service() -> impl Strategy<Value = (u8, bool, Service)> {
                 .prop_map(|(object, properties)| ReadAccessSpec { object, properties }),
             1..4
         )
-        .prop_map(|specs| (14, true, Service::ReadPropertyMultiple(RpmRequest { specs }))),
+        .prop_map(|specs| (
+            14,
+            true,
+            Service::ReadPropertyMultiple(RpmRequest { specs })
+        )),
         (
             arb_object_id(),
             arb_property(),
@@ -680,11 +813,18 @@ fn arb_service() -> impl Strategy<Value = (u8, bool, Service)> {
                 })
             )),
         proptest::collection::vec(
-            (arb_object_id(), proptest::collection::vec(arb_result(), 0..3))
+            (
+                arb_object_id(),
+                proptest::collection::vec(arb_result(), 0..3)
+            )
                 .prop_map(|(object, results)| ReadAccessResult { object, results }),
             0..3
         )
-        .prop_map(|results| (14, false, Service::ReadPropertyMultipleAck(RpmAck { results }))),
+        .prop_map(|results| (
+            14,
+            false,
+            Service::ReadPropertyMultipleAck(RpmAck { results })
+        )),
     ]
 }
 

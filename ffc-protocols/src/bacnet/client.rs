@@ -360,7 +360,9 @@ impl Client {
             .await?;
         let ack = ReadPropertyAck::parse(&body, 0)?;
         if ack.object != object || ack.property != property {
-            return Err(ClientError::Unexpected("ReadProperty-ACK for another property"));
+            return Err(ClientError::Unexpected(
+                "ReadProperty-ACK for another property",
+            ));
         }
         Ok(ack.values)
     }
@@ -398,7 +400,9 @@ impl Client {
             .into_iter()
             .map(|value| match value {
                 Value::ObjectId(id) => Ok(id),
-                _ => Err(ClientError::Unexpected("object-list holds a non-identifier")),
+                _ => Err(ClientError::Unexpected(
+                    "object-list holds a non-identifier",
+                )),
             })
             .collect()
     }
@@ -414,7 +418,11 @@ impl Client {
             .first()
         {
             Some(Value::Unsigned(n)) => *n,
-            _ => return Err(ClientError::Unexpected("object-list length is not unsigned")),
+            _ => {
+                return Err(ClientError::Unexpected(
+                    "object-list length is not unsigned",
+                ))
+            }
         };
         let mut values = Vec::new();
         // One index per request is 9 bytes of request and at most 16 of answer.
@@ -461,7 +469,8 @@ impl Client {
         let mut per_request = (max_apdu.saturating_sub(4) / 11).max(1);
         if !device.segmentation.transmits() || !self.config.segmented_response_accepted {
             let answer_limit = max_apdu.min(usize::from(self.config.max_apdu.octets()));
-            per_request = per_request.min((answer_limit.saturating_sub(3) / ANSWER_BYTES_PER_OBJECT).max(1));
+            per_request =
+                per_request.min((answer_limit.saturating_sub(3) / ANSWER_BYTES_PER_OBJECT).max(1));
         }
         let mut inbound: [Option<u64>; HOURS as usize] = [None; HOURS as usize];
         let mut outbound = inbound;
@@ -528,7 +537,12 @@ impl Client {
         id
     }
 
-    async fn send(&self, to: SocketAddr, apdu: &ApduRepr, payload: &[u8]) -> Result<(), ClientError> {
+    async fn send(
+        &self,
+        to: SocketAddr,
+        apdu: &ApduRepr,
+        payload: &[u8],
+    ) -> Result<(), ClientError> {
         let expecting_reply = matches!(apdu, ApduRepr::ConfirmedRequest { .. });
         let datagram = Frame::to_vec(
             BvlcFunction::OriginalUnicast,

@@ -8,14 +8,14 @@
 //! current one. Answers longer than the requester's max APDU are segmented; unknown
 //! objects and properties get an Error, unknown confirmed services a Reject.
 
-use super::wire::{
-    AbortReason, ApduRepr, BvlcFunction, ErrorClass, ErrorCode, Frame, IAm, MaxApdu, NpduRepr,
-    ObjectId, ObjectType, PropertyId, PropertyResult, ReadAccessResult,
-    ReadPropertyAck, ReadPropertyRequest, RejectReason, RpmAck, Segment, Segmentation, Service,
-    ServiceError, Value, WireError, WireErrorKind,
-};
 use super::segmentation::{Reassembly, ReassemblyError, SegmentStep};
 use super::wire::decode_service;
+use super::wire::{
+    AbortReason, ApduRepr, BvlcFunction, ErrorClass, ErrorCode, Frame, IAm, MaxApdu, NpduRepr,
+    ObjectId, ObjectType, PropertyId, PropertyResult, ReadAccessResult, ReadPropertyAck,
+    ReadPropertyRequest, RejectReason, RpmAck, Segment, Segmentation, Service, ServiceError, Value,
+    WireError, WireErrorKind,
+};
 use ffc_core::{HourlyRing48, Metric, UnixSeconds};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -301,7 +301,15 @@ impl<A: Copy + Eq> DeviceCore<A> {
                 ..
             } => {
                 let header = frame.apdu;
-                self.on_request_segment(values, peer, header, invoke_id, segment, frame.payload, now_ms)
+                self.on_request_segment(
+                    values,
+                    peer,
+                    header,
+                    invoke_id,
+                    segment,
+                    frame.payload,
+                    now_ms,
+                )
             }
             ApduRepr::ConfirmedRequest { .. } => {
                 let service = frame.service();
@@ -698,9 +706,7 @@ impl<A: Copy + Eq> DeviceCore<A> {
 
     fn object_list(&self) -> Vec<ObjectId> {
         let mut list = vec![self.device_id()];
-        list.extend(
-            (0..2 * u32::from(HOURS)).map(|i| ObjectId::new(ObjectType::AnalogValue, i)),
-        );
+        list.extend((0..2 * u32::from(HOURS)).map(|i| ObjectId::new(ObjectType::AnalogValue, i)));
         list
     }
 
@@ -784,7 +790,9 @@ impl<A: Copy + Eq> DeviceCore<A> {
             (None, PropertyId::ObjectName) => text("FFC"),
             (None, PropertyId::SystemStatus) => Value::Enumerated(0),
             (None, PropertyId::VendorName) => text("ffc"),
-            (None, PropertyId::VendorIdentifier) => Value::Unsigned(u64::from(self.config.vendor_id)),
+            (None, PropertyId::VendorIdentifier) => {
+                Value::Unsigned(u64::from(self.config.vendor_id))
+            }
             (None, PropertyId::ModelName) => text("FFC simulated counter"),
             (None, PropertyId::FirmwareRevision) => text(env!("CARGO_PKG_VERSION")),
             (None, PropertyId::ApplicationSoftwareVersion) => text(env!("CARGO_PKG_VERSION")),
@@ -808,7 +816,9 @@ impl<A: Copy + Eq> DeviceCore<A> {
             (None, PropertyId::DeviceAddressBinding) => return Ok(Vec::new()),
             (None, PropertyId::DatabaseRevision) => Value::Unsigned(1),
             (None, PropertyId::Description) => text("FootfallCam people counter (simulated)"),
-            (Some((metric, x)), PropertyId::ObjectName) => Value::CharacterString(object_name(metric, x)),
+            (Some((metric, x)), PropertyId::ObjectName) => {
+                Value::CharacterString(object_name(metric, x))
+            }
             (Some((metric, x)), PropertyId::PresentValue) => {
                 Value::Real(values.count(metric, x) as f32)
             }
@@ -952,4 +962,3 @@ impl Drop for SimulatedDevice {
         }
     }
 }
-

@@ -88,7 +88,11 @@ impl Reassembly {
     }
 
     /// Takes the next segment.
-    pub fn accept(&mut self, segment: Segment, part: &[u8]) -> Result<SegmentStep, ReassemblyError> {
+    pub fn accept(
+        &mut self,
+        segment: Segment,
+        part: &[u8],
+    ) -> Result<SegmentStep, ReassemblyError> {
         if segment.sequence_number != self.expected {
             self.since_ack = 0;
             return Ok(SegmentStep::Continue(Some(
@@ -113,4 +117,3 @@ impl Reassembly {
         Ok(SegmentStep::Continue(None))
     }
 }
-

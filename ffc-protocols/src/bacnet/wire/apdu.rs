@@ -451,7 +451,8 @@ impl ApduRepr {
                 segment,
                 service,
             } => {
-                let mut first = 0x00 | segment_flags(segment);
+                // PDU type 0 in the high nibble.
+                let mut first = segment_flags(segment);
                 if segmented_response_accepted {
                     first |= 0x02;
                 }

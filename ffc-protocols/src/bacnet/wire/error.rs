@@ -163,7 +163,11 @@ impl WireError {
 
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BACnet {} at byte {}: {}", self.layer, self.offset, self.kind)
+        write!(
+            f,
+            "BACnet {} at byte {}: {}",
+            self.layer, self.offset, self.kind
+        )
     }
 }
 

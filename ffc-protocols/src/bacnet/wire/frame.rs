@@ -1,8 +1,8 @@
 //! A whole BACnet/IP datagram: BVLC, NPDU, APDU header and the service body.
 
 use super::{
-    Apdu, ApduRepr, Bvlc, BvlcFunction, BvlcRepr, IAm, Layer, Npdu, NpduRepr,
-    ReadPropertyAck, ReadPropertyRequest, RpmAck, RpmRequest, WhoIs, WireError, WireErrorKind,
+    Apdu, ApduRepr, Bvlc, BvlcFunction, BvlcRepr, IAm, Layer, Npdu, NpduRepr, ReadPropertyAck,
+    ReadPropertyRequest, RpmAck, RpmRequest, WhoIs, WireError, WireErrorKind,
 };
 use alloc::vec::Vec;
 

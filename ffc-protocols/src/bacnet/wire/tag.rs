@@ -327,7 +327,9 @@ fn read_marker(reader: &mut Reader<'_>, number: u8, kind: TagKind) -> Result<(),
     let start = reader.position();
     let found = found_number(reader);
     match TagHeader::peek(reader) {
-        Some(Ok(tag)) if tag.class == TagClass::Context && tag.number == number && tag.kind == kind => {
+        Some(Ok(tag))
+            if tag.class == TagClass::Context && tag.number == number && tag.kind == kind =>
+        {
             TagHeader::read(reader)?;
             Ok(())
         }
