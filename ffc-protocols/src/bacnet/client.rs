@@ -277,7 +277,8 @@ impl Client {
 
     /// Sends Who-Is (for instances in `range`, inclusive) to `target` and collects the
     /// I-Am answers that arrive within `wait`. `target` is a device's address or a
-    /// broadcast address.
+    /// broadcast address (255.255.255.255 or an address ending in .255, sent as
+    /// Original-Broadcast-NPDU; anything else goes as Original-Unicast-NPDU).
     pub async fn who_is(
         &mut self,
         target: SocketAddr,
@@ -693,6 +694,8 @@ impl Client {
     }
 }
 
+/// A present value as a count. Devices serve REAL (exact up to 2^24, far above any hourly
+/// count), but a whole unsigned, signed or double is accepted too.
 fn to_count(name: &str, value: &Value) -> Result<u64, ClientError> {
     let number = match *value {
         Value::Unsigned(n) => return Ok(n),
