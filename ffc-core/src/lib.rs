@@ -49,6 +49,8 @@ pub mod dedupe;
 pub mod error;
 pub mod kpi;
 pub mod model;
+pub mod outbox;
+pub mod ring;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 pub mod time;
@@ -58,4 +60,6 @@ pub use model::{
     CameraSerial, CountEvent, CountRecord, EventKey, MessageId, Metric, ObjectType,
     OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
 };
+pub use outbox::{Outbox, OutboxState, RejectReason, Rejected};
+pub use ring::{HourlyRing, HourlyRing48};
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};

@@ -7,4 +7,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+extern crate alloc;
+
 pub use ffc_core as core_model;
+
+#[cfg(feature = "bacnet")]
+pub mod bacnet;
