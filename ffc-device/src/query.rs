@@ -849,8 +849,8 @@ mod tests {
         let params = w[6].query.params();
         assert_eq!(params[2], ("date_start", "20241031".to_string()));
         // The fall-back day: 00:00 BST to 23:00 GMT, then the last hour.
-        assert_eq!(w[1].query.params()[5], ("time_start", "000000".to_string()));
-        assert_eq!(w[1].query.params()[6], ("time_end", "225959".to_string()));
+        assert_eq!(w[1].query.params()[4], ("time_start", "000000".to_string()));
+        assert_eq!(w[1].query.params()[5], ("time_end", "225959".to_string()));
         // Spring forward: a 23-hour day is one window.
         let from = 1_711_843_200; // 2024-03-31 00:00 GMT = UTC
         let w = split_range(from, from + 23 * 3600, Resolution::Minutes(15), DataType::Json, &london).unwrap();
