@@ -33,3 +33,7 @@ pub use ffc_core as core_model;
 pub mod body;
 pub mod query;
 pub mod secret;
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "sim")]
+pub mod sim;
