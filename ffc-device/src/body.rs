@@ -200,11 +200,7 @@ fn resolve_local(zone: &Zone, local: i64, not_before: Option<UnixSeconds>) -> Un
     first.unwrap_or_else(|| zone.local_to_utc(local))
 }
 
-fn into_records(
-    serial: CameraSerial,
-    sets: Vec<RawSet>,
-    zone: &Zone,
-) -> Vec<CountRecord> {
+fn into_records(serial: CameraSerial, sets: Vec<RawSet>, zone: &Zone) -> Vec<CountRecord> {
     let mut out = Vec::with_capacity(sets.len());
     let mut not_before = None;
     for s in sets {
@@ -466,8 +462,8 @@ fn number_attr(v: Option<&Cow<'_, str>>, name: &'static str, at: u64) -> Result<
 
 /// Decodes an XML count body; `zone` is the counter's, which its local `starttime`s are in.
 pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| xml_err(e.valid_up_to() as u64, Problem::Utf8))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| xml_err(e.valid_up_to() as u64, Problem::Utf8))?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
     let syntax = |reader: &Reader<&[u8]>, e: quick_xml::Error| {
@@ -482,7 +478,10 @@ pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
             Event::Empty(e) => break (e, true, at),
             Event::Eof => return Err(xml_err(at, Problem::Root("no root element".into()))),
             Event::Text(t) if !t.trim().is_empty() => {
-                return Err(xml_err(at, Problem::Root("text before the root element".into())))
+                return Err(xml_err(
+                    at,
+                    Problem::Root("text before the root element".into()),
+                ))
             }
             _ => {}
         }
@@ -490,7 +489,10 @@ pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
     if root.name().as_ref() != "countdata" {
         return Err(xml_err(
             root_at,
-            Problem::Root(format!("root element is <{}>, not <countdata>", root.name().as_ref())),
+            Problem::Root(format!(
+                "root element is <{}>, not <countdata>",
+                root.name().as_ref()
+            )),
         ));
     }
     let [serial, data_format, resolution] =
@@ -527,7 +529,10 @@ pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
                 }
                 Event::End(_) => break,
                 Event::Eof => {
-                    return Err(xml_err(at, Problem::Syntax("</countdata> is missing".into())))
+                    return Err(xml_err(
+                        at,
+                        Problem::Syntax("</countdata> is missing".into()),
+                    ))
                 }
                 _ => {}
             }
@@ -593,7 +598,10 @@ fn read_cntset(
                 }
                 Event::End(_) => break,
                 Event::Eof => {
-                    return Err(xml_err(cnt_at, Problem::Syntax("</cntset> is missing".into())))
+                    return Err(xml_err(
+                        cnt_at,
+                        Problem::Syntax("</cntset> is missing".into()),
+                    ))
                 }
                 _ => continue,
             };
@@ -773,7 +781,10 @@ pub fn decode_token(bytes: &[u8]) -> Result<String, TokenBodyError> {
     let text = std::str::from_utf8(trimmed).map_err(|e| TokenBodyError::BadCharacter {
         offset: lead + e.valid_up_to(),
     })?;
-    if let Some(i) = text.bytes().position(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if let Some(i) = text
+        .bytes()
+        .position(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         return Err(TokenBodyError::BadCharacter { offset: lead + i });
     }
     Ok(text.to_owned())
@@ -832,7 +843,10 @@ mod tests {
         assert_eq!(x.resolution, Some(Resolution::Minutes(15)));
         // 08:00 at +08:00 is 00:00 UTC.
         let t0 = 1_706_659_200;
-        assert_eq!(x.records, vec![rec(t0, 900, 12, 9, &zone), rec(t0 + 900, 900, 5, 0, &zone)]);
+        assert_eq!(
+            x.records,
+            vec![rec(t0, 900, 12, 9, &zone), rec(t0 + 900, 900, 5, 0, &zone)]
+        );
     }
 
     #[test]
@@ -840,7 +854,9 @@ mod tests {
         let zone = Zone::iana("Europe/London").unwrap();
         // Hours across the fall-back: local 01:00 occurs twice.
         let start = 1_729_983_600; // 2024-10-26 23:00 UTC = 27 Oct 00:00 BST
-        let records: Vec<_> = (0..5).map(|i| rec(start + i * 3600, 3600, i as u64, 2, &zone)).collect();
+        let records: Vec<_> = (0..5)
+            .map(|i| rec(start + i * 3600, 3600, i as u64, 2, &zone))
+            .collect();
         let serial = SERIAL.parse().unwrap();
         let j = encode_json(serial, "A \"quoted\" <name>", Resolution::Hour, &records);
         let x = encode_xml(serial, "A \"quoted\" <name>", Resolution::Hour, &records);
@@ -853,7 +869,10 @@ mod tests {
         let empty = encode_xml(serial, "n", Resolution::Seconds(1), &[]);
         assert_eq!(decode_xml(empty.as_bytes(), &zone).unwrap().records, vec![]);
         let empty = encode_json(serial, "n", Resolution::Seconds(1), &[]);
-        assert_eq!(decode_json(empty.as_bytes(), &zone).unwrap().resolution, Some(Resolution::Seconds(1)));
+        assert_eq!(
+            decode_json(empty.as_bytes(), &zone).unwrap().resolution,
+            Some(Resolution::Seconds(1))
+        );
     }
 
     fn xml_problem(body: &str) -> (u64, Problem) {
@@ -870,23 +889,39 @@ mod tests {
     #[test]
     fn xml_errors_name_the_byte_and_reason() {
         let head = r#"<countdata serial="000000006afce315">"#;
-        let set = |attrs: &str, inner: &str| format!("{head}<cntset {attrs}>{inner}</cntset></countdata>");
+        let set = |attrs: &str, inner: &str| {
+            format!("{head}<cntset {attrs}>{inner}</cntset></countdata>")
+        };
         let good_cnts = r#"<cnt typeid="3" value="1"/><cnt typeid="4" value="2"/>"#;
         let at = head.len() as u64;
         assert_eq!(
-            xml_problem(&set(r#"starttime="2024-01-31 25:00:00" delta="60""#, good_cnts)),
-            (at, Problem::Time(ParseError::OutOfRange { field: ffc_core::Field::Hour }))
+            xml_problem(&set(
+                r#"starttime="2024-01-31 25:00:00" delta="60""#,
+                good_cnts
+            )),
+            (
+                at,
+                Problem::Time(ParseError::OutOfRange {
+                    field: ffc_core::Field::Hour
+                })
+            )
         );
         assert_eq!(
             xml_problem(&set(r#"starttime="2024-01-31 08:00:00""#, good_cnts)),
             (at, Problem::Missing("delta"))
         );
         assert_eq!(
-            xml_problem(&set(r#"starttime="2024-01-31 08:00:00" delta="-5""#, good_cnts)),
+            xml_problem(&set(
+                r#"starttime="2024-01-31 08:00:00" delta="-5""#,
+                good_cnts
+            )),
             (at, Problem::Number("delta"))
         );
         assert_eq!(
-            xml_problem(&set(r#"starttime="2024-01-31 08:00:00" delta="0""#, good_cnts)),
+            xml_problem(&set(
+                r#"starttime="2024-01-31 08:00:00" delta="0""#,
+                good_cnts
+            )),
             (at, Problem::ZeroDelta)
         );
         let cnt_at = at + r#"<cntset starttime="2024-01-31 08:00:00" delta="60">"#.len() as u64;
@@ -912,24 +947,54 @@ mod tests {
             )),
             (at, Problem::MissingType(4))
         );
-        assert_eq!(xml_problem("<other/>").1, Problem::Root("root element is <other>, not <countdata>".into()));
-        assert_eq!(xml_problem("<countdata/>").1, Problem::Missing("serial"));
-        assert!(matches!(xml_problem(r#"<countdata serial="xyz"/>"#).1, Problem::Serial(_)));
-        assert!(matches!(xml_problem(&format!("{head}<cntset")).1, Problem::Syntax(_)));
-        assert!(matches!(xml_problem(&format!("{head}</wrong>")).1, Problem::Syntax(_)));
-        assert!(matches!(xml_problem(&format!("{head}")).1, Problem::Syntax(_)));
-        assert!(matches!(xml_problem(&format!("{head}</countdata><x/>")).1, Problem::Syntax(_)));
-        assert_eq!(decode_xml(b"<countdata>\xff", &Zone::UTC).unwrap_err().location, Location::Byte { offset: 11 });
         assert_eq!(
-            xml_problem(r#"<countdata serial="000000006afce315" data_format="minute" resolution="7"/>"#).1,
+            xml_problem("<other/>").1,
+            Problem::Root("root element is <other>, not <countdata>".into())
+        );
+        assert_eq!(xml_problem("<countdata/>").1, Problem::Missing("serial"));
+        assert!(matches!(
+            xml_problem(r#"<countdata serial="xyz"/>"#).1,
+            Problem::Serial(_)
+        ));
+        assert!(matches!(
+            xml_problem(&format!("{head}<cntset")).1,
+            Problem::Syntax(_)
+        ));
+        assert!(matches!(
+            xml_problem(&format!("{head}</wrong>")).1,
+            Problem::Syntax(_)
+        ));
+        assert!(matches!(xml_problem(head).1, Problem::Syntax(_)));
+        assert!(matches!(
+            xml_problem(&format!("{head}</countdata><x/>")).1,
+            Problem::Syntax(_)
+        ));
+        assert_eq!(
+            decode_xml(b"<countdata>\xff", &Zone::UTC)
+                .unwrap_err()
+                .location,
+            Location::Byte { offset: 11 }
+        );
+        assert_eq!(
+            xml_problem(
+                r#"<countdata serial="000000006afce315" data_format="minute" resolution="7"/>"#
+            )
+            .1,
             Problem::Resolution
         );
     }
 
     #[test]
     fn json_errors_name_the_line_or_set() {
-        let err = decode_json(b"{\"serial\":\"000000006afce315\",\n\"cntset\":[{\"starttime\":\"2024-01-31 8:00:00\"", &Zone::UTC).unwrap_err();
-        assert!(matches!(err.location, Location::Line { line: 2, .. }), "{err}");
+        let err = decode_json(
+            b"{\"serial\":\"000000006afce315\",\n\"cntset\":[{\"starttime\":\"2024-01-31 8:00:00\"",
+            &Zone::UTC,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err.location, Location::Line { line: 2, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("starttime"), "{err}");
         let err = decode_json(br#"{"serial":"000000006afce315"}"#, &Zone::UTC).unwrap_err();
         assert!(err.to_string().contains("cntset"), "{err}");
@@ -939,26 +1004,53 @@ mod tests {
             {"starttime":"2024-01-31 08:00:00","delta":60,"counts":[{"typeid":3,"value":1},{"typeid":4,"value":1}]},
             {"starttime":"2024-01-31 08:01:00","delta":60,"counts":[{"typeid":3,"value":1}]}]}"#;
         let err = decode_json(body, &Zone::UTC).unwrap_err();
-        assert_eq!((err.location, err.problem), (Location::Cntset { index: 1 }, Problem::MissingType(4)));
+        assert_eq!(
+            (err.location, err.problem),
+            (Location::Cntset { index: 1 }, Problem::MissingType(4))
+        );
         let neg = br#"{"serial":"000000006afce315","cntset":[{"starttime":"2024-01-31 08:00:00","delta":60,"counts":[{"typeid":3,"value":-1}]}]}"#;
-        assert!(matches!(decode_json(neg, &Zone::UTC).unwrap_err().location, Location::Line { line: 1, .. }));
+        assert!(matches!(
+            decode_json(neg, &Zone::UTC).unwrap_err().location,
+            Location::Line { line: 1, .. }
+        ));
         let float = br#"{"serial":"000000006afce315","cntset":[{"starttime":"2024-01-31 08:00:00","delta":60.5,"counts":[]}]}"#;
         assert!(decode_json(float, &Zone::UTC).is_err());
         let big = br#"{"serial":"000000006afce315","cntset":[{"starttime":"2024-01-31 08:00:00","delta":5000000000,"counts":[]}]}"#;
-        assert_eq!(decode_json(big, &Zone::UTC).unwrap_err().problem, Problem::Number("delta"));
+        assert_eq!(
+            decode_json(big, &Zone::UTC).unwrap_err().problem,
+            Problem::Number("delta")
+        );
         assert!(decode_json(b"", &Zone::UTC).is_err());
         assert!(decode_json(b"[1,2]", &Zone::UTC).is_err());
     }
 
     #[test]
     fn token_bodies() {
-        assert_eq!(decode_token(br#" {"access_token":"eyJ.abc"} "#).as_deref(), Ok("eyJ.abc"));
+        assert_eq!(
+            decode_token(br#" {"access_token":"eyJ.abc"} "#).as_deref(),
+            Ok("eyJ.abc")
+        );
         assert_eq!(decode_token(br#"{"token":"t1"}"#).as_deref(), Ok("t1"));
-        assert_eq!(decode_token(br#"{"AccessToken":"t2","x":1}"#).as_deref(), Ok("t2"));
-        assert_eq!(decode_token(b"eyJhbGci.x.y\n").as_deref(), Ok("eyJhbGci.x.y"));
+        assert_eq!(
+            decode_token(br#"{"AccessToken":"t2","x":1}"#).as_deref(),
+            Ok("t2")
+        );
+        assert_eq!(
+            decode_token(b"eyJhbGci.x.y\n").as_deref(),
+            Ok("eyJhbGci.x.y")
+        );
         assert_eq!(decode_token(b"  \n"), Err(TokenBodyError::Empty));
-        assert_eq!(decode_token(br#"{"error":"denied"}"#), Err(TokenBodyError::NoTokenField));
-        assert_eq!(decode_token(b"two words"), Err(TokenBodyError::BadCharacter { offset: 3 }));
-        assert_eq!(decode_token(b" a\xffb"), Err(TokenBodyError::BadCharacter { offset: 2 }));
+        assert_eq!(
+            decode_token(br#"{"error":"denied"}"#),
+            Err(TokenBodyError::NoTokenField)
+        );
+        assert_eq!(
+            decode_token(b"two words"),
+            Err(TokenBodyError::BadCharacter { offset: 3 })
+        );
+        assert_eq!(
+            decode_token(b" a\xffb"),
+            Err(TokenBodyError::BadCharacter { offset: 2 })
+        );
     }
 }

@@ -207,12 +207,45 @@ pub enum ClientError {
         /// Why the last one failed.
         last: Failure,
     },
+    /// The answer is larger than [`MAX_BODY_BYTES`]; ask for a shorter window or a coarser
+    /// resolution.
+    #[error("the answer exceeds {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
     /// The count body does not decode; the counter speaks another format. Keep the bytes.
     #[error(transparent)]
     Body(#[from] BodyError),
     /// The token body holds no token; check the URL points at a counter.
     #[error(transparent)]
     TokenBody(#[from] TokenBodyError),
+}
+
+/// The largest answer read: a day of 1-second JSON is about 12 MB.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+
+enum Read {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk, refusing more than [`MAX_BODY_BYTES`].
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Read> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(Read::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Read::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(Read::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The longest part of a refusal message kept in [`ClientError::Rejected`].
@@ -277,18 +310,27 @@ impl fmt::Debug for DeviceClient {
 
 impl DeviceClient {
     /// A client; nothing is sent until the first request.
-    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<DeviceClient, ClientError> {
-        let mut base = Url::parse(&config.base_url)
-            .map_err(|e| ClientError::BaseUrl(format!("{e}")))?;
+    pub fn new(
+        config: ClientConfig,
+        credentials: Credentials,
+    ) -> Result<DeviceClient, ClientError> {
+        let mut base =
+            Url::parse(&config.base_url).map_err(|e| ClientError::BaseUrl(format!("{e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(ClientError::BaseUrl(format!("scheme {} is not http(s)", base.scheme())));
+            return Err(ClientError::BaseUrl(format!(
+                "scheme {} is not http(s)",
+                base.scheme()
+            )));
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
         base.set_query(None);
-        let join = |path: &str| base.join(path).map_err(|e| ClientError::BaseUrl(e.to_string()));
+        let join = |path: &str| {
+            base.join(path)
+                .map_err(|e| ClientError::BaseUrl(e.to_string()))
+        };
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
@@ -318,7 +360,11 @@ impl DeviceClient {
 
     /// GET with retries; returns the status and body of the first answer that is not a
     /// 5xx, or the last failure.
-    async fn get(&self, url: &Url, what: &'static str) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    async fn get(
+        &self,
+        url: &Url,
+        what: &'static str,
+    ) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let redacted = RedactedUrl(url.as_str());
         let mut backoff = self.retry.initial_backoff;
         let mut last = Failure::Connect;
@@ -330,12 +376,17 @@ impl DeviceClient {
                     if status.is_server_error() {
                         Failure::Status(status.as_u16())
                     } else {
-                        match response.bytes().await {
+                        match read_body(response).await {
                             Ok(bytes) => {
                                 tracing::debug!(url = %redacted, status = status.as_u16(), bytes = bytes.len(), "answer");
-                                return Ok((status, bytes.to_vec()));
+                                return Ok((status, bytes));
                             }
-                            Err(e) => classify(e),
+                            Err(Read::Transport(e)) => classify(e),
+                            Err(Read::TooLarge) => {
+                                return Err(ClientError::BodyTooLarge {
+                                    limit: MAX_BODY_BYTES,
+                                })
+                            }
                         }
                     }
                 }
@@ -359,7 +410,10 @@ impl DeviceClient {
         let text = String::from_utf8_lossy(body);
         let mut text: String = text.chars().take(MESSAGE_LIMIT).collect();
         let password = self.credentials.password.expose();
-        for secret in [Some(password), token.map(Secret::expose)].into_iter().flatten() {
+        for secret in [Some(password), token.map(Secret::expose)]
+            .into_iter()
+            .flatten()
+        {
             if !secret.is_empty() {
                 text = text.replace(secret, "***");
             }
@@ -430,7 +484,10 @@ impl DeviceClient {
                         status: status.as_u16(),
                     });
                 }
-                tracing::info!(status = status.as_u16(), "token refused; fetching a new one");
+                tracing::info!(
+                    status = status.as_u16(),
+                    "token refused; fetching a new one"
+                );
                 self.invalidate(generation).await;
                 refreshed = true;
                 continue;
@@ -459,11 +516,12 @@ impl DeviceClient {
     where
         F: FnMut(&PullProgress),
     {
-        let windows = split_range(from, to, resolution, data_type, &self.zone).map_err(|e| PullError {
-            records: Vec::new(),
-            resume_from: from,
-            source: e.into(),
-        })?;
+        let windows =
+            split_range(from, to, resolution, data_type, &self.zone).map_err(|e| PullError {
+                records: Vec::new(),
+                resume_from: from,
+                source: e.into(),
+            })?;
         let total = windows.len();
         let mut records = Vec::new();
         let mut fetches = stream::iter(windows.into_iter().map(|w| async move {
@@ -477,7 +535,11 @@ impl DeviceClient {
                 Ok(body) => {
                     // Only the window's own buckets: a bucket outside it belongs to a
                     // neighbour and would be counted twice.
-                    records.extend(body.records.into_iter().filter(|r| window.query.holds_bucket(r.start)));
+                    records.extend(
+                        body.records
+                            .into_iter()
+                            .filter(|r| window.query.holds_bucket(r.start)),
+                    );
                     done += 1;
                     progress(&PullProgress {
                         windows_done: done,

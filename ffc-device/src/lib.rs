@@ -31,9 +31,9 @@
 pub use ffc_core as core_model;
 
 pub mod body;
-pub mod query;
-pub mod secret;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod query;
+pub mod secret;
 #[cfg(feature = "sim")]
 pub mod sim;

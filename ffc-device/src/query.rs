@@ -335,8 +335,8 @@ impl Query {
                     let step: u64 = value
                         .parse()
                         .map_err(|_| QueryError::UnknownValue { param })?;
-                    let step = u8::try_from(step)
-                        .map_err(|_| QueryError::Step { param, value: step })?;
+                    let step =
+                        u8::try_from(step).map_err(|_| QueryError::Step { param, value: step })?;
                     if param == Param::ResolutionMin {
                         b.resolution_min = Some(step);
                     } else {
@@ -520,9 +520,7 @@ impl QueryBuilder {
         };
         let date_end = match self.date_end {
             Some(d) => d,
-            None if time_end < time_start => {
-                date_start.succ_opt().ok_or(QueryError::OutOfRange)?
-            }
+            None if time_end < time_start => date_start.succ_opt().ok_or(QueryError::OutOfRange)?,
             None => date_start,
         };
         let start = date_start.and_time(time_start);
@@ -691,7 +689,8 @@ mod tests {
             .build(&Zone::UTC)
             .unwrap();
         // One hour later, which wraps to the next day (and the next month).
-        assert!(rendered(&only_start).ends_with("date_start=20240131&date_end=20240201&time_start=233000&time_end=003000"));
+        assert!(rendered(&only_start)
+            .ends_with("date_start=20240131&date_end=20240201&time_start=233000&time_end=003000"));
         let only_end = Query::builder()
             .date_start(day(2024, 1, 31))
             .time_end(hms(12, 0, 0))
@@ -718,14 +717,18 @@ mod tests {
         let base = Query::builder().date_start(d);
         let z = Zone::UTC;
         assert_eq!(
-            base.data_format(DataFormat::Second).resolution_min(5).build(&z),
+            base.data_format(DataFormat::Second)
+                .resolution_min(5)
+                .build(&z),
             Err(QueryError::ResolutionMismatch {
                 param: Param::ResolutionMin,
                 format: DataFormat::Second
             })
         );
         assert_eq!(
-            base.data_format(DataFormat::Minute).resolution_sec(5).build(&z),
+            base.data_format(DataFormat::Minute)
+                .resolution_sec(5)
+                .build(&z),
             Err(QueryError::ResolutionMismatch {
                 param: Param::ResolutionSec,
                 format: DataFormat::Minute
@@ -733,24 +736,37 @@ mod tests {
         );
         assert!(matches!(
             base.resolution_min(15).build(&z),
-            Err(QueryError::ResolutionMismatch { format: DataFormat::Hour, .. })
+            Err(QueryError::ResolutionMismatch {
+                format: DataFormat::Hour,
+                ..
+            })
         ));
         assert_eq!(
-            base.data_format(DataFormat::Minute).resolution_min(7).build(&z),
+            base.data_format(DataFormat::Minute)
+                .resolution_min(7)
+                .build(&z),
             Err(QueryError::Step {
                 param: Param::ResolutionMin,
                 value: 7
             })
         );
-        assert_eq!(base.resolution(Resolution::Day).build(&z), Err(QueryError::DayResolution));
-        assert_eq!(Query::builder().build(&z), Err(QueryError::MissingDateStart));
+        assert_eq!(
+            base.resolution(Resolution::Day).build(&z),
+            Err(QueryError::DayResolution)
+        );
+        assert_eq!(
+            Query::builder().build(&z),
+            Err(QueryError::MissingDateStart)
+        );
         assert_eq!(
             base.date_end(day(2024, 1, 30)).build(&z),
             Err(QueryError::EndBeforeStart)
         );
         assert_eq!(
             base.date_end(day(2024, 2, 1)).build(&z),
-            Err(QueryError::WindowTooLong { seconds: 2 * 86_400 })
+            Err(QueryError::WindowTooLong {
+                seconds: 2 * 86_400
+            })
         );
         // Exactly 24 hours across midnight is accepted.
         assert!(base
@@ -764,9 +780,14 @@ mod tests {
     #[test]
     fn a_fall_back_day_is_too_long_for_one_window() {
         let london = Zone::iana("Europe/London").unwrap();
-        let q = Query::builder().date_start(day(2024, 10, 27)).build(&london);
+        let q = Query::builder()
+            .date_start(day(2024, 10, 27))
+            .build(&london);
         assert_eq!(q, Err(QueryError::WindowTooLong { seconds: 25 * 3600 }));
-        let spring = Query::builder().date_start(day(2024, 3, 31)).build(&london).unwrap();
+        let spring = Query::builder()
+            .date_start(day(2024, 3, 31))
+            .build(&london)
+            .unwrap();
         assert_eq!(spring.end_inclusive() - spring.start() + 1, 23 * 3600);
     }
 
@@ -812,7 +833,11 @@ mod tests {
                 ..
             })
         ));
-        let big_step = [("date_start", "20240101"), ("data_format", "minute"), ("resolution_min", "300")];
+        let big_step = [
+            ("date_start", "20240101"),
+            ("data_format", "minute"),
+            ("resolution_min", "300"),
+        ];
         assert_eq!(
             Query::from_params(big_step, &z),
             Err(QueryError::Step {
@@ -853,18 +878,36 @@ mod tests {
         assert_eq!(w[1].query.params()[5], ("time_end", "225959".to_string()));
         // Spring forward: a 23-hour day is one window.
         let from = 1_711_843_200; // 2024-03-31 00:00 GMT = UTC
-        let w = split_range(from, from + 23 * 3600, Resolution::Minutes(15), DataType::Json, &london).unwrap();
+        let w = split_range(
+            from,
+            from + 23 * 3600,
+            Resolution::Minutes(15),
+            DataType::Json,
+            &london,
+        )
+        .unwrap();
         assert_eq!(w.len(), 1);
         check_cover(&w, from, from + 23 * 3600);
     }
 
     #[test]
     fn widens_to_whole_buckets() {
-        let w = split_range(1_000_000_030, 1_000_000_100, Resolution::Minutes(1), DataType::Json, &Zone::UTC).unwrap();
+        let w = split_range(
+            1_000_000_030,
+            1_000_000_100,
+            Resolution::Minutes(1),
+            DataType::Json,
+            &Zone::UTC,
+        )
+        .unwrap();
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].from, 1_000_000_020);
         assert_eq!(w[0].to, 1_000_000_140);
-        assert!(split_range(10, 10, Resolution::Hour, DataType::Json, &Zone::UTC).unwrap().is_empty());
+        assert!(
+            split_range(10, 10, Resolution::Hour, DataType::Json, &Zone::UTC)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
             split_range(10, 5, Resolution::Hour, DataType::Json, &Zone::UTC),
             Err(QueryError::EndBeforeStart)

@@ -68,7 +68,10 @@ impl fmt::Display for RedactedUrl<'_> {
             None => (self.0, None),
         };
         // Userinfo (`user:password@host`) is masked too.
-        match head.split_once("://").and_then(|(s, rest)| rest.split_once('@').map(|(_, h)| (s, h))) {
+        match head
+            .split_once("://")
+            .and_then(|(s, rest)| rest.split_once('@').map(|(_, h)| (s, h)))
+        {
             Some((scheme, host)) => write!(f, "{scheme}://***@{host}")?,
             None => f.write_str(head)?,
         }
@@ -110,12 +113,16 @@ mod tests {
 
     #[test]
     fn urls_mask_every_secret_parameter() {
-        let u = "http://admin:pw@10.0.0.1/cgi-bin/access_token.cgi?username=admin&password=123456&x";
+        let u =
+            "http://admin:pw@10.0.0.1/cgi-bin/access_token.cgi?username=admin&password=123456&x";
         assert_eq!(
             RedactedUrl(u).to_string(),
             "http://***@10.0.0.1/cgi-bin/access_token.cgi?username=admin&password=***&x"
         );
-        assert_eq!(RedactedUrl("/a?Access_Token=t&b=1").to_string(), "/a?Access_Token=***&b=1");
+        assert_eq!(
+            RedactedUrl("/a?Access_Token=t&b=1").to_string(),
+            "/a?Access_Token=***&b=1"
+        );
         assert_eq!(RedactedUrl("/plain").to_string(), "/plain");
     }
 }

@@ -211,7 +211,11 @@ impl State {
         let n = mean / 2 + rng.below(mean + 1);
         for i in 0..n {
             let end = start + rng.below(3600) as i64;
-            let metric = if rng.below(2) == 0 { Metric::In } else { Metric::Out };
+            let metric = if rng.below(2) == 0 {
+                Metric::In
+            } else {
+                Metric::Out
+            };
             let people_type = if rng.below(20) == 0 {
                 PeopleType::Staff
             } else {
@@ -246,7 +250,8 @@ impl State {
         let zone = self.config.zone;
         let resolution = query.resolution();
         let first = resolution.bucket_start(query.start(), &zone);
-        let end = resolution.next_start(resolution.bucket_start(query.end_inclusive(), &zone), &zone);
+        let end =
+            resolution.next_start(resolution.bucket_start(query.end_inclusive(), &zone), &zone);
         let mut series = Series::new(resolution, zone);
         for e in self.events(first, end) {
             series.add_event(&e);
@@ -282,7 +287,11 @@ impl State {
     }
 }
 
-fn answer(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn answer(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -302,7 +311,10 @@ fn secret_matches(given: Option<&str>, expected: &str) -> subtle::Choice {
     given.unwrap_or("").as_bytes().ct_eq(expected.as_bytes())
 }
 
-async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, DropConnection> {
+async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
     let uri = request.uri().clone();
     tracing::debug!(
         method = %request.method(),
@@ -326,7 +338,12 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     }
     let params: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).collect();
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref());
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    };
     let Some(cgi) = uri.path().strip_prefix("/cgi-bin/") else {
         return Ok(error(StatusCode::NOT_FOUND, "no such path"));
     };
@@ -337,7 +354,10 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         let ok = secret_matches(param("username"), &config.username)
             & secret_matches(param("password"), config.password.expose());
         if !bool::from(ok) {
-            return Ok(error(StatusCode::UNAUTHORIZED, "invalid username or password"));
+            return Ok(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid username or password",
+            ));
         }
         counters.tokens_issued.fetch_add(1, Ordering::SeqCst);
         let body = serde_json::json!({ "access_token": state.token() }).to_string();
@@ -349,9 +369,15 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     counters.count_requests.fetch_add(1, Ordering::SeqCst);
     if !bool::from(secret_matches(param("access_token"), &state.token())) {
         counters.token_refusals.fetch_add(1, Ordering::SeqCst);
-        return Ok(error(StatusCode::UNAUTHORIZED, "invalid or expired access token"));
+        return Ok(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid or expired access token",
+        ));
     }
-    let query = match Query::from_params(params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), &config.zone) {
+    let query = match Query::from_params(
+        params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+        &config.zone,
+    ) {
         Ok(q) => q,
         Err(e) => {
             counters.bad_queries.fetch_add(1, Ordering::SeqCst);
@@ -362,7 +388,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         tokio::time::sleep(config.latency).await;
     }
     let records = state.records(&query);
-    let body = body::encode(query.data_type(), config.serial, &config.name, query.resolution(), &records);
+    let body = body::encode(
+        query.data_type(),
+        config.serial,
+        &config.name,
+        query.resolution(),
+        &records,
+    );
     let content_type = match query.data_type() {
         crate::query::DataType::Json => "application/json",
         crate::query::DataType::Xml => "application/xml",
@@ -394,7 +426,8 @@ impl Simulator {
                     }
                 };
                 let state = Arc::clone(&shared);
-                let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
+                let service =
+                    hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
                 connections.spawn(async move {
                     let io = hyper_util::rt::TokioIo::new(stream);
                     if let Err(e) = hyper::server::conn::http1::Builder::new()
@@ -409,7 +442,11 @@ impl Simulator {
             }
         });
         tracing::info!(%addr, "simulator listening");
-        Ok(Simulator { addr, state, server })
+        Ok(Simulator {
+            addr,
+            state,
+            server,
+        })
     }
 
     /// The address served.

@@ -5,8 +5,12 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use ffc_core::{CountEvent, CountRecord, Metric, PeopleType, Resolution, Source, Subject, UnixSeconds, Zone};
-use ffc_device::client::{ClientConfig, ClientError, Credentials, DeviceClient, Failure, PullProgress, RetryPolicy};
+use ffc_core::{
+    CountEvent, CountRecord, Metric, PeopleType, Resolution, Source, Subject, UnixSeconds, Zone,
+};
+use ffc_device::client::{
+    ClientConfig, ClientError, Credentials, DeviceClient, Failure, PullProgress, RetryPolicy,
+};
 use ffc_device::query::{DataType, Query, QueryError};
 use ffc_device::sim::{Fault, SimConfig, Simulator};
 
@@ -45,7 +49,10 @@ fn client(sim: &Simulator) -> DeviceClient {
 fn tally(events: &[CountEvent], start: UnixSeconds, length: u32) -> (u64, u64) {
     let end = start + i64::from(length);
     let mut t = (0, 0);
-    for e in events.iter().filter(|e| e.end >= start && e.end < end && e.people_type == PeopleType::Visitor) {
+    for e in events
+        .iter()
+        .filter(|e| e.end >= start && e.end < end && e.people_type == PeopleType::Visitor)
+    {
         match e.metric {
             Metric::In => t.0 += 1,
             Metric::Out => t.1 += 1,
@@ -54,12 +61,21 @@ fn tally(events: &[CountEvent], start: UnixSeconds, length: u32) -> (u64, u64) {
     t
 }
 
-fn check_contiguous(records: &[CountRecord], from: UnixSeconds, to: UnixSeconds, resolution: Resolution, zone: &Zone) {
+fn check_contiguous(
+    records: &[CountRecord],
+    from: UnixSeconds,
+    to: UnixSeconds,
+    resolution: Resolution,
+    zone: &Zone,
+) {
     let expected: Vec<UnixSeconds> = resolution.buckets(from, to, *zone).collect();
     let got: Vec<UnixSeconds> = records.iter().map(|r| r.start).collect();
     assert_eq!(got, expected, "every bucket exactly once, in order");
     for r in records {
-        assert_eq!(i64::from(r.length), resolution.next_start(r.start, zone) - r.start);
+        assert_eq!(
+            i64::from(r.length),
+            resolution.next_start(r.start, zone) - r.start
+        );
         assert_eq!(r.offset, zone.offset_at(r.start));
         assert_eq!(r.source, Source::DevicePull);
     }
@@ -72,7 +88,12 @@ fn check_against_events(sim: &Simulator, records: &[CountRecord]) {
     let events = sim.events(first.start, last.start + i64::from(last.length));
     let mut nonzero = 0;
     for r in records {
-        assert_eq!((r.count_in, r.count_out), tally(&events, r.start, r.length), "bucket {}", r.start);
+        assert_eq!(
+            (r.count_in, r.count_out),
+            tally(&events, r.start, r.length),
+            "bucket {}",
+            r.start
+        );
         nonzero += u64::from(r.count_in + r.count_out > 0);
         assert_eq!(r.subject, Subject::Counter(sim.config().serial));
     }
@@ -111,20 +132,35 @@ async fn every_data_type_format_and_resolution() {
         }
         let mut answers = Vec::new();
         for data_type in DataType::ALL {
-            let query = builder.data_type(data_type).build(&zone).expect("valid query");
+            let query = builder
+                .data_type(data_type)
+                .build(&zone)
+                .expect("valid query");
             let body = client.counts(&query).await.expect("counts");
             requests += 1;
             assert_eq!(body.serial, sim.config().serial);
             assert_eq!(body.resolution, Some(resolution));
-            check_contiguous(&body.records, query.start(), query.end_inclusive() + 1, resolution, &zone);
+            check_contiguous(
+                &body.records,
+                query.start(),
+                query.end_inclusive() + 1,
+                resolution,
+                &zone,
+            );
             check_against_events(&sim, &body.records);
             answers.push(body.records);
         }
-        assert_eq!(answers[0], answers[1], "{resolution:?}: JSON and XML answers decode equal");
+        assert_eq!(
+            answers[0], answers[1],
+            "{resolution:?}: JSON and XML answers decode equal"
+        );
     }
     let stats = sim.stats();
     assert_eq!(stats.count_requests, requests);
-    assert_eq!(stats.tokens_issued, 1, "the token is fetched once and cached");
+    assert_eq!(
+        stats.tokens_issued, 1,
+        "the token is fetched once and cached"
+    );
 }
 
 #[tokio::test]
@@ -136,7 +172,10 @@ async fn pulls_split_across_midnight_month_end_and_dst() {
     // (two windows) and the end of October.
     let from = 1_729_962_000;
     let to = 1_730_440_800;
-    for (resolution, data_type) in [(Resolution::Minutes(15), DataType::Json), (Resolution::Hour, DataType::Xml)] {
+    for (resolution, data_type) in [
+        (Resolution::Minutes(15), DataType::Json),
+        (Resolution::Hour, DataType::Xml),
+    ] {
         let before = sim.stats().count_requests;
         let mut seen: Vec<PullProgress> = Vec::new();
         let records = client
@@ -145,11 +184,23 @@ async fn pulls_split_across_midnight_month_end_and_dst() {
             .expect("pull");
         check_contiguous(&records, from, to, resolution, &zone);
         check_against_events(&sim, &records);
-        assert_eq!(sim.stats().count_requests - before, 8, "6 h, 24 h + 1 h, 4 days, 6 h");
+        assert_eq!(
+            sim.stats().count_requests - before,
+            8,
+            "6 h, 24 h + 1 h, 4 days, 6 h"
+        );
         assert_eq!(seen.len(), 8);
-        assert!(seen.iter().enumerate().all(|(i, p)| p.windows_done == i + 1 && p.windows_total == 8));
-        assert!(seen.windows(2).all(|w| w[0].complete_until < w[1].complete_until));
-        assert_eq!(seen.last().map(|p| (p.records, p.complete_until)), Some((records.len(), to)));
+        assert!(seen
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.windows_done == i + 1 && p.windows_total == 8));
+        assert!(seen
+            .windows(2)
+            .all(|w| w[0].complete_until < w[1].complete_until));
+        assert_eq!(
+            seen.last().map(|p| (p.records, p.complete_until)),
+            Some((records.len(), to))
+        );
         // The repeated local hour appears twice, as two distinct UTC buckets.
         let one_am: Vec<_> = records
             .iter()
@@ -161,7 +212,13 @@ async fn pulls_split_across_midnight_month_end_and_dst() {
     // Spring forward: 31 March 2024 has 23 hourly buckets, in one window.
     let day = 1_711_843_200;
     let records = client
-        .pull(day, day + 23 * 3600, Resolution::Hour, DataType::Json, |_| {})
+        .pull(
+            day,
+            day + 23 * 3600,
+            Resolution::Hour,
+            DataType::Json,
+            |_| {},
+        )
         .await
         .expect("pull");
     assert_eq!(records.len(), 23);
@@ -178,14 +235,18 @@ async fn token_is_refreshed_once_after_revocation() {
         .expect("query");
     let first = client.counts(&query).await.expect("counts");
     sim.revoke_tokens();
-    let second = client.counts(&query).await.expect("counts after revocation");
+    let second = client
+        .counts(&query)
+        .await
+        .expect("counts after revocation");
     assert_eq!(first, second);
     let stats = sim.stats();
     assert_eq!(stats.tokens_issued, 2);
     assert_eq!(stats.token_refusals, 1);
     assert_eq!(stats.count_requests, 3);
 
-    let wrong = DeviceClient::new(config(&sim), Credentials::new("admin", "654321")).expect("client");
+    let wrong =
+        DeviceClient::new(config(&sim), Credentials::new("admin", "654321")).expect("client");
     match wrong.counts(&query).await {
         Err(ClientError::Credentials { status: 401 }) => {}
         other => panic!("expected a credentials error, got {other:?}"),
@@ -207,8 +268,15 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
 
     // A 5xx, a dropped connection and an answer slower than the timeout: the fourth
     // attempt gets through.
-    sim.inject([Fault::Status(503), Fault::Drop, Fault::Slow(Duration::from_secs(5))]);
-    let retried = client.counts(&query).await.expect("counts after three failures");
+    sim.inject([
+        Fault::Status(503),
+        Fault::Drop,
+        Fault::Slow(Duration::from_secs(5)),
+    ]);
+    let retried = client
+        .counts(&query)
+        .await
+        .expect("counts after three failures");
     assert_eq!(retried, clean);
     assert_eq!(sim.stats().faults, 3);
 
@@ -234,7 +302,10 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     sim.inject([Fault::Status(404), Fault::Status(503)]);
     let faults = sim.stats().faults;
     match client.counts(&query).await {
-        Err(ClientError::Rejected { status: 404, message }) => assert!(message.contains("injected"), "{message}"),
+        Err(ClientError::Rejected {
+            status: 404,
+            message,
+        }) => assert!(message.contains("injected"), "{message}"),
         other => panic!("expected Rejected, got {other:?}"),
     }
     assert_eq!(sim.stats().faults, faults + 1);
@@ -280,7 +351,13 @@ async fn a_failed_pull_resumes_from_the_last_complete_window() {
     assert_eq!(err.records.as_slice(), whole.get(..48).expect("a day"));
     assert!(matches!(err.source, ClientError::Unavailable { .. }));
     let rest = client
-        .pull(err.resume_from, to, Resolution::Minutes(30), DataType::Xml, |_| {})
+        .pull(
+            err.resume_from,
+            to,
+            Resolution::Minutes(30),
+            DataType::Xml,
+            |_| {},
+        )
         .await
         .expect("resumed pull");
     let mut joined = err.records;
@@ -294,19 +371,43 @@ async fn bad_queries_are_refused_before_sending() {
     let client = client(&sim);
     let day = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
     let refused = [
-        Query::builder().resolution(Resolution::Day).date_start(day).build(&Zone::UTC),
-        Query::builder().resolution(Resolution::Minutes(7)).date_start(day).build(&Zone::UTC),
-        Query::builder().resolution_min(15).date_start(day).build(&Zone::UTC),
-        Query::builder().date_start(day).date_end(day.succ_opt().expect("date")).build(&Zone::UTC),
+        Query::builder()
+            .resolution(Resolution::Day)
+            .date_start(day)
+            .build(&Zone::UTC),
+        Query::builder()
+            .resolution(Resolution::Minutes(7))
+            .date_start(day)
+            .build(&Zone::UTC),
+        Query::builder()
+            .resolution_min(15)
+            .date_start(day)
+            .build(&Zone::UTC),
+        Query::builder()
+            .date_start(day)
+            .date_end(day.succ_opt().expect("date"))
+            .build(&Zone::UTC),
         Query::builder().build(&Zone::UTC),
     ];
     assert!(refused.iter().all(Result::is_err));
-    match client.pull(100_000, 10, Resolution::Hour, DataType::Json, |_| {}).await {
-        Err(e) => assert!(matches!(e.source, ClientError::Query(QueryError::EndBeforeStart))),
+    match client
+        .pull(100_000, 10, Resolution::Hour, DataType::Json, |_| {})
+        .await
+    {
+        Err(e) => assert!(matches!(
+            e.source,
+            ClientError::Query(QueryError::EndBeforeStart)
+        )),
         Ok(_) => panic!("a reversed range must be refused"),
     }
-    match client.pull(0, 86_400, Resolution::Day, DataType::Json, |_| {}).await {
-        Err(e) => assert!(matches!(e.source, ClientError::Query(QueryError::DayResolution))),
+    match client
+        .pull(0, 86_400, Resolution::Day, DataType::Json, |_| {})
+        .await
+    {
+        Err(e) => assert!(matches!(
+            e.source,
+            ClientError::Query(QueryError::DayResolution)
+        )),
         Ok(_) => panic!("days must be refused"),
     }
     // Nothing reached the counter, not even a token request.

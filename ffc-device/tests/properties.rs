@@ -11,15 +11,23 @@ use proptest::prelude::*;
 fn zone() -> impl Strategy<Value = Zone> {
     prop_oneof![
         Just(Zone::UTC),
-        Just(Zone::Fixed(UtcOffset::from_seconds(5 * 3600 + 1800).expect("offset"))),
-        Just(Zone::Fixed(UtcOffset::from_seconds(-8 * 3600).expect("offset"))),
+        Just(Zone::Fixed(
+            UtcOffset::from_seconds(5 * 3600 + 1800).expect("offset")
+        )),
+        Just(Zone::Fixed(
+            UtcOffset::from_seconds(-8 * 3600).expect("offset")
+        )),
         Just(Zone::iana("Europe/London").expect("zone")),
         Just(Zone::iana("America/New_York").expect("zone")),
     ]
 }
 
 fn device_resolution() -> impl Strategy<Value = Resolution> {
-    prop::sample::select(Resolution::all().filter(|r| *r != Resolution::Day).collect::<Vec<_>>())
+    prop::sample::select(
+        Resolution::all()
+            .filter(|r| *r != Resolution::Day)
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Consecutive records from an aligned start that is not inside a repeated DST hour (a
@@ -32,29 +40,32 @@ fn records() -> impl Strategy<Value = (Zone, Resolution, Vec<CountRecord>)> {
         prop::collection::vec((any::<u64>(), 0u64..10_000), 0..60),
         any::<u64>(),
     )
-        .prop_filter_map("start inside a repeated hour", |(zone, res, at, counts, serial)| {
-            let start = res.bucket_start(at, &zone);
-            if zone.local_to_utc(zone.local_seconds(start)) != start {
-                return None;
-            }
-            let mut t = start;
-            let mut out = Vec::new();
-            for (count_in, count_out) in counts {
-                let next = res.next_start(t, &zone);
-                out.push(CountRecord {
-                    subject: Subject::Counter(CameraSerial::from_u64(serial)),
-                    start: t,
-                    length: u32::try_from(next - t).ok()?,
-                    offset: zone.offset_at(t),
-                    count_in,
-                    count_out,
-                    outside: None,
-                    source: Source::DevicePull,
-                });
-                t = next;
-            }
-            Some((zone, res, out))
-        })
+        .prop_filter_map(
+            "start inside a repeated hour",
+            |(zone, res, at, counts, serial)| {
+                let start = res.bucket_start(at, &zone);
+                if zone.local_to_utc(zone.local_seconds(start)) != start {
+                    return None;
+                }
+                let mut t = start;
+                let mut out = Vec::new();
+                for (count_in, count_out) in counts {
+                    let next = res.next_start(t, &zone);
+                    out.push(CountRecord {
+                        subject: Subject::Counter(CameraSerial::from_u64(serial)),
+                        start: t,
+                        length: u32::try_from(next - t).ok()?,
+                        offset: zone.offset_at(t),
+                        count_in,
+                        count_out,
+                        outside: None,
+                        source: Source::DevicePull,
+                    });
+                    t = next;
+                }
+                Some((zone, res, out))
+            },
+        )
 }
 
 proptest! {

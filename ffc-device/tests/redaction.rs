@@ -20,7 +20,10 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -58,7 +61,8 @@ async fn credentials_stay_out_of_logs_debug_and_errors() {
         initial_backoff: Duration::from_millis(5),
         max_backoff: Duration::from_millis(5),
     };
-    let client = DeviceClient::new(config.clone(), Credentials::new("admin", PASSWORD)).expect("client");
+    let client =
+        DeviceClient::new(config.clone(), Credentials::new("admin", PASSWORD)).expect("client");
     let query = Query::builder()
         .resolution(Resolution::Minutes(30))
         .data_type(DataType::Xml)
@@ -72,25 +76,44 @@ async fn credentials_stay_out_of_logs_debug_and_errors() {
     sim.revoke_tokens();
     let second_token = sim.current_token();
     sim.inject([Fault::Status(503), Fault::Drop]);
-    client.counts(&query).await.expect("counts after refresh and retries");
+    client
+        .counts(&query)
+        .await
+        .expect("counts after refresh and retries");
     sim.inject([Fault::Status(500); 3]);
     let unavailable = client.counts(&query).await.expect_err("gives up");
     seen.push(format!("{unavailable} {unavailable:?}"));
     sim.inject([Fault::Status(404)]);
     let rejected = client.counts(&query).await.expect_err("4xx");
     seen.push(format!("{rejected} {rejected:?}"));
-    let wrong = DeviceClient::new(config, Credentials::new("admin", "not-the-password")).expect("client");
+    let wrong =
+        DeviceClient::new(config, Credentials::new("admin", "not-the-password")).expect("client");
     let refused = wrong.counts(&query).await.expect_err("wrong password");
     seen.push(format!("{refused} {refused:?} {wrong:?}"));
-    seen.push(format!("{client:?} {:?}", Credentials::new("admin", PASSWORD)));
-    let pull = client.pull(0, 1, Resolution::Day, DataType::Json, |_| {}).await.expect_err("day");
+    seen.push(format!(
+        "{client:?} {:?}",
+        Credentials::new("admin", PASSWORD)
+    ));
+    let pull = client
+        .pull(0, 1, Resolution::Day, DataType::Json, |_| {})
+        .await
+        .expect_err("day");
     seen.push(format!("{pull} {pull:?}"));
 
-    let logs = String::from_utf8(capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone()).expect("utf-8");
+    let logs = String::from_utf8(capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        .expect("utf-8");
     seen.push(logs.clone());
     let everything = seen.join("\n");
-    for secret in [PASSWORD, first_token.expose(), second_token.expose(), "not-the-password"] {
-        assert!(!everything.contains(secret), "a secret leaked:\n{everything}");
+    for secret in [
+        PASSWORD,
+        first_token.expose(),
+        second_token.expose(),
+        "not-the-password",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "a secret leaked:\n{everything}"
+        );
     }
     // The URLs were logged, with their secrets masked: the check above looked at them.
     assert!(logs.contains("access_token=***"), "{logs}");
