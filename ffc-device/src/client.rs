@@ -108,6 +108,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Windows fetched at once by [`DeviceClient::pull`] (default 4; at least 1).
     pub concurrency: usize,
+    /// The largest answer read (default [`MAX_BODY_BYTES`]).
+    pub max_body_bytes: usize,
 }
 
 impl ClientConfig {
@@ -121,6 +123,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             concurrency: 4,
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }
@@ -207,7 +210,7 @@ pub enum ClientError {
         /// Why the last one failed.
         last: Failure,
     },
-    /// The answer is larger than [`MAX_BODY_BYTES`]; ask for a shorter window or a coarser
+    /// The answer is larger than [`ClientConfig::max_body_bytes`]; ask for a shorter window or a coarser
     /// resolution.
     #[error("the answer exceeds {limit} bytes")]
     BodyTooLarge {
@@ -222,7 +225,7 @@ pub enum ClientError {
     TokenBody(#[from] TokenBodyError),
 }
 
-/// The largest answer read: a day of 1-second JSON is about 12 MB.
+/// The default for [`ClientConfig::max_body_bytes`]: a day of 1-second JSON is about 12 MB.
 pub const MAX_BODY_BYTES: usize = 64 << 20;
 
 enum Read {
@@ -230,17 +233,14 @@ enum Read {
     TooLarge,
 }
 
-/// Reads a body chunk by chunk, refusing more than [`MAX_BODY_BYTES`].
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Read> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
+/// Reads a body chunk by chunk, refusing more than `limit` bytes.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Read> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(Read::TooLarge);
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(Read::Transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > limit {
             return Err(Read::TooLarge);
         }
         body.extend_from_slice(&chunk);
@@ -293,6 +293,7 @@ pub struct DeviceClient {
     zone: Zone,
     retry: RetryPolicy,
     concurrency: usize,
+    max_body_bytes: usize,
     token: Mutex<TokenCache>,
 }
 
@@ -349,6 +350,7 @@ impl DeviceClient {
                 ..config.retry
             },
             concurrency: config.concurrency.max(1),
+            max_body_bytes: config.max_body_bytes,
             token: Mutex::new(TokenCache::default()),
         })
     }
@@ -376,7 +378,7 @@ impl DeviceClient {
                     if status.is_server_error() {
                         Failure::Status(status.as_u16())
                     } else {
-                        match read_body(response).await {
+                        match read_body(response, self.max_body_bytes).await {
                             Ok(bytes) => {
                                 tracing::debug!(url = %redacted, status = status.as_u16(), bytes = bytes.len(), "answer");
                                 return Ok((status, bytes));
@@ -384,7 +386,7 @@ impl DeviceClient {
                             Err(Read::Transport(e)) => classify(e),
                             Err(Read::TooLarge) => {
                                 return Err(ClientError::BodyTooLarge {
-                                    limit: MAX_BODY_BYTES,
+                                    limit: self.max_body_bytes,
                                 })
                             }
                         }

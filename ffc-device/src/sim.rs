@@ -111,6 +111,8 @@ pub struct SimStats {
     pub bad_queries: u64,
     /// Faults served.
     pub faults: u64,
+    /// The most count requests served at the same time.
+    pub max_in_flight: u64,
 }
 
 #[derive(Default)]
@@ -121,6 +123,25 @@ struct Counters {
     token_refusals: AtomicU64,
     bad_queries: AtomicU64,
     faults: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+/// Counts one count request in flight for as long as it lives.
+struct InFlight<'a>(&'a Counters);
+
+impl<'a> InFlight<'a> {
+    fn enter(c: &'a Counters) -> Self {
+        let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(c)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 struct State {
@@ -367,6 +388,7 @@ async fn handle(
         return Ok(error(StatusCode::NOT_FOUND, "no such CGI"));
     }
     counters.count_requests.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight::enter(counters);
     if !bool::from(secret_matches(param("access_token"), &state.token())) {
         counters.token_refusals.fetch_add(1, Ordering::SeqCst);
         return Ok(error(
@@ -494,6 +516,7 @@ impl Simulator {
             token_refusals: load(&c.token_refusals),
             bad_queries: load(&c.bad_queries),
             faults: load(&c.faults),
+            max_in_flight: load(&c.max_in_flight),
         }
     }
 

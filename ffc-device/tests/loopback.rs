@@ -328,6 +328,55 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
 }
 
 #[tokio::test]
+async fn answers_over_the_size_limit_are_refused_not_retried() {
+    let sim = sim(Zone::UTC).await;
+    let mut c = config(&sim);
+    c.max_body_bytes = 4096;
+    let client = DeviceClient::new(c, Credentials::new("admin", "123456")).expect("client");
+    let query = Query::builder()
+        .resolution(Resolution::Minutes(1))
+        .date_start(NaiveDate::from_ymd_opt(2024, 6, 1).expect("date"))
+        .build(&Zone::UTC)
+        .expect("query");
+    match client.counts(&query).await {
+        Err(ClientError::BodyTooLarge { limit: 4096 }) => {}
+        other => panic!("expected BodyTooLarge, got {other:?}"),
+    }
+    assert_eq!(sim.stats().count_requests, 1);
+}
+
+#[tokio::test]
+async fn pull_concurrency_is_bounded() {
+    // A slow counter (50 ms a request) so windows overlap if the client lets them.
+    let sim = Simulator::start(SimConfig {
+        latency: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let client = client(&sim); // concurrency 3
+    let from = 1_704_067_200;
+    let records = client
+        .pull(
+            from,
+            from + 12 * 86_400,
+            Resolution::Hour,
+            DataType::Json,
+            |_| {},
+        )
+        .await
+        .expect("pull");
+    assert_eq!(records.len(), 12 * 24);
+    let stats = sim.stats();
+    assert_eq!(stats.count_requests, 12);
+    assert!(
+        stats.max_in_flight <= 3,
+        "never more than the configured bound: {stats:?}"
+    );
+    assert!(stats.max_in_flight > 1, "windows overlapped: {stats:?}");
+}
+
+#[tokio::test]
 async fn a_failed_pull_resumes_from_the_last_complete_window() {
     let zone = london();
     let sim = sim(zone).await;
