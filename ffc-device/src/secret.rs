@@ -5,8 +5,19 @@ use core::fmt;
 
 /// A password or token. `Debug` and `Display` print `***`; the text is reachable only
 /// through [`Secret::expose`], which the transports call when they put it on the wire.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Equality compares the contents in constant time (only the length can show).
+#[derive(Clone)]
 pub struct Secret(String);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps a secret text.
@@ -109,6 +120,9 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
         assert_eq!(s.expose(), "hunter2");
+        assert_eq!(s, Secret::from("hunter2"));
+        assert_ne!(s, Secret::from("hunter3"));
+        assert_ne!(s, Secret::from("hunter"));
     }
 
     #[test]
