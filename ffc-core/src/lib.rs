@@ -45,6 +45,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+pub mod counting;
 pub mod dedupe;
 pub mod error;
 pub mod kpi;
