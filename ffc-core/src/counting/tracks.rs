@@ -85,6 +85,10 @@ pub(crate) struct TrackTable<S, const T: usize> {
     active: usize,
     frame: u32,
     cursor: usize,
+    /// `follow[s]`: the slot of the object that came right after slot `s`'s object in the
+    /// previous frame. Trackers list objects in a stable order, and the slot order drifts
+    /// from it as tracks come and go, so this guess finds most tracks in one comparison.
+    follow: [usize; T],
 }
 
 impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
@@ -103,6 +107,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
             active: 0,
             frame: 0,
             cursor: 0,
+            follow: [0; T],
         }
     }
 
@@ -121,7 +126,13 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
         self.active = 0;
     }
 
-    fn find(&mut self, id: PeopleId) -> Option<usize> {
+    /// The slot following `id`, trying `hint` first, then scanning from the last match.
+    fn find(&mut self, id: PeopleId, hint: Option<usize>) -> Option<usize> {
+        if let Some(h) = hint {
+            if self.slots.get(h).is_some_and(|s| s.active && s.id == id) {
+                return Some(h);
+            }
+        }
         for k in 0..T {
             let i = (self.cursor + k) % T;
             if let Some(s) = self.slots.get(i) {
@@ -140,13 +151,11 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
         now: UnixSeconds,
         late: bool,
         visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>),
-    ) -> bool {
+    ) -> Option<usize> {
         if self.active >= T {
-            return false;
+            return None;
         }
-        let Some(slot) = self.slots.iter_mut().find(|s| !s.active) else {
-            return false;
-        };
+        let (index, slot) = self.slots.iter_mut().enumerate().find(|(_, s)| !s.active)?;
         *slot = Slot {
             active: true,
             id: obj.id,
@@ -159,7 +168,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
         };
         visit(slot, Visit::Seen(obj, true));
         self.active += 1;
-        true
+        Some(index)
     }
 
     /// Runs one frame: `visit(slot, Visit::Seen(object, is_new))` for each tracked object
@@ -175,12 +184,23 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
         let frame = self.frame;
         let mut report = FrameReport::default();
         let mut waiting = 0u32;
+        let mut previous: Option<usize> = None;
         for obj in objects {
             if !obj.position.is_finite() {
                 report.invalid += 1;
                 continue;
             }
-            match self.find(obj.id) {
+            let hint = previous.and_then(|p| self.follow.get(p).copied());
+            let found = self.find(obj.id, hint);
+            if let (Some(p), Some(i)) = (previous, found) {
+                if let Some(f) = self.follow.get_mut(p) {
+                    *f = i;
+                }
+            }
+            if found.is_some() {
+                previous = found;
+            }
+            match found {
                 Some(i) => {
                     if let Some(slot) = self.slots.get_mut(i) {
                         if slot.seen == frame {
@@ -195,13 +215,16 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                         slot.people_type = obj.people_type;
                     }
                 }
-                None => {
-                    if self.start(obj, now, false, &mut visit) {
+                None => match self.start(obj, now, false, &mut visit) {
+                    Some(i) => {
+                        if let Some(f) = previous.and_then(|p| self.follow.get_mut(p)) {
+                            *f = i;
+                        }
+                        previous = Some(i);
                         report.started += 1;
-                    } else {
-                        waiting += 1;
                     }
-                }
+                    None => waiting += 1,
+                },
             }
         }
         for slot in &mut self.slots {
@@ -224,7 +247,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                         .iter()
                         .any(|o| o.id == obj.id && o.position.is_finite())
                 };
-                match self.find(obj.id) {
+                match self.find(obj.id, None) {
                     // Handled in the first pass, duplicates included.
                     Some(k) if self.slots.get(k).is_some_and(|s| !s.late) => {}
                     Some(_) => {
@@ -235,7 +258,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                     None => {
                         if earlier(objects) {
                             report.duplicates += 1;
-                        } else if self.start(obj, now, true, &mut visit) {
+                        } else if self.start(obj, now, true, &mut visit).is_some() {
                             report.started += 1;
                         } else {
                             report.untracked += 1;
