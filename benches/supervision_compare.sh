@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target"
+target="$(cd "$target" && pwd)"
 venv="$target/supervision-venv"
 supervision_version="${SUPERVISION_VERSION:-0.31.2}"
 if [ ! -x "$venv/bin/python" ]; then
@@ -16,6 +18,5 @@ if ! "$venv/bin/python" -c "import supervision, sys; sys.exit(supervision.__vers
     "$venv/bin/pip" install -q "supervision==$supervision_version"
 fi
 tracks="$target/counting-tracks.json"
-FFC_COUNTING_EXPORT="$PWD/$tracks" cargo bench -q -p ffc-benches --bench counting
-[ -f "$tracks" ] || tracks="$target/counting-tracks.json"
+FFC_COUNTING_EXPORT="$tracks" cargo bench -q -p ffc-benches --bench counting
 "$venv/bin/python" benches/supervision_compare.py "$tracks"
