@@ -56,6 +56,7 @@ pub mod ring;
 pub mod rollup;
 pub mod time;
 
+pub use counting::{AreaCounter, LineCounter};
 pub use error::{CodeError, Field, ParseError, SeriesError};
 pub use model::{
     CameraSerial, CountEvent, CountRecord, EventKey, Metric, MessageId, ObjectType,

@@ -113,7 +113,8 @@ fn event(
         metric,
         people_type: people.1,
         people_id: people.0,
-        start,
+        // A clock that stepped back must not give start > end.
+        start: start.min(end),
         end,
         offset: zone.offset_at(end),
         uuid: None,

@@ -210,7 +210,8 @@ impl<const L: usize, const T: usize> LineCounter<L, T> {
                         metric,
                         people_type: obj.people_type,
                         people_id: obj.id,
-                        start,
+                        // A clock that stepped back must not give start > end.
+                        start: start.min(now),
                         end: now,
                         offset: zone.offset_at(now),
                         uuid: None,

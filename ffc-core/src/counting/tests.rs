@@ -551,3 +551,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_clock_stepping_back_never_gives_start_after_end() {
+    let mut c: LineCounter<1, 4> = LineCounter::new(SERIAL, Zone::UTC, [door()]);
+    let mut events = Vec::new();
+    for (t, y) in [(100, 50.0), (101, 95.0), (90, 150.0)] {
+        c.update(t, &[TrackedObject::visitor(1, 50.0, y)], |e| events.push(e));
+    }
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].start, events[0].end), (90, 90));
+}
