@@ -45,6 +45,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+pub mod counting;
 pub mod dedupe;
 pub mod error;
 pub mod kpi;
@@ -55,6 +56,7 @@ pub mod ring;
 pub mod rollup;
 pub mod time;
 
+pub use counting::{AreaCounter, LineCounter};
 pub use error::{CodeError, Field, ParseError, SeriesError};
 pub use model::{
     CameraSerial, CountEvent, CountRecord, EventKey, MessageId, Metric, ObjectType,
