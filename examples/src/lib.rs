@@ -1,3 +1,6 @@
-//! Shared pieces of ffc's reference integrations and command-line tool.
+//! Shared pieces of ffc's reference integrations and the `ffc` command-line tool.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod report;
+pub mod sample;
