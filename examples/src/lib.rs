@@ -2,5 +2,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod args;
+pub mod decode;
+pub mod demo;
 pub mod report;
 pub mod sample;
+pub mod snippet;

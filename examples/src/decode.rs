@@ -1,0 +1,172 @@
+//! `ffc decode`: any payload kind the SDK reads → normalized JSON lines. A payload that
+//! fails gives one JSON error line naming the kind, where (line, byte offset) and why.
+
+use ffc_core::Zone;
+use ffc_device::body::{decode_json, decode_xml};
+use ffc_protocols::bacnet::wire::Frame;
+use serde_json::{json, Value};
+
+/// The payload kinds `ffc decode` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// A counter's `apiCount.cgi` answer in JSON (spec §1).
+    DeviceJson,
+    /// A counter's `apiCount.cgi` answer in XML (spec §1).
+    DeviceXml,
+    /// BACnet/IP datagrams as hex, one per line (spaces and `:` between bytes allowed).
+    Bacnet,
+}
+
+impl Kind {
+    /// The name used on the command line and in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::DeviceJson => "device-json",
+            Kind::DeviceXml => "device-xml",
+            Kind::Bacnet => "bacnet",
+        }
+    }
+}
+
+/// The outcome of decoding one input: the normalized lines, and the error line when part
+/// of it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Normalized JSON objects, one per record, event or datagram.
+    pub lines: Vec<Value>,
+    /// One JSON error object, when the payload (or one of its datagrams) failed.
+    pub error: Option<Value>,
+}
+
+fn error_line(kind: Kind, reason: String, line: Option<usize>, offset: Option<usize>) -> Value {
+    let mut v = json!({ "kind": kind.name(), "error": reason });
+    if let Some(line) = line {
+        v["line"] = json!(line);
+    }
+    if let Some(offset) = offset {
+        v["byte_offset"] = json!(offset);
+    }
+    v
+}
+
+/// Decodes `bytes` as `kind`; device bodies' local times are read in `zone`.
+pub fn decode(kind: Kind, bytes: &[u8], zone: &Zone) -> Decoded {
+    match kind {
+        Kind::DeviceJson | Kind::DeviceXml => {
+            let body = if kind == Kind::DeviceJson {
+                decode_json(bytes, zone)
+            } else {
+                decode_xml(bytes, zone)
+            };
+            match body {
+                Ok(body) => Decoded {
+                    lines: body
+                        .records
+                        .iter()
+                        .map(|r| {
+                            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+                            v["kind"] = json!(kind.name());
+                            v
+                        })
+                        .collect(),
+                    error: None,
+                },
+                Err(e) => Decoded {
+                    lines: Vec::new(),
+                    error: Some(error_line(kind, e.to_string(), None, None)),
+                },
+            }
+        }
+        Kind::Bacnet => decode_bacnet_hex(bytes),
+    }
+}
+
+/// Hex text to bytes; the error is the byte offset in the line and why.
+fn unhex(line: &str) -> Result<Vec<u8>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut high: Option<u8> = None;
+    for (i, c) in line.char_indices() {
+        if c.is_whitespace() || c == ':' {
+            if high.is_some() {
+                return Err((i, "a byte is cut in half".to_owned()));
+            }
+            continue;
+        }
+        let nibble = c
+            .to_digit(16)
+            .ok_or_else(|| (i, format!("{c:?} is not a hex digit")))?;
+        let nibble = u8::try_from(nibble).map_err(|_| (i, "nibble".to_owned()))?;
+        match high.take() {
+            None => high = Some(nibble),
+            Some(h) => out.push(h << 4 | nibble),
+        }
+    }
+    if high.is_some() {
+        return Err((line.len(), "odd number of hex digits".to_owned()));
+    }
+    Ok(out)
+}
+
+fn decode_bacnet_hex(bytes: &[u8]) -> Decoded {
+    let kind = Kind::Bacnet;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            return Decoded {
+                lines: Vec::new(),
+                error: Some(error_line(
+                    kind,
+                    "hex input is not UTF-8 text".to_owned(),
+                    None,
+                    Some(e.valid_up_to()),
+                )),
+            }
+        }
+    };
+    let mut lines = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let datagram = match unhex(line) {
+            Ok(d) => d,
+            Err((at, why)) => {
+                return Decoded {
+                    lines,
+                    error: Some(error_line(
+                        kind,
+                        format!("hex: {why} (character {at})"),
+                        Some(n + 1),
+                        None,
+                    )),
+                }
+            }
+        };
+        let decoded = Frame::parse(&datagram).and_then(|frame| {
+            let service = frame.service()?;
+            Ok(json!({
+                "kind": kind.name(),
+                "bvlc": format!("{:?}", frame.bvlc.function),
+                "apdu": format!("{:?}", frame.apdu),
+                "service": format!("{service:?}"),
+                "length": datagram.len(),
+            }))
+        });
+        match decoded {
+            Ok(v) => lines.push(v),
+            Err(e) => {
+                return Decoded {
+                    lines,
+                    error: Some(error_line(
+                        kind,
+                        format!("{:?} layer: {}", e.layer, e.kind),
+                        Some(n + 1),
+                        Some(e.offset),
+                    )),
+                }
+            }
+        }
+    }
+    Decoded { lines, error: None }
+}

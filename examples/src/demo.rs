@@ -1,0 +1,303 @@
+//! `ffc demo`: the SDK's main job on loopback, with nothing installed. Two counters of
+//! branch North answer over the device CGI API (simulators, real HTTP), a counter of branch
+//! South is read over BACnet/IP (a simulated FFC device, real UDP); counter North-2 is
+//! offline for the 14:00 hour, so that hour is flagged `partial`. Everything is pulled
+//! through the SDK, checked against what the simulators hold, rolled up per branch and
+//! written as CSV and an SVG chart.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ffc_core::aggregate::Aggregator;
+use ffc_core::kpi::OperatingHours;
+use ffc_core::rollup::{rollup_branch, BranchSpec};
+use ffc_core::{
+    CameraSerial, CountRecord, HourlyRing48, Metric, PeopleType, Resolution, SiteId, UnixSeconds,
+    Zone,
+};
+use ffc_device::client::{ClientConfig, Credentials, DeviceClient, RetryPolicy};
+use ffc_device::query::{DataType, Query};
+use ffc_device::secret::Secret;
+use ffc_device::sim::{Fault, SimConfig, Simulator};
+use ffc_protocols::bacnet::client::{Client as BacnetClient, ClientConfig as BacnetConfig};
+use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+
+use crate::report::{self, ReportRow};
+
+/// The counters of the demo.
+pub const NORTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e315);
+/// Branch North's second counter, offline for the 14:00 hour.
+pub const NORTH_2: CameraSerial = CameraSerial::from_u64(0x6afc_e316);
+/// Branch South's counter, read over BACnet/IP.
+pub const SOUTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e317);
+/// The hour (local, on the demo day) counter North-2 is offline.
+pub const OUTAGE_HOUR: i64 = 14;
+const BACNET_INSTANCE: u32 = 123_317;
+const PASSWORD: &str = "demo-only-password";
+
+/// What the demo produced.
+#[derive(Debug, Clone)]
+pub struct DemoOutcome {
+    /// The report rows, both branches, open hours.
+    pub rows: Vec<ReportRow>,
+    /// The branch report as CSV.
+    pub csv_path: PathBuf,
+    /// The chart.
+    pub svg_path: PathBuf,
+    /// The raw records pulled, as CSV.
+    pub records_path: PathBuf,
+    /// Start of the reported day (UTC).
+    pub day_start: UnixSeconds,
+}
+
+fn now() -> UnixSeconds {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+async fn device(serial: CameraSerial, name: &str, seed: u64) -> Result<Simulator, String> {
+    Simulator::start(SimConfig {
+        serial,
+        name: name.to_owned(),
+        password: Secret::new(PASSWORD),
+        seed,
+        ..SimConfig::default()
+    })
+    .await
+    .map_err(|e| format!("device simulator: {e}"))
+}
+
+fn client(sim: &Simulator, zone: Zone) -> Result<DeviceClient, String> {
+    let mut config = ClientConfig::new(sim.base_url(), zone);
+    // Loopback answers at once: fail fast so the outage costs milliseconds.
+    config.retry = RetryPolicy {
+        attempts: 2,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    };
+    DeviceClient::new(config, Credentials::new("admin", PASSWORD)).map_err(|e| e.to_string())
+}
+
+/// What the simulator holds for `[from, to)`, hourly, as (start, in, out).
+fn truth(sim: &Simulator, from: UnixSeconds, zone: &Zone) -> Result<Vec<(i64, u64, u64)>, String> {
+    let date = ffc_core::time::seconds_to_naive(zone.local_seconds(from))
+        .ok_or("day out of range")?
+        .date();
+    let query = Query::builder()
+        .data_type(DataType::Json)
+        .resolution(Resolution::Hour)
+        .date_start(date)
+        .build(zone)
+        .map_err(|e| e.to_string())?;
+    Ok(sim
+        .records(&query)
+        .iter()
+        .map(|r| (r.start, r.count_in, r.count_out))
+        .collect())
+}
+
+fn triples(records: &[CountRecord]) -> Vec<(i64, u64, u64)> {
+    records
+        .iter()
+        .map(|r| (r.start, r.count_in, r.count_out))
+        .collect()
+}
+
+/// Runs the demo, printing what happens through `say`, and writes its files to `out_dir`.
+pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutcome, String> {
+    let zone = Zone::UTC;
+    let now = now();
+    let day = now - now.rem_euclid(86_400) - 86_400;
+    let day_end = day + 86_400;
+    let outage = day + OUTAGE_HOUR * 3600;
+    let mut agg = Aggregator::new(Resolution::Hour, zone);
+    let mut all_records = Vec::new();
+
+    // Branch North: two counters over the device CGI API (HTTP).
+    let north_1 = device(NORTH_1, "ACME - North door", 1).await?;
+    let north_2 = device(NORTH_2, "ACME - North side door", 2).await?;
+    say(format!(
+        "device simulators: North-1 {} at {}, North-2 {} at {}",
+        NORTH_1,
+        north_1.base_url(),
+        NORTH_2,
+        north_2.base_url()
+    ));
+    let c1 = client(&north_1, zone)?;
+    let pulled_1 = c1
+        .pull(day, day_end, Resolution::Hour, DataType::Json, |_| {})
+        .await
+        .map_err(|e| format!("North-1 pull: {e}"))?;
+    if triples(&pulled_1) != truth(&north_1, day, &zone)? {
+        return Err("North-1: pulled records differ from the simulator's".into());
+    }
+    say(format!(
+        "pulled North-1: {} hourly records (JSON), equal to the simulator's",
+        pulled_1.len()
+    ));
+
+    let c2 = client(&north_2, zone)?;
+    let mut pulled_2 = c2
+        .pull(day, outage, Resolution::Hour, DataType::Xml, |_| {})
+        .await
+        .map_err(|e| format!("North-2 pull: {e}"))?;
+    // North-2 goes offline: every attempt at its 14:00 hour finds the connection dropped.
+    north_2.inject([Fault::Drop, Fault::Drop]);
+    match c2
+        .pull(
+            outage,
+            outage + 3600,
+            Resolution::Hour,
+            DataType::Xml,
+            |_| {},
+        )
+        .await
+    {
+        Ok(_) => return Err("North-2 answered while offline".into()),
+        Err(e) => say(format!(
+            "North-2 offline {OUTAGE_HOUR:02}:00-{:02}:00: {}",
+            OUTAGE_HOUR + 1,
+            e.source
+        )),
+    }
+    pulled_2.extend(
+        c2.pull(
+            outage + 3600,
+            day_end,
+            Resolution::Hour,
+            DataType::Xml,
+            |_| {},
+        )
+        .await
+        .map_err(|e| format!("North-2 pull: {e}"))?,
+    );
+    let mut expected_2 = truth(&north_2, day, &zone)?;
+    expected_2.retain(|(start, _, _)| *start != outage);
+    if triples(&pulled_2) != expected_2 {
+        return Err("North-2: pulled records differ from the simulator's".into());
+    }
+    say(format!(
+        "pulled North-2: {} hourly records (XML), the offline hour missing",
+        pulled_2.len()
+    ));
+
+    // Branch South: one counter read over BACnet/IP; its 48-hour ring is filled from a
+    // seeded event stream.
+    let stream = device(SOUTH_1, "ACME - South door", 3).await?;
+    let mut ring = HourlyRing48::new(zone);
+    ring.advance_to(now);
+    let ring_from = now - now.rem_euclid(3600) - 47 * 3600;
+    for event in stream.events(ring_from, now) {
+        if event.people_type == PeopleType::Visitor {
+            ring.record_event(&event)
+                .map_err(|_| "event outside the ring")?;
+        }
+    }
+    let ring = Arc::new(Mutex::new(ring));
+    let bacnet_device = SimulatedDevice::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        DeviceConfig::new(BACNET_INSTANCE),
+        Arc::clone(&ring),
+    )
+    .await
+    .map_err(|e| format!("BACnet device: {e}"))?;
+    let mut bacnet = BacnetClient::bind(BacnetConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..BacnetConfig::default()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let found = bacnet
+        .who_is(bacnet_device.local_addr(), None, Duration::from_millis(500))
+        .await
+        .map_err(|e| e.to_string())?;
+    let info = found
+        .first()
+        .copied()
+        .ok_or("the BACnet device did not answer Who-Is")?;
+    let series = bacnet.read_counts(&info).await.map_err(|e| e.to_string())?;
+    let south: Vec<CountRecord> = series
+        .to_records(SOUTH_1)
+        .into_iter()
+        .filter(|r| r.start >= day && r.start < day_end)
+        .collect();
+    {
+        let ring = ring.lock().map_err(|_| "ring lock")?;
+        let current = ring.current_hour().ok_or("ring has no hour")?;
+        for r in &south {
+            let back = usize::try_from((current - r.start) / 3600).map_err(|_| "hour")?;
+            let want_in = u64::from(ring.value(Metric::In, back).unwrap_or(0));
+            let want_out = u64::from(ring.value(Metric::Out, back).unwrap_or(0));
+            if (r.count_in, r.count_out) != (want_in, want_out) {
+                return Err(format!(
+                    "South-1: BACnet read of {} differs from the device",
+                    r.start
+                ));
+            }
+        }
+    }
+    say(format!(
+        "read South-1 over BACnet/IP: device {} at {}, 96 values in {} round trips, equal to the device's",
+        info.instance,
+        info.address,
+        bacnet.stats().round_trips()
+    ));
+    bacnet_device.shutdown().await;
+
+    for records in [&pulled_1, &pulled_2, &south] {
+        for r in records.iter() {
+            if let ffc_core::Subject::Counter(serial) = r.subject {
+                agg.series_mut(serial)
+                    .put_record(r)
+                    .map_err(|e| format!("{serial}: {e}"))?;
+            }
+        }
+        all_records.extend_from_slice(records);
+    }
+
+    let hours = OperatingHours {
+        open: 8 * 3600,
+        close: 20 * 3600,
+    };
+    let mut rows = Vec::new();
+    for (site, name, counters) in [
+        (1, "North", vec![NORTH_1, NORTH_2]),
+        (2, "South", vec![SOUTH_1]),
+    ] {
+        let spec = BranchSpec {
+            site: SiteId(site),
+            counters,
+        };
+        let series = rollup_branch(&spec, agg.counters(), day, day_end, Resolution::Hour, zone)
+            .map_err(|e| format!("branch {name}: {e}"))?;
+        rows.extend(report::rows(name, &series, &hours, zone));
+    }
+
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let csv_path = out_dir.join("branch-report.csv");
+    let svg_path = out_dir.join("branch-report.svg");
+    let records_path = out_dir.join("records.csv");
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write(&csv_path, report::csv(&rows).map_err(|e| e.to_string())?)?;
+    write(
+        &svg_path,
+        report::svg(&rows, "Visitors in per hour (red cross: not complete)")?,
+    )?;
+    write(
+        &records_path,
+        crate::args::records(&all_records, crate::args::RecordFormat::Csv, &zone)?,
+    )?;
+    Ok(DemoOutcome {
+        rows,
+        csv_path,
+        svg_path,
+        records_path,
+        day_start: day,
+    })
+}
