@@ -1,0 +1,168 @@
+//! `ffc decode` on every payload kind it reads: the body shapes of spec §1 (device JSON and
+//! XML, with the published `cntset`/`typeid` structure), BACnet datagrams as hex, bodies the
+//! simulator's encoder produces, and malformed inputs (one JSON error line, exit 1).
+mod common;
+
+use common::{ffc, ffc_with};
+use ffc_core::{CameraSerial, CountRecord, Resolution, Source, Subject, UtcOffset};
+
+const DEVICE_JSON: &str = r#"{"serial":"000000006afce315","data_format":"minute","resolution":15,
+ "typedesc":[{"typeid":3,"desc":"Pedestrian coming in"},{"typeid":4,"desc":"Pedestrian going out"}],
+ "cntset":[
+  {"name":"ACME - Door 1","starttime":"2020-06-17 11:00:00","delta":900,"counts":[{"typeid":3,"value":12},{"typeid":4,"value":"9"}]},
+  {"name":"ACME - Door 1","starttime":"2020-06-17 11:15:00","delta":900,"counts":[{"typeid":3,"value":4},{"typeid":4,"value":7}],"extra":true}
+ ]}"#;
+
+const DEVICE_XML: &str = r#"<?xml version="1.0"?>
+<countdata serial="000000006afce315" data_format="minute" resolution="15">
+  <typedesc><type typeid="3" desc="Pedestrian coming in"/><type typeid="4" desc="Pedestrian going out"/></typedesc>
+  <cntset name="ACME - Door 1" starttime="2020-06-17 11:00:00" delta="900"><cnt typeid="3" value="12"/><cnt typeid="4" value="9"/></cntset>
+  <cntset name="ACME - Door 1" starttime="2020-06-17 11:15:00" delta="900"><cnt typeid="3" value="4"/><cnt typeid="4" value="7"/></cntset>
+</countdata>"#;
+
+fn json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+fn decode_file(kind: &str, text: &str, zone: &str) -> (bool, Vec<serde_json::Value>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("payload");
+    std::fs::write(&path, text).expect("write");
+    let (ok, out, err) = ffc(&["decode", kind, &path.display().to_string(), "--zone", zone]);
+    (ok, json_lines(&out), err)
+}
+
+#[test]
+fn device_json_and_xml_of_the_same_data_decode_equal() {
+    // 11:00 local at +08:00 is 03:00 UTC.
+    let (ok, json, err) = decode_file("device-json", DEVICE_JSON, "+08:00");
+    assert!(ok, "{err}");
+    let (ok, xml, err) = decode_file("device-xml", DEVICE_XML, "+08:00");
+    assert!(ok, "{err}");
+    assert_eq!(json.len(), 2);
+    assert_eq!(json[0]["ValueDateTime"], 1_592_362_800);
+    assert_eq!(json[0]["ValueIn"], 12);
+    assert_eq!(json[0]["ValueOut"], 9);
+    assert_eq!(json[1]["ValueDateTime"], 1_592_362_800 + 900);
+    assert_eq!(json[0]["kind"], "device-json");
+    for (j, x) in json.iter().zip(&xml) {
+        let strip = |v: &serde_json::Value| {
+            let mut v = v.clone();
+            v["kind"] = serde_json::Value::Null;
+            v
+        };
+        assert_eq!(strip(j), strip(x));
+    }
+}
+
+#[test]
+fn device_bodies_from_the_encoder_round_trip_through_stdin() {
+    let serial = CameraSerial::from_u64(0x6afc_e315);
+    let records: Vec<CountRecord> = (0..24)
+        .map(|h| CountRecord {
+            subject: Subject::Counter(serial),
+            start: 1_700_000_000 - 1_700_000_000 % 3600 + h * 3600,
+            length: 3600,
+            offset: UtcOffset::UTC,
+            count_in: (h as u64) * 3,
+            count_out: (h as u64) * 2 + 1,
+            outside: None,
+            source: Source::DevicePull,
+        })
+        .collect();
+    for (kind, data_type) in [
+        ("device-json", ffc_device::query::DataType::Json),
+        ("device-xml", ffc_device::query::DataType::Xml),
+    ] {
+        let body = ffc_device::body::encode(
+            data_type,
+            serial,
+            "ACME - Door 1",
+            Resolution::Hour,
+            &records,
+        );
+        let (ok, out, err) = ffc_with(&["decode", kind, "-"], &[], Some(body.as_bytes()));
+        assert!(ok, "{kind}: {err}");
+        let lines = json_lines(&out);
+        assert_eq!(lines.len(), 24);
+        for (line, r) in lines.iter().zip(&records) {
+            assert_eq!(line["ValueDateTime"], r.start);
+            assert_eq!(line["ValueIn"], r.count_in);
+            assert_eq!(line["ValueOut"], r.count_out);
+        }
+    }
+}
+
+#[test]
+fn malformed_device_bodies_give_one_error_line_and_exit_1() {
+    for (kind, text, want) in [
+        ("device-json", "{\"serial\":\"000000006afce315\",\"cntset\":[", "line"),
+        ("device-json", "", "line"),
+        ("device-xml", "<countdata serial=\"zz\"></countdata>", "serial"),
+        (
+            "device-xml",
+            "<countdata serial=\"000000006afce315\"><cntset name=\"a\" starttime=\"2020-06-17 11:00:00\" delta=\"900\"><cnt typeid=\"3\" value=\"1\"/></cntset></countdata>",
+            "4",
+        ),
+        ("device-json", "[1,2,3]", ""),
+    ] {
+        let (ok, lines, _) = decode_file(kind, text, "UTC");
+        assert!(!ok, "{kind} {text:?} must fail");
+        assert_eq!(lines.len(), 1, "{kind} {text:?}");
+        assert_eq!(lines[0]["kind"], kind);
+        let reason = lines[0]["error"].as_str().expect("reason");
+        assert!(reason.contains(want), "{kind} {text:?}: {reason}");
+    }
+}
+
+/// Who-Is (original unicast) and I-Am of device 123317, max APDU 1476, segmented both,
+/// vendor 0, annotated byte by byte.
+const WHO_IS: &str = "81 0a 00 08  01 00  10 08";
+const I_AM: &str = "81:0a:00:14 01:00 10:00 c4:02:01:e1:b5 22:05:c4 91:00 21:00";
+
+#[test]
+fn bacnet_hex_datagrams_decode_one_line_each() {
+    let text = format!("# who-is then i-am\n{WHO_IS}\n\n{I_AM}\n");
+    let (ok, lines, err) = decode_file("bacnet", &text, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0]["service"]
+            .as_str()
+            .expect("service")
+            .starts_with("WhoIs"),
+        "{}",
+        lines[0]
+    );
+    let iam = lines[1]["service"].as_str().expect("service");
+    assert!(
+        iam.starts_with("IAm") && iam.contains("123317") && iam.contains("1476"),
+        "{iam}"
+    );
+    assert_eq!(lines[1]["length"], 20);
+}
+
+#[test]
+fn bad_bacnet_datagrams_name_the_line_and_byte() {
+    // Truncated: the BVLC says 20 bytes, 9 are there.
+    let (ok, lines, _) = decode_file(
+        "bacnet",
+        &format!("{WHO_IS}\n81 0a 00 14 01 00 10 00 c4\n"),
+        "UTC",
+    );
+    assert!(!ok);
+    assert_eq!(lines.len(), 2, "the good datagram, then one error line");
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["byte_offset"].is_u64(), "{}", lines[1]);
+    // Not hex.
+    let (ok, lines, _) = decode_file("bacnet", "81 0a 00 zz\n", "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0]["error"].as_str().expect("reason").contains("hex"));
+    // Odd digit count.
+    let (ok, lines, _) = decode_file("bacnet", "810a0", "UTC");
+    assert!(!ok);
+    assert!(lines[0]["error"].as_str().expect("reason").contains("odd"));
+}

@@ -1,0 +1,53 @@
+//! `ffc demo` end to end: it starts its simulators on loopback, exits 0, flags North-2's
+//! offline hour as partial and writes the report CSV, the SVG chart and the raw records.
+mod common;
+
+use common::ffc;
+
+#[test]
+fn demo_reports_both_branches_and_flags_the_offline_hour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("demo");
+    let (ok, out, err) = ffc(&["demo", "--out", &out_dir.display().to_string()]);
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("pulled North-1: 24 hourly records (JSON), equal to the simulator's"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pulled North-2: 23 hourly records (XML)"),
+        "{out}"
+    );
+    assert!(out.contains("North-2 offline 14:00-15:00"), "{out}");
+    assert!(
+        out.contains("over BACnet/IP") && out.contains("equal to the device's"),
+        "{out}"
+    );
+
+    let csv_text = std::fs::read_to_string(out_dir.join("branch-report.csv")).expect("csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 24, "12 open hours x 2 branches");
+    let not_complete: Vec<_> = rows
+        .iter()
+        .filter(|r| &r[col("completeness")] != "complete")
+        .collect();
+    assert_eq!(not_complete.len(), 1);
+    assert_eq!(&not_complete[0][col("branch")], "North");
+    assert_eq!(&not_complete[0][col("completeness")], "partial");
+    assert_eq!(&not_complete[0][col("missing")], "000000006afce316");
+    assert!(not_complete[0][col("local_start")].ends_with(" 14:00:00"));
+    let south_in: u64 = rows
+        .iter()
+        .filter(|r| &r[col("branch")] == "South")
+        .map(|r| r[col("visitors_in")].parse::<u64>().expect("number"))
+        .sum();
+    assert!(south_in > 0, "the BACnet counter reported visitors");
+
+    let svg = std::fs::read_to_string(out_dir.join("branch-report.svg")).expect("svg");
+    assert!(svg.contains("<svg") && svg.contains("North") && svg.contains("South"));
+    let records = std::fs::read_to_string(out_dir.join("records.csv")).expect("records");
+    assert_eq!(records.lines().count(), 1 + 24 + 23 + 24);
+}
