@@ -13,6 +13,9 @@
 //! - Messages the WebSocket layer cannot hand over close the connection with a reason:
 //!   over the size limit (1009), a text frame that is not UTF-8 (1007), a protocol
 //!   violation (1002). Other connections are not affected.
+//! - TLS (feature `tls`): set [`ServerConfig`]`.tls` to a `tokio_rustls::TlsAcceptor`
+//!   (re-exported as `ffc_protocols::ws::server::tokio_rustls`); the TLS handshake counts
+//!   against the handshake timeout.
 //! - Pings are answered with pongs (the 3D Pro2's "Test Connection").
 //! - [`Limits`] bound everything, with documented defaults.
 //! - [`ServerHandle::shutdown`] stops accepting, lets each connection finish the message it
@@ -60,6 +63,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::codec::{self, Message};
 use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink};
+
+#[cfg(feature = "tls")]
+pub use tokio_rustls;
 
 /// The answer a counter waits for.
 pub const ACK: &str = "OK";
@@ -201,7 +207,6 @@ fn strip_scheme<'a>(value: &'a [u8], scheme: &[u8]) -> Option<&'a [u8]> {
 /// The receiver's limits (invariant 5 of DESIGN.md). The defaults suit thousands of
 /// counters each sending small JSON messages one at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Largest message (and frame) accepted; larger closes the connection with 1009.
     /// Default 64 KiB (an event is about 400 bytes).
@@ -245,7 +250,7 @@ impl Limits {
 }
 
 /// How the receiver is set up.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// Where to listen.
@@ -257,6 +262,18 @@ pub struct ServerConfig {
     /// TLS (feature `tls`): when set, only `wss://` is served.
     #[cfg(feature = "tls")]
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ServerConfig");
+        d.field("bind", &self.bind)
+            .field("auth", &self.auth)
+            .field("limits", &self.limits);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls.is_some());
+        d.finish()
+    }
 }
 
 impl ServerConfig {
