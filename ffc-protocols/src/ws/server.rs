@@ -149,7 +149,9 @@ impl Auth {
         let mut ok = false;
         for value in request.headers().get_all(header::AUTHORIZATION) {
             let value = value.as_bytes();
-            if let (Some((user, password)), Some(encoded)) = (&self.basic, strip_scheme(value, b"basic")) {
+            if let (Some((user, password)), Some(encoded)) =
+                (&self.basic, strip_scheme(value, b"basic"))
+            {
                 if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) {
                     let split = decoded.iter().position(|b| *b == b':');
                     if let Some(at) = split {
@@ -470,7 +472,7 @@ impl Server {
                 let _slot = slot;
                 bump(&shared.counters.open_connections);
                 #[cfg(feature = "tls")]
-                let served = match tls {
+                match tls {
                     Some(acceptor) => {
                         let handshake = tokio::time::timeout(
                             shared.limits.handshake_timeout,
@@ -485,11 +487,13 @@ impl Server {
                         }
                     }
                     None => connection(stream, peer, &shared, shutdown).await,
-                };
+                }
                 #[cfg(not(feature = "tls"))]
-                let served = connection(stream, peer, &shared, shutdown).await;
-                let () = served;
-                shared.counters.open_connections.fetch_sub(1, Ordering::Relaxed);
+                connection(stream, peer, &shared, shutdown).await;
+                shared
+                    .counters
+                    .open_connections
+                    .fetch_sub(1, Ordering::Relaxed);
             });
         }
         // Graceful: every connection task holds a slot until it ends.
@@ -562,6 +566,8 @@ async fn connection<S>(
 {
     let mut path = String::new();
     let mut refused = false;
+    // The error type is tungstenite's `Callback` contract.
+    #[allow(clippy::result_large_err)]
     let callback = |request: &Request, response: Response| {
         // The path only: the query may hold a token.
         path = request.uri().path().to_owned();
