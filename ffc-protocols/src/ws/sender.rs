@@ -54,7 +54,7 @@ pub enum PayloadForm {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct SenderConfig {
-    /// `ws://host:port/path` (or `wss://` with feature `tls` and [`SenderConfig::tls`]).
+    /// `ws://host:port/path` (or `wss://` with feature `tls` and `SenderConfig::tls`).
     /// Keep secrets out of it: use [`SenderConfig::token`] or [`SenderConfig::basic`].
     pub url: String,
     /// Sent as `Authorization: Bearer <token>`.

@@ -1,5 +1,5 @@
 //! The WebSocket receiver counters push to (tokio-tungstenite): a thin transport over
-//! [`codec`](super::codec) and an [`EventSink`].
+//! the payload codec (`super::codec`) and an [`EventSink`].
 //!
 //! - Each text message is decoded; an event is answered `OK` **only after the sink accepted
 //!   it** (stored or a duplicate by [`ffc_core::EventKey`]); a test message is answered and
