@@ -222,7 +222,11 @@ async fn the_sender_authenticates_too() {
     let mut right = SenderConfig::new(url);
     right.token = Some("tok".into());
     // Debug never shows it.
-    assert!(!format!("{right:?}").contains("tok\""));
+    let shown = format!("{right:?}");
+    assert!(
+        shown.contains("<redacted>") && !shown.contains("\"tok\""),
+        "{shown}"
+    );
     let mut sender: Sender<4> = Sender::new(right);
     sender.check_connection().await.unwrap();
     sender.push(event(7)).unwrap();

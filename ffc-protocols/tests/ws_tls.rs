@@ -65,7 +65,10 @@ async fn events_arrive_over_wss_and_plain_ws_is_refused() {
     let mut sender: Sender<8> = Sender::new(sender_config);
     sender.check_connection().await.unwrap();
     sender.push(event).unwrap();
-    assert_eq!(sender.deliver_all(Duration::from_secs(10)).await.unwrap(), 1);
+    assert_eq!(
+        sender.deliver_all(Duration::from_secs(10)).await.unwrap(),
+        1
+    );
     assert_eq!(sink.events(), vec![event]);
 
     // Plain ws:// to the TLS port: the TLS handshake fails, nothing is stored.

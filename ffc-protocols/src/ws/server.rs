@@ -130,7 +130,8 @@ impl Auth {
         self
     }
 
-    /// Admits `Authorization: Bearer <token>` or the query parameter `token=<token>`.
+    /// Admits `Authorization: Bearer <token>` or the query parameter `token=<token>`. The
+    /// query value is compared as sent, without percent-decoding: use URL-safe tokens.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Secret::new(token));
         self
