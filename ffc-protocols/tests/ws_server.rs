@@ -323,6 +323,14 @@ async fn a_handshake_that_never_finishes_is_cut() {
         .await
         .expect("the server kept a half-done handshake open");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // The socket closes as the handshake is dropped, just before the count: wait for it
+    // (bounded, so a missing count fails rather than hangs).
+    for _ in 0..1000 {
+        if rig.handle.stats().handshake_failures == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(rig.handle.stats().handshake_failures, 1);
     // And it still serves.
     let mut ws = connect(&rig).await;

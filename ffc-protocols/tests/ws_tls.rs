@@ -79,6 +79,14 @@ async fn events_arrive_over_wss_and_plain_ws_is_refused() {
         plain.check_connection().await,
         Err(SendError::Connect(_) | SendError::ConnectTimeout)
     ));
+    // The server counts the failure as it drops the socket, which the client may see first:
+    // wait for the count (bounded, so a missing count fails rather than hangs).
+    for _ in 0..1000 {
+        if handle.stats().handshake_failures == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(handle.stats().handshake_failures, 1);
     assert_eq!(sink.len(), 1);
 }

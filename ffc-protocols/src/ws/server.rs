@@ -575,6 +575,8 @@ async fn connection<S>(
         if shared.auth.admits(request) {
             Ok(response)
         } else {
+            // Counted before the 401 goes out, so a client that saw it sees the count.
+            bump(&shared.counters.unauthorized);
             refused = true;
             Err(shared.auth.challenge())
         }
@@ -590,10 +592,7 @@ async fn connection<S>(
     .await;
     let mut ws = match handshake {
         Ok(Ok(ws)) => ws,
-        Ok(Err(_)) if refused => {
-            bump(&shared.counters.unauthorized);
-            return;
-        }
+        Ok(Err(_)) if refused => return,
         _ => {
             bump(&shared.counters.handshake_failures);
             return;
