@@ -354,6 +354,7 @@ impl<const N: usize> Sender<N> {
                     };
                 }
                 Ok(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => continue,
+                Ok(Some(Ok(WsMessage::Close(_)))) => return Err(SendError::ConnectionLost),
                 Ok(Some(Ok(_))) => return Err(SendError::UnexpectedAnswer),
                 Ok(Some(Err(_)) | None) => return Err(SendError::ConnectionLost),
             }
