@@ -125,7 +125,7 @@ impl fmt::Display for Reason {
             Reason::TooLarge => f.write_str("too many digits for a quantity or amount"),
             Reason::MissingFields { found, needed } => write!(
                 f,
-                "row has {found} fields but the mapped columns need {needed}"
+                "row has {found} of the {needed} fields the mapped columns need"
             ),
             Reason::DuplicateRow { first_line } => write!(
                 f,

@@ -73,6 +73,9 @@ fn classify(b: &[u8]) -> Reason {
         Reason::ThousandsSeparator
     } else if minus {
         Reason::Negative
+    } else if core::str::from_utf8(b).is_err() {
+        // Usually a Latin-1 export (`£` as 0xA3): name the encoding, not the byte.
+        Reason::InvalidUtf8
     } else if let Some(position) = other {
         Reason::SpecialCharacter {
             position: u32::try_from(position).unwrap_or(u32::MAX),
@@ -264,7 +267,8 @@ mod tests {
             (b"+12", SpecialCharacter { position: 0 }),
             (b"1e3", SpecialCharacter { position: 1 }),
             (b"12%", SpecialCharacter { position: 2 }),
-            (&[b'1', 0xff], SpecialCharacter { position: 1 }),
+            (&[b'1', 0xff], InvalidUtf8),
+            (&[b'5', 0xa3], InvalidUtf8),
         ];
         for (input, want) in cases {
             assert_eq!(
