@@ -412,16 +412,21 @@ pub fn validate_reader<R: Read>(
     // The record being parsed outgrew the limits; its output is being discarded.
     let mut too_long = false;
     let mut header_done = false;
+    // Strip a UTF-8 byte-order mark here rather than in csv-core, which takes an input that
+    // is nothing but the mark for the end of the file (a 3-byte first read).
+    while hi < 3 && !eof {
+        let n = read_some(&mut reader, input.get_mut(hi..).unwrap_or_default(), hi as u64)?;
+        hi += n;
+        eof = n == 0;
+    }
+    if input.starts_with(b"\xef\xbb\xbf") {
+        lo = 3;
+        offset = 3;
+    }
     loop {
         if lo == hi && !eof {
             lo = 0;
-            hi = loop {
-                match reader.read(&mut input) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(source) => return Err(SalesError::Io { byte: offset, source }),
-                }
-            };
+            hi = read_some(&mut reader, &mut input, offset)?;
             eof = hi == 0;
         }
         let window = input.get(lo..hi).unwrap_or_default();
@@ -498,6 +503,17 @@ pub fn validate_reader<R: Read>(
         }
     }
     Ok(validator.finish())
+}
+
+/// One read, retried when interrupted.
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], offset: u64) -> Result<usize, SalesError> {
+    loop {
+        match reader.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(SalesError::Io { byte: offset, source }),
+        }
+    }
 }
 
 /// Line feeds in `bytes` (lines are counted by LF; a CRLF file counts the same).
