@@ -101,7 +101,10 @@ impl fmt::Display for CodeError {
                 write!(f, "unknown PeopleTypeId {v} (1 = visitor, 2 = staff)")
             }
             CodeError::ObjectType(v) => {
-                write!(f, "unknown CombineObjectTypeId {v} (11 = visitor, 21 = staff)")
+                write!(
+                    f,
+                    "unknown CombineObjectTypeId {v} (11 = visitor, 21 = staff)"
+                )
             }
             CodeError::Resolution(v) => write!(f, "unsupported resolution {v}"),
         }

@@ -55,7 +55,7 @@ pub mod time;
 
 pub use error::{CodeError, Field, ParseError, SeriesError};
 pub use model::{
-    CameraSerial, CountEvent, CountRecord, EventKey, Metric, MessageId, ObjectType,
+    CameraSerial, CountEvent, CountRecord, EventKey, MessageId, Metric, ObjectType,
     OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
 };
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};

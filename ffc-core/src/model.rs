@@ -403,7 +403,11 @@ pub struct CountRecord {
     /// People passing outside, where the source knows it.
     #[cfg_attr(
         feature = "serde",
-        serde(rename = "OutsideTraffic", default, skip_serializing_if = "Option::is_none")
+        serde(
+            rename = "OutsideTraffic",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub outside: Option<u64>,
     /// Which path delivered it.
@@ -475,7 +479,10 @@ mod tests {
         assert_eq!(Metric::from_code(3), Err(CodeError::Metric(3)));
         assert_eq!(PeopleType::from_code(2), Ok(PeopleType::Staff));
         assert_eq!(PeopleType::from_code(0), Err(CodeError::PeopleType(0)));
-        assert_eq!(ObjectType::from_code(21).map(ObjectType::people_type), Ok(PeopleType::Staff));
+        assert_eq!(
+            ObjectType::from_code(21).map(ObjectType::people_type),
+            Ok(PeopleType::Staff)
+        );
         assert_eq!(ObjectType::from_code(1), Err(CodeError::ObjectType(1)));
         assert_eq!(PeopleType::Visitor.object_type().code(), 11);
     }
@@ -515,18 +522,27 @@ mod tests {
         let id = uuid::Uuid::from_u128(0x658a2443_72ba_422c_85dc_e4e10baa1288);
         let e = event(Some(id));
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.contains("\"CameraSerial\":\"000000006afce315\""), "{json}");
+        assert!(
+            json.contains("\"CameraSerial\":\"000000006afce315\""),
+            "{json}"
+        );
         assert!(json.contains("\"MetricId\":1"), "{json}");
         assert!(json.contains("\"PeopleTypeId\":1"), "{json}");
         assert!(json.contains("\"EventStartTime\":1592363801"), "{json}");
-        assert!(json.contains("\"UUID\":\"658a2443-72ba-422c-85dc-e4e10baa1288\""), "{json}");
+        assert!(
+            json.contains("\"UUID\":\"658a2443-72ba-422c-85dc-e4e10baa1288\""),
+            "{json}"
+        );
         let back: CountEvent = serde_json::from_str(&json).unwrap();
         assert_eq!(back, e);
         let no_id = event(None);
         let json = serde_json::to_string(&no_id).unwrap();
         assert!(!json.contains("UUID"));
         assert_eq!(serde_json::from_str::<CountEvent>(&json).unwrap(), no_id);
-        assert!(serde_json::from_str::<CountEvent>(&json.replace("\"MetricId\":1", "\"MetricId\":7")).is_err());
+        assert!(serde_json::from_str::<CountEvent>(
+            &json.replace("\"MetricId\":1", "\"MetricId\":7")
+        )
+        .is_err());
     }
 
     #[cfg(feature = "serde")]
