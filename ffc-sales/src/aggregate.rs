@@ -306,14 +306,8 @@ impl HourlySales {
         })
     }
 
-    /// Sales of one store summed per local day, with the hours in each.
+    /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
         self.buckets.iter().map(|(&(s, h), t)| (s, h, *t))
     }
-
-    /// The interned index of a store, if any valid row named it.
-    pub(crate) fn store_index(&self, store: &str) -> Option<StoreIdx> {
-        self.index.get(store).copied()
-    }
 }
-

@@ -127,7 +127,7 @@ pub enum ConversionError {
 pub enum HourFlag {
     /// Sales were made but the footfall has no bucket for the hour.
     SalesWithoutFootfall,
-    /// The footfall bucket is partial or has no data: its A01 is too low.
+    /// The footfall bucket is partial (some counters did not report): its A01 is too low.
     PartialFootfall,
 }
 
@@ -144,13 +144,13 @@ pub struct HourConversion {
     pub transactions: u64,
     /// Amount in cents.
     pub amount_cents: u64,
-    /// Visitors in (A01) of the hour, when the footfall has a bucket.
+    /// Visitors in (A01) of the hour, when the footfall has data for it.
     pub footfall_in: Option<u64>,
     /// How complete the footfall is; `None` when there is no bucket.
     pub completeness: Option<Completeness>,
     /// Set when the rate was withheld because of the footfall.
     pub flag: Option<HourFlag>,
-    /// Transactions / A01; `None` when flagged or when A01 is 0.
+    /// Transactions / A01; `None` when flagged, when there is no footfall, or when A01 is 0.
     pub conversion_rate: Option<f64>,
     /// Amount / transactions in currency units; `None` when there were no transactions.
     pub atv: Option<f64>,
@@ -259,11 +259,13 @@ pub fn convert(
             for start in Resolution::Hour.buckets(from, to, zone) {
                 let t = day_sales.get(&start).copied().unwrap_or_default();
                 let bucket = ff.hour(start);
+                let has_sales = t.transactions > 0 || t.amount_cents > 0;
+                // A NoData bucket of a roll-up is no footfall at all, like an absent one.
+                let no_footfall =
+                    matches!(&bucket, None | Some((_, Completeness::NoData)));
                 let flag = match &bucket {
-                    None if t.transactions > 0 || t.amount_cents > 0 => {
-                        Some(HourFlag::SalesWithoutFootfall)
-                    }
-                    Some((_, c)) if !c.is_whole() => Some(HourFlag::PartialFootfall),
+                    _ if no_footfall && has_sales => Some(HourFlag::SalesWithoutFootfall),
+                    Some((_, Completeness::Partial { .. })) => Some(HourFlag::PartialFootfall),
                     _ => None,
                 };
                 let open = operating.is_open(start, &zone);
@@ -277,7 +279,10 @@ pub fn convert(
                 }
                 day_row.transactions = day_row.transactions.saturating_add(t.transactions);
                 day_row.amount_cents = day_row.amount_cents.saturating_add(t.amount_cents);
-                let a01 = bucket.as_ref().map(|(c, _)| c.visitors_in);
+                let a01 = bucket
+                    .as_ref()
+                    .filter(|_| !no_footfall)
+                    .map(|(c, _)| c.visitors_in);
                 out.hours.push(HourConversion {
                     store: name.to_owned(),
                     start,

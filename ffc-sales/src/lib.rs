@@ -34,6 +34,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod aggregate;
+pub mod conversion;
 pub mod error;
 pub mod mapping;
 pub mod report;
