@@ -228,7 +228,10 @@ impl HourlySales {
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
         self.buckets.values().fold((0, 0), |(q, c), t| {
-            (q + u128::from(t.transactions), c + u128::from(t.amount_cents))
+            (
+                q + u128::from(t.transactions),
+                c + u128::from(t.amount_cents),
+            )
         })
     }
 
@@ -256,7 +259,8 @@ impl HourlySales {
 
     /// V9 import rows grouped by (site, local day), every day of every store.
     pub fn day_batches(&self) -> Vec<DayBatch> {
-        self.day_batches_except(&BTreeSet::new(), &BTreeSet::new()).0
+        self.day_batches_except(&BTreeSet::new(), &BTreeSet::new())
+            .0
     }
 
     /// V9 import rows grouped by (site, day), leaving out whole stores and whole days. Also

@@ -245,8 +245,7 @@ pub fn convert(
             let to = zone.local_to_utc((day + 1) * SECONDS_PER_DAY);
             let mut day_row = DayConversion {
                 store: name.to_owned(),
-                date: seconds_to_naive(day * SECONDS_PER_DAY)
-                    .map_or(NaiveDate::MIN, |d| d.date()),
+                date: seconds_to_naive(day * SECONDS_PER_DAY).map_or(NaiveDate::MIN, |d| d.date()),
                 transactions: 0,
                 amount_cents: 0,
                 footfall_in: 0,
@@ -261,8 +260,7 @@ pub fn convert(
                 let bucket = ff.hour(start);
                 let has_sales = t.transactions > 0 || t.amount_cents > 0;
                 // A NoData bucket of a roll-up is no footfall at all, like an absent one.
-                let no_footfall =
-                    matches!(&bucket, None | Some((_, Completeness::NoData)));
+                let no_footfall = matches!(&bucket, None | Some((_, Completeness::NoData)));
                 let flag = match &bucket {
                     _ if no_footfall && has_sales => Some(HourFlag::SalesWithoutFootfall),
                     Some((_, Completeness::Partial { .. })) => Some(HourFlag::PartialFootfall),

@@ -173,7 +173,12 @@ mod tests {
     #[test]
     fn template_headers_resolve_in_order() {
         let c = HeaderMapping::by_name()
-            .resolve(["StoreCode", "DateTime", "TotalTransactionQty", "TotalTransactionValue"])
+            .resolve([
+                "StoreCode",
+                "DateTime",
+                "TotalTransactionQty",
+                "TotalTransactionValue",
+            ])
             .unwrap();
         assert_eq!(c, Columns::TEMPLATE);
         assert_eq!(c.needed(), 4);
@@ -226,7 +231,12 @@ mod tests {
             .map(SalesField::StoreCode, "Shop")
             .map(SalesField::StoreCode, "Branch");
         let err = m
-            .resolve(["Shop", "DateTime", "TotalTransactionQty", "TotalTransactionValue"])
+            .resolve([
+                "Shop",
+                "DateTime",
+                "TotalTransactionQty",
+                "TotalTransactionValue",
+            ])
             .unwrap_err();
         assert_eq!(
             err,

@@ -104,29 +104,28 @@ impl Validation {
     pub fn import(&self, file: &str, mode: ImportMode) -> Import {
         let valid_file = self.is_valid();
         let header_ok = self.header_problems.is_empty();
-        let ((batches, imported_rows), withheld_days, withheld_stores) = if !header_ok
-            || (mode == ImportMode::Atomic && !valid_file)
-        {
-            ((Vec::new(), 0), Vec::new(), Vec::new())
-        } else {
-            let days = self
-                .tainted_days
-                .iter()
-                .filter(|(s, _)| !self.tainted_stores.contains(s))
-                .filter_map(|&(s, d)| self.sales.site_day(s, d))
-                .collect();
-            let stores = self
-                .tainted_stores
-                .iter()
-                .map(|&s| self.sales.store_name(s).to_owned())
-                .collect();
-            (
-                self.sales
-                    .day_batches_except(&self.tainted_stores, &self.tainted_days),
-                days,
-                stores,
-            )
-        };
+        let ((batches, imported_rows), withheld_days, withheld_stores) =
+            if !header_ok || (mode == ImportMode::Atomic && !valid_file) {
+                ((Vec::new(), 0), Vec::new(), Vec::new())
+            } else {
+                let days = self
+                    .tainted_days
+                    .iter()
+                    .filter(|(s, _)| !self.tainted_stores.contains(s))
+                    .filter_map(|&(s, d)| self.sales.site_day(s, d))
+                    .collect();
+                let stores = self
+                    .tainted_stores
+                    .iter()
+                    .map(|&s| self.sales.store_name(s).to_owned())
+                    .collect();
+                (
+                    self.sales
+                        .day_batches_except(&self.tainted_stores, &self.tainted_days),
+                    days,
+                    stores,
+                )
+            };
         let outcome = if !header_ok {
             Outcome::Rejected
         } else if valid_file && self.counts.rows == 0 {

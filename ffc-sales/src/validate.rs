@@ -415,7 +415,11 @@ pub fn validate_reader<R: Read>(
     // Strip a UTF-8 byte-order mark here rather than in csv-core, which takes an input that
     // is nothing but the mark for the end of the file (a 3-byte first read).
     while hi < 3 && !eof {
-        let n = read_some(&mut reader, input.get_mut(hi..).unwrap_or_default(), hi as u64)?;
+        let n = read_some(
+            &mut reader,
+            input.get_mut(hi..).unwrap_or_default(),
+            hi as u64,
+        )?;
         hi += n;
         eof = n == 0;
     }
@@ -511,7 +515,12 @@ fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], offset: u64) -> Result<usi
         match reader.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => return Err(SalesError::Io { byte: offset, source }),
+            Err(source) => {
+                return Err(SalesError::Io {
+                    byte: offset,
+                    source,
+                })
+            }
         }
     }
 }

@@ -99,7 +99,7 @@ pub fn parse_quantity(b: &[u8]) -> Result<u64, Reason> {
                     // Digits, one point, digits: a fine number, but not a whole one.
                     Reason::MalformedNumber if is_decimal(b) => Reason::NotWholeNumber,
                     other => other,
-                })
+                });
             }
         }
     }
@@ -194,8 +194,7 @@ pub fn parse_datetime(b: &[u8]) -> Result<NaiveDateTime, Reason> {
     ffc_core::time::parse_sales_datetime(text).map_err(|e| match e {
         ParseError::OutOfRange { field } => Reason::DateTimeNotReal { part: field },
         ParseError::Character { position } => {
-            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))
-            {
+            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t')) {
                 Reason::SurroundingWhitespace
             } else {
                 Reason::DateTimeLayout {
@@ -204,8 +203,7 @@ pub fn parse_datetime(b: &[u8]) -> Result<NaiveDateTime, Reason> {
             }
         }
         _ => {
-            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))
-            {
+            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t')) {
                 Reason::SurroundingWhitespace
             } else {
                 Reason::DateTimeLayout { position: None }

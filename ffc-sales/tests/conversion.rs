@@ -52,7 +52,12 @@ fn hourly_and_daily_rates_follow_the_kpi_rules() {
     };
     let c = convert(&s, &map, &open).unwrap();
     assert_eq!(c.hours.len(), 24);
-    let at = |h: i64| c.hours.iter().find(|x| x.start == DAY_UTC8 + h * 3600).unwrap();
+    let at = |h: i64| {
+        c.hours
+            .iter()
+            .find(|x| x.start == DAY_UTC8 + h * 3600)
+            .unwrap()
+    };
     assert_eq!(at(9).transactions, 3);
     assert_eq!(at(9).amount_cents, 7550);
     assert_eq!(at(9).conversion_rate, Some(0.25));
@@ -66,7 +71,10 @@ fn hourly_and_daily_rates_follow_the_kpi_rules() {
     assert_eq!(c.days.len(), 1);
     let day = &c.days[0];
     assert_eq!(day.date.to_string(), "2024-06-01");
-    assert_eq!((day.transactions, day.amount_cents, day.footfall_in), (6, 10_550, 18));
+    assert_eq!(
+        (day.transactions, day.amount_cents, day.footfall_in),
+        (6, 10_550, 18)
+    );
     assert_eq!(day.incomplete_hours, 0);
     assert_eq!(day.conversion_rate, Some(6.0 / 18.0));
     assert_eq!(day.atv, Some(105.5 / 6.0));
@@ -116,8 +124,15 @@ fn partial_branch_footfall_is_flagged() {
         only_morning.add_counts(start, &bucket.counts);
     }
     *sb = only_morning;
-    let branch = rollup_branch(&spec, &series, day, day + 86_400, Resolution::Hour, Zone::UTC)
-        .unwrap();
+    let branch = rollup_branch(
+        &spec,
+        &series,
+        day,
+        day + 86_400,
+        Resolution::Hour,
+        Zone::UTC,
+    )
+    .unwrap();
     let s = sales(&["B7,01-06-2024 09:30,5,100", "B7,01-06-2024 10:30,4,80"]);
     let map = HashMap::from([("B7".to_owned(), StoreFootfall::branch(&branch, Zone::UTC))]);
     let c = convert(&s, &map, &OperatingHours::ALWAYS).unwrap();

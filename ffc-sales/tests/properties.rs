@@ -27,7 +27,14 @@ struct Row {
 
 fn row() -> impl Strategy<Value = Row> {
     (
-        (0..STORES.len(), 1u32..=28, 1u32..=12, 2020i32..2027, 0u32..24, 0u32..60),
+        (
+            0..STORES.len(),
+            1u32..=28,
+            1u32..=12,
+            2020i32..2027,
+            0u32..24,
+            0u32..60,
+        ),
         (
             0u64..1_000_000,
             0u64..100_000_000_000,
@@ -86,13 +93,15 @@ fn shape() -> impl Strategy<Value = FileShape> {
         any::<bool>(),
         0usize..3,
     )
-        .prop_map(|(bom, crlf, order, upper, trailing_blank_lines)| FileShape {
-            bom,
-            crlf,
-            order: [order[0], order[1], order[2], order[3], order[4]],
-            upper,
-            trailing_blank_lines,
-        })
+        .prop_map(
+            |(bom, crlf, order, upper, trailing_blank_lines)| FileShape {
+                bom,
+                crlf,
+                order: [order[0], order[1], order[2], order[3], order[4]],
+                upper,
+                trailing_blank_lines,
+            },
+        )
 }
 
 /// A valid file: the four fields and a free-text column in any order, any header case,
@@ -297,7 +306,9 @@ proptest! {
 fn check_invariants(bytes: &[u8]) -> ffc_sales::Validation {
     let tight = ValidationConfig {
         max_row_bytes: 16,
-        ..ValidationConfig::default().max_errors(2).known_stores(["S001"])
+        ..ValidationConfig::default()
+            .max_errors(2)
+            .known_stores(["S001"])
     };
     for config in [&tight] {
         let v = validate_bytes(bytes, config);

@@ -59,7 +59,11 @@ fn lines_and_bytes_point_at_the_row_through_crlf_blank_lines_and_quoted_newlines
             (8, Reason::CurrencySymbol),
         ]
     );
-    for (e, starts) in v.errors.iter().zip(["S1,01", "\"S1\"", "S1,01-06-2024 09:00,1,$1"]) {
+    for (e, starts) in v
+        .errors
+        .iter()
+        .zip(["S1,01", "\"S1\"", "S1,01-06-2024 09:00,1,$1"])
+    {
         let at = &file.as_bytes()[usize::try_from(e.byte).unwrap()..];
         assert!(at.starts_with(starts.as_bytes()), "byte {} of {e}", e.byte);
     }
@@ -67,22 +71,18 @@ fn lines_and_bytes_point_at_the_row_through_crlf_blank_lines_and_quoted_newlines
 
 #[test]
 fn tiny_reads_give_the_same_result_as_one_buffer() {
-    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/mixed.csv"))
-        .unwrap();
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/mixed.csv"
+    ))
+    .unwrap();
     let mut with_bom = b"\xef\xbb\xbf".to_vec();
     with_bom.extend_from_slice(&file);
     let config = ValidationConfig::default().known_stores(["S001", "S002", "S003"]);
     for input in [&file, &with_bom] {
         let whole = validate_bytes(input, &config);
         for step in [1, 2, 3, 7, 64] {
-            let trickled = validate_reader(
-                Trickle {
-                    data: input,
-                    step,
-                },
-                &config,
-            )
-            .unwrap();
+            let trickled = validate_reader(Trickle { data: input, step }, &config).unwrap();
             assert_eq!(trickled.errors, whole.errors, "step {step}");
             assert_eq!(trickled.counts, whole.counts, "step {step}");
             assert_eq!(
@@ -145,7 +145,10 @@ fn an_overlong_row_is_refused_without_buffering_and_reading_goes_on() {
     );
     assert_eq!(v.counts.valid, 1);
     let header_only = validate_bytes(format!("{long}\n").as_bytes(), &config);
-    assert_eq!(header_only.header_problems, vec![HeaderProblem::HeaderTooLong]);
+    assert_eq!(
+        header_only.header_problems,
+        vec![HeaderProblem::HeaderTooLong]
+    );
 }
 
 #[test]

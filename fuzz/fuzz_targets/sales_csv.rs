@@ -8,7 +8,9 @@ use ffc_sales::{validate_bytes, ImportMode, ValidationConfig};
 fuzz_target!(|data: &[u8]| {
     let tight = ValidationConfig {
         max_row_bytes: 64,
-        ..ValidationConfig::default().max_errors(4).known_stores(["S001", "S002"])
+        ..ValidationConfig::default()
+            .max_errors(4)
+            .known_stores(["S001", "S002"])
     };
     for config in [ValidationConfig::default(), tight] {
         let v = validate_bytes(data, &config);
