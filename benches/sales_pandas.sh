@@ -23,7 +23,7 @@ fi
 
 size=$(stat -c %s "$FILE")
 for name in csv_byte_record_baseline ffc_sales_validate ffc_sales_validate_no_duplicate_check; do
-    est="$TARGET/criterion/sales_csv/$name/new/estimates.json"
+    est="$TARGET/criterion/sales_csv_sorted/$name/new/estimates.json"
     [ -f "$est" ] || continue
     "$VENV/bin/python" - "$est" "$size" "$name" <<'PY'
 import json, sys

@@ -17,7 +17,7 @@
 //! assert_eq!(batches[0].rows[0].transaction_date, "2024-06-01 10:00:00");
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use ffc_core::time::{naive_to_seconds, seconds_to_naive, Format};
@@ -43,9 +43,16 @@ pub(crate) struct Totals {
 #[derive(Debug, Clone, Default)]
 pub struct HourlySales {
     stores: Vec<String>,
-    index: HashMap<String, StoreIdx>,
-    /// Keyed by store and local hour start (wall-clock seconds as if UTC).
-    buckets: BTreeMap<(StoreIdx, i64), Totals>,
+    index: foldhash::HashMap<String, StoreIdx>,
+    /// Keyed by store and local hour start (wall-clock seconds as if UTC); sorted by key
+    /// once the rows are in ([`HourlySales::seal`]).
+    buckets: Vec<((StoreIdx, i64), Totals)>,
+    /// While rows are added: where each key's bucket is in `buckets`.
+    slots: foldhash::HashMap<(StoreIdx, i64), usize>,
+    /// The bucket the last row went to: sorted files hit it without hashing.
+    last: Option<((StoreIdx, i64), usize)>,
+    /// Every key so far came in increasing order, so `slots` is not needed (yet).
+    in_order: bool,
 }
 
 /// One store's sales in one local hour.
@@ -177,6 +184,11 @@ impl HourlySales {
         i
     }
 
+    /// The index of a store code seen before.
+    pub(crate) fn index_of(&self, store: &str) -> Option<StoreIdx> {
+        self.index.get(store).copied()
+    }
+
     pub(crate) fn store_name(&self, i: StoreIdx) -> &str {
         self.stores
             .get(usize::try_from(i).unwrap_or(usize::MAX))
@@ -184,8 +196,41 @@ impl HourlySales {
     }
 
     /// Adds one valid row; `false` (and nothing added) if the hour's totals would overflow.
+    /// Only before [`HourlySales::seal`].
     pub(crate) fn add(&mut self, store: StoreIdx, hour: i64, quantity: u64, cents: u64) -> bool {
-        let t = self.buckets.entry((store, hour)).or_default();
+        let key = (store, hour);
+        let slot = match self.last {
+            Some((k, i)) if k == key => i,
+            // Keys so far arrived in increasing order (a file sorted by store and time), and
+            // this one is above them all: it is new, no lookup needed.
+            Some((k, _)) if self.in_order && key > k => self.push(key),
+            None if self.buckets.is_empty() => {
+                self.in_order = true;
+                self.push(key)
+            }
+            _ => {
+                self.in_order = false;
+                if self.slots.len() != self.buckets.len() {
+                    // The first key out of order: index what is there, then hash from now on.
+                    self.slots = self
+                        .buckets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (k, _))| (*k, i))
+                        .collect();
+                }
+                let next = self.buckets.len();
+                let i = *self.slots.entry(key).or_insert(next);
+                if i == next {
+                    self.buckets.push((key, Totals::default()));
+                }
+                self.last = Some((key, i));
+                i
+            }
+        };
+        let Some((_, t)) = self.buckets.get_mut(slot) else {
+            return false;
+        };
         match (
             t.transactions.checked_add(quantity),
             t.amount_cents.checked_add(cents),
@@ -202,6 +247,21 @@ impl HourlySales {
         }
     }
 
+    fn push(&mut self, key: (StoreIdx, i64)) -> usize {
+        let i = self.buckets.len();
+        self.buckets.push((key, Totals::default()));
+        self.last = Some((key, i));
+        i
+    }
+
+    /// Sorts the buckets for output and frees the lookup table; no row is added after.
+    pub(crate) fn seal(&mut self) {
+        self.slots = foldhash::HashMap::default();
+        self.last = None;
+        self.in_order = false;
+        self.buckets.sort_unstable_by_key(|(k, _)| *k);
+    }
+
     /// Number of (store, hour) buckets.
     pub fn len(&self) -> usize {
         self.buckets.len()
@@ -214,7 +274,7 @@ impl HourlySales {
 
     /// Every (store, hour), ordered by store (in order of first appearance) then hour.
     pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
-        self.buckets.iter().filter_map(|(&(s, h), t)| {
+        self.buckets.iter().filter_map(|&((s, h), ref t)| {
             Some(SalesHour {
                 store: self.store_name(s),
                 hour: seconds_to_naive(h)?,
@@ -227,7 +287,7 @@ impl HourlySales {
 
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
-        self.buckets.values().fold((0, 0), |(q, c), t| {
+        self.buckets.iter().fold((0, 0), |(q, c), (_, t)| {
             (
                 q + u128::from(t.transactions),
                 c + u128::from(t.amount_cents),
@@ -241,7 +301,7 @@ impl HourlySales {
     pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
         self.buckets
             .iter()
-            .map(|(&(s, h), t)| {
+            .map(|&((s, h), ref t)| {
                 let store = self.store_name(s);
                 let zone = zone_of(store);
                 let start = zone.local_to_utc(h);
@@ -273,7 +333,7 @@ impl HourlySales {
         let mut out: Vec<DayBatch> = Vec::new();
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
-        for (&(s, h), t) in &self.buckets {
+        for &((s, h), ref t) in &self.buckets {
             let day = day_of_hour_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;
@@ -312,6 +372,6 @@ impl HourlySales {
 
     /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
-        self.buckets.iter().map(|(&(s, h), t)| (s, h, *t))
+        self.buckets.iter().map(|&((s, h), t)| (s, h, t))
     }
 }

@@ -13,7 +13,7 @@
 //! can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 
 use csv_core::ReadRecordResult;
@@ -38,7 +38,7 @@ pub struct ValidationConfig {
     /// How headers map onto the required fields.
     pub mapping: HeaderMapping,
     /// The site codes a `StoreCode` must be one of; `None` accepts any non-empty code.
-    pub known_stores: Option<HashSet<String>>,
+    pub known_stores: Option<std::collections::HashSet<String>>,
     /// Errors kept in the report (all are counted). Default [`DEFAULT_MAX_ERRORS`].
     pub max_errors: usize,
     /// Report a row that repeats an earlier row's four values. Default on.
@@ -203,7 +203,7 @@ pub struct Validator<'c> {
     config: &'c ValidationConfig,
     columns: Option<Columns>,
     out: Validation,
-    seen: HashMap<DuplicateKey, u64>,
+    seen: foldhash::HashMap<DuplicateKey, u64>,
     /// The last store code and its index: files are usually sorted by store, so most rows
     /// skip the lookups.
     last_store: Vec<u8>,
@@ -217,7 +217,7 @@ impl<'c> Validator<'c> {
             config,
             columns: None,
             out: Validation::default(),
-            seen: HashMap::new(),
+            seen: foldhash::HashMap::default(),
             last_store: Vec::new(),
             last_store_result: Err(Reason::Empty),
         }
@@ -259,9 +259,15 @@ impl<'c> Validator<'c> {
         if raw == self.last_store.as_slice() {
             return self.last_store_result;
         }
-        let result = parse_store(raw).and_then(|code| match &self.config.known_stores {
-            Some(known) if !known.contains(code) => Err(Reason::UnknownStore),
-            _ => Ok(self.out.sales.intern(code)),
+        let result = parse_store(raw).and_then(|code| {
+            // Interned codes are known ones: one lookup for a store seen before.
+            if let Some(i) = self.out.sales.index_of(code) {
+                return Ok(i);
+            }
+            match &self.config.known_stores {
+                Some(known) if !known.contains(code) => Err(Reason::UnknownStore),
+                _ => Ok(self.out.sales.intern(code)),
+            }
         });
         self.last_store.clear();
         self.last_store.extend_from_slice(raw);
@@ -385,6 +391,7 @@ impl<'c> Validator<'c> {
         if self.columns.is_none() && self.out.header_problems.is_empty() {
             self.out.header_problems.push(HeaderProblem::NoHeader);
         }
+        self.out.sales.seal();
         self.out
     }
 }

@@ -208,3 +208,26 @@ fn records_follow_each_stores_zone_and_dst() {
         ]
     );
 }
+
+#[test]
+fn sorted_then_unsorted_rows_still_sum_per_hour() {
+    // In key order first (no hashing), then back to an earlier hour and store.
+    let file = format!(
+        "{HEADER}\nS1,01-06-2024 10:00,1,1\nS1,01-06-2024 11:00,2,2\nS2,01-06-2024 09:00,4,4\nS1,01-06-2024 10:30,8,8\nS2,01-06-2024 09:59,16,16\nS1,01-06-2024 12:00,32,32\n"
+    );
+    let v = validate_bytes(file.as_bytes(), &ValidationConfig::default());
+    let hours: Vec<(&str, String, u64, u64)> = v
+        .sales
+        .iter()
+        .map(|h| (h.store, h.hour.format("%H").to_string(), h.transactions, h.rows))
+        .collect();
+    assert_eq!(
+        hours,
+        vec![
+            ("S1", "10".to_owned(), 9, 2),
+            ("S1", "11".to_owned(), 2, 1),
+            ("S1", "12".to_owned(), 32, 1),
+            ("S2", "09".to_owned(), 20, 2),
+        ]
+    );
+}
