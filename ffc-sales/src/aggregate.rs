@@ -152,6 +152,17 @@ pub struct SiteDay {
     pub date: NaiveDate,
 }
 
+/// Where a row's (store, hour) falls relative to the rows before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The same bucket as the previous row.
+    SameAsLast,
+    /// A bucket after every earlier one: every row so far came in key order.
+    NewInOrder,
+    /// Anything else.
+    Elsewhere,
+}
+
 /// The local hour start of a wall-clock time, as wall-clock seconds.
 pub(crate) fn hour_key(dt: NaiveDateTime) -> i64 {
     let s = naive_to_seconds(dt);
@@ -244,6 +255,17 @@ impl HourlySales {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Where a row of this key would go, without adding it.
+    pub(crate) fn placement(&self, store: StoreIdx, hour: i64) -> Placement {
+        let key = (store, hour);
+        match self.last {
+            Some((k, _)) if k == key => Placement::SameAsLast,
+            Some((k, _)) if self.in_order && key > k => Placement::NewInOrder,
+            None if self.buckets.is_empty() => Placement::NewInOrder,
+            _ => Placement::Elsewhere,
         }
     }
 

@@ -18,7 +18,7 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
-use crate::aggregate::{day_key, hour_key, HourlySales, StoreIdx};
+use crate::aggregate::{day_key, hour_key, HourlySales, Placement, StoreIdx};
 use crate::error::{HeaderProblem, Reason, RowError, SalesError};
 use crate::mapping::{column_number, Columns, HeaderMapping, SalesField};
 use crate::value::{parse_amount_cents, parse_datetime, parse_quantity, parse_store};
@@ -195,6 +195,63 @@ impl Validation {
 /// Key of a valid row for duplicate detection: store, minute, quantity, cents.
 type DuplicateKey = (StoreIdx, i64, u64, u64);
 
+/// Rows seen so far, to name the first occurrence of a repeated row.
+///
+/// While the rows arrive in (store, hour) order, as sorted exports do, a repeat can only be
+/// in the current hour's run, so keys are appended to a list and only that run is scanned:
+/// no hashing. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
+/// every key into a hash map, which answers from then on. Either way one entry per row.
+#[derive(Debug, Default)]
+struct DuplicateIndex {
+    appended: Vec<(DuplicateKey, u64)>,
+    run_start: usize,
+    hashed: Option<foldhash::HashMap<DuplicateKey, u64>>,
+}
+
+/// Longest run scanned linearly before switching to the hash map (bounds the scan cost).
+const RUN_SCAN_LIMIT: usize = 64;
+
+impl DuplicateIndex {
+    /// The line of an earlier row with this key, if any.
+    fn find(&mut self, key: DuplicateKey, placement: Placement) -> Option<u64> {
+        if self.hashed.is_none() {
+            match placement {
+                Placement::NewInOrder => {
+                    self.run_start = self.appended.len();
+                    return None;
+                }
+                Placement::SameAsLast
+                    if self.appended.len() - self.run_start <= RUN_SCAN_LIMIT =>
+                {
+                    return self
+                        .appended
+                        .get(self.run_start..)
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, line)| *line);
+                }
+                _ => {
+                    let map = self.appended.drain(..).collect();
+                    self.appended = Vec::new();
+                    self.hashed = Some(map);
+                }
+            }
+        }
+        self.hashed.as_ref().and_then(|m| m.get(&key).copied())
+    }
+
+    /// Records a summed row.
+    fn record(&mut self, key: DuplicateKey, line: u64) {
+        match &mut self.hashed {
+            Some(map) => {
+                map.insert(key, line);
+            }
+            None => self.appended.push((key, line)),
+        }
+    }
+}
+
 /// The validator as a state machine: feed it the header record, then each row record.
 /// [`validate_reader`] and [`validate_bytes`] drive it with the `csv` crate; a caller with
 /// its own CSV reader can drive it too.
@@ -203,7 +260,7 @@ pub struct Validator<'c> {
     config: &'c ValidationConfig,
     columns: Option<Columns>,
     out: Validation,
-    seen: foldhash::HashMap<DuplicateKey, u64>,
+    duplicates: DuplicateIndex,
     /// The last store code and its index: files are usually sorted by store, so most rows
     /// skip the lookups.
     last_store: Vec<u8>,
@@ -217,7 +274,7 @@ impl<'c> Validator<'c> {
             config,
             columns: None,
             out: Validation::default(),
-            seen: foldhash::HashMap::default(),
+            duplicates: DuplicateIndex::default(),
             last_store: Vec::new(),
             last_store_result: Err(Reason::Empty),
         }
@@ -336,22 +393,34 @@ impl<'c> Validator<'c> {
             return;
         };
         let minute = crate::aggregate::minute_key(d);
-        if self.config.detect_duplicates {
-            if let Some(&first_line) = self.seen.get(&(s, minute, q, c)) {
-                self.out.counts.invalid += 1;
-                self.out.counts.duplicates += 1;
-                self.out.tainted_days.insert((s, day_key(d)));
-                self.error(
-                    line,
-                    byte,
-                    None,
-                    &record.joined(),
-                    Reason::DuplicateRow { first_line },
-                );
-                return;
-            }
+        // One hash lookup per row for the duplicate check; the key is recorded only when the
+        // row is summed.
+        let hour = hour_key(d);
+        let key = (s, minute, q, c);
+        let duplicate_of = if self.config.detect_duplicates {
+            let placement = self.out.sales.placement(s, hour);
+            self.duplicates.find(key, placement)
+        } else {
+            None
+        };
+        let added = duplicate_of.is_none() && self.out.sales.add(s, hour, q, c);
+        if added && self.config.detect_duplicates {
+            self.duplicates.record(key, line);
         }
-        if !self.out.sales.add(s, hour_key(d), q, c) {
+        if let Some(first_line) = duplicate_of {
+            self.out.counts.invalid += 1;
+            self.out.counts.duplicates += 1;
+            self.out.tainted_days.insert((s, day_key(d)));
+            self.error(
+                line,
+                byte,
+                None,
+                &record.joined(),
+                Reason::DuplicateRow { first_line },
+            );
+            return;
+        }
+        if !added {
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));
             self.error(
@@ -362,9 +431,6 @@ impl<'c> Validator<'c> {
                 Reason::TotalOverflow,
             );
             return;
-        }
-        if self.config.detect_duplicates {
-            self.seen.insert((s, minute, q, c), line);
         }
         self.out.counts.valid += 1;
     }

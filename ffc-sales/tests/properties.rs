@@ -342,3 +342,40 @@ impl Read for Trickle<'_> {
         Ok(n)
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Duplicates found (line and first line) equal a naive scan over all earlier rows,
+    /// whether the file is sorted (linear runs), unsorted (hash map) or switches midway.
+    #[test]
+    fn duplicates_match_a_naive_scan(
+        rows in proptest::collection::vec((0u8..2, 0u8..3, 0u8..3, 0u8..2, 0u8..2), 0..150),
+        sort_prefix in 0usize..150,
+    ) {
+        let mut rows = rows;
+        let cut = sort_prefix.min(rows.len());
+        rows[..cut].sort_unstable();
+        let mut text = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
+        for (s, h, m, q, c) in &rows {
+            text.push_str(&format!("S{s},01-06-2024 {h:02}:{m:02},{q},{c}\n"));
+        }
+        let v = validate_bytes(text.as_bytes(), &ValidationConfig::default());
+        let got: Vec<(u64, u64)> = v
+            .errors
+            .iter()
+            .map(|e| match e.reason {
+                ffc_sales::Reason::DuplicateRow { first_line } => (e.line, first_line),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let mut want = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if let Some(j) = rows[..i].iter().position(|p| p == r) {
+                want.push((i as u64 + 2, j as u64 + 2));
+            }
+        }
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(v.counts.valid as usize + v.counts.duplicates as usize, rows.len());
+    }
+}
