@@ -89,7 +89,8 @@ def main():
     best, median = min(times), statistics.median(times)
     print(
         f"pandas {pd.__version__}: {size / 1e6:.1f} MB, rows {result['rows']}, "
-        f"valid {result['valid']}, hours {result['hours']}, errors {len(result['errors'])}"
+        f"valid {result['valid']}, hours {result['hours']}, cents {result['cents']}, "
+        f"errors {len(result['errors'])}"
     )
     print(f"pandas read_csv + checks: best {size / best / 1e6:.1f} MB/s, median {size / median / 1e6:.1f} MB/s")
 

@@ -221,7 +221,7 @@ impl DuplicateIndex {
                     return None;
                 }
                 Placement::SameAsLast
-                    if self.appended.len() - self.run_start <= RUN_SCAN_LIMIT =>
+                    if self.appended.len().saturating_sub(self.run_start) <= RUN_SCAN_LIMIT =>
                 {
                     return self
                         .appended

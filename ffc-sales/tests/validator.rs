@@ -219,7 +219,14 @@ fn sorted_then_unsorted_rows_still_sum_per_hour() {
     let hours: Vec<(&str, String, u64, u64)> = v
         .sales
         .iter()
-        .map(|h| (h.store, h.hour.format("%H").to_string(), h.transactions, h.rows))
+        .map(|h| {
+            (
+                h.store,
+                h.hour.format("%H").to_string(),
+                h.transactions,
+                h.rows,
+            )
+        })
         .collect();
     assert_eq!(
         hours,
