@@ -163,15 +163,11 @@ pub(crate) enum Placement {
     Elsewhere,
 }
 
-/// The local hour start of a wall-clock time, as wall-clock seconds.
-pub(crate) fn hour_key(dt: NaiveDateTime) -> i64 {
+/// The minute and the hour start of a wall-clock time, as wall-clock minutes and seconds
+/// (one conversion for both: this runs once per row).
+pub(crate) fn minute_and_hour(dt: NaiveDateTime) -> (i64, i64) {
     let s = naive_to_seconds(dt);
-    s - s.rem_euclid(HOUR)
-}
-
-/// The minute of a wall-clock time, as wall-clock minutes.
-pub(crate) fn minute_key(dt: NaiveDateTime) -> i64 {
-    naive_to_seconds(dt).div_euclid(60)
+    (s.div_euclid(60), s - s.rem_euclid(HOUR))
 }
 
 /// The local day of a wall-clock time, as days since the common era.

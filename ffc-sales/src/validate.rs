@@ -18,7 +18,7 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
-use crate::aggregate::{day_key, hour_key, HourlySales, Placement, StoreIdx};
+use crate::aggregate::{day_key, minute_and_hour, HourlySales, Placement, StoreIdx};
 use crate::error::{HeaderProblem, Reason, RowError, SalesError};
 use crate::mapping::{column_number, Columns, HeaderMapping, SalesField};
 use crate::value::{parse_amount_cents, parse_datetime, parse_quantity, parse_store};
@@ -131,6 +131,12 @@ impl<'a> RawRecord<'a> {
     /// Every field in order.
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Whether every field is empty (a blank row such as `,,,`): the fields are stored end
+    /// to end, so that is when there are no bytes at all.
+    pub fn all_empty(&self) -> bool {
+        self.data.is_empty()
     }
 
     /// The fields joined with commas (for error excerpts).
@@ -338,7 +344,7 @@ impl<'c> Validator<'c> {
         let Some(columns) = self.columns else {
             return;
         };
-        if record.iter().all(<[u8]>::is_empty) {
+        if record.all_empty() {
             self.out.counts.blank += 1;
             return;
         }
@@ -392,10 +398,9 @@ impl<'c> Validator<'c> {
             }
             return;
         };
-        let minute = crate::aggregate::minute_key(d);
+        let (minute, hour) = minute_and_hour(d);
         // One hash lookup per row for the duplicate check; the key is recorded only when the
         // row is summed.
-        let hour = hour_key(d);
         let key = (s, minute, q, c);
         let duplicate_of = if self.config.detect_duplicates {
             let placement = self.out.sales.placement(s, hour);
@@ -567,7 +572,7 @@ pub fn validate_reader<R: Read>(
                     }
                 } else if header_done {
                     validator.row(&record, rec_line, rec_byte);
-                } else if !record.iter().all(<[u8]>::is_empty) {
+                } else if !record.all_empty() {
                     header_done = true;
                     if !validator.header(&record) {
                         break;
