@@ -1,0 +1,395 @@
+//! Hourly sales per store, in integer cents, and their two outputs: records on the UTC
+//! timeline of ffc-core (for joining with footfall) and FootfallCam V9 import rows grouped
+//! by (site, day) for the import API's replace-by-day rule.
+//!
+//! ```
+//! use ffc_sales::{validate_bytes, ValidationConfig};
+//! use ffc_core::Zone;
+//! let file = b"StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n\
+//!              S1,01-06-2024 10:05,2,10.50\n\
+//!              S1,01-06-2024 10:40,1,4.5\n";
+//! let v = validate_bytes(file, &ValidationConfig::default());
+//! let hour = v.sales.iter().next().unwrap();
+//! assert_eq!((hour.transactions, hour.amount_cents), (3, 1500));
+//! let records = v.sales.records(|_store| Zone::UTC);
+//! assert_eq!(records[0].start, 1_717_236_000); // 2024-06-01 10:00 UTC
+//! let batches = v.sales.day_batches();
+//! assert_eq!(batches[0].rows[0].transaction_date, "2024-06-01 10:00:00");
+//! ```
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use ffc_core::time::{naive_to_seconds, seconds_to_naive, Format};
+use ffc_core::{UnixSeconds, UtcOffset, Zone};
+use serde::{Serialize, Serializer};
+
+/// Seconds in an hour.
+const HOUR: i64 = 3600;
+
+/// An index into the interned store codes.
+pub(crate) type StoreIdx = u32;
+
+/// Sums of one (store, local hour).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) transactions: u64,
+    pub(crate) amount_cents: u64,
+    pub(crate) rows: u64,
+}
+
+/// Valid rows summed per store and local hour. Memory grows with the number of (store,
+/// hour) pairs, not with the file.
+#[derive(Debug, Clone, Default)]
+pub struct HourlySales {
+    stores: Vec<String>,
+    index: foldhash::HashMap<String, StoreIdx>,
+    /// Keyed by store and local hour start (wall-clock seconds as if UTC); sorted by key
+    /// once the rows are in ([`HourlySales::seal`]).
+    buckets: Vec<((StoreIdx, i64), Totals)>,
+    /// While rows are added: where each key's bucket is in `buckets`.
+    slots: foldhash::HashMap<(StoreIdx, i64), usize>,
+    /// The bucket the last row went to: sorted files hit it without hashing.
+    last: Option<((StoreIdx, i64), usize)>,
+    /// Every key so far came in increasing order, so `slots` is not needed (yet).
+    in_order: bool,
+}
+
+/// One store's sales in one local hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SalesHour<'a> {
+    /// The store code as written in the file.
+    pub store: &'a str,
+    /// The local hour start (site wall clock).
+    pub hour: NaiveDateTime,
+    /// Transactions.
+    pub transactions: u64,
+    /// Amount in cents.
+    pub amount_cents: u64,
+    /// How many rows of the file were summed.
+    pub rows: u64,
+}
+
+/// One store's hourly sales on ffc-core's timeline: the bucket's UTC start, length and
+/// offset, as [`ffc_core::CountRecord`] has them for footfall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SalesRecord {
+    /// The store code.
+    #[serde(rename = "StoreCode")]
+    pub store: String,
+    /// Bucket start (UTC unix seconds).
+    #[serde(rename = "ValueDateTime")]
+    pub start: UnixSeconds,
+    /// Bucket length in seconds (always an hour).
+    #[serde(rename = "LengthSeconds")]
+    pub length: u32,
+    /// The site's UTC offset at the bucket start.
+    #[serde(rename = "UtcOffsetSeconds")]
+    pub offset: UtcOffset,
+    /// Transactions.
+    #[serde(rename = "TransactionCount")]
+    pub transactions: u64,
+    /// Amount in cents.
+    #[serde(rename = "SalesAmountCents")]
+    pub amount_cents: u64,
+}
+
+/// An amount in cents, written to JSON as a decimal number with at most two decimals.
+///
+/// The JSON number is `cents / 100` as an `f64`; every amount the validator accepts (at most
+/// 15 significant digits) prints back exactly, because shortest round-trip formatting of
+/// the nearest double gives the decimal itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cents(pub u64);
+
+impl Serialize for Cents {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Exact for every value below 2^53 cents; the validator caps amounts far below.
+        #[allow(clippy::cast_precision_loss)]
+        s.serialize_f64(self.0 as f64 / 100.0)
+    }
+}
+
+/// One row of the V9 sales import API (`POST /v9/api/Import/Sales`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRow {
+    /// Site code.
+    #[serde(rename = "SiteCode")]
+    pub site_code: String,
+    /// Local hour start, `YYYY-MM-DD HH:mm:ss`.
+    #[serde(rename = "TransactionDate")]
+    pub transaction_date: String,
+    /// Transactions in the hour.
+    #[serde(rename = "TotalTransactionQuantity")]
+    pub quantity: u64,
+    /// Amount in the hour.
+    #[serde(rename = "TotalTransactionAmount")]
+    pub amount: Cents,
+    /// Units per transaction. DECISION: the sales CSV has no unit counts, so this is `null`
+    /// (unknown) rather than a made-up 0.
+    #[serde(rename = "UnitPerTransaction")]
+    pub unit_per_transaction: Option<f64>,
+}
+
+/// Every import row of one site on one local day. The import API replaces a site's whole
+/// day when any row of it arrives, so a batch is sent whole or not at all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayBatch {
+    /// Site code.
+    pub site: String,
+    /// Local date.
+    pub date: NaiveDate,
+    /// The day's hourly rows, in time order.
+    pub rows: Vec<ImportRow>,
+}
+
+/// A (site, local day) pair, named in reports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SiteDay {
+    /// Site code.
+    pub site: String,
+    /// Local date.
+    pub date: NaiveDate,
+}
+
+/// Where a row's (store, hour) falls relative to the rows before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The same bucket as the previous row.
+    SameAsLast,
+    /// A bucket after every earlier one: every row so far came in key order.
+    NewInOrder,
+    /// Anything else.
+    Elsewhere,
+}
+
+/// The minute and the hour start of a wall-clock time, as wall-clock minutes and seconds
+/// (one conversion for both: this runs once per row).
+pub(crate) fn minute_and_hour(dt: NaiveDateTime) -> (i64, i64) {
+    let s = naive_to_seconds(dt);
+    (s.div_euclid(60), s - s.rem_euclid(HOUR))
+}
+
+/// The local day of a wall-clock time, as days since the common era.
+pub(crate) fn day_key(dt: NaiveDateTime) -> i32 {
+    dt.date().num_days_from_ce()
+}
+
+fn day_of_hour_key(hour: i64) -> i32 {
+    seconds_to_naive(hour).map_or(0, day_key)
+}
+
+impl HourlySales {
+    /// The index of a store code, interning it on first sight.
+    pub(crate) fn intern(&mut self, store: &str) -> StoreIdx {
+        if let Some(i) = self.index.get(store) {
+            return *i;
+        }
+        let i = StoreIdx::try_from(self.stores.len()).unwrap_or(StoreIdx::MAX);
+        self.stores.push(store.to_owned());
+        self.index.insert(store.to_owned(), i);
+        i
+    }
+
+    /// The index of a store code seen before.
+    pub(crate) fn index_of(&self, store: &str) -> Option<StoreIdx> {
+        self.index.get(store).copied()
+    }
+
+    pub(crate) fn store_name(&self, i: StoreIdx) -> &str {
+        self.stores
+            .get(usize::try_from(i).unwrap_or(usize::MAX))
+            .map_or("", String::as_str)
+    }
+
+    /// Adds one valid row; `false` (and nothing added) if the hour's totals would overflow.
+    /// Only before [`HourlySales::seal`].
+    pub(crate) fn add(&mut self, store: StoreIdx, hour: i64, quantity: u64, cents: u64) -> bool {
+        let key = (store, hour);
+        let slot = match self.last {
+            Some((k, i)) if k == key => i,
+            // Keys so far arrived in increasing order (a file sorted by store and time), and
+            // this one is above them all: it is new, no lookup needed.
+            Some((k, _)) if self.in_order && key > k => self.push(key),
+            None if self.buckets.is_empty() => {
+                self.in_order = true;
+                self.push(key)
+            }
+            _ => {
+                self.in_order = false;
+                if self.slots.len() != self.buckets.len() {
+                    // The first key out of order: index what is there, then hash from now on.
+                    self.slots = self
+                        .buckets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (k, _))| (*k, i))
+                        .collect();
+                }
+                let next = self.buckets.len();
+                let i = *self.slots.entry(key).or_insert(next);
+                if i == next {
+                    self.buckets.push((key, Totals::default()));
+                }
+                self.last = Some((key, i));
+                i
+            }
+        };
+        let Some((_, t)) = self.buckets.get_mut(slot) else {
+            return false;
+        };
+        match (
+            t.transactions.checked_add(quantity),
+            t.amount_cents.checked_add(cents),
+        ) {
+            (Some(q), Some(c)) => {
+                *t = Totals {
+                    transactions: q,
+                    amount_cents: c,
+                    rows: t.rows + 1,
+                };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Where a row of this key would go, without adding it.
+    pub(crate) fn placement(&self, store: StoreIdx, hour: i64) -> Placement {
+        let key = (store, hour);
+        match self.last {
+            Some((k, _)) if k == key => Placement::SameAsLast,
+            Some((k, _)) if self.in_order && key > k => Placement::NewInOrder,
+            None if self.buckets.is_empty() => Placement::NewInOrder,
+            _ => Placement::Elsewhere,
+        }
+    }
+
+    fn push(&mut self, key: (StoreIdx, i64)) -> usize {
+        let i = self.buckets.len();
+        self.buckets.push((key, Totals::default()));
+        self.last = Some((key, i));
+        i
+    }
+
+    /// Sorts the buckets for output and frees the lookup table; no row is added after.
+    pub(crate) fn seal(&mut self) {
+        self.slots = foldhash::HashMap::default();
+        self.last = None;
+        self.in_order = false;
+        self.buckets.sort_unstable_by_key(|(k, _)| *k);
+    }
+
+    /// Number of (store, hour) buckets.
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Whether no valid row was summed.
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// Every (store, hour), ordered by store (in order of first appearance) then hour.
+    pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
+        self.buckets.iter().filter_map(|&((s, h), ref t)| {
+            Some(SalesHour {
+                store: self.store_name(s),
+                hour: seconds_to_naive(h)?,
+                transactions: t.transactions,
+                amount_cents: t.amount_cents,
+                rows: t.rows,
+            })
+        })
+    }
+
+    /// Sum of transactions and cents over everything.
+    pub fn totals(&self) -> (u128, u128) {
+        self.buckets.iter().fold((0, 0), |(q, c), (_, t)| {
+            (
+                q + u128::from(t.transactions),
+                c + u128::from(t.amount_cents),
+            )
+        })
+    }
+
+    /// The hours on ffc-core's UTC timeline, with each store's zone from `zone_of`. Local
+    /// hours follow the site's wall clock: in a fall-back hour that occurs twice, the file
+    /// cannot say which one is meant and the earlier is taken (as [`Zone::local_to_utc`]).
+    pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
+        self.buckets
+            .iter()
+            .map(|&((s, h), ref t)| {
+                let store = self.store_name(s);
+                let zone = zone_of(store);
+                let start = zone.local_to_utc(h);
+                SalesRecord {
+                    store: store.to_owned(),
+                    start,
+                    length: 3600,
+                    offset: zone.offset_at(start),
+                    transactions: t.transactions,
+                    amount_cents: t.amount_cents,
+                }
+            })
+            .collect()
+    }
+
+    /// V9 import rows grouped by (site, local day), every day of every store.
+    pub fn day_batches(&self) -> Vec<DayBatch> {
+        self.day_batches_except(&BTreeSet::new(), &BTreeSet::new())
+            .0
+    }
+
+    /// V9 import rows grouped by (site, day), leaving out whole stores and whole days. Also
+    /// returns how many rows of the file the batches carry.
+    pub(crate) fn day_batches_except(
+        &self,
+        stores: &BTreeSet<StoreIdx>,
+        days: &BTreeSet<(StoreIdx, i32)>,
+    ) -> (Vec<DayBatch>, u64) {
+        let mut out: Vec<DayBatch> = Vec::new();
+        let mut last: Option<(StoreIdx, i32)> = None;
+        let mut source_rows = 0;
+        for &((s, h), ref t) in &self.buckets {
+            let day = day_of_hour_key(h);
+            if stores.contains(&s) || days.contains(&(s, day)) {
+                continue;
+            }
+            let Some(hour) = seconds_to_naive(h) else {
+                continue;
+            };
+            let row = ImportRow {
+                site_code: self.store_name(s).to_owned(),
+                transaction_date: Format::DateTime.display(hour).to_string(),
+                quantity: t.transactions,
+                amount: Cents(t.amount_cents),
+                unit_per_transaction: None,
+            };
+            source_rows += t.rows;
+            match out.last_mut() {
+                Some(batch) if last == Some((s, day)) => batch.rows.push(row),
+                _ => out.push(DayBatch {
+                    site: row.site_code.clone(),
+                    date: hour.date(),
+                    rows: vec![row],
+                }),
+            }
+            last = Some((s, day));
+        }
+        (out, source_rows)
+    }
+
+    /// A store and day as names, for reports.
+    pub(crate) fn site_day(&self, store: StoreIdx, day: i32) -> Option<SiteDay> {
+        Some(SiteDay {
+            site: self.store_name(store).to_owned(),
+            date: NaiveDate::from_num_days_from_ce_opt(day)?,
+        })
+    }
+
+    /// Every (store, local hour key, totals), in order.
+    pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
+        self.buckets.iter().map(|&((s, h), t)| (s, h, t))
+    }
+}

@@ -1,0 +1,350 @@
+//! The field rules of the sales file, one function per field, on raw bytes.
+//!
+//! Each function takes a field exactly as the CSV reader gave it (quotes removed, nothing
+//! trimmed) and returns the value or the one [`Reason`] that names the rule it breaks.
+//!
+//! ```
+//! use ffc_sales::value::{parse_amount_cents, parse_quantity};
+//! use ffc_sales::Reason;
+//! assert_eq!(parse_amount_cents(b"1234.5"), Ok(123_450));
+//! assert_eq!(parse_amount_cents(b"1,234.50"), Err(Reason::ThousandsSeparator));
+//! assert_eq!(parse_amount_cents(b"$12"), Err(Reason::CurrencySymbol));
+//! assert_eq!(parse_amount_cents(b"12.345"), Err(Reason::TooManyDecimals));
+//! assert_eq!(parse_amount_cents(b"-"), Err(Reason::NoDigits));
+//! assert_eq!(parse_quantity(b"3.0"), Err(Reason::NotWholeNumber));
+//! ```
+
+use chrono::NaiveDateTime;
+use ffc_core::ParseError;
+
+use crate::error::Reason;
+
+/// Quantities have at most this many digits (below 10^12).
+pub const MAX_QUANTITY_DIGITS: usize = 12;
+/// Amounts have at most this many digits before the decimal point (below 10^13).
+pub const MAX_AMOUNT_WHOLE_DIGITS: usize = 13;
+
+/// Currency symbols recognised so `$12` gets its own reason: ASCII `$`, and the UTF-8
+/// lead bytes of `£`, `¥`, `€`, `₹` and the other currency signs in U+20A0..U+20CF.
+fn is_currency_start(rest: &[u8]) -> bool {
+    match rest {
+        [b'$', ..] => true,
+        // U+00A2 cent, U+00A3 pound, U+00A4 currency sign, U+00A5 yen.
+        [0xC2, 0xA2..=0xA5, ..] => true,
+        // U+20A0..U+20CF currency symbols block (€ is E2 82 AC).
+        [0xE2, 0x82, 0xA0..=0xBF, ..] | [0xE2, 0x83, 0x80..=0x8F, ..] => true,
+        _ => false,
+    }
+}
+
+/// What a slow-path scan of a number found; the first rule broken decides the reason.
+fn classify(b: &[u8]) -> Reason {
+    if b.is_empty() {
+        return Reason::Empty;
+    }
+    if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t')) {
+        return Reason::SurroundingWhitespace;
+    }
+    let mut digits = false;
+    let mut comma = false;
+    let mut currency = false;
+    let mut minus = false;
+    let mut other: Option<usize> = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => digits = true,
+            b',' => comma = true,
+            b'-' => minus = true,
+            b'.' => {}
+            _ => {
+                if is_currency_start(b.get(i..).unwrap_or_default()) {
+                    currency = true;
+                } else if other.is_none() {
+                    other = Some(i);
+                }
+            }
+        }
+    }
+    if currency {
+        Reason::CurrencySymbol
+    } else if !digits {
+        Reason::NoDigits
+    } else if comma {
+        Reason::ThousandsSeparator
+    } else if minus {
+        Reason::Negative
+    } else if core::str::from_utf8(b).is_err() {
+        // Usually a Latin-1 export (`£` as 0xA3): name the encoding, not the byte.
+        Reason::InvalidUtf8
+    } else if let Some(position) = other {
+        Reason::SpecialCharacter {
+            position: u32::try_from(position).unwrap_or(u32::MAX),
+        }
+    } else {
+        Reason::MalformedNumber
+    }
+}
+
+/// `TotalTransactionQty`: a whole number of digits only.
+pub fn parse_quantity(b: &[u8]) -> Result<u64, Reason> {
+    if b.is_empty() {
+        return Err(Reason::Empty);
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => v = v.saturating_mul(10).saturating_add(u64::from(c - b'0')),
+            _ => {
+                return Err(match classify(b) {
+                    // Digits, one point, digits: a fine number, but not a whole one.
+                    Reason::MalformedNumber if is_decimal(b) => Reason::NotWholeNumber,
+                    other => other,
+                });
+            }
+        }
+    }
+    if b.len() > MAX_QUANTITY_DIGITS {
+        return Err(Reason::TooLarge);
+    }
+    Ok(v)
+}
+
+/// Digits, one decimal point, digits.
+fn is_decimal(b: &[u8]) -> bool {
+    let mut parts = b.split(|c| *c == b'.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(w), Some(f), None) => {
+            !w.is_empty()
+                && !f.is_empty()
+                && w.iter().all(u8::is_ascii_digit)
+                && f.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    }
+}
+
+/// `TotalTransactionValue`: digits, optionally one point and one or two decimals; in cents.
+pub fn parse_amount_cents(b: &[u8]) -> Result<u64, Reason> {
+    let mut whole: u64 = 0;
+    let mut whole_digits = 0usize;
+    let mut iter = b.iter();
+    let mut point = false;
+    for &c in iter.by_ref() {
+        match c {
+            b'0'..=b'9' => {
+                whole_digits += 1;
+                if whole_digits > MAX_AMOUNT_WHOLE_DIGITS {
+                    return Err(well_formed_or(b, Reason::TooLarge));
+                }
+                whole = whole * 10 + u64::from(c - b'0');
+            }
+            b'.' => {
+                point = true;
+                break;
+            }
+            _ => return Err(classify(b)),
+        }
+    }
+    if whole_digits == 0 {
+        return Err(classify(b));
+    }
+    let mut cents: u64 = 0;
+    let mut decimals = 0usize;
+    if point {
+        for &c in iter {
+            match c {
+                b'0'..=b'9' => {
+                    decimals += 1;
+                    if decimals <= 2 {
+                        cents = cents * 10 + u64::from(c - b'0');
+                    }
+                }
+                _ => return Err(classify(b)),
+            }
+        }
+        if decimals == 0 {
+            return Err(Reason::MalformedNumber);
+        }
+        if decimals > 2 {
+            return Err(Reason::TooManyDecimals);
+        }
+        if decimals == 1 {
+            cents *= 10;
+        }
+    }
+    Ok(whole * 100 + cents)
+}
+
+/// `reason` when the rest of the field is only digits and points, else the reason the
+/// other characters give (so `1,234,567,890,123,456` is a separator problem, not a size one).
+fn well_formed_or(b: &[u8], reason: Reason) -> Reason {
+    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+        reason
+    } else {
+        classify(b)
+    }
+}
+
+/// `DateTime`: `DD-MM-YYYY hh:mm`, a real calendar date and time (site-local wall clock).
+pub fn parse_datetime(b: &[u8]) -> Result<NaiveDateTime, Reason> {
+    if b.is_empty() {
+        return Err(Reason::Empty);
+    }
+    let text = core::str::from_utf8(b).map_err(|_| Reason::InvalidUtf8)?;
+    ffc_core::time::parse_sales_datetime(text).map_err(|e| match e {
+        ParseError::OutOfRange { field } => Reason::DateTimeNotReal { part: field },
+        ParseError::Character { position } => {
+            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t')) {
+                Reason::SurroundingWhitespace
+            } else {
+                Reason::DateTimeLayout {
+                    position: Some(position),
+                }
+            }
+        }
+        _ => {
+            if matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t')) {
+                Reason::SurroundingWhitespace
+            } else {
+                Reason::DateTimeLayout { position: None }
+            }
+        }
+    })
+}
+
+/// `StoreCode`: non-empty UTF-8 without surrounding whitespace. Whether it is a known site is
+/// for the caller's list to say.
+pub fn parse_store(b: &[u8]) -> Result<&str, Reason> {
+    if b.is_empty() {
+        return Err(Reason::Empty);
+    }
+    let text = core::str::from_utf8(b).map_err(|_| Reason::InvalidUtf8)?;
+    if text.trim() != text {
+        return Err(Reason::SurroundingWhitespace);
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount_cents(b"0"), Ok(0));
+        assert_eq!(parse_amount_cents(b"12"), Ok(1200));
+        assert_eq!(parse_amount_cents(b"12.3"), Ok(1230));
+        assert_eq!(parse_amount_cents(b"12.34"), Ok(1234));
+        assert_eq!(parse_amount_cents(b"0012.04"), Ok(1204));
+        assert_eq!(
+            parse_amount_cents(b"9999999999999.99"),
+            Ok(999_999_999_999_999)
+        );
+        assert_eq!(parse_amount_cents(b"10000000000000"), Err(Reason::TooLarge));
+    }
+
+    #[test]
+    fn each_amount_rule_has_its_reason() {
+        use Reason::*;
+        let cases: &[(&[u8], Reason)] = &[
+            (b"", Empty),
+            (b"1,234.50", ThousandsSeparator),
+            (b"$12", CurrencySymbol),
+            ("12\u{20ac}".as_bytes(), CurrencySymbol),
+            ("\u{a3}5.00".as_bytes(), CurrencySymbol),
+            (b"12.345", TooManyDecimals),
+            (b"-", NoDigits),
+            (b"N/A", NoDigits),
+            (b".", NoDigits),
+            (b"-5.00", Negative),
+            (b"12.", MalformedNumber),
+            (b".5", MalformedNumber),
+            (b"1.2.3", MalformedNumber),
+            (b" 12", SurroundingWhitespace),
+            (b"12 ", SurroundingWhitespace),
+            (b"+12", SpecialCharacter { position: 0 }),
+            (b"1e3", SpecialCharacter { position: 1 }),
+            (b"12%", SpecialCharacter { position: 2 }),
+            (&[b'1', 0xff], InvalidUtf8),
+            (&[b'5', 0xa3], InvalidUtf8),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse_amount_cents(input),
+                Err(*want),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn each_quantity_rule_has_its_reason() {
+        use Reason::*;
+        assert_eq!(parse_quantity(b"0"), Ok(0));
+        assert_eq!(parse_quantity(b"007"), Ok(7));
+        assert_eq!(parse_quantity(b"999999999999"), Ok(999_999_999_999));
+        let cases: &[(&[u8], Reason)] = &[
+            (b"", Empty),
+            (b"3.0", NotWholeNumber),
+            (b"3.5", NotWholeNumber),
+            (b"1,000", ThousandsSeparator),
+            (b"$3", CurrencySymbol),
+            (b"-3", Negative),
+            (b"-", NoDigits),
+            (b"+3", SpecialCharacter { position: 0 }),
+            (b"3x", SpecialCharacter { position: 1 }),
+            (b"3.", MalformedNumber),
+            (b" 3", SurroundingWhitespace),
+            (b"1000000000000", TooLarge),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse_quantity(input),
+                Err(*want),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn datetimes() {
+        let dt = parse_datetime(b"29-02-2024 23:59").unwrap();
+        assert_eq!(dt.to_string(), "2024-02-29 23:59:00");
+        assert_eq!(
+            parse_datetime(b"29-02-2023 10:00"),
+            Err(Reason::DateTimeNotReal {
+                part: ffc_core::Field::Day
+            })
+        );
+        assert_eq!(
+            parse_datetime(b"01-01-2024 24:00"),
+            Err(Reason::DateTimeNotReal {
+                part: ffc_core::Field::Hour
+            })
+        );
+        assert_eq!(
+            parse_datetime(b"2024-01-01 10:00"),
+            Err(Reason::DateTimeLayout { position: Some(2) })
+        );
+        assert_eq!(
+            parse_datetime(b"01-01-2024 10:00:00"),
+            Err(Reason::DateTimeLayout { position: None })
+        );
+        assert_eq!(
+            parse_datetime(b"01-01-2024 10:00 "),
+            Err(Reason::SurroundingWhitespace)
+        );
+        assert_eq!(parse_datetime(&[0xff; 16]), Err(Reason::InvalidUtf8));
+        assert_eq!(parse_datetime(b""), Err(Reason::Empty));
+    }
+
+    #[test]
+    fn stores() {
+        assert_eq!(parse_store(b"S-001"), Ok("S-001"));
+        assert_eq!(parse_store(b""), Err(Reason::Empty));
+        assert_eq!(parse_store(b" S1"), Err(Reason::SurroundingWhitespace));
+        assert_eq!(parse_store(&[0xc3]), Err(Reason::InvalidUtf8));
+    }
+}
