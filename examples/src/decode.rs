@@ -15,6 +15,11 @@ pub enum Kind {
     DeviceXml,
     /// BACnet/IP datagrams as hex, one per line (spaces and `:` between bytes allowed).
     Bacnet,
+    /// WebSocket messages (spec §4: classic envelope, Python-literal form, test topic, 3D
+    /// Pro2 flat form), one per line.
+    Ws,
+    /// A sales import CSV (spec §8): valid rows summed per store and local hour.
+    SalesCsv,
 }
 
 impl Kind {
@@ -24,6 +29,8 @@ impl Kind {
             Kind::DeviceJson => "device-json",
             Kind::DeviceXml => "device-xml",
             Kind::Bacnet => "bacnet",
+            Kind::Ws => "ws",
+            Kind::SalesCsv => "sales-csv",
         }
     }
 }
@@ -78,7 +85,79 @@ pub fn decode(kind: Kind, bytes: &[u8], zone: &Zone) -> Decoded {
             }
         }
         Kind::Bacnet => decode_bacnet_hex(bytes),
+        Kind::Ws => decode_ws_lines(bytes),
+        Kind::SalesCsv => decode_sales(bytes),
     }
+}
+
+fn decode_ws_lines(bytes: &[u8]) -> Decoded {
+    let kind = Kind::Ws;
+    let mut lines = Vec::new();
+    for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match ffc_protocols::ws::codec::decode(line) {
+            Ok(ffc_protocols::ws::codec::Message::Event(event)) => {
+                let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
+                v["kind"] = json!(kind.name());
+                lines.push(v);
+            }
+            Ok(ffc_protocols::ws::codec::Message::Test) => {
+                lines.push(json!({ "kind": kind.name(), "test": true }));
+            }
+            Ok(ffc_protocols::ws::codec::Message::UnknownTopic(topic)) => {
+                lines.push(json!({ "kind": kind.name(), "unknown_topic": topic }));
+            }
+            Err(e) => {
+                return Decoded {
+                    lines,
+                    error: Some(error_line(kind, e.to_string(), Some(n + 1), None)),
+                }
+            }
+        }
+    }
+    Decoded { lines, error: None }
+}
+
+fn decode_sales(bytes: &[u8]) -> Decoded {
+    let kind = Kind::SalesCsv;
+    let validation = ffc_sales::validate_bytes(bytes, &ffc_sales::ValidationConfig::default());
+    let lines = validation
+        .sales
+        .iter()
+        .map(|h| {
+            json!({
+                "kind": kind.name(),
+                "StoreCode": h.store,
+                "LocalHour": h.hour.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "TransactionCount": h.transactions,
+                "SalesAmountCents": h.amount_cents,
+                "Rows": h.rows,
+            })
+        })
+        .collect();
+    let error = if let Some(problem) = validation.header_problems.first() {
+        Some(error_line(
+            kind,
+            format!("header: {problem}"),
+            Some(1),
+            None,
+        ))
+    } else {
+        validation.errors.first().map(|first| {
+            let mut v = error_line(
+                kind,
+                first.to_string(),
+                usize::try_from(first.line).ok(),
+                usize::try_from(first.byte).ok(),
+            );
+            v["error_count"] = json!(validation.error_count);
+            v["errors"] = serde_json::to_value(&validation.errors).unwrap_or(Value::Null);
+            v
+        })
+    };
+    Decoded { lines, error }
 }
 
 /// Hex text to bytes; the error is the byte offset in the line and why.

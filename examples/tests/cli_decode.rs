@@ -166,3 +166,86 @@ fn bad_bacnet_datagrams_name_the_line_and_byte() {
     assert!(!ok);
     assert!(lines[0]["error"].as_str().expect("reason").contains("odd"));
 }
+
+/// Spec §4's published samples, verbatim: the classic message in Python-literal form and
+/// the 3D Pro2 flat message; then the test topic and an unknown topic.
+const WS_CLASSIC: &str = r#"{'Topic': 'ffc-eventrawdata', 'Data': {'EventStartUTCTime': '2020-06-17 03:16:41', 'EventEndLocalTime': '2020-06-17 11:16:41', 'EventStartTime': 1592363801, 'MetricId': 1, 'RoiId': 1, 'CameraSerial': '000000006afce315', 'PeopleId': 1, 'EventEndUTCTime': '2020-06-17 03:16:41', 'UploadedLocalDateTime': '2020-06-17 11:16:45', 'EventEndTime': 1592363801, 'EventStartLocalTime': '2020-06-17 11:16:41', 'UploadedUTCDateTime': '2020-06-17 03:16:45', 'PeopleTypeId': 1}}"#;
+const WS_PRO2: &str = r#"{"UUID":"658a2443-72ba-422c-85dc-e4e10baa1288","DeviceSerial":"ecd5cc57d23c5c9f","RoiId":1,"MetricId":1,"PeopleTypeId":1,"CombineObjectTypeId":11,"PeopleId":1,"EventEndLocalTime":"2025-07-23 18:36:31","EventEndTime":1753266991,"EventEndUTCTime":"2025-07-23 10:36:31"}"#;
+
+#[test]
+fn published_websocket_samples_decode_to_events() {
+    let text = format!(
+        "{WS_CLASSIC}\n{WS_PRO2}\n{{\"Topic\":\"generic-test-topic\",\"Data\":{{}}}}\n{{\"Topic\":\"ffc-other\",\"Data\":{{}}}}\n"
+    );
+    let (ok, lines, err) = decode_file("ws", &text, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 4);
+    let classic = serde_json::to_string(&lines[0]).expect("json");
+    assert!(
+        classic.contains("000000006afce315") && classic.contains("1592363801"),
+        "{classic}"
+    );
+    let pro2 = serde_json::to_string(&lines[1]).expect("json");
+    assert!(
+        pro2.contains("ecd5cc57d23c5c9f") && pro2.contains("1753266991"),
+        "{pro2}"
+    );
+    assert_eq!(lines[2]["test"], true);
+    assert_eq!(lines[3]["unknown_topic"], "ffc-other");
+
+    // A classic message whose UTC string disagrees with its unix time fails on its line.
+    let bad = WS_CLASSIC.replace("'EventEndTime': 1592363801", "'EventEndTime': 1592363802");
+    let (ok, lines, _) = decode_file("ws", &format!("{WS_PRO2}\n{bad}\n"), "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"].is_string());
+    let (ok, lines, _) = decode_file("ws", "{\"Topic\": \"ffc-eventrawdata\", \"Data\": {", "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 1);
+}
+
+#[test]
+fn published_sales_layout_decodes_and_bad_rows_are_named() {
+    // Spec §8: StoreCode, DateTime (DD-MM-YYYY hh:mm), TotalTransactionQty, TotalTransactionValue.
+    let csv_text = "StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n\
+                    S001,17-06-2020 11:05,3,45.50\n\
+                    S001,17-06-2020 11:40,2,10\n\
+                    S002,17-06-2020 12:00,1,9.99\n";
+    let (ok, lines, err) = decode_file("sales-csv", csv_text, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["StoreCode"], "S001");
+    assert_eq!(lines[0]["LocalHour"], "2020-06-17 11:00:00");
+    assert_eq!(lines[0]["TransactionCount"], 5);
+    assert_eq!(lines[0]["SalesAmountCents"], 5550);
+    assert_eq!(lines[1]["SalesAmountCents"], 999);
+
+    let bad = "StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n\
+               S001,17-06-2020 11:05,3,$45.50\n\
+               S001,2020-06-17 11:40,2,10\n";
+    let (ok, lines, _) = decode_file("sales-csv", bad, "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 1, "no valid row, one error line");
+    assert_eq!(lines[0]["line"], 2);
+    assert_eq!(lines[0]["error_count"], 2);
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .expect("reason")
+            .contains("currency"),
+        "{}",
+        lines[0]
+    );
+
+    let (ok, lines, _) = decode_file("sales-csv", "Store,When\nS001,x\n", "UTC");
+    assert!(!ok);
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .expect("reason")
+            .starts_with("header"),
+        "{}",
+        lines[0]
+    );
+}
