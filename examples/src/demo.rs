@@ -1,9 +1,11 @@
 //! `ffc demo`: the SDK's main job on loopback, with nothing installed. Two counters of
 //! branch North answer over the device CGI API (simulators, real HTTP), a counter of branch
-//! South is read over BACnet/IP (a simulated FFC device, real UDP); counter North-2 is
-//! offline for the 14:00 hour, so that hour is flagged `partial`. Everything is pulled
-//! through the SDK, checked against what the simulators hold, rolled up per branch and
-//! written as CSV and an SVG chart.
+//! South is read over BACnet/IP (a simulated FFC device, real UDP), and one counter of each
+//! branch pushes its events over WebSocket to our receiver (real TCP, `OK` per event).
+//! Counter North-2 is offline for the 14:00 hour, so that hour is flagged `partial`.
+//! Everything is pulled or received through the SDK, checked against what the simulators
+//! hold, rolled up per branch, joined with a sales CSV (validated by ffc-sales) into
+//! conversion, and written as CSV and an SVG chart.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,9 @@ use ffc_device::secret::Secret;
 use ffc_device::sim::{Fault, SimConfig, Simulator};
 use ffc_protocols::bacnet::client::{Client as BacnetClient, ClientConfig as BacnetConfig};
 use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
+use ffc_protocols::ws::sender::{Sender, SenderConfig};
+use ffc_protocols::ws::server::{Server, ServerConfig};
 
 use crate::report::{self, ReportRow};
 
@@ -32,6 +37,10 @@ pub const NORTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e315);
 pub const NORTH_2: CameraSerial = CameraSerial::from_u64(0x6afc_e316);
 /// Branch South's counter, read over BACnet/IP.
 pub const SOUTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e317);
+/// Branch North's third counter, pushing over WebSocket.
+pub const NORTH_3: CameraSerial = CameraSerial::from_u64(0x6afc_e318);
+/// Branch South's second counter, pushing over WebSocket.
+pub const SOUTH_2: CameraSerial = CameraSerial::from_u64(0x6afc_e319);
 /// The hour (local, on the demo day) counter North-2 is offline.
 pub const OUTAGE_HOUR: i64 = 14;
 const BACNET_INSTANCE: u32 = 123_317;
@@ -48,6 +57,10 @@ pub struct DemoOutcome {
     pub svg_path: PathBuf,
     /// The raw records pulled, as CSV.
     pub records_path: PathBuf,
+    /// The sales CSV the demo generated and joined.
+    pub sales_path: PathBuf,
+    /// Per branch store code: transactions / A01 over the day, when every open hour is whole.
+    pub day_conversion: Vec<(String, Option<f64>)>,
     /// Start of the reported day (UTC).
     pub day_start: UnixSeconds,
 }
@@ -65,6 +78,7 @@ async fn device(serial: CameraSerial, name: &str, seed: u64) -> Result<Simulator
         name: name.to_owned(),
         password: Secret::new(PASSWORD),
         seed,
+        peak_per_hour: 60,
         ..SimConfig::default()
     })
     .await
@@ -248,6 +262,61 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     ));
     bacnet_device.shutdown().await;
 
+    // One counter of each branch pushes its day of events over WebSocket to our receiver.
+    let sink = Arc::new(MemorySink::new());
+    let receiver = Server::bind(
+        ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0))),
+        sink.clone(),
+        Arc::new(MemoryDeadLetters::new()),
+    )
+    .await
+    .map_err(|e| format!("WebSocket receiver: {e}"))?
+    .spawn();
+    let url = format!("ws://{}/", receiver.local_addr());
+    let mut pushed = 0usize;
+    for (serial, name, seed) in [
+        (NORTH_3, "ACME - North entrance", 4),
+        (SOUTH_2, "ACME - South side door", 5),
+    ] {
+        let stream = device(serial, name, seed).await?;
+        let mut config = SenderConfig::new(url.clone());
+        config.ack_timeout = Duration::from_secs(5);
+        let mut sender: Sender = Sender::new(config);
+        for event in stream.events(day, day_end) {
+            sender
+                .push(event)
+                .map_err(|_| "the counter's outbox is full")?;
+            pushed += 1;
+        }
+        sender
+            .deliver_all(Duration::from_secs(20))
+            .await
+            .map_err(|e| format!("{serial} over WebSocket: {e}"))?;
+    }
+    let received = sink.events();
+    if received.len() != pushed {
+        return Err(format!(
+            "WebSocket: {pushed} events pushed, {} stored",
+            received.len()
+        ));
+    }
+    for event in &received {
+        agg.ingest(event);
+    }
+    // Both connections were up all day: hours without a crossing are zero, not missing.
+    agg.cover(NORTH_3, day, day_end);
+    agg.cover(SOUTH_2, day, day_end);
+    let stats = receiver.stats();
+    say(format!(
+        "received {} events over WebSocket from North-3 and South-2 at {url} ({} acknowledged with OK)",
+        received.len(),
+        stats.accepted
+    ));
+    receiver
+        .shutdown()
+        .await
+        .map_err(|e| format!("WebSocket receiver: {e}"))?;
+
     for records in [&pulled_1, &pulled_2, &south] {
         for r in records.iter() {
             if let ffc_core::Subject::Counter(serial) = r.subject {
@@ -263,10 +332,10 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         open: 8 * 3600,
         close: 20 * 3600,
     };
-    let mut rows = Vec::new();
+    let mut branches = Vec::new();
     for (site, name, counters) in [
-        (1, "North", vec![NORTH_1, NORTH_2]),
-        (2, "South", vec![SOUTH_1]),
+        (1, "North", vec![NORTH_1, NORTH_2, NORTH_3]),
+        (2, "South", vec![SOUTH_1, SOUTH_2]),
     ] {
         let spec = BranchSpec {
             site: SiteId(site),
@@ -274,10 +343,63 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         };
         let series = rollup_branch(&spec, agg.counters(), day, day_end, Resolution::Hour, zone)
             .map_err(|e| format!("branch {name}: {e}"))?;
-        rows.extend(report::rows(name, &series, &hours, zone));
+        branches.push((name, series));
     }
 
+    // Sales: a CSV in FootfallCam's import layout, validated and joined with the footfall.
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let sales_path = out_dir.join("sales.csv");
+    let sales_csv = sample_sales(day, &zone)?;
+    std::fs::write(&sales_path, &sales_csv)
+        .map_err(|e| format!("{}: {e}", sales_path.display()))?;
+    let validation = ffc_sales::validate_bytes(
+        sales_csv.as_bytes(),
+        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+    );
+    if !validation.is_valid() {
+        return Err(format!(
+            "sales: {} errors, first: {:?}",
+            validation.error_count,
+            validation.errors.first().map(ToString::to_string)
+        ));
+    }
+    let footfall: std::collections::HashMap<String, ffc_sales::conversion::StoreFootfall<'_>> =
+        branches
+            .iter()
+            .map(|(name, series)| {
+                (
+                    (*name).to_owned(),
+                    ffc_sales::conversion::StoreFootfall::branch(series, zone),
+                )
+            })
+            .collect();
+    let conversion = ffc_sales::conversion::convert(&validation.sales, &footfall, &hours)
+        .map_err(|e| format!("conversion: {e}"))?;
+    say(format!(
+        "sales: {} rows validated, {} store-hours joined with footfall",
+        validation.counts.valid,
+        conversion.hours.len()
+    ));
+    let mut rows = Vec::new();
+    for (name, series) in &branches {
+        for mut row in report::rows(name, series, &hours, zone) {
+            if let Some(h) = conversion
+                .hours
+                .iter()
+                .find(|h| h.store == *name && h.start == row.start_utc)
+            {
+                row.transactions = Some(h.transactions);
+                row.conversion = h.conversion_rate;
+            }
+            rows.push(row);
+        }
+    }
+    let day_conversion = conversion
+        .days
+        .iter()
+        .map(|d| (d.store.clone(), d.conversion_rate))
+        .collect();
+
     let csv_path = out_dir.join("branch-report.csv");
     let svg_path = out_dir.join("branch-report.svg");
     let records_path = out_dir.join("records.csv");
@@ -298,6 +420,32 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         csv_path,
         svg_path,
         records_path,
+        sales_path,
+        day_conversion,
         day_start: day,
     })
+}
+
+/// A day of sales for stores `North` and `South` in the import layout (spec §8): a few
+/// receipts per open hour, amounts with cents.
+fn sample_sales(day: UnixSeconds, zone: &Zone) -> Result<String, String> {
+    let date = ffc_core::time::seconds_to_naive(zone.local_seconds(day))
+        .ok_or("day out of range")?
+        .date();
+    let mut out = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
+    for hour in 8u64..20 {
+        for (i, store) in ["North", "South"].into_iter().enumerate() {
+            for minute in [10u64, 40] {
+                let qty = 2 + (hour * 7 + i as u64 * 5 + minute) % 6;
+                let cents = qty * 1_875 + (hour * 13 + minute) % 100;
+                out.push_str(&format!(
+                    "{store},{} {hour:02}:{minute:02},{qty},{}.{:02}\n",
+                    date.format("%d-%m-%Y"),
+                    cents / 100,
+                    cents % 100
+                ));
+            }
+        }
+    }
+    Ok(out)
 }

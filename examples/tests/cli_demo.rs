@@ -38,7 +38,23 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
     assert_eq!(&not_complete[0][col("branch")], "North");
     assert_eq!(&not_complete[0][col("completeness")], "partial");
     assert_eq!(&not_complete[0][col("missing")], "000000006afce316");
+    assert_eq!(&not_complete[0][col("reported")], "2");
+    assert_eq!(&not_complete[0][col("expected")], "3");
     assert!(not_complete[0][col("local_start")].ends_with(" 14:00:00"));
+    // Conversion: withheld for the partial hour, given for every whole hour with footfall.
+    assert_eq!(&not_complete[0][col("conversion")], "");
+    assert!(!not_complete[0][col("transactions")].is_empty());
+    for r in rows
+        .iter()
+        .filter(|r| &r[col("completeness")] == "complete")
+    {
+        let visitors: f64 = r[col("visitors_in")].parse().expect("number");
+        let transactions: f64 = r[col("transactions")].parse().expect("transactions");
+        let rate: f64 = r[col("conversion")].parse().expect("conversion");
+        // The CSV rounds to four decimals.
+        assert!((rate - transactions / visitors).abs() <= 5e-5, "{r:?}");
+    }
+    assert!(out_dir.join("sales.csv").exists());
     let south_in: u64 = rows
         .iter()
         .filter(|r| &r[col("branch")] == "South")

@@ -238,6 +238,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 outcome.svg_path.display(),
                 outcome.records_path.display()
             );
+            for (store, rate) in &outcome.day_conversion {
+                match rate {
+                    Some(rate) => println!("day conversion {store}: {:.1}%", rate * 100.0),
+                    None => println!(
+                        "day conversion {store}: withheld, footfall not whole in every open hour"
+                    ),
+                }
+            }
+            println!("sales joined from {}", outcome.sales_path.display());
             println!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
