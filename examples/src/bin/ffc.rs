@@ -61,12 +61,63 @@ enum Command {
         #[arg(long, default_value = "UTC")]
         zone: String,
     },
+    /// Run a receiver that counters push to, and show or store what they send.
+    Listen {
+        #[command(subcommand)]
+        command: ListenCommand,
+    },
+    /// Sales files (FootfallCam's import layout).
+    Sales {
+        #[command(subcommand)]
+        command: SalesCommand,
+    },
     /// The main job on loopback: simulated counters over HTTP and BACnet, one offline for an
     /// hour, a branch report with completeness, CSV and an SVG chart.
     Demo {
         /// Where the CSV and SVG files go.
         #[arg(long, default_value = "target/ffc-demo")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ListenCommand {
+    /// The WebSocket receiver: answers `OK` to every event it keeps, dead-letters what it
+    /// cannot read. Prints `listening on ws://ADDR/` first, then (without --events) every
+    /// event as a JSON line. Token from env FFC_WS_TOKEN, Basic from FFC_WS_BASIC_USER and
+    /// FFC_WS_BASIC_PASSWORD (never on the command line).
+    Ws {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Append events to this JSON-lines file (durable: `OK` only after the write is
+        /// synced) instead of printing them.
+        #[arg(long)]
+        events: Option<PathBuf>,
+        /// Append undecodable messages here (JSON lines).
+        #[arg(long)]
+        dead_letters: Option<PathBuf>,
+        /// Stop after this many events were kept (default: run until Ctrl-C).
+        #[arg(long)]
+        max_events: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SalesCommand {
+    /// Validate a sales CSV and print its import report as JSON (exit 1 when rejected).
+    Validate {
+        /// The CSV file.
+        file: PathBuf,
+        /// A known store code (repeat); rows of other stores are errors.
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// Import the (store, day) batches free of errors instead of rejecting the file.
+        #[arg(long)]
+        valid_rows_only: bool,
+        /// Write the import batches (V9 import rows per store and day) here as JSON.
+        #[arg(long)]
+        batches: Option<PathBuf>,
     },
 }
 
@@ -220,6 +271,24 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Device(device) => runtime()?.block_on(run_device(device)),
         Command::Bacnet { command } => runtime()?.block_on(run_bacnet(command)),
+        Command::Listen {
+            command:
+                ListenCommand::Ws {
+                    bind,
+                    events,
+                    dead_letters,
+                    max_events,
+                },
+        } => runtime()?.block_on(listen_ws(bind, events, dead_letters, max_events)),
+        Command::Sales {
+            command:
+                SalesCommand::Validate {
+                    file,
+                    stores,
+                    valid_rows_only,
+                    batches,
+                },
+        } => sales_validate(&file, stores, valid_rows_only, batches.as_ref()),
         Command::Decode { kind, file, zone } => run_decode(kind, &file, &args::parse_zone(&zone)?),
         Command::Demo { out } => {
             let started = std::time::Instant::now();
@@ -616,6 +685,112 @@ async fn run_bacnet(command: BacnetCommand) -> Result<(), String> {
             );
             Ok(())
         }
+    }
+}
+
+async fn listen_ws(
+    bind: SocketAddr,
+    events: Option<PathBuf>,
+    dead_letters: Option<PathBuf>,
+    max_events: Option<u64>,
+) -> Result<(), String> {
+    use ffc_protocols::sink::{
+        ChannelSink, DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters,
+    };
+    use ffc_protocols::ws::server::{Auth, Server, ServerConfig};
+    use std::sync::Arc;
+    let mut auth = Auth::new();
+    if let Ok(token) = std::env::var("FFC_WS_TOKEN") {
+        auth = auth.with_token(token);
+    }
+    if let (Ok(user), Ok(password)) = (
+        std::env::var("FFC_WS_BASIC_USER"),
+        std::env::var("FFC_WS_BASIC_PASSWORD"),
+    ) {
+        auth = auth.with_basic(user, password);
+    }
+    let mut config = ServerConfig::new(bind);
+    config.auth = auth;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let sink: Arc<dyn EventSink> = match &events {
+        Some(path) => {
+            Arc::new(FileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => Arc::new(ChannelSink::new(tx)),
+    };
+    let dead: Arc<dyn DeadLetterSink> = match &dead_letters {
+        Some(path) => {
+            Arc::new(FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => Arc::new(MemoryDeadLetters::new()),
+    };
+    let server = Server::bind(config, sink, dead)
+        .await
+        .map_err(|e| format!("{bind}: {e}"))?
+        .spawn();
+    println!("listening on ws://{}/", server.local_addr());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            _ = &mut ctrl_c => break,
+            Some(event) = rx.recv() => {
+                println!("{}", serde_json::to_string(&event).map_err(|e| e.to_string())?);
+                let _ = std::io::stdout().flush();
+            }
+            _ = tick.tick() => {}
+        }
+        if let Some(max) = max_events {
+            // With a channel sink, print what is queued before stopping.
+            if server.stats().accepted >= max && rx.is_empty() {
+                break;
+            }
+        }
+    }
+    let stats = server.stats();
+    server.shutdown().await.map_err(|e| e.to_string())?;
+    eprintln!(
+        "stopped: {} events kept, {} duplicates, {} test messages, {} dead-lettered",
+        stats.accepted, stats.duplicates, stats.tests, stats.dead_lettered
+    );
+    Ok(())
+}
+
+fn sales_validate(
+    file: &PathBuf,
+    stores: Vec<String>,
+    valid_rows_only: bool,
+    batches: Option<&PathBuf>,
+) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut config = ffc_sales::ValidationConfig::default();
+    if !stores.is_empty() {
+        config = config.known_stores(stores);
+    }
+    let mode = if valid_rows_only {
+        ffc_sales::ImportMode::ValidRowsOnly
+    } else {
+        ffc_sales::ImportMode::Atomic
+    };
+    let import =
+        ffc_sales::validate_bytes(&bytes, &config).import(&file.display().to_string(), mode);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&import.report).map_err(|e| e.to_string())?
+    );
+    if let Some(path) = batches {
+        let text = serde_json::to_string_pretty(&import.batches).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    match import.report.outcome {
+        ffc_sales::Outcome::Rejected => Err(format!(
+            "{}: rejected, {} errors",
+            file.display(),
+            import.report.error_count
+        )),
+        _ => Ok(()),
     }
 }
 
