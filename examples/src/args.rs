@@ -19,6 +19,9 @@ pub fn parse_zone(text: &str) -> Result<Zone, String> {
         let m: i32 = m
             .parse()
             .map_err(|_| format!("zone {text:?}: minutes are not a number"))?;
+        if !(0..=99).contains(&h) || !(0..=59).contains(&m) {
+            return Err(format!("zone {text:?}: offset out of range"));
+        }
         let offset = UtcOffset::from_seconds(sign * (h * 3600 + m * 60))
             .map_err(|e| format!("zone {text:?}: {e}"))?;
         return Ok(Zone::Fixed(offset));
@@ -50,13 +53,15 @@ pub fn parse_resolution(text: &str) -> Result<Resolution, String> {
     if text == "hour" || text == "h" {
         return Ok(Resolution::Hour);
     }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let step: u8 = number.parse().map_err(|_| bad())?;
-    match unit {
-        "m" => Resolution::minutes(step).map_err(|_| bad()),
-        "s" => Resolution::seconds(step).map_err(|_| bad()),
-        _ => Err(bad()),
+    if let Some(number) = text.strip_suffix('m') {
+        let step: u8 = number.parse().map_err(|_| bad())?;
+        return Resolution::minutes(step).map_err(|_| bad());
     }
+    if let Some(number) = text.strip_suffix('s') {
+        let step: u8 = number.parse().map_err(|_| bad())?;
+        return Resolution::seconds(step).map_err(|_| bad());
+    }
+    Err(bad())
 }
 
 /// How the resolution is written in Rust.
