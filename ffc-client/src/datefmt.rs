@@ -4,7 +4,7 @@
 //! patterns (anything with a `%`) are accepted as they are. Both are checked when built, so
 //! formatting and parsing never meet an invalid pattern.
 
-use chrono::format::{Item, StrftimeItems};
+use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Why a format pattern was refused.
@@ -31,6 +31,8 @@ pub enum FormatError {
 pub struct Pattern {
     original: String,
     strftime: String,
+    // Parsed once: re-reading the pattern for every row was most of a file's read time.
+    items: Vec<Item<'static>>,
 }
 
 impl Pattern {
@@ -41,12 +43,13 @@ impl Pattern {
         } else {
             dotnet_to_strftime(pattern)?
         };
-        if StrftimeItems::new(&strftime).any(|item| matches!(item, Item::Error)) {
-            return Err(FormatError::Strftime(strftime));
-        }
+        let items = StrftimeItems::new(&strftime)
+            .parse_to_owned()
+            .map_err(|_| FormatError::Strftime(strftime.clone()))?;
         Ok(Pattern {
             original: pattern.to_owned(),
             strftime,
+            items,
         })
     }
 
@@ -62,31 +65,48 @@ impl Pattern {
 
     /// Formats a date.
     pub fn format_date(&self, date: NaiveDate) -> String {
-        date.format_with_items(StrftimeItems::new(&self.strftime))
-            .to_string()
+        date.format_with_items(self.items.iter()).to_string()
     }
 
     /// Formats a date-time.
     pub fn format_datetime(&self, dt: NaiveDateTime) -> String {
-        dt.format_with_items(StrftimeItems::new(&self.strftime))
-            .to_string()
+        dt.format_with_items(self.items.iter()).to_string()
     }
+}
+
+impl Pattern {
+    /// Reads a date.
+    pub fn parse_date(&self, text: &str) -> Option<NaiveDate> {
+        let mut p = Parsed::new();
+        chrono::format::parse(&mut p, text, self.items.iter()).ok()?;
+        p.to_naive_date().ok()
+    }
+
+    /// Reads a time of day.
+    pub fn parse_time(&self, text: &str) -> Option<NaiveTime> {
+        let mut p = Parsed::new();
+        chrono::format::parse(&mut p, text, self.items.iter()).ok()?;
+        p.to_naive_time().ok()
+    }
+}
+
+/// Reads `date time` in one text, separated by whitespace.
+fn parse_joined(text: &str, date: &Pattern, time: &Pattern) -> Option<NaiveDateTime> {
+    let mut p = Parsed::new();
+    let gap = [Item::Space("")];
+    let items = date.items.iter().chain(gap.iter()).chain(time.items.iter());
+    chrono::format::parse(&mut p, text, items).ok()?;
+    Some(p.to_naive_date().ok()?.and_time(p.to_naive_time().ok()?))
 }
 
 /// The default export date format (`dd/MM/yyyy`, as the published `infoJson`).
 pub fn default_date() -> Pattern {
-    Pattern {
-        original: "dd/MM/yyyy".into(),
-        strftime: "%d/%m/%Y".into(),
-    }
+    Pattern::new("dd/MM/yyyy").expect("a constant pattern the unit tests check")
 }
 
 /// The default export time format (`HH:mm:ss`).
 pub fn default_time() -> Pattern {
-    Pattern {
-        original: "HH:mm:ss".into(),
-        strftime: "%H:%M:%S".into(),
-    }
+    Pattern::new("HH:mm:ss").expect("a constant pattern the unit tests check")
 }
 
 fn dotnet_to_strftime(pattern: &str) -> Result<String, FormatError> {
@@ -148,21 +168,11 @@ pub fn parse_local(
 ) -> Option<NaiveDateTime> {
     let date_text = date_text.trim();
     match time_text.map(str::trim) {
-        Some(t) if !t.is_empty() => {
-            let d = NaiveDate::parse_from_str(date_text, date.strftime()).ok()?;
-            let t = NaiveTime::parse_from_str(t, time.strftime()).ok()?;
-            Some(d.and_time(t))
-        }
-        _ => {
-            let both = format!("{} {}", date.strftime(), time.strftime());
-            NaiveDateTime::parse_from_str(date_text, &both)
-                .ok()
-                .or_else(|| {
-                    NaiveDate::parse_from_str(date_text, date.strftime())
-                        .ok()
-                        .map(|d| d.and_time(NaiveTime::MIN))
-                })
-        }
+        Some(t) if !t.is_empty() => Some(date.parse_date(date_text)?.and_time(time.parse_time(t)?)),
+        _ => parse_joined(date_text, date, time).or_else(|| {
+            date.parse_date(date_text)
+                .map(|d| d.and_time(NaiveTime::MIN))
+        }),
     }
 }
 
@@ -202,5 +212,13 @@ mod tests {
         );
         assert_eq!(parse_local("31/02/2024", None, &d, &t), None);
         assert_eq!(d.format_date(want.date()), "31/01/2024");
+        assert_eq!(d, Pattern::new("dd/MM/yyyy").unwrap());
+        assert_eq!(t.strftime(), "%H:%M:%S");
+        // Chrono's own reading agrees with the compiled patterns.
+        let hm = Pattern::new("HH:mm").unwrap();
+        assert_eq!(
+            parse_local("31/01/2024 13:05", None, &d, &hm),
+            NaiveDateTime::parse_from_str("31/01/2024 13:05", "%d/%m/%Y %H:%M").ok()
+        );
     }
 }
