@@ -366,8 +366,8 @@ impl V9Client {
                 .await?;
             match outcome {
                 Ok(body) => return Ok(body),
-                Err(auth) if !renewed => {
-                    let _ = auth;
+                // The token was refused: renew it once, then give up with the refusal.
+                Err(_) if !renewed => {
                     renewed = true;
                     self.invalidate(&token).await;
                 }

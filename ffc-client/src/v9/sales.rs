@@ -342,4 +342,43 @@ mod tests {
             Err(SalesError::EmptySite { row: 0 })
         );
     }
+
+    proptest::proptest! {
+        /// A batch is refused exactly when some row's day is not wholly inside the window,
+        /// and the refusal names exactly those (site, day)s.
+        #[test]
+        fn partial_days_are_exactly_the_cut_ones(
+            from_h in 0i64..96, len_h in 1i64..96,
+            rows in proptest::collection::vec((0usize..2, 0i64..96), 1..20),
+        ) {
+            let base = at(1, 0);
+            let from = base + chrono::Duration::hours(from_h);
+            let to = from + chrono::Duration::hours(len_h);
+            let rows: Vec<SalesRow> = rows
+                .into_iter()
+                .map(|(site, h)| SalesRow {
+                    site_code: ["A", "B"][site].into(),
+                    transaction_date: from + chrono::Duration::hours(h % len_h),
+                    quantity: 1,
+                    amount_cents: 100,
+                    units_per_transaction: None,
+                })
+                .collect();
+            let batch = SalesBatch::new(rows.clone(), Coverage::Window { from, to }).unwrap();
+            let mut want: Vec<(String, NaiveDate)> = rows
+                .iter()
+                .filter(|r| {
+                    let d = r.transaction_date.date();
+                    let start = d.and_time(NaiveTime::MIN);
+                    !(from <= start && to >= start + chrono::Duration::days(1))
+                })
+                .map(SalesRow::day)
+                .collect();
+            want.sort();
+            want.dedup();
+            proptest::prop_assert_eq!(batch.partial_days(), want.clone());
+            proptest::prop_assert_eq!(batch.to_body(PartialDays::Refuse).is_ok(), want.is_empty());
+            proptest::prop_assert!(batch.to_body(PartialDays::Send).is_ok());
+        }
+    }
 }
