@@ -3,7 +3,8 @@
 # Exports:
 #   FFC_PG_URL   postgresql://ffc@127.0.0.1:PORT/postgres (trust auth, loopback only)
 #   FFC_PG_PORT  the port
-# The cluster's unix socket lives in $FFC_RUN_DIR/pg-sock, its log in $FFC_RUN_DIR/pg.log.
+# The cluster's unix socket lives in $FFC_RUN_DIR/pg-sock, its log in $FFC_RUN_DIR/pg.log
+# (under /tmp/ffc-pg-0 instead when, as root, the postgres user cannot reach $FFC_RUN_DIR).
 
 # initdb/pg_ctl live under /usr/lib/postgresql/<major>/bin on Debian (not on PATH);
 # /usr/local/bin may hold links to them.
@@ -31,9 +32,20 @@ if [ "$(id -u)" = 0 ]; then
     _ffc_pg_as() { runuser -u postgres -- "$@"; }
 fi
 
-_ffc_pg_dir="$FFC_RUN_DIR/pg"
-_ffc_pg_sock="$FFC_RUN_DIR/pg-sock"
-_ffc_pg_log="$FFC_RUN_DIR/pg.log"
+_ffc_pg_base="$FFC_RUN_DIR"
+if [ "$(id -u)" = 0 ]; then
+    chmod o+x "$FFC_RUN_DIR"
+    # The cluster user must reach the run directory; a checkout under a private home
+    # (mode 700) does not let it, so fall back to a directory of its own under /tmp.
+    if ! runuser -u postgres -- test -x "$FFC_RUN_DIR"; then
+        _ffc_pg_base="${TMPDIR:-/tmp}/ffc-pg-$(id -u)"
+        mkdir -p "$_ffc_pg_base"
+        chmod 755 "$_ffc_pg_base"
+    fi
+fi
+_ffc_pg_dir="$_ffc_pg_base/pg"
+_ffc_pg_sock="$_ffc_pg_base/pg-sock"
+_ffc_pg_log="$_ffc_pg_base/pg.log"
 # A cluster left by an earlier run: stop it and start afresh.
 if [ -f "$_ffc_pg_dir/postmaster.pid" ]; then
     _ffc_pg_as "$_ffc_pg_ctl" -D "$_ffc_pg_dir" -m immediate stop >/dev/null 2>&1 || true
@@ -43,8 +55,6 @@ mkdir -p "$_ffc_pg_dir" "$_ffc_pg_sock"
 : >"$_ffc_pg_log"
 if [ "$(id -u)" = 0 ]; then
     chown postgres "$_ffc_pg_dir" "$_ffc_pg_sock" "$_ffc_pg_log"
-    # The cluster user must be able to reach its directories.
-    chmod o+x "$FFC_RUN_DIR"
 fi
 chmod 700 "$_ffc_pg_dir"
 
@@ -70,5 +80,5 @@ else
     echo "services.d/40-postgres: PostgreSQL did not start; see $_ffc_pg_log" >&2
     unset FFC_PG_PORT
 fi
-unset _ffc_pg_dir _ffc_pg_sock _ffc_pg_log _ffc_pg_initdb _ffc_pg_ctl _ffc_pg_ready
+unset _ffc_pg_base _ffc_pg_dir _ffc_pg_sock _ffc_pg_log _ffc_pg_initdb _ffc_pg_ctl _ffc_pg_ready
 unset -f _ffc_pg_bin _ffc_pg_as
