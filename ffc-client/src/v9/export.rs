@@ -787,9 +787,37 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        /// The fuzz target's entry points (fuzz/fuzz_targets/export_row.rs), on stable.
         fn decode_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            let _ = decode_row(&bytes);
+            let (d, t) = (datefmt::default_date(), datefmt::default_time());
+            if let Ok(row) = decode_row(&bytes) {
+                let _ = row.to_record(Level::Site, Period::Daily, Zone::UTC, &d, &t);
+                let _ = row.to_record(Level::Counter, Period::Hourly, Zone::UTC, &d, &t);
+            }
             let _ = decode_export(&bytes);
+            let _ = crate::v9::cube::decode_load(crate::v9::cube::Cube::SiteSummary, &bytes);
+            let _ = crate::v9::cube::CubeQuery::from_body(&bytes);
+            let _ = crate::v9::token::decode_token(&bytes);
+            let _ = crate::v9::sales::decode_import(&bytes);
+            let _ = crate::v9::sales::decode_rows(&bytes);
+        }
+
+        #[test]
+        /// Rows that look like the server's, with any values, never panic either.
+        fn json_rows_never_panic(
+            value_in in "[0-9a-z\\-\\. ]{0,6}",
+            when in "[0-9/: T-]{0,22}",
+            serial in "[0-9a-fA-Fx]{0,17}",
+        ) {
+            let body = serde_json::json!({"Data": [{"ValueIn": value_in, "ValueOut": 1, "DateTime": when,
+                "ValueDateTime": when, "CameraSerial": serial, "BranchId": 3}]});
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let (d, t) = (datefmt::default_date(), datefmt::default_time());
+            if let Ok(rows) = decode_export(&bytes) {
+                for r in rows {
+                    let _ = r.to_record(Level::Counter, Period::Hourly, Zone::UTC, &d, &t);
+                }
+            }
         }
     }
 }
