@@ -504,3 +504,27 @@ async fn sales_upload_replaces_days_and_refuses_partial_ones() {
         Err(ClientError::ImportIncomplete { done: 0, total: 1 })
     ));
 }
+
+#[tokio::test]
+async fn unreachable_server_is_retried_then_reported_as_transport() {
+    // A port that was free a moment ago and has nobody listening now.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client = V9Client::new(
+        &format!("http://127.0.0.1:{port}"),
+        EMAIL,
+        Secret::new(PASSWORD),
+    )
+    .unwrap()
+    .with_retry(fast_retry());
+    match client.token().await.unwrap_err() {
+        ClientError::RetriesExhausted { attempts, last } => {
+            assert_eq!(attempts, 3);
+            assert!(matches!(*last, ClientError::Transport(_)), "{last:?}");
+            assert!(!last.to_string().contains(PASSWORD));
+        }
+        other => panic!("{other:?}"),
+    }
+}
