@@ -20,6 +20,9 @@ pub enum Kind {
     Ws,
     /// A sales import CSV (spec §8): valid rows summed per store and local hour.
     SalesCsv,
+    /// A server export file, CSV or TXT (spec §7): any column order, dates `dd/MM/yyyy`
+    /// and times `HH:mm:ss` (the export defaults); local times placed on UTC in the zone.
+    ExportCsv,
 }
 
 impl Kind {
@@ -31,6 +34,7 @@ impl Kind {
             Kind::Bacnet => "bacnet",
             Kind::Ws => "ws",
             Kind::SalesCsv => "sales-csv",
+            Kind::ExportCsv => "export-csv",
         }
     }
 }
@@ -87,7 +91,57 @@ pub fn decode(kind: Kind, bytes: &[u8], zone: &Zone) -> Decoded {
         Kind::Bacnet => decode_bacnet_hex(bytes),
         Kind::Ws => decode_ws_lines(bytes),
         Kind::SalesCsv => decode_sales(bytes),
+        Kind::ExportCsv => decode_export(bytes, zone),
     }
+}
+
+fn decode_export(bytes: &[u8], zone: &Zone) -> Decoded {
+    use ffc_client::files::{read_export, ExportFileOptions};
+    let kind = Kind::ExportCsv;
+    let file = match read_export("input", bytes, &ExportFileOptions::default()) {
+        Ok(file) => file,
+        Err(e) => {
+            return Decoded {
+                lines: Vec::new(),
+                error: Some(error_line(
+                    kind,
+                    e.reason.to_string(),
+                    usize::try_from(e.line).ok(),
+                    usize::try_from(e.byte).ok(),
+                )),
+            }
+        }
+    };
+    let lines = file
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "kind": kind.name(),
+                "line": r.line,
+                "LocalTime": r.local.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "ValueDateTime": zone.local_to_utc(ffc_core::time::naive_to_seconds(r.local)),
+                "ValueIn": r.count_in,
+                "ValueOut": r.count_out,
+                "OutsideTraffic": r.outside,
+                "Site": r.site,
+                "SiteId": r.site_id,
+                "Counter": r.counter,
+                "CameraSerial": r.serial.map(|s| s.to_string()),
+            })
+        })
+        .collect();
+    let error = file.errors.first().map(|first| {
+        let mut v = error_line(
+            kind,
+            first.reason.to_string(),
+            usize::try_from(first.line).ok(),
+            usize::try_from(first.byte).ok(),
+        );
+        v["error_count"] = json!(file.errors.len());
+        v
+    });
+    Decoded { lines, error }
 }
 
 fn decode_ws_lines(bytes: &[u8]) -> Decoded {

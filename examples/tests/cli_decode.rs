@@ -249,3 +249,40 @@ fn published_sales_layout_decodes_and_bad_rows_are_named() {
         lines[0]
     );
 }
+
+#[test]
+fn export_files_decode_in_any_column_order_and_bad_rows_are_named() {
+    // The ffc-client module's published-style export (header-driven), and a TXT export
+    // with other columns in another order.
+    let csv_text = "Site,Date,Time,ValueIn,ValueOut\nMain St,31/01/2024,13:00:00,42,40\nMain St,31/01/2024,14:00:00,7,9\n";
+    let (ok, lines, err) = decode_file("export-csv", csv_text, "+08:00");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["Site"], "Main St");
+    assert_eq!(lines[0]["LocalTime"], "2024-01-31 13:00:00");
+    // 13:00 at +08:00 is 05:00 UTC.
+    assert_eq!(lines[0]["ValueDateTime"], 1_706_659_200 + 5 * 3600);
+    assert_eq!(lines[0]["ValueIn"], 42);
+    assert_eq!(lines[1]["ValueOut"], 9);
+    let txt = "ValueOut\tOutsideTraffic\tDateTime\tValueIn\tCameraSerial\n5\t\t31/01/2024 13:00:00\t7\t000000006afce315\n";
+    let (ok, lines, err) = decode_file("export-csv", txt, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["CameraSerial"], "000000006afce315");
+    assert_eq!(lines[0]["ValueIn"], 7);
+
+    let bad = "Site,Date,Time,ValueIn,ValueOut\nMain St,31/01/2024,13:00:00,42,40\nMain St,31/01/2024,14:00:00,x,1\n";
+    let (ok, lines, _) = decode_file("export-csv", bad, "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 2, "the good row, then the error line");
+    assert_eq!(lines[1]["line"], 3);
+    assert_eq!(lines[1]["error_count"], 1);
+    let (ok, lines, _) = decode_file("export-csv", "Site,ValueIn\nx,1\n", "UTC");
+    assert!(!ok);
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0]["error"].as_str().expect("reason").contains("Date"),
+        "{}",
+        lines[0]
+    );
+}

@@ -6,7 +6,8 @@ use ffc_examples::args;
 use ffc_examples::decode::{decode, Kind};
 use proptest::prelude::*;
 
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
+    Kind::ExportCsv,
     Kind::DeviceJson,
     Kind::DeviceXml,
     Kind::Bacnet,
@@ -18,7 +19,7 @@ proptest! {
     #[test]
     fn decode_never_panics_and_reports_errors_as_one_json_object(
         bytes in proptest::collection::vec(any::<u8>(), 0..512),
-        kind in 0usize..5,
+        kind in 0usize..6,
     ) {
         let kind = KINDS[kind];
         let out = decode(kind, &bytes, &Zone::UTC);
