@@ -4,7 +4,8 @@
 //! branch pushes its events over WebSocket to our receiver (real TCP, `OK` per event).
 //! Counter North-2 is offline for the 14:00 hour, so that hour is flagged `partial`.
 //! Everything is pulled or received through the SDK, checked against what the simulators
-//! hold, rolled up per branch, joined with a sales CSV (validated by ffc-sales) into
+//! hold, rolled up per branch (and checked against the V9 server simulator's exportData over
+//! the same counters), joined with a sales CSV (validated by ffc-sales) into
 //! conversion, and written as CSV and an SVG chart.
 
 use std::net::SocketAddr;
@@ -333,6 +334,7 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         close: 20 * 3600,
     };
     let mut branches = Vec::new();
+    let mut specs = Vec::new();
     for (site, name, counters) in [
         (1, "North", vec![NORTH_1, NORTH_2, NORTH_3]),
         (2, "South", vec![SOUTH_1, SOUTH_2]),
@@ -344,7 +346,16 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         let series = rollup_branch(&spec, agg.counters(), day, day_end, Resolution::Hour, zone)
             .map_err(|e| format!("branch {name}: {e}"))?;
         branches.push((name, series));
+        specs.push(spec);
     }
+
+    // The server: a V9 simulator holds the same counters; its exportData must give the
+    // branch roll-up we computed, hour by hour.
+    let server_rows = server_export(&branches, &specs, &agg, day, zone).await?;
+    say(format!(
+        "server simulator: exportData gave {} hourly site rows ({} not complete), equal to our roll-up",
+        server_rows.0, server_rows.1
+    ));
 
     // Sales: a CSV in FootfallCam's import layout, validated and joined with the footfall.
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
@@ -424,6 +435,94 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         day_conversion,
         day_start: day,
     })
+}
+
+/// Starts the V9 server simulator with the branches' counters, exports the day hourly at
+/// site level through the V9 client, and checks every row against `branches`. Returns (rows,
+/// rows not complete).
+async fn server_export(
+    branches: &[(&str, ffc_core::rollup::BranchSeries)],
+    specs: &[BranchSpec],
+    agg: &Aggregator,
+    day: UnixSeconds,
+    zone: Zone,
+) -> Result<(usize, usize), String> {
+    use ffc_client::sim::{SimConfig as ServerConfig, SimSite, Simulator as ServerSim};
+    use ffc_client::v9::export::{InfoJson, Level, Period};
+    let sites = branches
+        .iter()
+        .zip(specs)
+        .map(|((name, _), spec)| {
+            let counters = agg
+                .counters()
+                .iter()
+                .filter(|(serial, _)| spec.counters.contains(serial))
+                .map(|(serial, s)| (*serial, s.clone()))
+                .collect();
+            SimSite {
+                spec: spec.clone(),
+                name: (*name).to_owned(),
+                code: (*name).to_owned(),
+                zone,
+                counters,
+            }
+        })
+        .collect();
+    let server = ServerSim::start(
+        ServerConfig {
+            email: "demo@example.com".to_owned(),
+            password: ffc_client::Secret::new(PASSWORD),
+            token_lifetime: None,
+            sites,
+            multi_shape: false,
+        },
+        day + 2 * 86_400,
+    )
+    .await
+    .map_err(|e| format!("server simulator: {e}"))?;
+    let client = ffc_client::http::V9Client::new(
+        &server.base_url(),
+        "demo@example.com",
+        ffc_client::Secret::new(PASSWORD),
+    )
+    .map_err(|e| e.to_string())?;
+    let date = ffc_core::time::seconds_to_naive(zone.local_seconds(day))
+        .ok_or("day out of range")?
+        .date();
+    let (d, t) = (
+        ffc_client::datefmt::default_date(),
+        ffc_client::datefmt::default_time(),
+    );
+    let ids: Vec<String> = branches.iter().map(|(_, s)| s.site.0.to_string()).collect();
+    let info = InfoJson::new(Level::Site, ids, Period::Hourly, date, date, &d, &t);
+    let rows = client
+        .export(&info)
+        .await
+        .map_err(|e| format!("exportData: {e}"))?;
+    let mut not_complete = 0;
+    for row in &rows {
+        let record = row
+            .to_record(Level::Site, Period::Hourly, zone, &d, &t)
+            .map_err(|e| format!("exportData row: {e}"))?;
+        let ffc_core::Subject::Site(site) = record.subject else {
+            return Err("exportData row without a site".into());
+        };
+        let ours = branches
+            .iter()
+            .find(|(_, s)| s.site == site)
+            .and_then(|(_, s)| s.buckets.iter().find(|b| b.start == record.start))
+            .ok_or_else(|| format!("exportData: site {} hour {} not ours", site.0, record.start))?;
+        if ours.counts.visitors_in != record.count_in {
+            return Err(format!(
+                "exportData: site {} hour {}: {} in, we have {}",
+                site.0, record.start, record.count_in, ours.counts.visitors_in
+            ));
+        }
+        if row.aggregation_status.as_deref() != Some("complete") {
+            not_complete += 1;
+        }
+    }
+    Ok((rows.len(), not_complete))
 }
 
 /// A day of sales for stores `North` and `South` in the import layout (spec §8): a few
