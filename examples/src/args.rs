@@ -121,7 +121,7 @@ pub fn records(rows: &[CountRecord], format: RecordFormat, zone: &Zone) -> Resul
             for r in rows {
                 let subject = match r.subject {
                     Subject::Counter(serial) => serial.to_string(),
-                    other => format!("{other:?}"),
+                    Subject::Site(site) => format!("site {}", site.0),
                 };
                 let local = seconds_to_naive(zone.local_seconds(r.start))
                     .map(|t| Format::DateTime.display(t).to_string())

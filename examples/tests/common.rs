@@ -14,6 +14,9 @@ pub fn ffc_with(
     cmd.args(args)
         .env_remove("FFC_PASSWORD")
         .env_remove("FFC_DEVICE_URL")
+        .env_remove("FFC_V9_URL")
+        .env_remove("FFC_V9_EMAIL")
+        .env_remove("FFC_V9_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -66,6 +66,8 @@ enum Command {
         #[command(subcommand)]
         command: ListenCommand,
     },
+    /// The Analytic Manager V9 server APIs: token and exportData.
+    Server(ServerArgs),
     /// Sales files (FootfallCam's import layout).
     Sales {
         #[command(subcommand)]
@@ -100,6 +102,51 @@ enum ListenCommand {
         /// Stop after this many events were kept (default: run until Ctrl-C).
         #[arg(long)]
         max_events: Option<u64>,
+    },
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// The server's base URL, e.g. `https://v9.footfallcam.com`.
+    #[arg(long, env = "FFC_V9_URL")]
+    url: String,
+    /// The account's e-mail.
+    #[arg(long, env = "FFC_V9_EMAIL")]
+    email: String,
+    /// The account's password (better given as env FFC_V9_PASSWORD).
+    #[arg(long, env = "FFC_V9_PASSWORD", hide_env_values = true)]
+    password: String,
+    #[command(subcommand)]
+    command: ServerCommand,
+}
+
+#[derive(Subcommand)]
+enum ServerCommand {
+    /// Fetch an access token (`AToken`) and print it (a secret: keep it out of logs).
+    Token,
+    /// exportData: hourly or daily counts of sites or counters over days, as records.
+    Export {
+        /// Site ids or counter serials, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        ids: Vec<String>,
+        /// Counter rows instead of site rows.
+        #[arg(long)]
+        counters: bool,
+        /// First day, `YYYY-MM-DD`.
+        #[arg(long)]
+        from: String,
+        /// Last day (inclusive), `YYYY-MM-DD`.
+        #[arg(long)]
+        to: String,
+        /// Daily rows instead of hourly.
+        #[arg(long)]
+        daily: bool,
+        /// The sites' zone, for the UTC times of the rows.
+        #[arg(long, default_value = "UTC")]
+        zone: String,
+        /// How records are printed.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
+        format: RecordFormat,
     },
 }
 
@@ -280,6 +327,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     max_events,
                 },
         } => runtime()?.block_on(listen_ws(bind, events, dead_letters, max_events)),
+        Command::Server(server) => runtime()?.block_on(run_server(server)),
         Command::Sales {
             command:
                 SalesCommand::Validate {
@@ -756,6 +804,67 @@ async fn listen_ws(
         stats.accepted, stats.duplicates, stats.tests, stats.dead_lettered
     );
     Ok(())
+}
+
+async fn run_server(server: ServerArgs) -> Result<(), String> {
+    use ffc_client::v9::export::{InfoJson, Level, Period};
+    let client = ffc_client::http::V9Client::new(
+        &server.url,
+        &server.email,
+        ffc_client::Secret::new(server.password),
+    )
+    .map_err(|e| e.to_string())?;
+    match server.command {
+        ServerCommand::Token => {
+            let token = client.token().await.map_err(|e| e.to_string())?;
+            println!("{}", token.expose());
+            Ok(())
+        }
+        ServerCommand::Export {
+            ids,
+            counters,
+            from,
+            to,
+            daily,
+            zone,
+            format,
+        } => {
+            let zone = args::parse_zone(&zone)?;
+            let level = if counters {
+                Level::Counter
+            } else {
+                Level::Site
+            };
+            let period = if daily { Period::Daily } else { Period::Hourly };
+            let (d, t) = (
+                ffc_client::datefmt::default_date(),
+                ffc_client::datefmt::default_time(),
+            );
+            let info = InfoJson::new(
+                level,
+                ids,
+                period,
+                args::parse_date(&from)?,
+                args::parse_date(&to)?,
+                &d,
+                &t,
+            );
+            let rows = client
+                .export_chunked(&info)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut records = Vec::with_capacity(rows.len());
+            for (i, row) in rows.iter().enumerate() {
+                records.push(
+                    row.to_record(level, period, zone, &d, &t)
+                        .map_err(|e| format!("row {}: {e}", i + 1))?,
+                );
+            }
+            print!("{}", args::records(&records, format, &zone)?);
+            eprintln!("{} rows exported", records.len());
+            Ok(())
+        }
+    }
 }
 
 fn sales_validate(
