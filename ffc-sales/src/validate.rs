@@ -586,9 +586,9 @@ pub fn validate_reader<R: Read>(
     let mut out_len = 0usize;
     let mut ends = vec![0usize; 32];
     let mut ends_len = 0usize;
-    // Bytes consumed before `input[lo]`, and the 1-based line there.
+    // Bytes consumed before `input[lo]`, and the 1-based line there (csv-core's count).
     let mut offset: u64 = 0;
-    let mut line: u64 = 1;
+    let mut line: u64 = csv.line();
     // Where the record being parsed starts, once its first byte is seen.
     let mut start: Option<(u64, u64)> = None;
     // The record being parsed outgrew the limits; its output is being discarded.
@@ -621,21 +621,21 @@ pub fn validate_reader<R: Read>(
             out.get_mut(out_len..).unwrap_or_default(),
             ends.get_mut(ends_len..).unwrap_or_default(),
         );
-        let mut consumed = window.get(..nin).unwrap_or_default();
+        let consumed = window.get(..nin).unwrap_or_default();
         if start.is_none() {
             // Blank lines before a record belong to no record.
             let blank = consumed
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-            let (skipped, rest) = consumed.split_at(blank);
-            line += count_lines(skipped);
-            if !rest.is_empty() {
-                start = Some((line, offset + blank as u64));
+            if blank < consumed.len() {
+                let skipped = consumed.get(..blank).unwrap_or_default();
+                start = Some((line + count_lines(skipped), offset + blank as u64));
             }
-            consumed = rest;
         }
-        line += count_lines(consumed);
+        // csv-core counts every line feed it consumes (quoted ones too), which is our line
+        // count: no second pass over the bytes.
+        line = csv.line();
         offset += nin as u64;
         lo += nin;
         out_len += nout;

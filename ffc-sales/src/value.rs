@@ -232,6 +232,7 @@ pub fn parse_datetime_seconds(b: &[u8]) -> Result<i64, Reason> {
 }
 
 /// The fast path of [`parse_datetime_seconds`]: `None` for anything it does not accept.
+#[inline]
 fn well_formed_datetime_seconds(b: &[u8]) -> Option<i64> {
     let &[d1, d2, b'-', mo1, mo2, b'-', y1, y2, y3, y4, b' ', h1, h2, b':', mi1, mi2] = b else {
         return None;
@@ -271,6 +272,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`;
 /// `year` at least 1, `month` in 1..=12).
+#[inline]
 fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
     // Years start in March, so the leap day is the last day of its year.
     let y = i64::from(if month <= 2 { year - 1 } else { year });
