@@ -9,8 +9,8 @@
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
 //! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one 24-byte entry per valid row so a repeated row
-//! can be named with the line it repeats. Turn
+//! duplicate detection is on, the default) one entry per valid row (24 bytes; 32 once rows
+//! arrive out of order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
 use std::collections::BTreeSet;
