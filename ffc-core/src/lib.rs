@@ -49,6 +49,7 @@ pub mod dedupe;
 pub mod error;
 pub mod kpi;
 pub mod model;
+pub mod outbox;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 pub mod time;
@@ -58,4 +59,5 @@ pub use model::{
     CameraSerial, CountEvent, CountRecord, EventKey, MessageId, Metric, ObjectType,
     OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
 };
+pub use outbox::{Outbox, OutboxState, RejectReason, Rejected};
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};

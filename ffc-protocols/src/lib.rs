@@ -1,10 +1,27 @@
 //! # ffc-protocols
 //!
 //! Sans-IO codecs for the push and poll protocols of FootfallCam counters (WebSocket, MQTT,
-//! BACnet/IP) with thin async transports and event sinks. Work in progress: see the issue
-//! tracker.
+//! BACnet/IP) with thin async transports and event sinks.
+//!
+//! | module | feature | what |
+//! |---|---|---|
+//! | [`ws::codec`] | `alloc` | WebSocket payloads: classic envelope (JSON and Python-literal), test message, 3D Pro2 flat form |
+//! | [`sink`] | `std` | [`sink::EventSink`]: memory, JSON-lines file (synced before it returns), channel; dead letters |
+//! | `ws::server` | `ws` | the receiver counters connect to (auth, `OK` only after the sink kept the event) |
+//! | `ws::sender` | `ws` | the counter side: sends from ffc-core's outbox, waits for `OK` |
+//!
+//! The codecs build without std: `--no-default-features --features alloc`.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub use ffc_core as core_model;
+
+#[cfg(feature = "std")]
+pub mod sink;
+#[cfg(feature = "alloc")]
+pub mod ws;

@@ -1,0 +1,12 @@
+//! WebSocket push (spec/interfaces.md §4): the counter is the client, the receiver answers
+//! each message with `OK`.
+//!
+//! - [`codec`] (feature `alloc`): payloads to [`ffc_core::CountEvent`] and back.
+//! - `server` (feature `ws`): the receiver.
+//! - `sender` (feature `ws`): the counter side, over ffc-core's outbox.
+
+pub mod codec;
+#[cfg(feature = "ws")]
+pub mod server;
+#[cfg(feature = "ws")]
+pub mod sender;
