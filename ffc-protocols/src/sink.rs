@@ -481,7 +481,8 @@ fn open_log(
         file.set_len(good).map_err(io_err("cutting a torn line"))?;
         file.sync_data().map_err(io_err("syncing"))?;
     }
-    file.seek(SeekFrom::Start(good)).map_err(io_err("seeking"))?;
+    file.seek(SeekFrom::Start(good))
+        .map_err(io_err("seeking"))?;
     Ok((file, good))
 }
 
@@ -570,10 +571,12 @@ fn read_lines<T>(
     let mut number = 0;
     loop {
         text.clear();
-        reader.read_line(&mut text).map_err(|source| SinkError::Io {
-            doing: "reading the file",
-            source,
-        })?;
+        reader
+            .read_line(&mut text)
+            .map_err(|source| SinkError::Io {
+                doing: "reading the file",
+                source,
+            })?;
         number += 1;
         let Some(body) = text.strip_suffix('\n') else {
             break; // end of file, or a torn last line
@@ -686,7 +689,9 @@ mod tests {
         for n in 0..200u64 {
             let sink = sink.clone();
             // Every event twice, concurrently: each stored once.
-            tasks.push(tokio::spawn(async move { sink.accept(&event(n % 100)).await }));
+            tasks.push(tokio::spawn(
+                async move { sink.accept(&event(n % 100)).await },
+            ));
         }
         let mut stored = 0;
         for t in tasks {
@@ -735,6 +740,9 @@ mod tests {
         sink.dead_letter(letter.clone()).await.unwrap();
         sink.dead_letter(letter.clone()).await.unwrap();
         drop(sink);
-        assert_eq!(read_dead_letters(&path).unwrap(), vec![letter.clone(), letter]);
+        assert_eq!(
+            read_dead_letters(&path).unwrap(),
+            vec![letter.clone(), letter]
+        );
     }
 }

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
-use ffc_protocols::sink::{
-    Accepted, EventSink, MemoryDeadLetters, MemorySink, SinkError,
-};
+use ffc_protocols::sink::{Accepted, EventSink, MemoryDeadLetters, MemorySink, SinkError};
 use ffc_protocols::ws::codec::{encode_classic, TEST_MESSAGE};
 use ffc_protocols::ws::sender::{SendError, Sender, SenderConfig};
 use ffc_protocols::ws::server::{Auth, Limits, Server, ServerConfig, ServerHandle};
@@ -58,7 +56,9 @@ async fn start(auth: Auth, limits: Limits) -> Rig {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
     config.auth = auth;
     config.limits = limits;
-    let server = Server::bind(config, sink.clone(), dead.clone()).await.unwrap();
+    let server = Server::bind(config, sink.clone(), dead.clone())
+        .await
+        .unwrap();
     Rig {
         handle: server.spawn(),
         sink,
@@ -68,11 +68,7 @@ async fn start(auth: Auth, limits: Limits) -> Rig {
 
 type Ws = WebSocketStream<TcpStream>;
 
-async fn connect_with(
-    rig: &Rig,
-    path: &str,
-    authorization: Option<&str>,
-) -> Result<Ws, WsError> {
+async fn connect_with(rig: &Rig, path: &str, authorization: Option<&str>) -> Result<Ws, WsError> {
     let url = format!("ws://{}{}", rig.handle.local_addr(), path);
     let mut request = url.into_client_request().unwrap();
     if let Some(value) = authorization {
@@ -131,7 +127,12 @@ async fn events_are_acknowledged_once_stored_and_deduplicated() {
     assert_eq!(rig.sink.len(), 2);
     let stats = rig.handle.stats();
     assert_eq!(
-        (stats.accepted, stats.duplicates, stats.tests, stats.dead_lettered),
+        (
+            stats.accepted,
+            stats.duplicates,
+            stats.tests,
+            stats.dead_lettered
+        ),
         (2, 1, 1, 0)
     );
     assert_eq!(rig.sink.events()[1].source, Source::WebSocketPro2);
@@ -142,7 +143,9 @@ async fn events_are_acknowledged_once_stored_and_deduplicated() {
 async fn pings_get_pongs() {
     let rig = start(Auth::new(), Limits::default()).await;
     let mut ws = connect(&rig).await;
-    ws.send(Message::Ping(b"check".to_vec().into())).await.unwrap();
+    ws.send(Message::Ping(b"check".to_vec().into()))
+        .await
+        .unwrap();
     let answer = tokio::time::timeout(Duration::from_secs(10), ws.next()).await;
     match answer {
         Ok(Some(Ok(Message::Pong(payload)))) => assert_eq!(&payload[..], b"check"),
@@ -176,10 +179,16 @@ async fn credentials_are_checked_and_failures_get_401() {
                     .collect();
                 assert_eq!(
                     challenges,
-                    ["Basic realm=\"ffc\", charset=\"UTF-8\"", "Bearer realm=\"ffc\""]
+                    [
+                        "Basic realm=\"ffc\", charset=\"UTF-8\"",
+                        "Bearer realm=\"ffc\""
+                    ]
                 );
             }
-            other => panic!("{authorization:?} {path} was not refused: {:?}", other.map(|_| ())),
+            other => panic!(
+                "{authorization:?} {path} was not refused: {:?}",
+                other.map(|_| ())
+            ),
         }
     }
     assert_eq!(rig.handle.stats().unauthorized, refused.len() as u64);
@@ -217,7 +226,10 @@ async fn the_sender_authenticates_too() {
     let mut sender: Sender<4> = Sender::new(right);
     sender.check_connection().await.unwrap();
     sender.push(event(7)).unwrap();
-    assert_eq!(sender.deliver_all(Duration::from_secs(10)).await.unwrap(), 1);
+    assert_eq!(
+        sender.deliver_all(Duration::from_secs(10)).await.unwrap(),
+        1
+    );
     assert_eq!(rig.sink.events(), vec![event(7)]);
     assert_eq!(rig.handle.stats().tests, 1);
 }
@@ -235,8 +247,14 @@ async fn bad_messages_are_dead_lettered_or_closed_while_others_are_served() {
     let truncated = &PRO2[..PRO2.len() - 20];
     let dead_lettered: [(Message, &str); 5] = [
         (Message::text(truncated), "truncated"),
-        (Message::text("hello, server"), "expected a JSON object at byte 0"),
-        (Message::text("{\"Topic\": 'x'"), "JSON syntax error at line 1, column 11"),
+        (
+            Message::text("hello, server"),
+            "expected a JSON object at byte 0",
+        ),
+        (
+            Message::text("{\"Topic\": 'x'"),
+            "JSON syntax error at line 1, column 11",
+        ),
         (
             Message::Binary(vec![0xff, 0x00, 0x10].into()),
             "binary message",
@@ -254,9 +272,17 @@ async fn bad_messages_are_dead_lettered_or_closed_while_others_are_served() {
     let letters = rig.dead.letters();
     assert_eq!(letters.len(), dead_lettered.len());
     for (letter, (message, reason)) in letters.iter().zip(&dead_lettered) {
-        assert!(letter.reason.contains(reason), "{} lacks {reason}", letter.reason);
+        assert!(
+            letter.reason.contains(reason),
+            "{} lacks {reason}",
+            letter.reason
+        );
         assert_eq!(letter.raw, message.clone().into_data().to_vec());
-        assert!(letter.origin.starts_with("ws 127.0.0.1:"), "{}", letter.origin);
+        assert!(
+            letter.origin.starts_with("ws 127.0.0.1:"),
+            "{}",
+            letter.origin
+        );
     }
 
     // Over the size limit: closed with 1009.
@@ -399,8 +425,10 @@ async fn shutdown_finishes_the_acknowledgement_in_flight() {
 #[tokio::test]
 async fn the_sender_honours_the_cap_and_the_disabled_state() {
     let rig = start(Auth::new(), Limits::default()).await;
-    let mut sender: Sender<3> =
-        Sender::new(SenderConfig::new(format!("ws://{}/", rig.handle.local_addr())));
+    let mut sender: Sender<3> = Sender::new(SenderConfig::new(format!(
+        "ws://{}/",
+        rig.handle.local_addr()
+    )));
     for n in 0..3 {
         sender.push(event(n)).unwrap();
     }
@@ -411,7 +439,10 @@ async fn the_sender_honours_the_cap_and_the_disabled_state() {
     assert!(sender.push(event(4)).is_err());
     assert!(rig.sink.is_empty());
     sender.enable();
-    assert_eq!(sender.deliver_all(Duration::from_secs(10)).await.unwrap(), 3);
+    assert_eq!(
+        sender.deliver_all(Duration::from_secs(10)).await.unwrap(),
+        3
+    );
     assert_eq!(rig.sink.events(), (0..3).map(event).collect::<Vec<_>>());
     assert!(sender.outbox().is_empty());
 }
@@ -453,9 +484,16 @@ with connect(url, additional_headers={"Authorization": "Basic YWRtaW46MTIzNDU2"}
         "python failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "pong\nOK\nOK\nOK\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "pong\nOK\nOK\nOK\n"
+    );
     let events = rig.sink.events();
-    assert_eq!(events.len(), 2, "the literal form is the same event: one duplicate");
+    assert_eq!(
+        events.len(),
+        2,
+        "the literal form is the same event: one duplicate"
+    );
     assert_eq!(rig.handle.stats().duplicates, 1);
     assert_eq!(events[0].serial.to_string(), "000000006afce315");
     assert_eq!(events[0].end, 1_592_363_801);

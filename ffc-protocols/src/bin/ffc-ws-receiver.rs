@@ -35,7 +35,9 @@ fn run() -> Result<(), String> {
     let mut max_connections = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value\n{USAGE}"))?;
+        let value = args
+            .next()
+            .ok_or(format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--bind" => bind = Some(value),
             "--events" => events = Some(value),

@@ -381,7 +381,10 @@ fn unsigned(value: &Scalar<'_>, field: &'static str) -> Result<u64, DecodeError>
 fn text<'s>(value: &'s Scalar<'_>, field: &'static str) -> Result<&'s str, DecodeError> {
     match value {
         Scalar::Str(s) => Ok(s.as_ref()),
-        _ => Err(field_err(field, FieldProblem::WrongType { expected: "string" })),
+        _ => Err(field_err(
+            field,
+            FieldProblem::WrongType { expected: "string" },
+        )),
     }
 }
 
@@ -423,7 +426,8 @@ fn pair_offset(
         (Some(_), Some(l)) => {
             let local_seconds = wall_clock(l, local_name)?;
             let diff = local_seconds - unix;
-            let diff = i32::try_from(diff).map_err(|_| field_err(local_name, FieldProblem::OutOfRange))?;
+            let diff =
+                i32::try_from(diff).map_err(|_| field_err(local_name, FieldProblem::OutOfRange))?;
             UtcOffset::from_seconds(diff)
                 .map(Some)
                 .map_err(|e| field_err(local_name, FieldProblem::Text(e)))
@@ -487,14 +491,7 @@ fn event_from(f: &Fields<'_>, n: &Names, source: Source) -> Result<CountEvent, D
         Some(v) => instant(v, n.start)?,
         None => end,
     };
-    let end_offset = pair_offset(
-        &f.end_utc,
-        &f.end_local,
-        end,
-        n.end_utc,
-        n.end_local,
-        n.end,
-    )?;
+    let end_offset = pair_offset(&f.end_utc, &f.end_local, end, n.end_utc, n.end_local, n.end)?;
     let start_offset = pair_offset(
         &f.start_utc,
         &f.start_local,
@@ -858,7 +855,10 @@ mod tests {
     fn published_pro2_sample() {
         let e = event(decode(PRO2.as_bytes()).unwrap());
         assert_eq!(e.serial.to_string(), "ecd5cc57d23c5c9f");
-        assert_eq!(e.uuid.unwrap().to_string(), "658a2443-72ba-422c-85dc-e4e10baa1288");
+        assert_eq!(
+            e.uuid.unwrap().to_string(),
+            "658a2443-72ba-422c-85dc-e4e10baa1288"
+        );
         assert_eq!(e.start, 1_753_266_991);
         assert_eq!(e.end, 1_753_266_991);
         assert_eq!(e.offset.seconds(), 8 * 3600);
@@ -881,9 +881,10 @@ mod tests {
 
     #[test]
     fn python_literal_conversion_handles_quotes_and_constants() {
-        let json =
-            python_literal_to_json(r#"{'a': 'it\'s "x"', "b": "don't", 'c': [True, False, None,], }"#)
-                .unwrap();
+        let json = python_literal_to_json(
+            r#"{'a': 'it\'s "x"', "b": "don't", 'c': [True, False, None,], }"#,
+        )
+        .unwrap();
         assert_eq!(
             json,
             r#"{"a": "it's \"x\"", "b": "don't", "c": [true, false, null] }"#
@@ -910,7 +911,10 @@ mod tests {
             decode(b"{\"a\":\"\xc3\""),
             Err(DecodeError::Utf8 { offset: 6 })
         );
-        assert_eq!(decode(b"  [1]"), Err(DecodeError::NotAnObject { offset: 2 }));
+        assert_eq!(
+            decode(b"  [1]"),
+            Err(DecodeError::NotAnObject { offset: 2 })
+        );
         assert_eq!(decode(b""), Err(DecodeError::NotAnObject { offset: 0 }));
         let truncated = &PRO2.as_bytes()[..PRO2.len() - 10];
         assert!(matches!(
@@ -1056,7 +1060,10 @@ mod tests {
     fn staff_by_object_type_alone() {
         let text = with("PeopleTypeId", "");
         let text = text.replace("\"CombineObjectTypeId\":11", "\"CombineObjectTypeId\":21");
-        assert_eq!(event(decode(text.as_bytes()).unwrap()).people_type, PeopleType::Staff);
+        assert_eq!(
+            event(decode(text.as_bytes()).unwrap()).people_type,
+            PeopleType::Staff
+        );
     }
 
     #[test]

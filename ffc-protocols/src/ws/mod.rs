@@ -7,6 +7,6 @@
 
 pub mod codec;
 #[cfg(feature = "ws")]
-pub mod server;
-#[cfg(feature = "ws")]
 pub mod sender;
+#[cfg(feature = "ws")]
+pub mod server;

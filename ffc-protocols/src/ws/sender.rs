@@ -258,13 +258,11 @@ impl<const N: usize> Sender<N> {
     }
 
     async fn open(&self) -> Result<WebSocketStream<Box<dyn Io>>, SendError> {
-        let uri: Uri = self
-            .config
-            .url
-            .parse()
-            .map_err(|e: tokio_tungstenite::tungstenite::http::uri::InvalidUri| {
+        let uri: Uri = self.config.url.parse().map_err(
+            |e: tokio_tungstenite::tungstenite::http::uri::InvalidUri| {
                 SendError::Url(e.to_string())
-            })?;
+            },
+        )?;
         let host = uri
             .host()
             .ok_or_else(|| SendError::Url("no host".into()))?
@@ -395,9 +393,7 @@ impl<const N: usize> Sender<N> {
         self.text.clear();
         match self.config.form {
             PayloadForm::Classic => codec::encode_classic(&event, &mut self.text)?,
-            PayloadForm::Pro2 => {
-                codec::encode_pro2(&event, derived_uuid(&event), &mut self.text)?
-            }
+            PayloadForm::Pro2 => codec::encode_pro2(&event, derived_uuid(&event), &mut self.text)?,
         }
         if self.ws.is_none() {
             if let Err(e) = self.connect().await {

@@ -149,7 +149,9 @@ impl Auth {
         let mut ok = false;
         for value in request.headers().get_all(header::AUTHORIZATION) {
             let value = value.as_bytes();
-            if let (Some((user, password)), Some(encoded)) = (&self.basic, strip_scheme(value, b"basic")) {
+            if let (Some((user, password)), Some(encoded)) =
+                (&self.basic, strip_scheme(value, b"basic"))
+            {
                 if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) {
                     let split = decoded.iter().position(|b| *b == b':');
                     if let Some(at) = split {
@@ -489,7 +491,10 @@ impl Server {
                 #[cfg(not(feature = "tls"))]
                 let served = connection(stream, peer, &shared, shutdown).await;
                 let () = served;
-                shared.counters.open_connections.fetch_sub(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .open_connections
+                    .fetch_sub(1, Ordering::Relaxed);
             });
         }
         // Graceful: every connection task holds a slot until it ends.
