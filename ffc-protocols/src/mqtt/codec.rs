@@ -132,6 +132,12 @@ pub enum DecodeError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// The payload does not start with `{` (after white space and comments).
+    NotAnObject {
+        /// Byte offset of the first other character (in the text without comments), or
+        /// its length when there is none.
+        offset: usize,
+    },
     /// A string that never ends (found while stripping `#` comments).
     UnterminatedString {
         /// Byte offset of its opening quote.
@@ -163,6 +169,9 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Utf8 { offset } => write!(f, "not UTF-8 at byte {offset}"),
+            DecodeError::NotAnObject { offset } => {
+                write!(f, "expected a JSON object at byte {offset}")
+            }
             DecodeError::UnterminatedString { offset } => {
                 write!(f, "string opened at byte {offset} never ends")
             }
@@ -277,6 +286,12 @@ pub fn strip_comments(text: &str) -> Result<Cow<'_, str>, DecodeError> {
 }
 
 fn parse_fields(text: &str) -> Result<Fields<'_>, DecodeError> {
+    // serde's derived structs also accept a JSON array; a payload is an object.
+    match text.char_indices().find(|(_, c)| !c.is_whitespace()) {
+        Some((_, '{')) => {}
+        Some((offset, _)) => return Err(DecodeError::NotAnObject { offset }),
+        None => return Err(DecodeError::NotAnObject { offset: text.len() }),
+    }
     serde_json::from_str::<Fields<'_>>(text).map_err(|e| {
         let kind = match e.classify() {
             serde_json::error::Category::Eof => SyntaxKind::Truncated,
