@@ -126,7 +126,10 @@ fn kinds_are_told_apart_or_refused() {
 
 #[test]
 fn malformed_inputs_name_the_place() {
-    assert_eq!(decode(b"{\"a\":\xff}"), Err(DecodeError::Utf8 { offset: 5 }));
+    assert_eq!(
+        decode(b"{\"a\":\xff}"),
+        Err(DecodeError::Utf8 { offset: 5 })
+    );
     assert_eq!(
         decode(b"{\"MetricId\": 1,\n \"x\" 2}"),
         Err(DecodeError::Syntax {
@@ -142,7 +145,10 @@ fn malformed_inputs_name_the_place() {
             ..
         })
     ));
-    assert_eq!(decode(b" [1, 2]"), Err(DecodeError::NotAnObject { offset: 1 }));
+    assert_eq!(
+        decode(b" [1, 2]"),
+        Err(DecodeError::NotAnObject { offset: 1 })
+    );
     assert_eq!(decode(b"  "), Err(DecodeError::NotAnObject { offset: 2 }));
     assert!(matches!(
         decode(br#"{"MetricId": 1, "MetricId": 2}"#),
@@ -284,18 +290,20 @@ fn arb_event() -> impl Strategy<Value = CountEvent> {
         0i64..100_000,
         arb_offset(),
     )
-        .prop_map(|(s, roi, metric, people_type, pid, end, dur, offset)| CountEvent {
-            serial: CameraSerial::from_u64(s),
-            roi: RoiId(roi),
-            metric,
-            people_type,
-            people_id: PeopleId(pid),
-            start: end - dur.min(end),
-            end,
-            offset,
-            uuid: None,
-            source: Source::Mqtt,
-        })
+        .prop_map(
+            |(s, roi, metric, people_type, pid, end, dur, offset)| CountEvent {
+                serial: CameraSerial::from_u64(s),
+                roi: RoiId(roi),
+                metric,
+                people_type,
+                people_id: PeopleId(pid),
+                start: end - dur.min(end),
+                end,
+                offset,
+                uuid: None,
+                source: Source::Mqtt,
+            },
+        )
 }
 
 fn arb_sample() -> impl Strategy<Value = OccupancySample> {
