@@ -817,6 +817,121 @@ pub fn encode_pro2(
     Ok(())
 }
 
+/// The fuzz and proptest entry point: decodes `data` and, when it is an event, checks that
+/// the classic and 3D Pro2 encodings decode back to it. Panics only when an invariant is
+/// broken (that is the finding); never on bad input.
+#[doc(hidden)]
+pub fn check_decode(data: &[u8]) {
+    if let Ok(text) = core::str::from_utf8(data) {
+        let _ = python_literal_to_json(text);
+    }
+    let Ok(Message::Event(event)) = decode(data) else {
+        return;
+    };
+    let mut out = String::new();
+    if encode_classic(&event, &mut out).is_ok() {
+        let back = decode(out.as_bytes());
+        let expected = CountEvent {
+            source: Source::WebSocket,
+            ..event
+        };
+        assert_eq!(back, Ok(Message::Event(expected)), "classic round trip of {out}");
+    }
+    out.clear();
+    if encode_pro2(&event, MessageId::nil(), &mut out).is_ok() {
+        let back = decode(out.as_bytes());
+        let expected = CountEvent {
+            source: Source::WebSocketPro2,
+            uuid: Some(event.uuid.unwrap_or(MessageId::nil())),
+            ..event
+        };
+        assert_eq!(back, Ok(Message::Event(expected)), "Pro2 round trip of {out}");
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MAX_UNIX: i64 = 253_402_300_799;
+
+    prop_compose! {
+        fn any_event()(
+            serial in any::<u64>(),
+            roi in any::<u32>(),
+            out in any::<bool>(),
+            staff in any::<bool>(),
+            people_id in any::<u64>(),
+            end in 64_800i64..MAX_UNIX - 64_800,
+            back in 0i64..10_000,
+            offset in -64_800i32..=64_800,
+            uuid in proptest::option::of(any::<u128>()),
+        ) -> CountEvent {
+            CountEvent {
+                serial: CameraSerial::from_u64(serial),
+                roi: RoiId(roi),
+                metric: if out { Metric::Out } else { Metric::In },
+                people_type: if staff { PeopleType::Staff } else { PeopleType::Visitor },
+                people_id: PeopleId(people_id),
+                start: (end - back).max(64_800),
+                end,
+                offset: UtcOffset::from_seconds(offset).unwrap(),
+                uuid: uuid.map(MessageId::from_u128),
+                source: Source::WebSocket,
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn classic_encode_decode_round_trips(event in any_event()) {
+            let mut text = String::new();
+            encode_classic(&event, &mut text).unwrap();
+            prop_assert_eq!(decode(text.as_bytes()), Ok(Message::Event(event)));
+            // The Python-literal spelling of the same message decodes the same.
+            let literal = text.replace('"', "'");
+            prop_assert_eq!(decode(literal.as_bytes()), Ok(Message::Event(event)));
+        }
+
+        #[test]
+        fn pro2_encode_decode_round_trips(event in any_event(), id in any::<u128>()) {
+            let mut text = String::new();
+            encode_pro2(&event, MessageId::from_u128(id), &mut text).unwrap();
+            let expected = CountEvent {
+                source: Source::WebSocketPro2,
+                uuid: Some(event.uuid.unwrap_or(MessageId::from_u128(id))),
+                ..event
+            };
+            prop_assert_eq!(decode(text.as_bytes()), Ok(Message::Event(expected)));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            check_decode(&data);
+        }
+
+        #[test]
+        fn damaged_events_never_panic(
+            event in any_event(),
+            cut in any::<prop::sample::Index>(),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        ) {
+            let mut text = String::new();
+            encode_classic(&event, &mut text).unwrap();
+            let end = cut.index(text.len());
+            // A cut message is an error, never an event.
+            prop_assert!(!matches!(decode(&text.as_bytes()[..end]), Ok(Message::Event(_))));
+            let mut bytes = text.into_bytes();
+            for (at, byte) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            check_decode(&bytes);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
