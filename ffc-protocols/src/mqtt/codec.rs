@@ -708,3 +708,24 @@ pub fn encode_count(event: &CountEvent, out: &mut String) -> Result<(), EncodeEr
     );
     Ok(())
 }
+
+/// The fuzz and proptest entry point: decodes `data` (and its comment-stripped text) and,
+/// when it decodes, checks that the publisher's encoding decodes back to the same message.
+/// Panics only when an invariant is broken (that is the finding); never on bad input.
+#[doc(hidden)]
+pub fn check_decode(data: &[u8]) {
+    if let Ok(text) = core::str::from_utf8(data) {
+        if let Ok(stripped) = strip_comments(text) {
+            // Stripping keeps every line break, so error lines point into the input.
+            let lines = |s: &str| s.bytes().filter(|b| *b == b'\n').count();
+            assert_eq!(lines(&stripped), lines(text), "line count of {text:?}");
+        }
+    }
+    let Ok(message) = decode(data) else {
+        return;
+    };
+    let mut out = String::new();
+    if encode(&message, &mut out).is_ok() {
+        assert_eq!(decode(out.as_bytes()), Ok(message), "round trip of {out}");
+    }
+}
