@@ -240,8 +240,8 @@ fn ingest_bench(c: &mut Criterion) {
             b.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
-                    let (took, back) = runtime
-                        .block_on(round(connections.take().unwrap(), latencies.clone()));
+                    let (took, back) =
+                        runtime.block_on(round(connections.take().unwrap(), latencies.clone()));
                     connections = Some(back);
                     total += took;
                 }

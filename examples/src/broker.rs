@@ -105,7 +105,9 @@ pub fn start() -> io::Result<EmbeddedBroker> {
 
 #[cfg(test)]
 mod tests {
-    use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
+    use ffc_core::{
+        CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset,
+    };
     use ffc_protocols::mqtt::codec::Message;
     use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
     use ffc_protocols::mqtt::subscriber::{Received, Subscriber, SubscriberConfig};
@@ -117,7 +119,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn counter_to_subscriber_through_the_embedded_broker() {
         let broker = super::start().unwrap();
-        for (protocol, url) in [(Protocol::V311, broker.url()), (Protocol::V5, broker.url_v5())] {
+        for (protocol, url) in [
+            (Protocol::V311, broker.url()),
+            (Protocol::V5, broker.url_v5()),
+        ] {
             let mut sc = SubscriberConfig::new(&url, format!("demo-sub-{protocol:?}")).unwrap();
             sc.protocol = protocol;
             sc.qos = Qos::AtLeastOnce;

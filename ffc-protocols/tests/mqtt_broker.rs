@@ -747,3 +747,55 @@ async fn slow_sink_gets_everything_in_order() {
     let ids: Vec<u64> = sink.0.events().iter().map(|e| e.people_id.0).collect();
     assert_eq!(ids, (0..300).collect::<Vec<_>>());
 }
+
+/// A persistent session collects a QoS 1 backlog while the subscriber is away; the next
+/// run with the same client id drains all of it, round after round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistent_session_backlog_is_drained() {
+    let Some(b) = broker() else { return };
+    let mut sc = SubscriberConfig::new(&url(b.port), "backlog-sub").unwrap();
+    sc.filters = vec!["/t/backlog/+".into()];
+    sc.qos = Qos::AtLeastOnce;
+    sc.clean_session = false;
+    let mut pc = PublisherConfig::new(&url(b.port), serial(0xbac)).unwrap();
+    pc.topic = Some("/t/backlog/c".into());
+    pc.qos = Qos::AtLeastOnce;
+    let publisher = Publisher::connect(pc).await.unwrap();
+    // Register the session.
+    let (_rx, task, _, stopper) = subscribed_stream(sc.clone()).await;
+    stopper.stop();
+    task.await.unwrap().unwrap();
+
+    let per_round = 3_000u64;
+    for round in 0..3u64 {
+        for i in 0..per_round {
+            publisher
+                .publish(&Message::Count(event(serial(0xbac), round * per_round + i)))
+                .await
+                .unwrap();
+        }
+        publisher.flush().await.unwrap();
+        let sink = MemorySink::new();
+        let sub = Subscriber::new(sc.clone()).unwrap();
+        let stopper = sub.stopper();
+        let dead = MemoryDeadLetters::new();
+        let run = sub.run_into(&sink, &dead, None);
+        let wait = async {
+            timeout(GUARD, async {
+                while sink.len() < per_round as usize {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: only {} of {per_round}", sink.len()));
+            stopper.stop();
+        };
+        let (stats, ()) = tokio::join!(run, wait);
+        let stats = stats.unwrap();
+        let ids: BTreeSet<u64> = sink.events().iter().map(|e| e.people_id.0).collect();
+        let want: BTreeSet<u64> = (round * per_round..(round + 1) * per_round).collect();
+        assert!(want.is_subset(&ids), "round {round}");
+        eprintln!("backlog round {round}: {stats:?}");
+    }
+    publisher.close().await;
+}

@@ -121,7 +121,9 @@ async fn every_event_exactly_once_across_kill_9_restarts() {
     let mut kills = 0;
     for point in points {
         loop {
-            let size = std::fs::metadata(&events_path).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(&events_path)
+                .map(|m| m.len())
+                .unwrap_or(0);
             if size >= point {
                 break;
             }
@@ -151,7 +153,11 @@ async fn every_event_exactly_once_across_kill_9_restarts() {
     assert_eq!(kills, KILLS);
 
     let stored = read_events(&events_path).unwrap();
-    assert_eq!(stored.len() as u64, COUNTERS * EVENTS, "each event exactly once");
+    assert_eq!(
+        stored.len() as u64,
+        COUNTERS * EVENTS,
+        "each event exactly once"
+    );
     let keys: HashSet<_> = stored.iter().map(|e| (e.serial, e.people_id)).collect();
     assert_eq!(keys.len() as u64, COUNTERS * EVENTS, "no event twice");
     for e in &stored {

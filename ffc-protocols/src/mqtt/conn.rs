@@ -97,6 +97,7 @@ pub enum SetupError {
     ClientId,
 }
 
+#[derive(Clone)]
 pub(crate) enum Client {
     V4(rumqttc::AsyncClient),
     V5(v5::AsyncClient),
@@ -156,6 +157,10 @@ pub(crate) enum PollError {
         permanent: bool,
     },
     Connection(String),
+    /// The TLS handshake failed (untrusted certificate, wrong host name): retrying with
+    /// the same configuration cannot help.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls(String),
 }
 
 pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), SetupError> {
@@ -222,34 +227,50 @@ pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), Set
 }
 
 impl Client {
-    /// Queues a SUBSCRIBE for every filter without waiting (called from the task that
-    /// polls the event loop, which must not block on its own request channel).
-    pub fn try_subscribe(&self, filters: &[String], qos: Qos) -> Result<(), String> {
+    /// Queues a SUBSCRIBE for every filter, waiting while rumqttc's request channel is
+    /// full. Only from a task other than the one polling the event loop.
+    pub async fn subscribe(&self, filters: &[String], qos: Qos) -> Result<(), String> {
         match self {
             Client::V4(c) => c
-                .try_subscribe_many(
+                .subscribe_many(
                     filters
                         .iter()
                         .map(|f| rumqttc::SubscribeFilter::new(f.clone(), qos.v4())),
                 )
+                .await
                 .map_err(|e| e.to_string()),
             Client::V5(c) => c
-                .try_subscribe_many(
+                .subscribe_many(
                     filters
                         .iter()
                         .map(|f| v5::mqttbytes::v5::Filter::new(f.clone(), qos.v5())),
                 )
+                .await
                 .map_err(|e| e.to_string()),
         }
     }
 
-    /// Acknowledges a received publish (QoS 1) once it is handled.
-    pub fn try_ack(&self, publish: &Publish) -> Result<(), String> {
+    /// Acknowledges a received publish (QoS 1) once it is handled, waiting while
+    /// rumqttc's request channel is full. Only from a task other than the one polling the
+    /// event loop: the event loop reads up to ten packets per request it sends, so a
+    /// `try_ack` from the polling task finds the channel full under load and the
+    /// acknowledgement would be lost (the broker then redelivers, and stops sending once
+    /// its in-flight window is full of unacknowledged messages).
+    pub async fn ack(&self, publish: &Publish) -> Result<(), String> {
         match (self, publish) {
-            (Client::V4(c), Publish::V4(p)) => c.try_ack(p).map_err(|e| e.to_string()),
-            (Client::V5(c), Publish::V5(p)) => c.try_ack(p).map_err(|e| e.to_string()),
+            (Client::V4(c), Publish::V4(p)) => c.ack(p).await.map_err(|e| e.to_string()),
+            (Client::V5(c), Publish::V5(p)) => c.ack(p).await.map_err(|e| e.to_string()),
             _ => Ok(()),
         }
+    }
+
+    /// Queues a DISCONNECT without waiting.
+    pub fn try_disconnect(&self) {
+        // The event loop may already be gone; there is nothing more to do then.
+        let _ = match self {
+            Client::V4(c) => c.try_disconnect().map_err(|e| e.to_string()),
+            Client::V5(c) => c.try_disconnect().map_err(|e| e.to_string()),
+        };
     }
 
     pub async fn publish(&self, topic: &str, qos: Qos, payload: Vec<u8>) -> Result<(), String> {
@@ -308,6 +329,8 @@ impl EventLoop {
                     };
                     Err(PollError::Refused { reason, permanent })
                 }
+                #[cfg(feature = "tls")]
+                Err(rumqttc::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
                 Err(e) => Err(PollError::Connection(e.to_string())),
             },
             EventLoop::V5(l) => match l.poll().await {
@@ -351,6 +374,8 @@ impl EventLoop {
                     };
                     Err(PollError::Refused { reason, permanent })
                 }
+                #[cfg(feature = "tls")]
+                Err(v5::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
                 Err(e) => Err(PollError::Connection(e.to_string())),
             },
         }

@@ -200,6 +200,14 @@ impl Publisher {
                         progress_tx.send_modify(|p| p.refused = Some(reason));
                         break;
                     }
+                    Err(PollError::Tls(e)) => {
+                        tracing::warn!(url = %task_url, error = %e, "TLS handshake failed");
+                        progress_tx.send_modify(|p| {
+                            p.refused =
+                                Some("TLS handshake failed (check the broker's CA and host name)")
+                        });
+                        break;
+                    }
                     Err(PollError::Connection(e)) if e.contains("Requests done") => break,
                     Err(e) => {
                         let wait = backoff.step();

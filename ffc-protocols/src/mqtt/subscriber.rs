@@ -192,6 +192,15 @@ pub enum SubscribeError {
         /// What the broker said.
         reason: &'static str,
     },
+    /// The TLS handshake with the broker failed (its certificate is not trusted by the
+    /// configured CA, or names another host). Fix the TLS configuration or the URL's host.
+    #[error("TLS handshake with broker {url} failed: {error}")]
+    Tls {
+        /// The broker (no credentials).
+        url: String,
+        /// What rustls said.
+        error: String,
+    },
     /// The broker refused a subscription (ACL, or shared subscriptions unsupported).
     /// Check the filter and the broker's ACL.
     #[error("broker refused the subscription to {filter}")]
@@ -203,9 +212,6 @@ pub enum SubscribeError {
     /// the same client id: with QoS 1 and a persistent session the broker redelivers it.
     #[error("event sink failed: {0}")]
     Sink(#[from] SinkError),
-    /// rumqttc's request channel is closed or full while queueing a subscribe. Run again.
-    #[error("MQTT client request failed: {0}")]
-    Client(String),
 }
 
 /// Stops a running subscriber from another task.
@@ -236,6 +242,12 @@ enum Output<'a> {
         occupancy: Option<&'a mpsc::Sender<OccupancySample>>,
     },
     Stream(mpsc::Sender<Received>),
+}
+
+/// What the requester task sends for the polling loop.
+enum Request {
+    Subscribe,
+    Ack(Publish),
 }
 
 /// What a handled message means for the loop.
@@ -322,10 +334,78 @@ impl Subscriber {
         let mut stats = Stats::default();
         let mut stop = self.stop_rx.clone();
         let url = self.config.url.to_string();
+        // Subscribes and acknowledgements go through their own task, in order: it may wait
+        // for room in rumqttc's request channel while this task keeps polling the event
+        // loop that makes the room. The queue holds at most what the broker sent without
+        // an acknowledgement (its in-flight window).
+        let (requests, mut queued) = mpsc::unbounded_channel::<Request>();
+        let requester = {
+            let client = self.client.clone();
+            let filters = filters.clone();
+            let qos = self.config.qos;
+            tokio::spawn(async move {
+                while let Some(request) = queued.recv().await {
+                    let sent = match &request {
+                        Request::Subscribe => client.subscribe(&filters, qos).await,
+                        Request::Ack(p) => client.ack(p).await,
+                    };
+                    sent?;
+                }
+                Ok::<(), String>(())
+            })
+        };
+        let result = self
+            .poll_loop(
+                &out,
+                &filters,
+                &url,
+                &requests,
+                &mut backoff,
+                &mut stats,
+                &mut stop,
+            )
+            .await;
+        // Send what is queued (the last acknowledgements), then DISCONNECT, polling the
+        // event loop meanwhile; bounded, since the broker may be gone.
+        drop(requests);
+        let mut requester = requester;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                tokio::select! {
+                    done = &mut requester => {
+                        if let Ok(Err(e)) = done {
+                            tracing::warn!(%url, error = %e, "could not queue the last acknowledgements");
+                        }
+                        break;
+                    }
+                    p = self.eventloop.poll() => if p.is_err() { break },
+                }
+            }
+        })
+        .await;
+        self.client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while self.eventloop.poll().await.is_ok() {}
+        })
+        .await;
+        result.map(|()| stats)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn poll_loop(
+        &mut self,
+        out: &Output<'_>,
+        filters: &[String],
+        url: &str,
+        requests: &mpsc::UnboundedSender<Request>,
+        backoff: &mut Backoff,
+        stats: &mut Stats,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), SubscribeError> {
         loop {
             let polled = tokio::select! {
                 biased;
-                _ = stop.wait_for(|s| *s) => break,
+                _ = stop.wait_for(|s| *s) => return Ok(()),
                 p = self.eventloop.poll() => p,
             };
             match polled {
@@ -337,9 +417,8 @@ impl Subscriber {
                         s.connacks += 1;
                     });
                     tracing::info!(%url, session_present, "MQTT connected; subscribing");
-                    self.client
-                        .try_subscribe(&filters, self.config.qos)
-                        .map_err(SubscribeError::Client)?;
+                    // The receiver lives until this loop returns.
+                    let _ = requests.send(Request::Subscribe);
                 }
                 Ok(Polled::SubAck { refused: Some(i) }) => {
                     return Err(SubscribeError::SubscriptionRefused {
@@ -351,20 +430,27 @@ impl Subscriber {
                 }
                 Ok(Polled::Publish(p)) => {
                     stats.messages += 1;
-                    if let Handled::Closed = handle(&p, &out, &mut stats).await? {
-                        break;
+                    if let Handled::Closed = handle(&p, out, stats).await? {
+                        return Ok(());
                     }
-                    if let Err(e) = self.client.try_ack(&p) {
-                        // The broker redelivers an unacknowledged QoS 1 message on the
-                        // next session, so this is worth a warning, not a stop.
-                        tracing::warn!(%url, error = %e, "could not queue the acknowledgement");
-                    }
+                    let _ = requests.send(Request::Ack(p));
                 }
                 Ok(_) => {}
                 Err(PollError::Refused {
                     reason,
                     permanent: true,
-                }) => return Err(SubscribeError::Refused { url, reason }),
+                }) => {
+                    return Err(SubscribeError::Refused {
+                        url: url.to_owned(),
+                        reason,
+                    })
+                }
+                Err(PollError::Tls(error)) => {
+                    return Err(SubscribeError::Tls {
+                        url: url.to_owned(),
+                        error,
+                    })
+                }
                 Err(e) => {
                     self.status.send_modify(|s| s.connected = false);
                     let wait = backoff.step();
@@ -372,26 +458,18 @@ impl Subscriber {
                         PollError::Refused { reason, .. } => {
                             tracing::warn!(%url, reason, ?wait, "MQTT connection refused; retrying")
                         }
-                        PollError::Connection(e) => {
+                        PollError::Connection(e) | PollError::Tls(e) => {
                             tracing::warn!(%url, error = %e, ?wait, "MQTT connection lost; reconnecting")
                         }
                     }
                     tokio::select! {
                         biased;
-                        _ = stop.wait_for(|s| *s) => break,
+                        _ = stop.wait_for(|s| *s) => return Ok(()),
                         _ = tokio::time::sleep(wait) => {}
                     }
                 }
             }
         }
-        self.client.disconnect().await;
-        // Let the event loop write the DISCONNECT, briefly; the broker ends the session
-        // either way.
-        let _ = tokio::time::timeout(Duration::from_millis(200), async {
-            while self.eventloop.poll().await.is_ok() {}
-        })
-        .await;
-        Ok(stats)
     }
 }
 

@@ -835,7 +835,11 @@ pub fn check_decode(data: &[u8]) {
             source: Source::WebSocket,
             ..event
         };
-        assert_eq!(back, Ok(Message::Event(expected)), "classic round trip of {out}");
+        assert_eq!(
+            back,
+            Ok(Message::Event(expected)),
+            "classic round trip of {out}"
+        );
     }
     out.clear();
     if encode_pro2(&event, MessageId::nil(), &mut out).is_ok() {
@@ -845,7 +849,11 @@ pub fn check_decode(data: &[u8]) {
             uuid: Some(event.uuid.unwrap_or(MessageId::nil())),
             ..event
         };
-        assert_eq!(back, Ok(Message::Event(expected)), "Pro2 round trip of {out}");
+        assert_eq!(
+            back,
+            Ok(Message::Event(expected)),
+            "Pro2 round trip of {out}"
+        );
     }
 }
 
