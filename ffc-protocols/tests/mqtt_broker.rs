@@ -403,14 +403,20 @@ async fn shared_subscription_splits_the_stream() {
         pc.topic = Some(filter.replace('+', "c"));
         pc.qos = Qos::AtLeastOnce;
         pc.protocol = protocol;
-        let publisher = Publisher::connect(pc).await.unwrap();
+        let publisher = timeout(GUARD, Publisher::connect(pc))
+            .await
+            .expect("connects")
+            .unwrap();
         for i in 0..n {
             publisher
                 .publish(&Message::Count(event(serial(3), i)))
                 .await
                 .unwrap();
         }
-        publisher.flush().await.unwrap();
+        timeout(GUARD, publisher.flush())
+            .await
+            .expect("flushed")
+            .unwrap();
 
         let mut seen: BTreeMap<u64, Vec<char>> = BTreeMap::new();
         let (mut a, mut bb) = (0, 0);
@@ -433,8 +439,16 @@ async fn shared_subscription_splits_the_stream() {
         publisher.close().await;
         stop_a.stop();
         stop_b.stop();
-        let sa = task_a.await.unwrap().unwrap();
-        let sb = task_b.await.unwrap().unwrap();
+        let sa = timeout(GUARD, task_a)
+            .await
+            .expect("a stops")
+            .unwrap()
+            .unwrap();
+        let sb = timeout(GUARD, task_b)
+            .await
+            .expect("b stops")
+            .unwrap()
+            .unwrap();
         // Anything still queued in the channels would be a second delivery.
         while let Ok(item) = rx_a.try_recv() {
             seen.entry(people_id(&item).unwrap()).or_default().push('a');

@@ -247,7 +247,7 @@ enum Output<'a> {
 /// What the requester task sends for the polling loop.
 enum Request {
     Subscribe,
-    Ack(Publish),
+    Ack(Box<Publish>),
 }
 
 /// What a handled message means for the loop.
@@ -433,7 +433,7 @@ impl Subscriber {
                     if let Handled::Closed = handle(&p, out, stats).await? {
                         return Ok(());
                     }
-                    let _ = requests.send(Request::Ack(p));
+                    let _ = requests.send(Request::Ack(Box::new(p)));
                 }
                 Ok(_) => {}
                 Err(PollError::Refused {
