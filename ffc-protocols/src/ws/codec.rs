@@ -618,6 +618,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
 }
 
 /// The envelope's `Data`: an object of event fields, or anything else.
+#[allow(clippy::large_enum_variant)] // always behind the Box in `Fields::data`
 enum Data<'a> {
     Object(Fields<'a>),
     Other,

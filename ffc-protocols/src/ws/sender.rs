@@ -54,7 +54,7 @@ pub enum PayloadForm {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct SenderConfig {
-    /// `ws://host:port/path` (or `wss://` with feature `tls` and [`SenderConfig::tls`]).
+    /// `ws://host:port/path` (or `wss://` with feature `tls` and `SenderConfig::tls`).
     /// Keep secrets out of it: use [`SenderConfig::token`] or [`SenderConfig::basic`].
     pub url: String,
     /// Sent as `Authorization: Bearer <token>`.
@@ -354,6 +354,7 @@ impl<const N: usize> Sender<N> {
                     };
                 }
                 Ok(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => continue,
+                Ok(Some(Ok(WsMessage::Close(_)))) => return Err(SendError::ConnectionLost),
                 Ok(Some(Ok(_))) => return Err(SendError::UnexpectedAnswer),
                 Ok(Some(Err(_)) | None) => return Err(SendError::ConnectionLost),
             }

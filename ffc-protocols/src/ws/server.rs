@@ -1,5 +1,5 @@
 //! The WebSocket receiver counters push to (tokio-tungstenite): a thin transport over
-//! [`codec`](super::codec) and an [`EventSink`].
+//! the payload codec (`super::codec`) and an [`EventSink`].
 //!
 //! - Each text message is decoded; an event is answered `OK` **only after the sink accepted
 //!   it** (stored or a duplicate by [`ffc_core::EventKey`]); a test message is answered and
@@ -130,7 +130,8 @@ impl Auth {
         self
     }
 
-    /// Admits `Authorization: Bearer <token>` or the query parameter `token=<token>`.
+    /// Admits `Authorization: Bearer <token>` or the query parameter `token=<token>`. The
+    /// query value is compared as sent, without percent-decoding: use URL-safe tokens.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Secret::new(token));
         self
@@ -472,7 +473,7 @@ impl Server {
                 let _slot = slot;
                 bump(&shared.counters.open_connections);
                 #[cfg(feature = "tls")]
-                let served = match tls {
+                match tls {
                     Some(acceptor) => {
                         let handshake = tokio::time::timeout(
                             shared.limits.handshake_timeout,
@@ -487,10 +488,9 @@ impl Server {
                         }
                     }
                     None => connection(stream, peer, &shared, shutdown).await,
-                };
+                }
                 #[cfg(not(feature = "tls"))]
-                let served = connection(stream, peer, &shared, shutdown).await;
-                let () = served;
+                connection(stream, peer, &shared, shutdown).await;
                 shared
                     .counters
                     .open_connections
@@ -567,12 +567,16 @@ async fn connection<S>(
 {
     let mut path = String::new();
     let mut refused = false;
+    // The error type is tungstenite's `Callback` contract.
+    #[allow(clippy::result_large_err)]
     let callback = |request: &Request, response: Response| {
         // The path only: the query may hold a token.
         path = request.uri().path().to_owned();
         if shared.auth.admits(request) {
             Ok(response)
         } else {
+            // Counted before the 401 goes out, so a client that saw it sees the count.
+            bump(&shared.counters.unauthorized);
             refused = true;
             Err(shared.auth.challenge())
         }
@@ -588,10 +592,7 @@ async fn connection<S>(
     .await;
     let mut ws = match handshake {
         Ok(Ok(ws)) => ws,
-        Ok(Err(_)) if refused => {
-            bump(&shared.counters.unauthorized);
-            return;
-        }
+        Ok(Err(_)) if refused => return,
         _ => {
             bump(&shared.counters.handshake_failures);
             return;
