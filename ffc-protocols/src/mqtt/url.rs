@@ -172,7 +172,7 @@ mod tests {
         );
         assert_eq!(
             BrokerUrl::parse("mqtt://h:1883/status"),
-            Err(UrlError::Trailing { offset: 11 })
+            Err(UrlError::Trailing { offset: 13 })
         );
     }
 }
