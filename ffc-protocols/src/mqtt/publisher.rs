@@ -22,7 +22,8 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ffc_core::CameraSerial;
@@ -154,6 +155,7 @@ pub struct Publisher {
     qos: Qos,
     published: AtomicU64,
     progress: watch::Receiver<Progress>,
+    closing: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -181,6 +183,8 @@ impl Publisher {
         let (progress_tx, mut progress) = watch::channel(Progress::default());
         let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
         let task_url = url.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let task_closing = closing.clone();
         let task = tokio::spawn(async move {
             loop {
                 match eventloop.poll().await {
@@ -208,6 +212,10 @@ impl Publisher {
                         });
                         break;
                     }
+                    // After `close` the connection ends on purpose: reconnecting would start
+                    // a session under the same client id and take over from whoever uses
+                    // it next.
+                    Err(_) if task_closing.load(Ordering::Relaxed) => break,
                     Err(PollError::Connection(e)) if e.contains("Requests done") => break,
                     Err(e) => {
                         let wait = backoff.step();
@@ -241,6 +249,7 @@ impl Publisher {
             qos: config.qos,
             published: AtomicU64::new(0),
             progress,
+            closing,
             task,
         })
     }
@@ -310,9 +319,16 @@ impl Publisher {
 
     /// Sends DISCONNECT and ends the connection task.
     pub async fn close(self) {
+        self.closing.store(true, Ordering::Relaxed);
         self.client.disconnect().await;
         drop(self.client);
         // The task ends once DISCONNECT is written; bounded in case the broker is gone.
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.task).await;
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
     }
 }
