@@ -2,5 +2,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod broker;
 pub mod report;
 pub mod sample;
