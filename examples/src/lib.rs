@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod broker;
 pub mod decode;
 pub mod demo;
 pub mod report;

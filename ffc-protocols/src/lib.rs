@@ -9,6 +9,9 @@
 //! | [`sink`] | `std` | [`sink::EventSink`]: memory, JSON-lines file (synced before it returns), channel; dead letters |
 //! | `ws::server` | `ws` | the receiver counters connect to (auth, `OK` only after the sink kept the event) |
 //! | `ws::sender` | `ws` | the counter side: sends from ffc-core's outbox, waits for `OK` |
+//! | [`mqtt::codec`] | `alloc` | MQTT payloads: occupancy samples and counting events, `#` comments tolerated |
+//! | `mqtt::subscriber` | `mqtt` | rumqttc subscriber: reconnect and re-subscribe, shared subscriptions, sink or stream, dead letters |
+//! | `mqtt::publisher` | `mqtt` | the counter side: publishes both kinds with its serial as client id |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -23,6 +26,8 @@ pub use ffc_core as core_model;
 
 #[cfg(feature = "bacnet")]
 pub mod bacnet;
+#[cfg(feature = "alloc")]
+pub mod mqtt;
 #[cfg(feature = "std")]
 pub mod sink;
 #[cfg(feature = "alloc")]

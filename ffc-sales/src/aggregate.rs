@@ -19,8 +19,8 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use ffc_core::time::{naive_to_seconds, seconds_to_naive, Format};
+use chrono::{NaiveDate, NaiveDateTime};
+use ffc_core::time::{seconds_to_naive, Format};
 use ffc_core::{UnixSeconds, UtcOffset, Zone};
 use serde::{Serialize, Serializer};
 
@@ -157,26 +157,26 @@ pub struct SiteDay {
 pub(crate) enum Placement {
     /// The same bucket as the previous row.
     SameAsLast,
-    /// A bucket after every earlier one: every row so far came in key order.
+    /// A new bucket after every earlier one: every row so far came in key order.
     NewInOrder,
-    /// Anything else.
-    Elsewhere,
+    /// A new bucket, out of order.
+    New,
+    /// A bucket seen before, not the previous row's.
+    Revisit,
 }
 
-/// The minute and the hour start of a wall-clock time, as wall-clock minutes and seconds
-/// (one conversion for both: this runs once per row).
-pub(crate) fn minute_and_hour(dt: NaiveDateTime) -> (i64, i64) {
-    let s = naive_to_seconds(dt);
-    (s.div_euclid(60), s - s.rem_euclid(HOUR))
+/// The hour start of a wall-clock time given as seconds (as if UTC).
+pub(crate) fn hour_start(seconds: i64) -> i64 {
+    seconds - seconds.rem_euclid(HOUR)
 }
 
-/// The local day of a wall-clock time, as days since the common era.
-pub(crate) fn day_key(dt: NaiveDateTime) -> i32 {
-    dt.date().num_days_from_ce()
-}
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01, as chrono counts them.
+const CE_DAYS_AT_EPOCH: i64 = 719_163;
 
-fn day_of_hour_key(hour: i64) -> i32 {
-    seconds_to_naive(hour).map_or(0, day_key)
+/// The local day of a wall-clock time given as seconds (as if UTC), as days since the
+/// common era (chrono's `num_days_from_ce`).
+pub(crate) fn day_key(seconds: i64) -> i32 {
+    i32::try_from(seconds.div_euclid(86_400) + CE_DAYS_AT_EPOCH).unwrap_or(0)
 }
 
 impl HourlySales {
@@ -202,39 +202,51 @@ impl HourlySales {
             .map_or("", String::as_str)
     }
 
-    /// Adds one valid row; `false` (and nothing added) if the hour's totals would overflow.
-    /// Only before [`HourlySales::seal`].
-    pub(crate) fn add(&mut self, store: StoreIdx, hour: i64, quantity: u64, cents: u64) -> bool {
+    /// The bucket of a (store, hour), created (empty) if it is new, and where it falls
+    /// relative to the rows before. Only before [`HourlySales::seal`].
+    ///
+    /// A bucket created here always gets its row: a row can only be refused (duplicate or
+    /// overflow) in a bucket that already holds one.
+    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement) {
         let key = (store, hour);
-        let slot = match self.last {
-            Some((k, i)) if k == key => i,
+        match self.last {
+            Some((k, i)) if k == key => return (i, Placement::SameAsLast),
             // Keys so far arrived in increasing order (a file sorted by store and time), and
             // this one is above them all: it is new, no lookup needed.
-            Some((k, _)) if self.in_order && key > k => self.push(key),
+            Some((k, _)) if self.in_order && key > k => {
+                return (self.push(key), Placement::NewInOrder)
+            }
             None if self.buckets.is_empty() => {
                 self.in_order = true;
-                self.push(key)
+                return (self.push(key), Placement::NewInOrder);
             }
-            _ => {
-                self.in_order = false;
-                if self.slots.len() != self.buckets.len() {
-                    // The first key out of order: index what is there, then hash from now on.
-                    self.slots = self
-                        .buckets
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (k, _))| (*k, i))
-                        .collect();
-                }
-                let next = self.buckets.len();
-                let i = *self.slots.entry(key).or_insert(next);
-                if i == next {
-                    self.buckets.push((key, Totals::default()));
-                }
-                self.last = Some((key, i));
-                i
-            }
+            _ => {}
+        }
+        self.in_order = false;
+        if self.slots.len() != self.buckets.len() {
+            // The first key out of order: index what is there, then hash from now on.
+            self.slots = self
+                .buckets
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (*k, i))
+                .collect();
+        }
+        let next = self.buckets.len();
+        let i = *self.slots.entry(key).or_insert(next);
+        let placement = if i == next {
+            self.buckets.push((key, Totals::default()));
+            Placement::New
+        } else {
+            Placement::Revisit
         };
+        self.last = Some((key, i));
+        (i, placement)
+    }
+
+    /// Adds one valid row to the bucket [`HourlySales::locate`] gave; `false` (and nothing
+    /// added) if the hour's totals would overflow.
+    pub(crate) fn add(&mut self, slot: usize, quantity: u64, cents: u64) -> bool {
         let Some((_, t)) = self.buckets.get_mut(slot) else {
             return false;
         };
@@ -254,17 +266,6 @@ impl HourlySales {
         }
     }
 
-    /// Where a row of this key would go, without adding it.
-    pub(crate) fn placement(&self, store: StoreIdx, hour: i64) -> Placement {
-        let key = (store, hour);
-        match self.last {
-            Some((k, _)) if k == key => Placement::SameAsLast,
-            Some((k, _)) if self.in_order && key > k => Placement::NewInOrder,
-            None if self.buckets.is_empty() => Placement::NewInOrder,
-            _ => Placement::Elsewhere,
-        }
-    }
-
     fn push(&mut self, key: (StoreIdx, i64)) -> usize {
         let i = self.buckets.len();
         self.buckets.push((key, Totals::default()));
@@ -277,6 +278,9 @@ impl HourlySales {
         self.slots = foldhash::HashMap::default();
         self.last = None;
         self.in_order = false;
+        // A bucket is only created for a row that is then added (see `locate`); dropping
+        // empty ones anyway keeps an impossible empty hour out of the import.
+        self.buckets.retain(|(_, t)| t.rows > 0);
         self.buckets.sort_unstable_by_key(|(k, _)| *k);
     }
 
@@ -352,7 +356,7 @@ impl HourlySales {
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
         for &((s, h), ref t) in &self.buckets {
-            let day = day_of_hour_key(h);
+            let day = day_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;
             }
@@ -391,5 +395,27 @@ impl HourlySales {
     /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
         self.buckets.iter().map(|&((s, h), t)| (s, h, t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    /// The arithmetic day key is chrono's day count, across the years a file can name.
+    #[test]
+    fn day_key_is_chronos_day_count() {
+        let first = -62_135_596_800_i64; // 0001-01-01 00:00
+        let last = 253_402_300_799_i64; // 9999-12-31 23:59:59
+        let step = 86_400 * 37 + 3_601;
+        let mut s = first;
+        while s <= last {
+            for t in [s, s + 86_399, s - s.rem_euclid(86_400)] {
+                let want = seconds_to_naive(t).map(|d| d.date().num_days_from_ce());
+                assert_eq!(Some(day_key(t)), want, "{t}");
+            }
+            s += step;
+        }
     }
 }

@@ -9,8 +9,8 @@
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
 //! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one 32-byte key per valid row so a repeated row
-//! can be named with the line it repeats. Turn
+//! duplicate detection is on, the default) one entry per valid row (24 bytes; 32 once rows
+//! arrive out of order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
 use std::collections::BTreeSet;
@@ -18,10 +18,10 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
-use crate::aggregate::{day_key, minute_and_hour, HourlySales, Placement, StoreIdx};
+use crate::aggregate::{day_key, hour_start, HourlySales, Placement, StoreIdx};
 use crate::error::{HeaderProblem, Reason, RowError, SalesError};
 use crate::mapping::{column_number, Columns, HeaderMapping, SalesField};
-use crate::value::{parse_amount_cents, parse_datetime, parse_quantity, parse_store};
+use crate::value::{parse_amount_cents, parse_datetime_seconds, parse_quantity, parse_store};
 
 /// Default for [`ValidationConfig::max_errors`].
 pub const DEFAULT_MAX_ERRORS: usize = 1000;
@@ -198,63 +198,169 @@ impl Validation {
     }
 }
 
-/// Key of a valid row for duplicate detection: store, minute, quantity, cents.
-type DuplicateKey = (StoreIdx, i64, u64, u64);
+/// A summed row's values within its (store, hour) bucket, packed into two words: the
+/// quantity shifted left by 6 bits with the minute of the hour (0..60) below it, and the
+/// cents. Exact, not a hash: together with the bucket it is the whole duplicate key (store,
+/// minute, quantity, cents), and quantities stay far below 2^56 (see the assertion below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RowKey {
+    quantity_minute: u64,
+    cents: u64,
+}
+
+// Quantities have at most 12 digits: shifted by 6 they leave the top bits free, one of
+// which marks the first row of each bucket in the sorted-file history.
+const _: () = assert!(10u64.pow(crate::value::MAX_QUANTITY_DIGITS as u32) < 1 << 56);
+
+/// Marks, in the sorted-file history, the first row of a bucket (never set in a lookup key).
+const FIRST_OF_BUCKET: u64 = 1 << 63;
+
+impl RowKey {
+    fn new(minute_of_hour: u64, quantity: u64, cents: u64) -> Self {
+        RowKey {
+            quantity_minute: (quantity << 6) | minute_of_hour,
+            cents,
+        }
+    }
+}
+
+/// A summed row and its line.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    key: RowKey,
+    line: u64,
+}
+
+/// Rows in a history chunk (24 bytes each): growing the history never copies it.
+const HISTORY_CHUNK: usize = 4096;
 
 /// Rows seen so far, to name the first occurrence of a repeated row.
 ///
 /// While the rows arrive in (store, hour) order, as sorted exports do, a repeat can only be
-/// in the current hour's run, so keys are appended to a list and only that run is scanned:
-/// no hashing. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
-/// every key into a hash map, which answers from then on. Either way one entry per row.
+/// in the current bucket's run, so only that run is scanned (no hashing), and finished runs
+/// are appended, unsearched, to a history in fixed-size chunks. The buckets of a sorted file
+/// are numbered in order, so the history needs no bucket numbers: the first row of each run
+/// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
+/// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
+/// then on. Either way one 24-byte entry (32 in the map) per summed row, and every answer
+/// exact.
 #[derive(Debug, Default)]
 struct DuplicateIndex {
-    appended: Vec<(DuplicateKey, u64)>,
-    run_start: usize,
-    hashed: Option<foldhash::HashMap<DuplicateKey, u64>>,
+    /// The rows of the current run (sorted mode).
+    run: Vec<Seen>,
+    /// The bucket of the current run; `None` before the first row.
+    run_bucket: Option<usize>,
+    /// The rows of the finished runs, in file order, buckets 0, 1, 2, ... (sorted mode).
+    history: Vec<Vec<Seen>>,
+    hashed: Option<foldhash::HashMap<(usize, RowKey), u64>>,
 }
 
 /// Longest run scanned linearly before switching to the hash map (bounds the scan cost).
 const RUN_SCAN_LIMIT: usize = 64;
 
 impl DuplicateIndex {
-    /// The line of an earlier row with this key, if any.
-    fn find(&mut self, key: DuplicateKey, placement: Placement) -> Option<u64> {
+    /// The line of an earlier summed row with this key in this bucket; if there is none, the
+    /// row is recorded as summed at `line` (take it back with [`DuplicateIndex::forget`]).
+    fn check(
+        &mut self,
+        bucket: usize,
+        placement: Placement,
+        key: RowKey,
+        line: u64,
+    ) -> Option<u64> {
         if self.hashed.is_none() {
             match placement {
-                Placement::NewInOrder => {
-                    self.run_start = self.appended.len();
+                Placement::NewInOrder if self.run_follows(bucket) => {
+                    self.close_run();
+                    self.run_bucket = Some(bucket);
+                    self.run.push(Seen { key, line });
                     return None;
                 }
                 Placement::SameAsLast
-                    if self.appended.len().saturating_sub(self.run_start) <= RUN_SCAN_LIMIT =>
+                    if self.run_bucket == Some(bucket) && self.run.len() < RUN_SCAN_LIMIT =>
                 {
-                    return self
-                        .appended
-                        .get(self.run_start..)
-                        .unwrap_or_default()
-                        .iter()
-                        .find(|(k, _)| *k == key)
-                        .map(|(_, line)| *line);
+                    if let Some(seen) = self.run.iter().find(|s| s.key == key) {
+                        return Some(seen.line);
+                    }
+                    self.run.push(Seen { key, line });
+                    return None;
                 }
-                _ => {
-                    let map = self.appended.drain(..).collect();
-                    self.appended = Vec::new();
-                    self.hashed = Some(map);
-                }
+                _ => self.switch_to_hash(),
             }
         }
-        self.hashed.as_ref().and_then(|m| m.get(&key).copied())
+        let map = self.hashed.get_or_insert_with(Default::default);
+        match map.entry((bucket, key)) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+                None
+            }
+        }
     }
 
-    /// Records a summed row.
-    fn record(&mut self, key: DuplicateKey, line: u64) {
+    /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
+    fn forget(&mut self, bucket: usize, key: RowKey) {
         match &mut self.hashed {
             Some(map) => {
-                map.insert(key, line);
+                map.remove(&(bucket, key));
             }
-            None => self.appended.push((key, line)),
+            None => {
+                self.run.pop();
+            }
         }
+    }
+
+    /// Whether a new bucket continues the numbering of the history (always, for a sorted
+    /// file; anything else switches to the map rather than trusting it).
+    fn run_follows(&self, bucket: usize) -> bool {
+        match self.run_bucket {
+            None => bucket == 0,
+            Some(b) => b.checked_add(1) == Some(bucket) && !self.run.is_empty(),
+        }
+    }
+
+    /// Moves the current run into the history, its first row flagged.
+    fn close_run(&mut self) {
+        for (i, seen) in self.run.drain(..).enumerate() {
+            let mut seen = seen;
+            if i == 0 {
+                seen.key.quantity_minute |= FIRST_OF_BUCKET;
+            }
+            match self.history.last_mut() {
+                Some(chunk) if chunk.len() < HISTORY_CHUNK => chunk.push(seen),
+                _ => {
+                    let mut chunk = Vec::with_capacity(HISTORY_CHUNK);
+                    chunk.push(seen);
+                    self.history.push(chunk);
+                }
+            }
+        }
+    }
+
+    /// Moves every row into the hash map.
+    fn switch_to_hash(&mut self) {
+        let rows = self.history.iter().map(Vec::len).sum::<usize>() + self.run.len();
+        let mut map = foldhash::HashMap::with_capacity_and_hasher(
+            rows,
+            foldhash::fast::RandomState::default(),
+        );
+        let mut bucket: Option<usize> = None;
+        for seen in self.history.iter().flatten() {
+            let mut key = seen.key;
+            if key.quantity_minute & FIRST_OF_BUCKET != 0 {
+                key.quantity_minute &= !FIRST_OF_BUCKET;
+                bucket = Some(bucket.map_or(0, |b| b + 1));
+            }
+            map.insert((bucket.unwrap_or(0), key), seen.line);
+        }
+        if let Some(b) = self.run_bucket {
+            for seen in &self.run {
+                map.insert((b, seen.key), seen.line);
+            }
+        }
+        self.history = Vec::new();
+        self.run = Vec::new();
+        self.hashed = Some(map);
     }
 }
 
@@ -371,7 +477,7 @@ impl<'c> Validator<'c> {
         let raw_amount = get(SalesField::TotalTransactionValue);
 
         let store = self.store(raw_store);
-        let dt = parse_datetime(raw_dt);
+        let dt = parse_datetime_seconds(raw_dt);
         let qty = parse_quantity(raw_qty);
         let amount = parse_amount_cents(raw_amount);
 
@@ -398,20 +504,14 @@ impl<'c> Validator<'c> {
             }
             return;
         };
-        let (minute, hour) = minute_and_hour(d);
-        // One hash lookup per row for the duplicate check; the key is recorded only when the
-        // row is summed.
-        let key = (s, minute, q, c);
+        let hour = hour_start(d);
+        let (slot, placement) = self.out.sales.locate(s, hour);
+        let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
         let duplicate_of = if self.config.detect_duplicates {
-            let placement = self.out.sales.placement(s, hour);
-            self.duplicates.find(key, placement)
+            self.duplicates.check(slot, placement, key, line)
         } else {
             None
         };
-        let added = duplicate_of.is_none() && self.out.sales.add(s, hour, q, c);
-        if added && self.config.detect_duplicates {
-            self.duplicates.record(key, line);
-        }
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
@@ -424,6 +524,10 @@ impl<'c> Validator<'c> {
                 Reason::DuplicateRow { first_line },
             );
             return;
+        }
+        let added = self.out.sales.add(slot, q, c);
+        if !added && self.config.detect_duplicates {
+            self.duplicates.forget(slot, key);
         }
         if !added {
             self.out.counts.invalid += 1;
@@ -482,9 +586,9 @@ pub fn validate_reader<R: Read>(
     let mut out_len = 0usize;
     let mut ends = vec![0usize; 32];
     let mut ends_len = 0usize;
-    // Bytes consumed before `input[lo]`, and the 1-based line there.
+    // Bytes consumed before `input[lo]`, and the 1-based line there (csv-core's count).
     let mut offset: u64 = 0;
-    let mut line: u64 = 1;
+    let mut line: u64 = csv.line();
     // Where the record being parsed starts, once its first byte is seen.
     let mut start: Option<(u64, u64)> = None;
     // The record being parsed outgrew the limits; its output is being discarded.
@@ -517,21 +621,21 @@ pub fn validate_reader<R: Read>(
             out.get_mut(out_len..).unwrap_or_default(),
             ends.get_mut(ends_len..).unwrap_or_default(),
         );
-        let mut consumed = window.get(..nin).unwrap_or_default();
+        let consumed = window.get(..nin).unwrap_or_default();
         if start.is_none() {
             // Blank lines before a record belong to no record.
             let blank = consumed
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-            let (skipped, rest) = consumed.split_at(blank);
-            line += count_lines(skipped);
-            if !rest.is_empty() {
-                start = Some((line, offset + blank as u64));
+            if blank < consumed.len() {
+                let skipped = consumed.get(..blank).unwrap_or_default();
+                start = Some((line + count_lines(skipped), offset + blank as u64));
             }
-            consumed = rest;
         }
-        line += count_lines(consumed);
+        // csv-core counts every line feed it consumes (quoted ones too), which is our line
+        // count: no second pass over the bytes.
+        line = csv.line();
         offset += nin as u64;
         lo += nin;
         out_len += nout;

@@ -212,6 +212,78 @@ pub fn parse_datetime(b: &[u8]) -> Result<NaiveDateTime, Reason> {
     })
 }
 
+/// `DateTime` as wall-clock seconds since 1970-01-01 00:00 (as if UTC): the same rules and
+/// the same errors as [`parse_datetime`], without building a chrono date for every row.
+///
+/// A well-formed field (`DD-MM-YYYY hh:mm`, all ASCII digits, a real date in the years
+/// 1..=9999, hour below 24, minute below 60) is computed directly; anything else goes
+/// through [`parse_datetime`], which names the reason.
+///
+/// ```
+/// use ffc_sales::value::parse_datetime_seconds;
+/// assert_eq!(parse_datetime_seconds(b"01-06-2024 10:05"), Ok(1_717_236_300));
+/// assert!(parse_datetime_seconds(b"31-06-2024 10:05").is_err());
+/// ```
+pub fn parse_datetime_seconds(b: &[u8]) -> Result<i64, Reason> {
+    match well_formed_datetime_seconds(b) {
+        Some(s) => Ok(s),
+        None => parse_datetime(b).map(ffc_core::time::naive_to_seconds),
+    }
+}
+
+/// The fast path of [`parse_datetime_seconds`]: `None` for anything it does not accept.
+#[inline]
+fn well_formed_datetime_seconds(b: &[u8]) -> Option<i64> {
+    let &[d1, d2, b'-', mo1, mo2, b'-', y1, y2, y3, y4, b' ', h1, h2, b':', mi1, mi2] = b else {
+        return None;
+    };
+    let day = two_digits(d1, d2)?;
+    let month = two_digits(mo1, mo2)?;
+    let year = two_digits(y1, y2)? * 100 + two_digits(y3, y4)?;
+    let hour = two_digits(h1, h2)?;
+    let minute = two_digits(mi1, mi2)?;
+    if year == 0 || !(1..=12).contains(&month) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60)
+}
+
+fn two_digits(a: u8, b: u8) -> Option<u32> {
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+    } else {
+        None
+    }
+}
+
+/// Days in a month of the proleptic Gregorian calendar (`month` in 1..=12).
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`;
+/// `year` at least 1, `month` in 1..=12).
+#[inline]
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    // Years start in March, so the leap day is the last day of its year.
+    let y = i64::from(if month <= 2 { year - 1 } else { year });
+    let (m, d) = (i64::from(month), i64::from(day));
+    let era = y / 400;
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// `StoreCode`: non-empty UTF-8 without surrounding whitespace. Whether it is a known site is
 /// for the caller's list to say.
 pub fn parse_store(b: &[u8]) -> Result<&str, Reason> {
@@ -340,11 +412,48 @@ mod tests {
         assert_eq!(parse_datetime(b""), Err(Reason::Empty));
     }
 
+    /// The fast path gives what chrono gives, at the edges of every rule.
+    #[test]
+    fn datetime_seconds_agree_with_chrono() {
+        let slow = |b: &[u8]| parse_datetime(b).map(ffc_core::time::naive_to_seconds);
+        for year in [
+            0, 1, 2, 3, 4, 99, 100, 400, 1582, 1600, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999,
+        ] {
+            for month in 0..=13 {
+                for day in [0, 1, 27, 28, 29, 30, 31, 32] {
+                    for (hour, minute) in [(0, 0), (23, 59), (24, 0), (12, 60)] {
+                        let text = format!("{day:02}-{month:02}-{year:04} {hour:02}:{minute:02}");
+                        let b = text.as_bytes();
+                        assert_eq!(parse_datetime_seconds(b), slow(b), "{text}");
+                    }
+                }
+            }
+        }
+        for text in [
+            "1-06-2024 10:05",
+            "01/06/2024 10:05",
+            "01-06-2024 10:05 ",
+            "0a-06-2024 10:05",
+        ] {
+            assert_eq!(
+                parse_datetime_seconds(text.as_bytes()),
+                slow(text.as_bytes()),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn stores() {
         assert_eq!(parse_store(b"S-001"), Ok("S-001"));
         assert_eq!(parse_store(b""), Err(Reason::Empty));
         assert_eq!(parse_store(b" S1"), Err(Reason::SurroundingWhitespace));
         assert_eq!(parse_store(&[0xc3]), Err(Reason::InvalidUtf8));
+        assert_eq!(parse_store(b"S1\x0b"), Err(Reason::SurroundingWhitespace));
+        assert_eq!(
+            parse_store("S1\u{a0}".as_bytes()),
+            Err(Reason::SurroundingWhitespace)
+        );
+        assert_eq!(parse_store("S\u{a0}1".as_bytes()), Ok("S\u{a0}1"));
     }
 }

@@ -1,0 +1,21 @@
+//! MQTT push (spec/interfaces.md §5): the counter publishes to a broker, you subscribe.
+//!
+//! - [`codec`] (feature `alloc`): payloads to [`ffc_core::OccupancySample`] and
+//!   [`ffc_core::CountEvent`] and back.
+//! - `subscriber` (feature `mqtt`): a rumqttc subscriber that reconnects, re-subscribes
+//!   after every ConnAck and delivers to an [`EventSink`](crate::sink::EventSink) or a stream.
+//! - `publisher` (feature `mqtt`): a counter simulator publishing both kinds.
+
+pub mod codec;
+#[cfg(feature = "mqtt")]
+pub mod publisher;
+#[cfg(feature = "mqtt")]
+pub mod subscriber;
+#[cfg(feature = "mqtt")]
+mod url;
+#[cfg(feature = "mqtt")]
+pub use url::{BrokerUrl, Protocol, UrlError};
+#[cfg(feature = "mqtt")]
+mod conn;
+#[cfg(feature = "mqtt")]
+pub use conn::{Credentials, Qos, SetupError};

@@ -1,0 +1,544 @@
+//! The MQTT subscriber (rumqttc): what runs on your side of the broker.
+//!
+//! - Broker URL `mqtt://` or `mqtts://` (feature `tls`), client id, username/password,
+//!   topic filters (default [`DEFAULT_FILTER`] `/status/+`), MQTT 3.1.1 or 5.
+//! - Shared subscriptions: with [`SubscriberConfig::share_group`] every filter becomes
+//!   `$share/{group}/{filter}`, so several workers split one stream (each message goes to
+//!   one of them).
+//! - Reconnects with exponential backoff and **re-subscribes after every ConnAck**:
+//!   rumqttc reconnects by itself but does not restore subscriptions, and a broker that
+//!   lost its state (restart without persistence, clean session) would otherwise send
+//!   nothing.
+//! - Decoded events go to an [`EventSink`] (or, with [`Subscriber::into_stream`], to a
+//!   bounded channel); undecodable payloads go to a [`DeadLetterSink`] with topic and
+//!   bytes. A QoS 1 message is acknowledged only after the sink kept it, and nothing more
+//!   is read from the broker while the sink or channel is busy (backpressure reaches the
+//!   broker through TCP rather than growing a queue here).
+//!
+//! What is lost where: counters publish at QoS 0 (spec §5), so whatever is published while
+//! the broker is down or the subscriber is disconnected is gone. With QoS 1 end to end and
+//! a persistent session (`clean_session = false`, a fixed client id), the broker keeps the
+//! messages for the subscriber and redelivers unacknowledged ones after a reconnect:
+//! nothing is lost, and a message may come twice (the sinks are idempotent on the event
+//! key).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use ffc_protocols::mqtt::subscriber::{Subscriber, SubscriberConfig};
+//! use ffc_protocols::mqtt::Credentials;
+//! use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
+//!
+//! let mut config = SubscriberConfig::new("mqtt://127.0.0.1:1883", "ingest-1")?;
+//! config.credentials = Some(Credentials::new("ffc", "secret"));
+//! config.share_group = Some("ingest".into());
+//! let subscriber = Subscriber::new(config)?;
+//! let (events, dead) = (MemorySink::new(), MemoryDeadLetters::new());
+//! let stats = subscriber.run_into(&events, &dead, None).await?;
+//! println!("{stats:?}");
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ffc_core::{CountEvent, OccupancySample};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::codec::{self, Message};
+use super::conn::{self, Backoff, Client, ConnOptions, EventLoop, PollError, Polled, Publish};
+use super::{BrokerUrl, Credentials, Protocol, Qos, SetupError, UrlError};
+use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
+
+/// The default topic filter: every counter's default topic `/status/{ChipSerial}`.
+pub const DEFAULT_FILTER: &str = "/status/+";
+
+/// How the subscriber connects and what it subscribes to.
+#[derive(Clone, Debug)]
+pub struct SubscriberConfig {
+    /// The broker.
+    pub url: BrokerUrl,
+    /// The client id; with a persistent session it names the session, so keep it fixed.
+    pub client_id: String,
+    /// Username and password, when the broker wants them.
+    pub credentials: Option<Credentials>,
+    /// MQTT 3.1.1 (default) or 5.
+    pub protocol: Protocol,
+    /// Topic filters (default `[`[`DEFAULT_FILTER`]`]`).
+    pub filters: Vec<String>,
+    /// Subscribe as `$share/{group}/{filter}`: workers in one group split the stream.
+    pub share_group: Option<String>,
+    /// Subscription QoS (default 0, as counters publish).
+    pub qos: Qos,
+    /// `true` (default): a fresh session on every connect. `false`: the broker keeps the
+    /// subscriptions and the QoS 1 messages for this client id while it is away.
+    pub clean_session: bool,
+    /// How long the broker keeps a persistent session (MQTT 5 only; 3.1.1 brokers keep it
+    /// by their own settings). Default one hour.
+    pub session_expiry: Duration,
+    /// Keep-alive interval (default 30 s). The sink must not block longer than about 1.5
+    /// times this, or the broker drops the connection (it is then re-established).
+    pub keep_alive: Duration,
+    /// First wait before reconnecting (default 100 ms), doubled up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// Longest wait between reconnect attempts (default 30 s).
+    pub backoff_max: Duration,
+    /// Capacity of the stream channel and of rumqttc's request channel (default 1024).
+    pub channel_capacity: usize,
+    /// QoS 1 messages in flight from the broker at once (MQTT 3.1.1; default 100).
+    pub inflight: u16,
+    /// TLS client configuration for `mqtts://` (the broker's CA).
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl SubscriberConfig {
+    /// A configuration with the defaults for `url` and `client_id`.
+    pub fn new(url: &str, client_id: impl Into<String>) -> Result<Self, UrlError> {
+        Ok(SubscriberConfig {
+            url: BrokerUrl::parse(url)?,
+            client_id: client_id.into(),
+            credentials: None,
+            protocol: Protocol::V311,
+            filters: vec![DEFAULT_FILTER.to_owned()],
+            share_group: None,
+            qos: Qos::AtMostOnce,
+            clean_session: true,
+            session_expiry: Duration::from_secs(3600),
+            keep_alive: Duration::from_secs(30),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(30),
+            channel_capacity: 1024,
+            inflight: 100,
+            #[cfg(feature = "tls")]
+            tls: None,
+        })
+    }
+
+    /// The filters as sent to the broker (with the `$share/{group}/` prefix when shared).
+    pub fn subscribed_filters(&self) -> Vec<String> {
+        self.filters
+            .iter()
+            .map(|f| match &self.share_group {
+                Some(g) => format!("$share/{g}/{f}"),
+                None => f.clone(),
+            })
+            .collect()
+    }
+}
+
+/// One item of [`Subscriber::into_stream`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A counting event and the topic it came on.
+    Count {
+        /// The MQTT topic.
+        topic: String,
+        /// The event ([`ffc_core::Source::Mqtt`]).
+        event: CountEvent,
+    },
+    /// An occupancy sample and the topic it came on.
+    Occupancy {
+        /// The MQTT topic.
+        topic: String,
+        /// The sample.
+        sample: OccupancySample,
+    },
+    /// A payload that did not decode (origin `mqtt {topic}`).
+    DeadLetter(DeadLetter),
+}
+
+/// The connection state, for callers who wait until the subscription is in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Status {
+    /// Connected now.
+    pub connected: bool,
+    /// ConnAcks so far (1 + reconnects).
+    pub connacks: u64,
+    /// SubAcks so far: one per ConnAck once the subscriptions are in place.
+    pub subacks: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Payloads received.
+    pub messages: u64,
+    /// Counting events the sink stored (or the stream took).
+    pub events: u64,
+    /// Counting events the sink already held.
+    pub duplicates: u64,
+    /// Occupancy samples delivered.
+    pub occupancy: u64,
+    /// Payloads kept as dead letters.
+    pub dead_letters: u64,
+    /// Connections made (ConnAcks).
+    pub connects: u64,
+}
+
+/// Why the subscriber stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscribeError {
+    /// The configuration cannot be used; see the inner error.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The broker refused the connection for a reason retrying cannot fix (bad username
+    /// or password, not authorized, client id). Fix the configuration.
+    #[error("broker {url} refused the connection: {reason}")]
+    Refused {
+        /// The broker (no credentials).
+        url: String,
+        /// What the broker said.
+        reason: &'static str,
+    },
+    /// The TLS handshake with the broker failed (its certificate is not trusted by the
+    /// configured CA, or names another host). Fix the TLS configuration or the URL's host.
+    #[error("TLS handshake with broker {url} failed: {error}")]
+    Tls {
+        /// The broker (no credentials).
+        url: String,
+        /// What rustls said.
+        error: String,
+    },
+    /// The broker refused a subscription (ACL, or shared subscriptions unsupported).
+    /// Check the filter and the broker's ACL.
+    #[error("broker refused the subscription to {filter}")]
+    SubscriptionRefused {
+        /// The filter as sent.
+        filter: String,
+    },
+    /// The sink failed; the message was not acknowledged. Fix the sink and run again with
+    /// the same client id: with QoS 1 and a persistent session the broker redelivers it.
+    #[error("event sink failed: {0}")]
+    Sink(#[from] SinkError),
+}
+
+/// Stops a running subscriber from another task.
+#[derive(Clone, Debug)]
+pub struct Stopper(Arc<watch::Sender<bool>>);
+
+impl Stopper {
+    /// Asks the subscriber to disconnect and return its stats.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// A subscriber; [`Subscriber::run_into`] or [`Subscriber::into_stream`] runs it.
+pub struct Subscriber {
+    config: SubscriberConfig,
+    client: Client,
+    eventloop: EventLoop,
+    status: watch::Sender<Status>,
+    stop_tx: Arc<watch::Sender<bool>>,
+    stop_rx: watch::Receiver<bool>,
+}
+
+enum Output<'a> {
+    Sink {
+        events: &'a dyn EventSink,
+        dead_letters: &'a dyn DeadLetterSink,
+        occupancy: Option<&'a mpsc::Sender<OccupancySample>>,
+    },
+    Stream(mpsc::Sender<Received>),
+}
+
+/// What the requester task sends for the polling loop.
+enum Request {
+    Subscribe,
+    Ack(Box<Publish>),
+}
+
+/// What a handled message means for the loop.
+enum Handled {
+    Continue,
+    /// The stream's receiver is gone: stop.
+    Closed,
+}
+
+impl Subscriber {
+    /// Prepares the client; nothing connects until it runs.
+    pub fn new(config: SubscriberConfig) -> Result<Self, SubscribeError> {
+        let opts = ConnOptions {
+            url: &config.url,
+            client_id: &config.client_id,
+            credentials: config.credentials.as_ref(),
+            protocol: config.protocol,
+            clean_session: config.clean_session,
+            session_expiry: config.session_expiry,
+            keep_alive: config.keep_alive,
+            request_capacity: config
+                .channel_capacity
+                .max(usize::from(config.inflight) + 16),
+            inflight: config.inflight,
+            #[cfg(feature = "tls")]
+            tls: config.tls.clone(),
+        };
+        let (client, eventloop) = conn::connect(&opts)?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        Ok(Subscriber {
+            config,
+            client,
+            eventloop,
+            status: watch::channel(Status::default()).0,
+            stop_tx: Arc::new(stop_tx),
+            stop_rx,
+        })
+    }
+
+    /// The connection state; `wait_for(|s| s.subacks >= 1)` waits until subscribed.
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    /// A handle that stops the run.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop_tx.clone())
+    }
+
+    /// Runs until stopped or a permanent error: counting events to `events`, occupancy
+    /// samples to `occupancy` (counted and dropped when `None`), undecodable payloads to
+    /// `dead_letters`.
+    pub async fn run_into(
+        self,
+        events: &dyn EventSink,
+        dead_letters: &dyn DeadLetterSink,
+        occupancy: Option<&mpsc::Sender<OccupancySample>>,
+    ) -> Result<Stats, SubscribeError> {
+        self.run(Output::Sink {
+            events,
+            dead_letters,
+            occupancy,
+        })
+        .await
+    }
+
+    /// Runs on a spawned task, handing every message to a bounded channel of
+    /// `channel_capacity`; the task stops when the receiver is dropped or on
+    /// [`Stopper::stop`].
+    pub fn into_stream(
+        self,
+    ) -> (
+        mpsc::Receiver<Received>,
+        JoinHandle<Result<Stats, SubscribeError>>,
+    ) {
+        let (tx, rx) = mpsc::channel(self.config.channel_capacity.max(1));
+        let task = tokio::spawn(self.run(Output::Stream(tx)));
+        (rx, task)
+    }
+
+    async fn run(mut self, out: Output<'_>) -> Result<Stats, SubscribeError> {
+        let filters = self.config.subscribed_filters();
+        let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
+        let mut stats = Stats::default();
+        let mut stop = self.stop_rx.clone();
+        let url = self.config.url.to_string();
+        // Subscribes and acknowledgements go through their own task, in order: it may wait
+        // for room in rumqttc's request channel while this task keeps polling the event
+        // loop that makes the room. The queue holds at most what the broker sent without
+        // an acknowledgement (its in-flight window).
+        let (requests, mut queued) = mpsc::unbounded_channel::<Request>();
+        let requester = {
+            let client = self.client.clone();
+            let filters = filters.clone();
+            let qos = self.config.qos;
+            tokio::spawn(async move {
+                while let Some(request) = queued.recv().await {
+                    let sent = match &request {
+                        Request::Subscribe => client.subscribe(&filters, qos).await,
+                        Request::Ack(p) => client.ack(p).await,
+                    };
+                    sent?;
+                }
+                Ok::<(), String>(())
+            })
+        };
+        let result = self
+            .poll_loop(
+                &out,
+                &filters,
+                &url,
+                &requests,
+                &mut backoff,
+                &mut stats,
+                &mut stop,
+            )
+            .await;
+        // Send what is queued (the last acknowledgements), then DISCONNECT, polling the
+        // event loop meanwhile; bounded, since the broker may be gone.
+        drop(requests);
+        let mut requester = requester;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                tokio::select! {
+                    done = &mut requester => {
+                        if let Ok(Err(e)) = done {
+                            tracing::warn!(%url, error = %e, "could not queue the last acknowledgements");
+                        }
+                        break;
+                    }
+                    p = self.eventloop.poll() => if p.is_err() { break },
+                }
+            }
+        })
+        .await;
+        self.client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while self.eventloop.poll().await.is_ok() {}
+        })
+        .await;
+        result.map(|()| stats)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn poll_loop(
+        &mut self,
+        out: &Output<'_>,
+        filters: &[String],
+        url: &str,
+        requests: &mpsc::UnboundedSender<Request>,
+        backoff: &mut Backoff,
+        stats: &mut Stats,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), SubscribeError> {
+        loop {
+            let polled = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => return Ok(()),
+                p = self.eventloop.poll() => p,
+            };
+            match polled {
+                Ok(Polled::ConnAck { session_present }) => {
+                    backoff.reset();
+                    stats.connects += 1;
+                    self.status.send_modify(|s| {
+                        s.connected = true;
+                        s.connacks += 1;
+                    });
+                    tracing::info!(%url, session_present, "MQTT connected; subscribing");
+                    // The receiver lives until this loop returns.
+                    let _ = requests.send(Request::Subscribe);
+                }
+                Ok(Polled::SubAck { refused: Some(i) }) => {
+                    return Err(SubscribeError::SubscriptionRefused {
+                        filter: filters.get(i).cloned().unwrap_or_default(),
+                    })
+                }
+                Ok(Polled::SubAck { refused: None }) => {
+                    self.status.send_modify(|s| s.subacks += 1);
+                }
+                Ok(Polled::Publish(p)) => {
+                    stats.messages += 1;
+                    if let Handled::Closed = handle(&p, out, stats).await? {
+                        return Ok(());
+                    }
+                    let _ = requests.send(Request::Ack(Box::new(p)));
+                }
+                Ok(_) => {}
+                Err(PollError::Refused {
+                    reason,
+                    permanent: true,
+                }) => {
+                    return Err(SubscribeError::Refused {
+                        url: url.to_owned(),
+                        reason,
+                    })
+                }
+                Err(PollError::Tls(error)) => {
+                    return Err(SubscribeError::Tls {
+                        url: url.to_owned(),
+                        error,
+                    })
+                }
+                Err(e) => {
+                    self.status.send_modify(|s| s.connected = false);
+                    let wait = backoff.step();
+                    match e {
+                        PollError::Refused { reason, .. } => {
+                            tracing::warn!(%url, reason, ?wait, "MQTT connection refused; retrying")
+                        }
+                        PollError::Connection(e) | PollError::Tls(e) => {
+                            tracing::warn!(%url, error = %e, ?wait, "MQTT connection lost; reconnecting")
+                        }
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|s| *s) => return Ok(()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn handle(
+    p: &Publish,
+    out: &Output<'_>,
+    stats: &mut Stats,
+) -> Result<Handled, SubscribeError> {
+    let decoded = codec::decode(p.payload());
+    match (decoded, out) {
+        (Ok(Message::Count(event)), Output::Sink { events, .. }) => {
+            match events.accept(&event).await? {
+                Accepted::Stored => stats.events += 1,
+                Accepted::Duplicate => stats.duplicates += 1,
+            }
+        }
+        (Ok(Message::Occupancy(sample)), Output::Sink { occupancy, .. }) => {
+            stats.occupancy += 1;
+            if let Some(tx) = occupancy {
+                if tx.send(sample).await.is_err() {
+                    return Ok(Handled::Closed);
+                }
+            }
+        }
+        (Err(e), Output::Sink { dead_letters, .. }) => {
+            stats.dead_letters += 1;
+            dead_letters.dead_letter(dead_letter(p, &e)).await?;
+        }
+        (decoded, Output::Stream(tx)) => {
+            let item = match decoded {
+                Ok(Message::Count(event)) => {
+                    stats.events += 1;
+                    Received::Count {
+                        topic: p.topic().into_owned(),
+                        event,
+                    }
+                }
+                Ok(Message::Occupancy(sample)) => {
+                    stats.occupancy += 1;
+                    Received::Occupancy {
+                        topic: p.topic().into_owned(),
+                        sample,
+                    }
+                }
+                Err(e) => {
+                    stats.dead_letters += 1;
+                    Received::DeadLetter(dead_letter(p, &e))
+                }
+            };
+            if tx.send(item).await.is_err() {
+                return Ok(Handled::Closed);
+            }
+        }
+    }
+    Ok(Handled::Continue)
+}
+
+fn dead_letter(p: &Publish, e: &codec::DecodeError) -> DeadLetter {
+    DeadLetter {
+        received_at: now(),
+        origin: format!("mqtt {}", p.topic()),
+        reason: e.to_string(),
+        raw: p.payload().to_vec(),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
