@@ -27,6 +27,8 @@ pub use ffc_core as core_model;
 #[cfg(feature = "bacnet")]
 pub mod bacnet;
 #[cfg(feature = "alloc")]
+mod fields;
+#[cfg(feature = "alloc")]
 pub mod mqtt;
 #[cfg(feature = "std")]
 pub mod sink;

@@ -59,12 +59,16 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 
-use ffc_core::time::{check_unix, naive_to_seconds, parse_datetime, seconds_to_naive, Format};
+use ffc_core::time::{check_unix, naive_to_seconds, seconds_to_naive, Format};
 use ffc_core::{
-    CameraSerial, CodeError, CountEvent, Metric, ObjectType, OccupancySample, ParseError, PeopleId,
-    PeopleType, RoiId, Source, UnixSeconds, UtcOffset,
+    CameraSerial, CountEvent, Metric, ObjectType, OccupancySample, PeopleId, PeopleType, RoiId,
+    Source, UnixSeconds, UtcOffset,
 };
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+pub use crate::fields::FieldProblem;
+use crate::fields::{
+    date_time, instant, required, serial as one_serial, unsigned, FieldError, Scalar,
+};
 
 /// What one payload says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,42 +88,6 @@ pub enum SyntaxKind {
     Truncated,
     /// JSON, but a field repeats or the top level is not an object.
     Structure,
-}
-
-/// Why a value of a field was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldProblem {
-    /// The field is absent (or `null`).
-    Missing,
-    /// The field holds another JSON type than the one named.
-    WrongType {
-        /// The JSON type the field needs.
-        expected: &'static str,
-    },
-    /// A number outside the range the field allows.
-    OutOfRange,
-    /// Text that does not parse (serial, date-time).
-    Text(ParseError),
-    /// A code the model does not know.
-    Code(CodeError),
-    /// Disagrees with the field named here.
-    Conflicts {
-        /// The other field.
-        with: &'static str,
-    },
-}
-
-impl fmt::Display for FieldProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldProblem::Missing => f.write_str("missing"),
-            FieldProblem::WrongType { expected } => write!(f, "expected {expected}"),
-            FieldProblem::OutOfRange => f.write_str("number out of range"),
-            FieldProblem::Text(e) => write!(f, "{e}"),
-            FieldProblem::Code(e) => write!(f, "{e}"),
-            FieldProblem::Conflicts { with } => write!(f, "disagrees with {with}"),
-        }
-    }
 }
 
 /// Why a payload did not decode. Every variant names the place; the subscriber keeps the
@@ -317,30 +285,17 @@ fn interpret(f: &Fields<'_>) -> Result<Message, DecodeError> {
     }
 }
 
+impl From<FieldError> for DecodeError {
+    fn from(e: FieldError) -> DecodeError {
+        DecodeError::Field {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
 fn field_err(field: &'static str, problem: FieldProblem) -> DecodeError {
     DecodeError::Field { field, problem }
-}
-
-fn required<'s, 'a>(
-    value: &'s Option<Scalar<'a>>,
-    field: &'static str,
-) -> Result<&'s Scalar<'a>, DecodeError> {
-    value
-        .as_ref()
-        .ok_or(field_err(field, FieldProblem::Missing))
-}
-
-fn unsigned(value: &Scalar<'_>, field: &'static str) -> Result<u64, DecodeError> {
-    match value {
-        Scalar::Unsigned(v) => Ok(*v),
-        Scalar::Negative => Err(field_err(field, FieldProblem::OutOfRange)),
-        _ => Err(field_err(
-            field,
-            FieldProblem::WrongType {
-                expected: "a whole number",
-            },
-        )),
-    }
 }
 
 fn small<T: TryFrom<u64>>(
@@ -349,22 +304,6 @@ fn small<T: TryFrom<u64>>(
 ) -> Result<T, DecodeError> {
     let v = unsigned(required(value, field)?, field)?;
     T::try_from(v).map_err(|_| field_err(field, FieldProblem::OutOfRange))
-}
-
-fn text<'s>(value: &'s Scalar<'_>, field: &'static str) -> Result<&'s str, DecodeError> {
-    match value {
-        Scalar::Str(s) => Ok(s.as_ref()),
-        _ => Err(field_err(
-            field,
-            FieldProblem::WrongType {
-                expected: "a string",
-            },
-        )),
-    }
-}
-
-fn one_serial(value: &Scalar<'_>, field: &'static str) -> Result<CameraSerial, DecodeError> {
-    CameraSerial::parse(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
 }
 
 fn serial(f: &Fields<'_>) -> Result<CameraSerial, DecodeError> {
@@ -381,23 +320,10 @@ fn serial(f: &Fields<'_>) -> Result<CameraSerial, DecodeError> {
             }
             Ok(d)
         }
-        (Some(d), None) => one_serial(d, "DeviceSerial"),
-        (None, Some(c)) => one_serial(c, "CameraSerial"),
+        (Some(d), None) => Ok(one_serial(d, "DeviceSerial")?),
+        (None, Some(c)) => Ok(one_serial(c, "CameraSerial")?),
         (None, None) => Err(field_err("CameraSerial", FieldProblem::Missing)),
     }
-}
-
-fn instant(value: &Scalar<'_>, field: &'static str) -> Result<UnixSeconds, DecodeError> {
-    let v = unsigned(value, field)?;
-    let v = i64::try_from(v).map_err(|_| field_err(field, FieldProblem::OutOfRange))?;
-    check_unix(v).map_err(|e| field_err(field, FieldProblem::Text(e)))
-}
-
-fn date_time(
-    value: &Scalar<'_>,
-    field: &'static str,
-) -> Result<chrono::NaiveDateTime, DecodeError> {
-    parse_datetime(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
 }
 
 /// The names of one UTC/local string pair and the unix time it restates.
@@ -581,60 +507,6 @@ struct Fields<'a> {
     end_utc: Option<Scalar<'a>>,
     #[serde(rename = "EventEndLocalTime", borrow, default)]
     end_local: Option<Scalar<'a>>,
-}
-
-/// One JSON value of a field, kept loose so a wrong type becomes a field error naming the
-/// field rather than a serde message. `null` deserializes as an absent field.
-enum Scalar<'a> {
-    Unsigned(u64),
-    Negative,
-    Float,
-    Str(Cow<'a, str>),
-    Bool,
-    Compound,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Unsigned(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
-                Ok(if v >= 0 {
-                    Scalar::Unsigned(v.unsigned_abs())
-                } else {
-                    Scalar::Negative
-                })
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Float)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Bool)
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Owned(String::from(v))))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -45,17 +45,19 @@
 //! - A flat message (no `Topic`) with `DeviceSerial` or `UUID` is a 3D Pro2 event; a flat
 //!   message with only `CameraSerial` is a classic event sent without its envelope.
 
-use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 
 use ffc_core::time::{check_unix, naive_to_seconds, parse_datetime, seconds_to_naive, Format};
 use ffc_core::{
-    CameraSerial, CodeError, CountEvent, MessageId, Metric, ObjectType, ParseError, PeopleId,
-    PeopleType, RoiId, Source, UnixSeconds, UtcOffset,
+    CountEvent, MessageId, Metric, ObjectType, PeopleId, PeopleType, RoiId, Source, UnixSeconds,
+    UtcOffset,
 };
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+pub use crate::fields::FieldProblem;
+use crate::fields::{instant, required, serial, text, unsigned, FieldError, Scalar};
 
 /// The topic of counting events in the classic envelope.
 pub const EVENT_TOPIC: &str = "ffc-eventrawdata";
@@ -86,46 +88,6 @@ pub enum SyntaxKind {
     Truncated,
     /// JSON, but a field repeats or the structure cannot hold an event.
     Structure,
-}
-
-/// Why a value of a field was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldProblem {
-    /// The field is absent (or `null`).
-    Missing,
-    /// The field holds another JSON type than the one named.
-    WrongType {
-        /// The JSON type the field needs.
-        expected: &'static str,
-    },
-    /// A number outside the range the field allows.
-    OutOfRange,
-    /// Text that does not parse (serial, date-time, UUID).
-    Text(ParseError),
-    /// A code the model does not know.
-    Code(CodeError),
-    /// Disagrees with the field named here (two serials, a UTC string and its unix time,
-    /// `PeopleTypeId` and `CombineObjectTypeId`).
-    Conflicts {
-        /// The other field.
-        with: &'static str,
-    },
-    /// Not a valid UUID.
-    Uuid,
-}
-
-impl fmt::Display for FieldProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldProblem::Missing => f.write_str("missing"),
-            FieldProblem::WrongType { expected } => write!(f, "expected {expected}"),
-            FieldProblem::OutOfRange => f.write_str("number out of range"),
-            FieldProblem::Text(e) => write!(f, "{e}"),
-            FieldProblem::Code(e) => write!(f, "{e}"),
-            FieldProblem::Conflicts { with } => write!(f, "disagrees with {with}"),
-            FieldProblem::Uuid => f.write_str("not a UUID"),
-        }
-    }
 }
 
 /// Why a payload did not decode. Every variant names the place; the receiver stores the
@@ -285,7 +247,9 @@ fn interpret(fields: &Fields<'_>) -> Result<Message, DecodeError> {
         },
         Some(_) => Err(DecodeError::Field {
             field: "Topic",
-            problem: FieldProblem::WrongType { expected: "string" },
+            problem: FieldProblem::WrongType {
+                expected: "a string",
+            },
         }),
         None => {
             let source = if fields.device_serial.is_some() || fields.uuid.is_some() {
@@ -352,50 +316,17 @@ const ENVELOPE_NAMES: Names = Names {
     end_local: "Data.EventEndLocalTime",
 };
 
+impl From<FieldError> for DecodeError {
+    fn from(e: FieldError) -> DecodeError {
+        DecodeError::Field {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
 fn field_err(field: &'static str, problem: FieldProblem) -> DecodeError {
     DecodeError::Field { field, problem }
-}
-
-fn required<'s, 'a>(
-    value: &'s Option<Scalar<'a>>,
-    field: &'static str,
-) -> Result<&'s Scalar<'a>, DecodeError> {
-    value
-        .as_ref()
-        .ok_or(field_err(field, FieldProblem::Missing))
-}
-
-fn unsigned(value: &Scalar<'_>, field: &'static str) -> Result<u64, DecodeError> {
-    match value {
-        Scalar::Unsigned(v) => Ok(*v),
-        Scalar::Negative => Err(field_err(field, FieldProblem::OutOfRange)),
-        _ => Err(field_err(
-            field,
-            FieldProblem::WrongType {
-                expected: "a whole number",
-            },
-        )),
-    }
-}
-
-fn text<'s>(value: &'s Scalar<'_>, field: &'static str) -> Result<&'s str, DecodeError> {
-    match value {
-        Scalar::Str(s) => Ok(s.as_ref()),
-        _ => Err(field_err(
-            field,
-            FieldProblem::WrongType { expected: "string" },
-        )),
-    }
-}
-
-fn serial(value: &Scalar<'_>, field: &'static str) -> Result<CameraSerial, DecodeError> {
-    CameraSerial::parse(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
-}
-
-fn instant(value: &Scalar<'_>, field: &'static str) -> Result<UnixSeconds, DecodeError> {
-    let v = unsigned(value, field)?;
-    let v = i64::try_from(v).map_err(|_| field_err(field, FieldProblem::OutOfRange))?;
-    check_unix(v).map_err(|e| field_err(field, FieldProblem::Text(e)))
 }
 
 /// Parses a `YYYY-MM-DD HH:MM:SS` field as wall-clock seconds.
@@ -561,60 +492,6 @@ struct Fields<'a> {
     end_utc: Option<Scalar<'a>>,
     #[serde(rename = "EventEndLocalTime", borrow, default)]
     end_local: Option<Scalar<'a>>,
-}
-
-/// One JSON value of a field, kept loose so a wrong type becomes a field error naming the
-/// field rather than a serde message.
-enum Scalar<'a> {
-    Unsigned(u64),
-    Negative,
-    Float,
-    Str(Cow<'a, str>),
-    Bool,
-    Compound,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Unsigned(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
-                Ok(if v >= 0 {
-                    Scalar::Unsigned(v.unsigned_abs())
-                } else {
-                    Scalar::Negative
-                })
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Float)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Bool)
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Owned(String::from(v))))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
 }
 
 /// The envelope's `Data`: an object of event fields, or anything else.
@@ -861,6 +738,7 @@ pub fn check_decode(data: &[u8]) {
 #[cfg(all(test, feature = "std"))]
 mod properties {
     use super::*;
+    use ffc_core::CameraSerial;
     use proptest::prelude::*;
 
     const MAX_UNIX: i64 = 253_402_300_799;
@@ -944,6 +822,7 @@ mod properties {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ffc_core::CodeError;
 
     const CLASSIC_PY: &str = "{'Topic': 'ffc-eventrawdata', 'Data': {'EventStartUTCTime': '2020-06-17 03:16:41', 'EventEndLocalTime': '2020-06-17 11:16:41', 'EventStartTime': 1592363801, 'MetricId': 1, 'RoiId': 1, 'CameraSerial': '000000006afce315', 'PeopleId': 1, 'EventEndUTCTime': '2020-06-17 03:16:41', 'UploadedLocalDateTime': '2020-06-17 11:16:45', 'EventEndTime': 1592363801, 'EventStartLocalTime': '2020-06-17 11:16:41', 'UploadedUTCDateTime': '2020-06-17 03:16:45', 'PeopleTypeId': 1}}";
     const PRO2: &str = r#"{"UUID":"658a2443-72ba-422c-85dc-e4e10baa1288","DeviceSerial":"ecd5cc57d23c5c9f","RoiId":1,"MetricId":1,"PeopleTypeId":1,"CombineObjectTypeId":11,"PeopleId":1,"EventEndLocalTime":"2025-07-23 18:36:31","EventEndTime":1753266991,"EventEndUTCTime":"2025-07-23 10:36:31"}"#;
@@ -1080,7 +959,9 @@ mod tests {
             decode(br#"{"Topic":7}"#),
             Err(DecodeError::Field {
                 field: "Topic",
-                problem: FieldProblem::WrongType { expected: "string" }
+                problem: FieldProblem::WrongType {
+                    expected: "a string",
+                }
             })
         );
     }
