@@ -10,6 +10,7 @@ use ffc_core::{CameraSerial, Zone};
 use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
 use ffc_device::query::{split_range, DataType, Query};
 use ffc_examples::args::{self, RecordFormat};
+use ffc_examples::runtime;
 use ffc_examples::{decode, demo, report, sample, snippet};
 use ffc_protocols::bacnet::client::{
     Client as BacnetClient, ClientConfig as BacnetConfig, DeviceInfo,
@@ -305,13 +306,6 @@ enum OutputFormat {
     Table,
     Csv,
     Json,
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
