@@ -6,7 +6,8 @@ use ffc_core::{
     UtcOffset,
 };
 use ffc_protocols::mqtt::codec::{
-    check_decode, decode, encode, strip_comments, DecodeError, FieldProblem, Message, SyntaxKind,
+    check_decode, decode, encode, strip_comments, DecodeError, FieldProblem, Message, Shape,
+    SyntaxKind,
 };
 use proptest::prelude::*;
 
@@ -119,9 +120,15 @@ fn comments_inside_strings_are_kept() {
 
 #[test]
 fn kinds_are_told_apart_or_refused() {
-    assert_eq!(decode(br#"{"RoiId": 1}"#), Err(DecodeError::Unrecognized));
+    assert_eq!(
+        decode(br#"{"RoiId": 1}"#),
+        Err(DecodeError::Shape(Shape::Unrecognized))
+    );
     let both = COUNTING_SAMPLE.replace(r#""RoiId": 1,"#, r#""RoiId": 1, "ObjectCount": 1,"#);
-    assert_eq!(decode(both.as_bytes()), Err(DecodeError::Ambiguous));
+    assert_eq!(
+        decode(both.as_bytes()),
+        Err(DecodeError::Shape(Shape::Ambiguous))
+    );
 }
 
 #[test]

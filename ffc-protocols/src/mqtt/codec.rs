@@ -54,21 +54,21 @@
 //! - Occupancy `CombineObjectTypeId`, `OccupancyTypeId` and `ObjectCountUnit` are kept as
 //!   sent (the sample uses 1; their other codes are not public).
 //! - A payload with fields of both kinds, or of neither, is an error.
+//! - The counting event's fields are the WebSocket ones and are read by the same code, so a
+//!   `UUID` sent over MQTT is kept (and must be a UUID).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 
-use ffc_core::time::{check_unix, naive_to_seconds, seconds_to_naive, Format};
-use ffc_core::{
-    CameraSerial, CountEvent, Metric, ObjectType, OccupancySample, PeopleId, PeopleType, RoiId,
-    Source, UnixSeconds, UtcOffset,
-};
+use ffc_core::time::Format;
+use ffc_core::{CountEvent, OccupancySample, RoiId, Source};
 
-pub use crate::fields::FieldProblem;
 use crate::fields::{
-    date_time, instant, required, serial as one_serial, unsigned, FieldError, Scalar,
+    count_event, counter_serial, instant, pair_offset, parse_fields, required, small, utf8,
+    wall_clocks, Fields, PairNames, FLAT_NAMES,
 };
+pub use crate::fields::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 
 /// What one payload says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,120 +79,40 @@ pub enum Message {
     Count(CountEvent),
 }
 
-/// How a JSON syntax error broke the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyntaxKind {
-    /// Not JSON at this place.
-    Syntax,
-    /// The text ends before the JSON does: a truncated message.
-    Truncated,
-    /// JSON, but a field repeats or the top level is not an object.
-    Structure,
-}
+/// Why an MQTT payload did not decode (see [`PayloadError`] for the variants every JSON
+/// payload shares). The subscriber keeps the payload as a dead letter (topic and bytes)
+/// with this text as the reason and goes on.
+pub type DecodeError = PayloadError<Shape>;
 
-/// Why a payload did not decode. Every variant names the place; the subscriber keeps the
-/// payload as a dead letter (topic and bytes) with this text as the reason and goes on.
+/// What a well-formed MQTT payload can still be that is neither kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DecodeError {
-    /// The payload is not UTF-8; the first bad byte is at `offset`.
-    Utf8 {
-        /// Byte offset of the first invalid byte.
-        offset: usize,
-    },
-    /// The payload does not start with `{` (after white space and comments).
-    NotAnObject {
-        /// Byte offset of the first other character (in the text without comments), or
-        /// its length when there is none.
-        offset: usize,
-    },
-    /// A string that never ends (found while stripping `#` comments).
-    UnterminatedString {
-        /// Byte offset of its opening quote.
-        offset: usize,
-    },
-    /// JSON that does not parse (after comments are stripped; lines are kept).
-    Syntax {
-        /// What went wrong.
-        kind: SyntaxKind,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// A field's value was refused.
-    Field {
-        /// The wire name of the field.
-        field: &'static str,
-        /// Why.
-        problem: FieldProblem,
-    },
+pub enum Shape {
     /// Fields of both kinds (`ObjectCount` and `MetricId`): the payload cannot be told apart.
     Ambiguous,
     /// Fields of neither kind: not an occupancy sample nor a counting event.
     Unrecognized,
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Utf8 { offset } => write!(f, "not UTF-8 at byte {offset}"),
-            DecodeError::NotAnObject { offset } => {
-                write!(f, "expected a JSON object at byte {offset}")
+        f.write_str(match self {
+            Shape::Ambiguous => {
+                "fields of both an occupancy sample (ObjectCount) and a counting event (MetricId)"
             }
-            DecodeError::UnterminatedString { offset } => {
-                write!(f, "string opened at byte {offset} never ends")
+            Shape::Unrecognized => {
+                "neither an occupancy sample (ObjectCount, Timestamp) nor a counting event (MetricId, EventEndTime)"
             }
-            DecodeError::Syntax { kind, line, column } => {
-                let what = match kind {
-                    SyntaxKind::Syntax => "JSON syntax error",
-                    SyntaxKind::Truncated => "message ends early (truncated)",
-                    SyntaxKind::Structure => "repeated field or not a JSON object",
-                };
-                write!(f, "{what} at line {line}, column {column}")
-            }
-            DecodeError::Field { field, problem } => write!(f, "field {field}: {problem}"),
-            DecodeError::Ambiguous => f.write_str(
-                "fields of both an occupancy sample (ObjectCount) and a counting event (MetricId)",
-            ),
-            DecodeError::Unrecognized => f.write_str(
-                "neither an occupancy sample (ObjectCount, Timestamp) nor a counting event (MetricId, EventEndTime)",
-            ),
-        }
+        })
     }
 }
-
-impl core::error::Error for DecodeError {}
-
-/// Why a message could not be encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EncodeError {
-    /// An instant plus its offset is outside the years 1970..=9999, so its date-time
-    /// strings cannot be written. Fix the value; nothing was written.
-    TimeOutOfRange,
-}
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EncodeError::TimeOutOfRange => {
-                f.write_str("time outside 1970..=9999 cannot be written as a date-time")
-            }
-        }
-    }
-}
-
-impl core::error::Error for EncodeError {}
 
 // ---------------------------------------------------------------------------------------
 // Decoding.
 
 /// Decodes one MQTT payload.
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-    let text = core::str::from_utf8(bytes).map_err(|e| DecodeError::Utf8 {
-        offset: e.valid_up_to(),
-    })?;
-    decode_str(text)
+    decode_str(utf8::<Shape>(bytes)?)
 }
 
 /// Decodes one payload already known to be UTF-8.
@@ -201,9 +121,9 @@ pub fn decode_str(text: &str) -> Result<Message, DecodeError> {
     // case parses the payload in place without copying it.
     if text.as_bytes().contains(&b'#') {
         let stripped = strip_comments(text)?;
-        interpret(&parse_fields(&stripped)?)
+        interpret(&parse_fields::<Shape>(&stripped)?)
     } else {
-        interpret(&parse_fields(text)?)
+        interpret(&parse_fields::<Shape>(text)?)
     }
 }
 
@@ -253,145 +173,39 @@ pub fn strip_comments(text: &str) -> Result<Cow<'_, str>, DecodeError> {
     Ok(Cow::Owned(out))
 }
 
-fn parse_fields(text: &str) -> Result<Fields<'_>, DecodeError> {
-    // serde's derived structs also accept a JSON array; a payload is an object.
-    match text.char_indices().find(|(_, c)| !c.is_whitespace()) {
-        Some((_, '{')) => {}
-        Some((offset, _)) => return Err(DecodeError::NotAnObject { offset }),
-        None => return Err(DecodeError::NotAnObject { offset: text.len() }),
-    }
-    serde_json::from_str::<Fields<'_>>(text).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Eof => SyntaxKind::Truncated,
-            serde_json::error::Category::Syntax => SyntaxKind::Syntax,
-            _ => SyntaxKind::Structure,
-        };
-        DecodeError::Syntax {
-            kind,
-            line: e.line(),
-            column: e.column(),
-        }
-    })
-}
-
 fn interpret(f: &Fields<'_>) -> Result<Message, DecodeError> {
     let occupancy = f.object_count.is_some() || f.timestamp.is_some();
     let counting = f.metric.is_some() || f.end.is_some();
     match (occupancy, counting) {
         (true, false) => occupancy_from(f).map(Message::Occupancy),
-        (false, true) => event_from(f).map(Message::Count),
-        (true, true) => Err(DecodeError::Ambiguous),
-        (false, false) => Err(DecodeError::Unrecognized),
+        (false, true) => Ok(Message::Count(count_event(f, &FLAT_NAMES, Source::Mqtt)?)),
+        (true, true) => Err(DecodeError::Shape(Shape::Ambiguous)),
+        (false, false) => Err(DecodeError::Shape(Shape::Unrecognized)),
     }
 }
 
-impl From<FieldError> for DecodeError {
-    fn from(e: FieldError) -> DecodeError {
-        DecodeError::Field {
-            field: e.field,
-            problem: e.problem,
-        }
-    }
-}
-
-fn field_err(field: &'static str, problem: FieldProblem) -> DecodeError {
-    DecodeError::Field { field, problem }
-}
-
-fn small<T: TryFrom<u64>>(
-    value: &Option<Scalar<'_>>,
-    field: &'static str,
-) -> Result<T, DecodeError> {
-    let v = unsigned(required(value, field)?, field)?;
-    T::try_from(v).map_err(|_| field_err(field, FieldProblem::OutOfRange))
-}
-
-fn serial(f: &Fields<'_>) -> Result<CameraSerial, DecodeError> {
-    match (&f.device_serial, &f.camera_serial) {
-        (Some(d), Some(c)) => {
-            let d = one_serial(d, "DeviceSerial")?;
-            if one_serial(c, "CameraSerial")? != d {
-                return Err(field_err(
-                    "CameraSerial",
-                    FieldProblem::Conflicts {
-                        with: "DeviceSerial",
-                    },
-                ));
-            }
-            Ok(d)
-        }
-        (Some(d), None) => Ok(one_serial(d, "DeviceSerial")?),
-        (None, Some(c)) => Ok(one_serial(c, "CameraSerial")?),
-        (None, None) => Err(field_err("CameraSerial", FieldProblem::Missing)),
-    }
-}
-
-/// The names of one UTC/local string pair and the unix time it restates.
-struct Pair {
-    utc: &'static str,
-    local: &'static str,
-    unix: &'static str,
-}
-
-/// The offset a UTC/local pair implies, after checking the UTC string against `unix`.
-fn pair_offset(
-    utc: &Option<Scalar<'_>>,
-    local: &Option<Scalar<'_>>,
-    unix: UnixSeconds,
-    names: &Pair,
-) -> Result<Option<UtcOffset>, DecodeError> {
-    let utc = match utc {
-        Some(u) => {
-            let parsed = date_time(u, names.utc)?;
-            if naive_to_seconds(parsed) != unix {
-                return Err(field_err(
-                    names.utc,
-                    FieldProblem::Conflicts { with: names.unix },
-                ));
-            }
-            parsed
-        }
-        None => return Ok(None),
-    };
-    match local {
-        Some(l) => UtcOffset::between(utc, date_time(l, names.local)?)
-            .map(Some)
-            .map_err(|e| field_err(names.local, FieldProblem::Text(e))),
-        None => Ok(None),
-    }
-}
-
-const OCCUPANCY_PAIR: Pair = Pair {
+const OCCUPANCY_PAIR: PairNames = PairNames {
     utc: "UTCTime",
     local: "LocalTime",
     unix: "Timestamp",
 };
-const END_PAIR: Pair = Pair {
-    utc: "EventEndUTCTime",
-    local: "EventEndLocalTime",
-    unix: "EventEndTime",
-};
-const START_PAIR: Pair = Pair {
-    utc: "EventStartUTCTime",
-    local: "EventStartLocalTime",
-    unix: "EventStartTime",
-};
 
 fn occupancy_from(f: &Fields<'_>) -> Result<OccupancySample, DecodeError> {
-    let serial = serial(f)?;
+    let serial = counter_serial(f, &FLAT_NAMES)?;
     let roi = RoiId(small(&f.roi, "RoiId")?);
     let object_type = small(&f.object_type, "CombineObjectTypeId")?;
     let object_count = small(&f.object_count, "ObjectCount")?;
     let timestamp = instant(required(&f.timestamp, "Timestamp")?, "Timestamp")?;
-    let offset =
-        pair_offset(&f.utc_time, &f.local_time, timestamp, &OCCUPANCY_PAIR)?.ok_or(field_err(
-            if f.utc_time.is_none() {
+    let offset = pair_offset(&f.utc_time, &f.local_time, timestamp, &OCCUPANCY_PAIR)?.ok_or(
+        DecodeError::Field {
+            field: if f.utc_time.is_none() {
                 "UTCTime"
             } else {
                 "LocalTime"
             },
-            FieldProblem::Missing,
-        ))?;
+            problem: FieldProblem::Missing,
+        },
+    )?;
     let occupancy_type = small(&f.occupancy_type, "OccupancyTypeId")?;
     let unit = small(&f.unit, "ObjectCountUnit")?;
     Ok(OccupancySample {
@@ -406,109 +220,6 @@ fn occupancy_from(f: &Fields<'_>) -> Result<OccupancySample, DecodeError> {
     })
 }
 
-fn event_from(f: &Fields<'_>) -> Result<CountEvent, DecodeError> {
-    let serial = serial(f)?;
-    let roi = RoiId(small(&f.roi, "RoiId")?);
-    let metric = Metric::from_code(unsigned(required(&f.metric, "MetricId")?, "MetricId")?)
-        .map_err(|e| field_err("MetricId", FieldProblem::Code(e)))?;
-    let by_people_type = match &f.people_type {
-        Some(v) => Some(
-            PeopleType::from_code(unsigned(v, "PeopleTypeId")?)
-                .map_err(|e| field_err("PeopleTypeId", FieldProblem::Code(e)))?,
-        ),
-        None => None,
-    };
-    let by_object_type = match &f.object_type {
-        Some(v) => Some(
-            ObjectType::from_code(unsigned(v, "CombineObjectTypeId")?)
-                .map_err(|e| field_err("CombineObjectTypeId", FieldProblem::Code(e)))?
-                .people_type(),
-        ),
-        None => None,
-    };
-    let people_type = match (by_people_type, by_object_type) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(field_err(
-                "CombineObjectTypeId",
-                FieldProblem::Conflicts {
-                    with: "PeopleTypeId",
-                },
-            ))
-        }
-        (Some(a), _) | (None, Some(a)) => a,
-        (None, None) => return Err(field_err("PeopleTypeId", FieldProblem::Missing)),
-    };
-    let people_id = PeopleId(unsigned(required(&f.people_id, "PeopleId")?, "PeopleId")?);
-    let end = instant(required(&f.end, "EventEndTime")?, "EventEndTime")?;
-    let start = match &f.start {
-        Some(v) => instant(v, "EventStartTime")?,
-        None => end,
-    };
-    let end_offset = pair_offset(&f.end_utc, &f.end_local, end, &END_PAIR)?;
-    let start_offset = pair_offset(&f.start_utc, &f.start_local, start, &START_PAIR)?;
-    let offset = end_offset
-        .or(start_offset)
-        .ok_or(field_err("EventEndLocalTime", FieldProblem::Missing))?;
-    Ok(CountEvent {
-        serial,
-        roi,
-        metric,
-        people_type,
-        people_id,
-        start,
-        end,
-        offset,
-        uuid: None,
-        source: Source::Mqtt,
-    })
-}
-
-/// The fields of both payload kinds. Unknown fields are skipped; a repeated field is a
-/// [`SyntaxKind::Structure`] error.
-#[derive(serde::Deserialize)]
-struct Fields<'a> {
-    #[serde(rename = "CameraSerial", borrow, default)]
-    camera_serial: Option<Scalar<'a>>,
-    #[serde(rename = "DeviceSerial", borrow, default)]
-    device_serial: Option<Scalar<'a>>,
-    #[serde(rename = "RoiId", borrow, default)]
-    roi: Option<Scalar<'a>>,
-    #[serde(rename = "CombineObjectTypeId", borrow, default)]
-    object_type: Option<Scalar<'a>>,
-    // Occupancy.
-    #[serde(rename = "ObjectCount", borrow, default)]
-    object_count: Option<Scalar<'a>>,
-    #[serde(rename = "Timestamp", borrow, default)]
-    timestamp: Option<Scalar<'a>>,
-    #[serde(rename = "LocalTime", borrow, default)]
-    local_time: Option<Scalar<'a>>,
-    #[serde(rename = "UTCTime", borrow, default)]
-    utc_time: Option<Scalar<'a>>,
-    #[serde(rename = "OccupancyTypeId", borrow, default)]
-    occupancy_type: Option<Scalar<'a>>,
-    #[serde(rename = "ObjectCountUnit", borrow, default)]
-    unit: Option<Scalar<'a>>,
-    // Counting.
-    #[serde(rename = "MetricId", borrow, default)]
-    metric: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleTypeId", borrow, default)]
-    people_type: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleId", borrow, default)]
-    people_id: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartTime", borrow, default)]
-    start: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndTime", borrow, default)]
-    end: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartUTCTime", borrow, default)]
-    start_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartLocalTime", borrow, default)]
-    start_local: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndUTCTime", borrow, default)]
-    end_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndLocalTime", borrow, default)]
-    end_local: Option<Scalar<'a>>,
-}
-
 // ---------------------------------------------------------------------------------------
 // Encoding.
 
@@ -518,21 +229,6 @@ pub fn encode(message: &Message, out: &mut String) -> Result<(), EncodeError> {
         Message::Occupancy(sample) => encode_occupancy(sample, out),
         Message::Count(event) => encode_count(event, out),
     }
-}
-
-/// A UTC instant and its local wall-clock time, ready to write.
-fn wall_clocks(
-    unix: UnixSeconds,
-    offset: UtcOffset,
-) -> Result<(chrono::NaiveDateTime, chrono::NaiveDateTime), EncodeError> {
-    let utc = seconds_to_naive(unix).ok_or(EncodeError::TimeOutOfRange)?;
-    let local = unix
-        .checked_add(i64::from(offset.seconds()))
-        .and_then(|s| check_unix(s).ok())
-        .and_then(seconds_to_naive)
-        .ok_or(EncodeError::TimeOutOfRange)?;
-    check_unix(unix).map_err(|_| EncodeError::TimeOutOfRange)?;
-    Ok((utc, local))
 }
 
 /// Appends the occupancy payload of `sample`, in the published sample's field order.

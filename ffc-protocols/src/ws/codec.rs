@@ -45,19 +45,17 @@
 //! - A flat message (no `Topic`) with `DeviceSerial` or `UUID` is a 3D Pro2 event; a flat
 //!   message with only `CameraSerial` is a classic event sent without its envelope.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 
-use ffc_core::time::{check_unix, naive_to_seconds, parse_datetime, seconds_to_naive, Format};
-use ffc_core::{
-    CountEvent, MessageId, Metric, ObjectType, PeopleId, PeopleType, RoiId, Source, UnixSeconds,
-    UtcOffset,
-};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use ffc_core::time::Format;
+use ffc_core::{CountEvent, MessageId, Source};
 
-pub use crate::fields::FieldProblem;
-use crate::fields::{instant, required, serial, text, unsigned, FieldError, Scalar};
+use crate::fields::{
+    count_event, expect_object, parse_fields, utf8, wall_clocks, Data, Fields, Scalar,
+    ENVELOPE_NAMES, FLAT_NAMES,
+};
+pub use crate::fields::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 
 /// The topic of counting events in the classic envelope.
 pub const EVENT_TOPIC: &str = "ffc-eventrawdata";
@@ -79,154 +77,53 @@ pub enum Message {
     UnknownTopic(String),
 }
 
-/// How a JSON syntax error broke the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyntaxKind {
-    /// Not JSON at this place.
-    Syntax,
-    /// The text ends before the JSON does: a truncated message.
-    Truncated,
-    /// JSON, but a field repeats or the structure cannot hold an event.
-    Structure,
-}
+/// Why a WebSocket payload did not decode (see [`PayloadError`] for the variants every JSON
+/// payload shares). The receiver stores the payload as a dead letter with this text as the
+/// reason and acknowledges it, so a counter's queue never stalls on one bad message.
+pub type DecodeError = PayloadError<Shape>;
 
-/// Why a payload did not decode. Every variant names the place; the receiver stores the
-/// payload as a dead letter with this text as the reason and acknowledges it, so a
-/// counter's queue never stalls on one bad message.
+/// What a well-formed WebSocket payload can still be that is not an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DecodeError {
-    /// The payload is not UTF-8; the first bad byte is at `offset`.
-    Utf8 {
-        /// Byte offset of the first invalid byte.
-        offset: usize,
-    },
-    /// The payload does not start with `{` (after white space).
-    NotAnObject {
-        /// Byte offset of the first other character, or the length when empty.
-        offset: usize,
-    },
-    /// A Python-literal string that never ends.
-    UnterminatedString {
-        /// Byte offset of its opening quote.
-        offset: usize,
-    },
-    /// JSON that does not parse. For the Python-literal form the place is in its JSON
-    /// conversion, which keeps the lines.
-    Syntax {
-        /// What went wrong.
-        kind: SyntaxKind,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// A field's value was refused.
-    Field {
-        /// The wire name of the field (`Data.` in front when inside the envelope).
-        field: &'static str,
-        /// Why.
-        problem: FieldProblem,
-    },
+pub enum Shape {
     /// The envelope's topic is `ffc-eventrawdata` but `Data` is not an object.
     DataNotAnObject,
     /// No `Topic` and no serial: neither an envelope nor a flat event.
     Unrecognized,
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::Utf8 { offset } => write!(f, "not UTF-8 at byte {offset}"),
-            DecodeError::NotAnObject { offset } => {
-                write!(f, "expected a JSON object at byte {offset}")
-            }
-            DecodeError::UnterminatedString { offset } => {
-                write!(f, "string opened at byte {offset} never ends")
-            }
-            DecodeError::Syntax { kind, line, column } => {
-                let what = match kind {
-                    SyntaxKind::Syntax => "JSON syntax error",
-                    SyntaxKind::Truncated => "message ends early (truncated)",
-                    SyntaxKind::Structure => "repeated field or wrong structure",
-                };
-                write!(f, "{what} at line {line}, column {column}")
-            }
-            DecodeError::Field { field, problem } => write!(f, "field {field}: {problem}"),
-            DecodeError::DataNotAnObject => {
+            Shape::DataNotAnObject => {
                 write!(f, "field Data: expected an object for topic {EVENT_TOPIC}")
             }
-            DecodeError::Unrecognized => {
+            Shape::Unrecognized => {
                 f.write_str("neither a Topic envelope nor a flat event with a serial")
             }
         }
     }
 }
 
-impl core::error::Error for DecodeError {}
-
-/// Why an event could not be encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EncodeError {
-    /// The event's instant plus its offset is outside the years 1970..=9999, so its
-    /// date-time strings cannot be written.
-    TimeOutOfRange,
-}
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EncodeError::TimeOutOfRange => {
-                f.write_str("event time outside 1970..=9999 cannot be written as a date-time")
-            }
-        }
-    }
-}
-
-impl core::error::Error for EncodeError {}
-
 // ---------------------------------------------------------------------------------------
 // Decoding.
 
 /// Decodes one payload (one WebSocket text message).
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-    let text = core::str::from_utf8(bytes).map_err(|e| DecodeError::Utf8 {
-        offset: e.valid_up_to(),
-    })?;
-    decode_str(text)
+    decode_str(utf8::<Shape>(bytes)?)
 }
 
 /// Decodes one payload already known to be UTF-8.
 pub fn decode_str(text: &str) -> Result<Message, DecodeError> {
-    let mut chars = text.char_indices().filter(|(_, c)| !c.is_whitespace());
-    match chars.next() {
-        Some((_, '{')) => {}
-        Some((offset, _)) => return Err(DecodeError::NotAnObject { offset }),
-        None => return Err(DecodeError::NotAnObject { offset: text.len() }),
-    }
-    if matches!(chars.next(), Some((_, '\''))) {
+    expect_object::<Shape>(text)?;
+    // The Python-literal form opens its first key with a single quote.
+    let mut chars = text.chars().filter(|c| !c.is_whitespace()).skip(1);
+    if chars.next() == Some('\'') {
         let json = python_literal_to_json(text)?;
-        let fields = parse_fields(&json)?;
-        interpret(&fields)
+        interpret(&parse_fields::<Shape>(&json)?)
     } else {
-        let fields = parse_fields(text)?;
-        interpret(&fields)
+        interpret(&parse_fields::<Shape>(text)?)
     }
-}
-
-fn parse_fields(text: &str) -> Result<Fields<'_>, DecodeError> {
-    serde_json::from_str::<Fields<'_>>(text).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Eof => SyntaxKind::Truncated,
-            serde_json::error::Category::Syntax => SyntaxKind::Syntax,
-            _ => SyntaxKind::Structure,
-        };
-        DecodeError::Syntax {
-            kind,
-            line: e.line(),
-            column: e.column(),
-        }
-    })
 }
 
 fn interpret(fields: &Fields<'_>) -> Result<Message, DecodeError> {
@@ -234,10 +131,12 @@ fn interpret(fields: &Fields<'_>) -> Result<Message, DecodeError> {
         Some(Scalar::Str(topic)) => match topic.as_ref() {
             TEST_TOPIC => Ok(Message::Test),
             EVENT_TOPIC => match fields.data.as_deref() {
-                Some(Data::Object(inner)) => {
-                    event_from(inner, &ENVELOPE_NAMES, Source::WebSocket).map(Message::Event)
-                }
-                Some(Data::Other) => Err(DecodeError::DataNotAnObject),
+                Some(Data::Object(inner)) => Ok(Message::Event(count_event(
+                    inner,
+                    &ENVELOPE_NAMES,
+                    Source::WebSocket,
+                )?)),
+                Some(Data::Other) => Err(DecodeError::Shape(Shape::DataNotAnObject)),
                 None => Err(DecodeError::Field {
                     field: "Data",
                     problem: FieldProblem::Missing,
@@ -257,282 +156,10 @@ fn interpret(fields: &Fields<'_>) -> Result<Message, DecodeError> {
             } else if fields.camera_serial.is_some() {
                 Source::WebSocket
             } else {
-                return Err(DecodeError::Unrecognized);
+                return Err(DecodeError::Shape(Shape::Unrecognized));
             };
-            event_from(fields, &FLAT_NAMES, source).map(Message::Event)
+            Ok(Message::Event(count_event(fields, &FLAT_NAMES, source)?))
         }
-    }
-}
-
-/// The wire names used in errors, with the `Data.` prefix inside the envelope.
-struct Names {
-    uuid: &'static str,
-    camera_serial: &'static str,
-    device_serial: &'static str,
-    roi: &'static str,
-    metric: &'static str,
-    people_type: &'static str,
-    object_type: &'static str,
-    people_id: &'static str,
-    start: &'static str,
-    end: &'static str,
-    start_utc: &'static str,
-    start_local: &'static str,
-    end_utc: &'static str,
-    end_local: &'static str,
-}
-
-const FLAT_NAMES: Names = Names {
-    uuid: "UUID",
-    camera_serial: "CameraSerial",
-    device_serial: "DeviceSerial",
-    roi: "RoiId",
-    metric: "MetricId",
-    people_type: "PeopleTypeId",
-    object_type: "CombineObjectTypeId",
-    people_id: "PeopleId",
-    start: "EventStartTime",
-    end: "EventEndTime",
-    start_utc: "EventStartUTCTime",
-    start_local: "EventStartLocalTime",
-    end_utc: "EventEndUTCTime",
-    end_local: "EventEndLocalTime",
-};
-
-const ENVELOPE_NAMES: Names = Names {
-    uuid: "Data.UUID",
-    camera_serial: "Data.CameraSerial",
-    device_serial: "Data.DeviceSerial",
-    roi: "Data.RoiId",
-    metric: "Data.MetricId",
-    people_type: "Data.PeopleTypeId",
-    object_type: "Data.CombineObjectTypeId",
-    people_id: "Data.PeopleId",
-    start: "Data.EventStartTime",
-    end: "Data.EventEndTime",
-    start_utc: "Data.EventStartUTCTime",
-    start_local: "Data.EventStartLocalTime",
-    end_utc: "Data.EventEndUTCTime",
-    end_local: "Data.EventEndLocalTime",
-};
-
-impl From<FieldError> for DecodeError {
-    fn from(e: FieldError) -> DecodeError {
-        DecodeError::Field {
-            field: e.field,
-            problem: e.problem,
-        }
-    }
-}
-
-fn field_err(field: &'static str, problem: FieldProblem) -> DecodeError {
-    DecodeError::Field { field, problem }
-}
-
-/// Parses a `YYYY-MM-DD HH:MM:SS` field as wall-clock seconds.
-fn wall_clock(value: &Scalar<'_>, field: &'static str) -> Result<i64, DecodeError> {
-    parse_datetime(text(value, field)?)
-        .map(naive_to_seconds)
-        .map_err(|e| field_err(field, FieldProblem::Text(e)))
-}
-
-/// The offset a UTC/local pair implies, after checking the UTC string against `unix`.
-fn pair_offset(
-    utc: &Option<Scalar<'_>>,
-    local: &Option<Scalar<'_>>,
-    unix: UnixSeconds,
-    utc_name: &'static str,
-    local_name: &'static str,
-    unix_name: &'static str,
-) -> Result<Option<UtcOffset>, DecodeError> {
-    if let Some(u) = utc {
-        if wall_clock(u, utc_name)? != unix {
-            return Err(field_err(
-                utc_name,
-                FieldProblem::Conflicts { with: unix_name },
-            ));
-        }
-    }
-    match (utc, local) {
-        (Some(_), Some(l)) => {
-            let local_seconds = wall_clock(l, local_name)?;
-            let diff = local_seconds - unix;
-            let diff =
-                i32::try_from(diff).map_err(|_| field_err(local_name, FieldProblem::OutOfRange))?;
-            UtcOffset::from_seconds(diff)
-                .map(Some)
-                .map_err(|e| field_err(local_name, FieldProblem::Text(e)))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn event_from(f: &Fields<'_>, n: &Names, source: Source) -> Result<CountEvent, DecodeError> {
-    let serial = match (&f.device_serial, &f.camera_serial) {
-        (Some(d), Some(c)) => {
-            let d = serial(d, n.device_serial)?;
-            if serial(c, n.camera_serial)? != d {
-                return Err(field_err(
-                    n.camera_serial,
-                    FieldProblem::Conflicts {
-                        with: n.device_serial,
-                    },
-                ));
-            }
-            d
-        }
-        (Some(d), None) => serial(d, n.device_serial)?,
-        (None, Some(c)) => serial(c, n.camera_serial)?,
-        (None, None) => return Err(field_err(n.device_serial, FieldProblem::Missing)),
-    };
-    let roi = unsigned(required(&f.roi, n.roi)?, n.roi)?;
-    let roi = RoiId(u32::try_from(roi).map_err(|_| field_err(n.roi, FieldProblem::OutOfRange))?);
-    let metric = Metric::from_code(unsigned(required(&f.metric, n.metric)?, n.metric)?)
-        .map_err(|e| field_err(n.metric, FieldProblem::Code(e)))?;
-    let by_people_type = match &f.people_type {
-        Some(v) => Some(
-            PeopleType::from_code(unsigned(v, n.people_type)?)
-                .map_err(|e| field_err(n.people_type, FieldProblem::Code(e)))?,
-        ),
-        None => None,
-    };
-    let by_object_type = match &f.object_type {
-        Some(v) => Some(
-            ObjectType::from_code(unsigned(v, n.object_type)?)
-                .map_err(|e| field_err(n.object_type, FieldProblem::Code(e)))?
-                .people_type(),
-        ),
-        None => None,
-    };
-    let people_type = match (by_people_type, by_object_type) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(field_err(
-                n.object_type,
-                FieldProblem::Conflicts {
-                    with: n.people_type,
-                },
-            ))
-        }
-        (Some(a), _) | (None, Some(a)) => a,
-        (None, None) => return Err(field_err(n.people_type, FieldProblem::Missing)),
-    };
-    let people_id = PeopleId(unsigned(required(&f.people_id, n.people_id)?, n.people_id)?);
-    let end = instant(required(&f.end, n.end)?, n.end)?;
-    let start = match &f.start {
-        Some(v) => instant(v, n.start)?,
-        None => end,
-    };
-    let end_offset = pair_offset(&f.end_utc, &f.end_local, end, n.end_utc, n.end_local, n.end)?;
-    let start_offset = pair_offset(
-        &f.start_utc,
-        &f.start_local,
-        start,
-        n.start_utc,
-        n.start_local,
-        n.start,
-    )?;
-    let offset = end_offset
-        .or(start_offset)
-        .ok_or(field_err(n.end_local, FieldProblem::Missing))?;
-    let uuid = match &f.uuid {
-        Some(v) => Some(
-            MessageId::try_parse(text(v, n.uuid)?)
-                .map_err(|_| field_err(n.uuid, FieldProblem::Uuid))?,
-        ),
-        None => None,
-    };
-    Ok(CountEvent {
-        serial,
-        roi,
-        metric,
-        people_type,
-        people_id,
-        start,
-        end,
-        offset,
-        uuid,
-        source,
-    })
-}
-
-/// The fields of one JSON object: the envelope's and the event's, so one struct reads both
-/// the envelope and the flat form, and `Data` nests the same struct. Unknown fields are
-/// skipped; a repeated field is a [`SyntaxKind::Structure`] error.
-#[derive(serde::Deserialize)]
-struct Fields<'a> {
-    #[serde(rename = "Topic", borrow, default)]
-    topic: Option<Scalar<'a>>,
-    #[serde(rename = "Data", borrow, default)]
-    data: Option<Box<Data<'a>>>,
-    #[serde(rename = "UUID", borrow, default)]
-    uuid: Option<Scalar<'a>>,
-    #[serde(rename = "CameraSerial", borrow, default)]
-    camera_serial: Option<Scalar<'a>>,
-    #[serde(rename = "DeviceSerial", borrow, default)]
-    device_serial: Option<Scalar<'a>>,
-    #[serde(rename = "RoiId", borrow, default)]
-    roi: Option<Scalar<'a>>,
-    #[serde(rename = "MetricId", borrow, default)]
-    metric: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleTypeId", borrow, default)]
-    people_type: Option<Scalar<'a>>,
-    #[serde(rename = "CombineObjectTypeId", borrow, default)]
-    object_type: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleId", borrow, default)]
-    people_id: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartTime", borrow, default)]
-    start: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndTime", borrow, default)]
-    end: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartUTCTime", borrow, default)]
-    start_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartLocalTime", borrow, default)]
-    start_local: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndUTCTime", borrow, default)]
-    end_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndLocalTime", borrow, default)]
-    end_local: Option<Scalar<'a>>,
-}
-
-/// The envelope's `Data`: an object of event fields, or anything else.
-#[allow(clippy::large_enum_variant)] // always behind the Box in `Fields::data`
-enum Data<'a> {
-    Object(Fields<'a>),
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DataVisitor;
-        impl<'de> Visitor<'de> for DataVisitor {
-            type Value = Data<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Data<'de>, A::Error> {
-                Fields::deserialize(de::value::MapAccessDeserializer::new(map)).map(Data::Object)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Data::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-        }
-        deserializer.deserialize_any(DataVisitor)
     }
 }
 
@@ -624,28 +251,22 @@ fn copy_string(
 // ---------------------------------------------------------------------------------------
 // Encoding.
 
-fn write_datetime(out: &mut String, seconds: i64) -> Result<(), EncodeError> {
-    let dt = seconds_to_naive(seconds).ok_or(EncodeError::TimeOutOfRange)?;
-    if check_unix(seconds).is_err() {
-        return Err(EncodeError::TimeOutOfRange);
-    }
-    // Writing to a String cannot fail.
-    let _ = write!(out, "\"{}\"", Format::DateTime.display(dt));
-    Ok(())
-}
-
+/// Writes the start and end pairs of `event` (UTC and local date-times, unix seconds).
 fn write_times(out: &mut String, event: &CountEvent) -> Result<(), EncodeError> {
-    let offset = i64::from(event.offset.seconds());
-    out.push_str("\"EventStartUTCTime\":");
-    write_datetime(out, event.start)?;
-    out.push_str(",\"EventStartLocalTime\":");
-    write_datetime(out, event.start + offset)?;
-    let _ = write!(out, ",\"EventStartTime\":{}", event.start);
-    out.push_str(",\"EventEndUTCTime\":");
-    write_datetime(out, event.end)?;
-    out.push_str(",\"EventEndLocalTime\":");
-    write_datetime(out, event.end + offset)?;
-    let _ = write!(out, ",\"EventEndTime\":{}", event.end);
+    let (start_utc, start_local) = wall_clocks(event.start, event.offset)?;
+    let (end_utc, end_local) = wall_clocks(event.end, event.offset)?;
+    let dt = Format::DateTime;
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
+        r#""EventStartUTCTime":"{}","EventStartLocalTime":"{}","EventStartTime":{},"EventEndUTCTime":"{}","EventEndLocalTime":"{}","EventEndTime":{}"#,
+        dt.display(start_utc),
+        dt.display(start_local),
+        event.start,
+        dt.display(end_utc),
+        dt.display(end_local),
+        event.end,
+    );
     Ok(())
 }
 
@@ -738,7 +359,7 @@ pub fn check_decode(data: &[u8]) {
 #[cfg(all(test, feature = "std"))]
 mod properties {
     use super::*;
-    use ffc_core::CameraSerial;
+    use ffc_core::{CameraSerial, Metric, PeopleId, PeopleType, RoiId, UtcOffset};
     use proptest::prelude::*;
 
     const MAX_UNIX: i64 = 253_402_300_799;
@@ -822,7 +443,7 @@ mod properties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ffc_core::CodeError;
+    use ffc_core::{CodeError, Metric, PeopleId, PeopleType, RoiId};
 
     const CLASSIC_PY: &str = "{'Topic': 'ffc-eventrawdata', 'Data': {'EventStartUTCTime': '2020-06-17 03:16:41', 'EventEndLocalTime': '2020-06-17 11:16:41', 'EventStartTime': 1592363801, 'MetricId': 1, 'RoiId': 1, 'CameraSerial': '000000006afce315', 'PeopleId': 1, 'EventEndUTCTime': '2020-06-17 03:16:41', 'UploadedLocalDateTime': '2020-06-17 11:16:45', 'EventEndTime': 1592363801, 'EventStartLocalTime': '2020-06-17 11:16:41', 'UploadedUTCDateTime': '2020-06-17 03:16:45', 'PeopleTypeId': 1}}";
     const PRO2: &str = r#"{"UUID":"658a2443-72ba-422c-85dc-e4e10baa1288","DeviceSerial":"ecd5cc57d23c5c9f","RoiId":1,"MetricId":1,"PeopleTypeId":1,"CombineObjectTypeId":11,"PeopleId":1,"EventEndLocalTime":"2025-07-23 18:36:31","EventEndTime":1753266991,"EventEndUTCTime":"2025-07-23 10:36:31"}"#;
@@ -943,10 +564,10 @@ mod tests {
                 ..
             })
         ));
-        assert_eq!(decode(b"{}"), Err(DecodeError::Unrecognized));
+        assert_eq!(decode(b"{}"), Err(DecodeError::Shape(Shape::Unrecognized)));
         assert_eq!(
             decode(br#"{"Topic":"ffc-eventrawdata","Data":[1]}"#),
-            Err(DecodeError::DataNotAnObject)
+            Err(DecodeError::Shape(Shape::DataNotAnObject))
         );
         assert_eq!(
             decode(br#"{"Topic":"ffc-eventrawdata"}"#),
