@@ -54,6 +54,8 @@ pub mod outbox;
 pub mod ring;
 #[cfg(feature = "alloc")]
 pub mod rollup;
+#[cfg(feature = "alloc")]
+pub mod secret;
 pub mod time;
 
 pub use counting::{AreaCounter, LineCounter};

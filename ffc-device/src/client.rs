@@ -43,32 +43,7 @@ use crate::query::{split_range, DataType, Query, QueryError, DEFAULT_COUNT_PATH,
 use crate::secret::{RedactedUrl, Secret};
 
 /// The counter's username and password (the Setup Wizard password).
-#[derive(Clone)]
-pub struct Credentials {
-    /// Username (`admin`, case-sensitive).
-    pub username: String,
-    /// Password; never printed.
-    pub password: Secret,
-}
-
-impl Credentials {
-    /// Credentials from a username and password.
-    pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Credentials {
-        Credentials {
-            username: username.into(),
-            password: password.into(),
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .finish()
-    }
-}
+pub use ffc_core::secret::Credentials;
 
 /// How often and how patiently to retry a request that failed for a reason that may pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,57 +3,7 @@
 
 use core::fmt;
 
-/// A password or token. `Debug` and `Display` print `***`; the text is reachable only
-/// through [`Secret::expose`], which the transports call when they put it on the wire.
-///
-/// Equality compares the contents in constant time (only the length can show).
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Secret) -> bool {
-        use subtle::ConstantTimeEq;
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl Eq for Secret {}
-
-impl Secret {
-    /// Wraps a secret text.
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-
-    /// The text, for the wire only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Secret {
-        Secret(s.to_owned())
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Secret {
-        Secret(s)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use ffc_core::secret::Secret;
 
 /// Query parameters whose values are masked when a URL is printed.
 pub const SECRET_PARAMS: [&str; 3] = ["password", "access_token", "token"];

@@ -224,7 +224,7 @@ async fn the_sender_authenticates_too() {
     // Debug never shows it.
     let shown = format!("{right:?}");
     assert!(
-        shown.contains("<redacted>") && !shown.contains("\"tok\""),
+        shown.contains("Secret(***)") && !shown.contains("tok\""),
         "{shown}"
     );
     let mut sender: Sender<4> = Sender::new(right);

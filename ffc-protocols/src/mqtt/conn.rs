@@ -2,7 +2,6 @@
 //! publisher are written once. Only what they need is here.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::time::Duration;
 
 use rumqttc::v5;
@@ -37,31 +36,7 @@ impl Qos {
 
 /// A username and password for the broker. The password never shows in `Debug`, logs or
 /// errors.
-#[derive(Clone)]
-pub struct Credentials {
-    /// The username.
-    pub username: String,
-    password: String,
-}
-
-impl Credentials {
-    /// Username and password.
-    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Credentials {
-            username: username.into(),
-            password: password.into(),
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
+pub use ffc_core::secret::Credentials;
 
 /// How to reach and greet the broker.
 #[derive(Clone)]
@@ -188,7 +163,7 @@ pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), Set
                 .set_max_packet_size(256 * 1024, 256 * 1024)
                 .set_request_channel_capacity(capacity);
             if let Some(c) = opts.credentials {
-                o.set_credentials(c.username.clone(), c.password.clone());
+                o.set_credentials(c.username.clone(), c.password.expose());
             }
             #[cfg(feature = "tls")]
             if let (true, Some(cfg)) = (opts.url.tls, &opts.tls) {
@@ -212,7 +187,7 @@ pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), Set
                 o.set_session_expiry_interval(Some(secs));
             }
             if let Some(c) = opts.credentials {
-                o.set_credentials(c.username.clone(), c.password.clone());
+                o.set_credentials(c.username.clone(), c.password.expose());
             }
             #[cfg(feature = "tls")]
             if let (true, Some(cfg)) = (opts.url.tls, &opts.tls) {

@@ -280,7 +280,7 @@ impl<const N: usize> Sender<N> {
         let headers = request.headers_mut();
         if let Some(token) = &self.config.token {
             let mut value = b"Bearer ".to_vec();
-            value.extend_from_slice(token.expose());
+            value.extend_from_slice(token.expose().as_bytes());
             let mut value = HeaderValue::from_bytes(&value)
                 .map_err(|_| SendError::Url("token is not a valid header value".into()))?;
             value.set_sensitive(true);
@@ -289,7 +289,7 @@ impl<const N: usize> Sender<N> {
         if let Some((user, password)) = &self.config.basic {
             let mut plain = user.as_bytes().to_vec();
             plain.push(b':');
-            plain.extend_from_slice(password.expose());
+            plain.extend_from_slice(password.expose().as_bytes());
             let encoded = base64::engine::general_purpose::STANDARD.encode(plain);
             let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
                 .map_err(|_| SendError::Url("credentials are not a valid header value".into()))?;

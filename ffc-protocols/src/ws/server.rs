@@ -70,44 +70,8 @@ pub use tokio_rustls;
 /// The answer a counter waits for.
 pub const ACK: &str = "OK";
 
-/// A password or token: compared in constant time, never printed.
-#[derive(Clone)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into().into_bytes())
-    }
-
-    /// The secret's bytes, for writing it into a request.
-    pub(crate) fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    fn matches(&self, candidate: &[u8]) -> bool {
-        // Lengths are not secret; the bytes are compared without an early exit.
-        bool::from(self.0.as_slice().ct_eq(candidate))
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Secret::new(value)
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Secret::new(value)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A password or token: compared in constant time, never printed (ffc-core's one type).
+pub use ffc_core::secret::Secret;
 
 /// Who may connect. With nothing configured, anyone may; with Basic and a token both
 /// configured, a request passing either is admitted (DECISION: the device is configured
@@ -158,20 +122,20 @@ impl Auth {
                     if let Some(at) = split {
                         let (u, p) = decoded.split_at(at);
                         let p = p.get(1..).unwrap_or_default();
-                        let user_ok = user.as_bytes().ct_eq(u);
-                        let password_ok = password.0.as_slice().ct_eq(p);
-                        ok |= bool::from(user_ok & password_ok);
+                        // `&` on bools does not short-circuit: both are always compared.
+                        let user_ok = bool::from(user.as_bytes().ct_eq(u));
+                        ok |= user_ok & password.ct_eq_bytes(p);
                     }
                 }
             }
             if let (Some(token), Some(given)) = (&self.token, strip_scheme(value, b"bearer")) {
-                ok |= token.matches(given);
+                ok |= token.ct_eq_bytes(given);
             }
         }
         if let (Some(token), Some(query)) = (&self.token, request.uri().query()) {
             for pair in query.split('&') {
                 if let Some(given) = pair.strip_prefix("token=") {
-                    ok |= token.matches(given.as_bytes());
+                    ok |= token.ct_eq_bytes(given.as_bytes());
                 }
             }
         }
