@@ -74,6 +74,9 @@ proptest! {
     }
 }
 
+/// A row's store, hour, minute, quantity and cents.
+type RowValues = (u8, u8, u8, u64, u64);
+
 /// A date-time field near another: the same day and hour with other minutes (valid or
 /// not), another hour, another day, or a near miss in any byte.
 fn nearby_datetime() -> impl Strategy<Value = Vec<u8>> {
@@ -134,7 +137,8 @@ proptest! {
         rows[..cut].sort_unstable_by_key(|&(s, h, ..)| (s, h));
         let mut text = String::from(HEADER);
         let mut line = 2u64;
-        let mut valid: Vec<((u8, u8, u8, u64, u64), u64)> = Vec::new();
+        // Each valid row's (store, hour, minute, quantity, cents) and its line.
+        let mut valid: Vec<(RowValues, u64)> = Vec::new();
         let mut want = Vec::new();
         for &(s, h, m, q, c, junk) in &rows {
             // 0: none; 1: a blank line; 2: an invalid row (not summed, not remembered).
