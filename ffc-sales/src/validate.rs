@@ -4,13 +4,15 @@
 //! The CSV layer is `csv-core`, the `csv` crate's own parser (quoted fields, CRLF, blank
 //! lines, a UTF-8 byte-order mark before the header), driven here directly so every record
 //! gets its true line number and byte offset (the `csv` crate's own line count drifts on
-//! CRLF files and skipped blank lines). Rows whose fields are all empty (a spreadsheet's
+//! CRLF files and skipped blank lines). Between records, a plain line (no quote, no lone
+//! CR) is split without it, as csv-core would split it, and read in place (see
+//! `split_plain_line`); csv-core takes every other line. Rows whose fields are all empty (a spreadsheet's
 //! trailing `,,,`) are counted as blank and skipped. No row is kept after it is checked, and
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
 //! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one entry per valid row (24 bytes; 32 once rows
-//! arrive out of order) so a repeated row can be named with the line it repeats. Turn
+//! duplicate detection is on, the default) one entry per valid row (about 5 bytes while
+//! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
 use std::collections::BTreeSet;
@@ -306,7 +308,7 @@ fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
 /// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
-/// then on. Either way one 24-byte entry (32 in the map) per summed row, and every answer
+/// then on. About 5 bytes per summed row in the history (32 in the map), and every answer
 /// exact.
 #[derive(Debug, Default)]
 struct DuplicateIndex {
