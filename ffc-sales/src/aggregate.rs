@@ -43,16 +43,50 @@ pub(crate) struct Totals {
 #[derive(Debug, Clone, Default)]
 pub struct HourlySales {
     stores: Vec<String>,
-    index: foldhash::HashMap<String, StoreIdx>,
-    /// Keyed by store and local hour start (wall-clock seconds as if UTC); sorted by key
-    /// once the rows are in ([`HourlySales::seal`]).
+    /// Interned codes by their bytes, so a row's raw field is looked up as it is.
+    index: foldhash::HashMap<Box<[u8]>, StoreIdx>,
+    /// Keyed by store and local hour start (wall-clock seconds as if UTC). While every key
+    /// arrives in increasing order (a file sorted by store and time) rows are summed here;
+    /// sorted by key once the rows are in ([`HourlySales::seal`]).
     buckets: Vec<((StoreIdx, i64), Totals)>,
-    /// While rows are added: where each key's bucket is in `buckets`.
-    slots: foldhash::HashMap<(StoreIdx, i64), usize>,
+    /// From the first key out of order on, every bucket lives here instead, its totals
+    /// beside its number: one lookup (one cache miss) per row.
+    slots: foldhash::HashMap<(StoreIdx, i64), Slot>,
+    /// Whether the buckets have moved to `slots`.
+    hashed: bool,
+    /// Buckets created so far (each numbered in order of creation).
+    count: usize,
     /// The bucket the last row went to: sorted files hit it without hashing.
     last: Option<((StoreIdx, i64), usize)>,
-    /// Every key so far came in increasing order, so `slots` is not needed (yet).
-    in_order: bool,
+    /// Stands in for a bucket that is always there, so that case needs no panic.
+    unreachable: Totals,
+}
+
+/// A bucket in the lookup map: its number and its sums.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    number: usize,
+    totals: Totals,
+}
+
+impl Totals {
+    /// Adds one valid row; `false` (and nothing added) if a total would overflow.
+    pub(crate) fn add(&mut self, quantity: u64, cents: u64) -> bool {
+        match (
+            self.transactions.checked_add(quantity),
+            self.amount_cents.checked_add(cents),
+        ) {
+            (Some(q), Some(c)) => {
+                *self = Totals {
+                    transactions: q,
+                    amount_cents: c,
+                    rows: self.rows + 1,
+                };
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// One store's sales in one local hour.
@@ -182,17 +216,18 @@ pub(crate) fn day_key(seconds: i64) -> i32 {
 impl HourlySales {
     /// The index of a store code, interning it on first sight.
     pub(crate) fn intern(&mut self, store: &str) -> StoreIdx {
-        if let Some(i) = self.index.get(store) {
+        if let Some(i) = self.index.get(store.as_bytes()) {
             return *i;
         }
         let i = StoreIdx::try_from(self.stores.len()).unwrap_or(StoreIdx::MAX);
         self.stores.push(store.to_owned());
-        self.index.insert(store.to_owned(), i);
+        self.index.insert(store.as_bytes().into(), i);
         i
     }
 
-    /// The index of a store code seen before.
-    pub(crate) fn index_of(&self, store: &str) -> Option<StoreIdx> {
+    /// The index of a store code seen before, by its bytes. Interned codes passed
+    /// [`crate::value::parse_store`], so equal bytes need no second check.
+    pub(crate) fn index_of(&self, store: &[u8]) -> Option<StoreIdx> {
         self.index.get(store).copied()
     }
 
@@ -202,82 +237,72 @@ impl HourlySales {
             .map_or("", String::as_str)
     }
 
-    /// The bucket of a (store, hour), created (empty) if it is new, and where it falls
-    /// relative to the rows before. Only before [`HourlySales::seal`].
+    /// The bucket of a (store, hour), created (empty) if it is new: its number, where it
+    /// falls relative to the rows before, and its totals (add the row with
+    /// [`Totals::add`]). Only before [`HourlySales::seal`].
     ///
     /// A bucket created here always gets its row: a row can only be refused (duplicate or
     /// overflow) in a bucket that already holds one.
-    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement) {
+    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement, &mut Totals) {
         let key = (store, hour);
-        match self.last {
-            Some((k, i)) if k == key => return (i, Placement::SameAsLast),
-            // Keys so far arrived in increasing order (a file sorted by store and time), and
-            // this one is above them all: it is new, no lookup needed.
-            Some((k, _)) if self.in_order && key > k => {
-                return (self.push(key), Placement::NewInOrder)
+        if !self.hashed {
+            let placement = match self.last {
+                Some((k, _)) if k == key => Some(Placement::SameAsLast),
+                // Keys so far arrived in increasing order (a file sorted by store and
+                // time), and this one is above them all: it is new, no lookup needed.
+                Some((k, _)) if key > k => Some(Placement::NewInOrder),
+                None => Some(Placement::NewInOrder),
+                Some(_) => None,
+            };
+            if let Some(placement) = placement {
+                if placement == Placement::NewInOrder {
+                    self.buckets.push((key, Totals::default()));
+                    self.count = self.buckets.len();
+                }
+                let number = self.count.saturating_sub(1);
+                self.last = Some((key, number));
+                let totals = match self.buckets.last_mut() {
+                    Some((_, totals)) => totals,
+                    // Not reached: a key was just pushed, or the last row's bucket is there.
+                    None => &mut self.unreachable,
+                };
+                return (number, placement, totals);
             }
-            None if self.buckets.is_empty() => {
-                self.in_order = true;
-                return (self.push(key), Placement::NewInOrder);
-            }
-            _ => {}
-        }
-        self.in_order = false;
-        if self.slots.len() != self.buckets.len() {
-            // The first key out of order: index what is there, then hash from now on.
-            self.slots = self
-                .buckets
-                .iter()
+            // The first key out of order: the buckets move into the map, numbers kept.
+            self.hashed = true;
+            self.slots = std::mem::take(&mut self.buckets)
+                .into_iter()
                 .enumerate()
-                .map(|(i, (k, _))| (*k, i))
+                .map(|(number, (k, totals))| (k, Slot { number, totals }))
                 .collect();
         }
-        let next = self.buckets.len();
-        let i = *self.slots.entry(key).or_insert(next);
-        let placement = if i == next {
-            self.buckets.push((key, Totals::default()));
+        let next = self.count;
+        let slot = self.slots.entry(key).or_insert(Slot {
+            number: next,
+            totals: Totals::default(),
+        });
+        let placement = if slot.number == next {
+            self.count += 1;
             Placement::New
+        } else if self.last.is_some_and(|(k, _)| k == key) {
+            Placement::SameAsLast
         } else {
             Placement::Revisit
         };
-        self.last = Some((key, i));
-        (i, placement)
-    }
-
-    /// Adds one valid row to the bucket [`HourlySales::locate`] gave; `false` (and nothing
-    /// added) if the hour's totals would overflow.
-    pub(crate) fn add(&mut self, slot: usize, quantity: u64, cents: u64) -> bool {
-        let Some((_, t)) = self.buckets.get_mut(slot) else {
-            return false;
-        };
-        match (
-            t.transactions.checked_add(quantity),
-            t.amount_cents.checked_add(cents),
-        ) {
-            (Some(q), Some(c)) => {
-                *t = Totals {
-                    transactions: q,
-                    amount_cents: c,
-                    rows: t.rows + 1,
-                };
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn push(&mut self, key: (StoreIdx, i64)) -> usize {
-        let i = self.buckets.len();
-        self.buckets.push((key, Totals::default()));
-        self.last = Some((key, i));
-        i
+        self.last = Some((key, slot.number));
+        (slot.number, placement, &mut slot.totals)
     }
 
     /// Sorts the buckets for output and frees the lookup table; no row is added after.
     pub(crate) fn seal(&mut self) {
-        self.slots = foldhash::HashMap::default();
+        if self.hashed {
+            self.buckets = std::mem::take(&mut self.slots)
+                .into_iter()
+                .map(|(k, slot)| (k, slot.totals))
+                .collect();
+        }
+        self.hashed = false;
         self.last = None;
-        self.in_order = false;
         // A bucket is only created for a row that is then added (see `locate`); dropping
         // empty ones anyway keeps an impossible empty hour out of the import.
         self.buckets.retain(|(_, t)| t.rows > 0);

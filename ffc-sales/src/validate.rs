@@ -4,13 +4,15 @@
 //! The CSV layer is `csv-core`, the `csv` crate's own parser (quoted fields, CRLF, blank
 //! lines, a UTF-8 byte-order mark before the header), driven here directly so every record
 //! gets its true line number and byte offset (the `csv` crate's own line count drifts on
-//! CRLF files and skipped blank lines). Rows whose fields are all empty (a spreadsheet's
+//! CRLF files and skipped blank lines). Between records, a plain line (no quote, no lone
+//! CR) is split without it, as csv-core would split it, and read in place (see
+//! `split_plain_line`); csv-core takes every other line. Rows whose fields are all empty (a spreadsheet's
 //! trailing `,,,`) are counted as blank and skipped. No row is kept after it is checked, and
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
 //! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one entry per valid row (24 bytes; 32 once rows
-//! arrive out of order) so a repeated row can be named with the line it repeats. Turn
+//! duplicate detection is on, the default) one entry per valid row (about 5 bytes while
+//! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
 use std::collections::BTreeSet;
@@ -21,7 +23,7 @@ use csv_core::ReadRecordResult;
 use crate::aggregate::{day_key, hour_start, HourlySales, Placement, StoreIdx};
 use crate::error::{HeaderProblem, Reason, RowError, SalesError};
 use crate::mapping::{column_number, Columns, HeaderMapping, SalesField};
-use crate::value::{parse_amount_cents, parse_datetime_seconds, parse_quantity, parse_store};
+use crate::value::{parse_amount_cents, parse_quantity, parse_store, DateTimeParser};
 
 /// Default for [`ValidationConfig::max_errors`].
 pub const DEFAULT_MAX_ERRORS: usize = 1000;
@@ -99,13 +101,30 @@ impl ValidationConfig {
 pub struct RawRecord<'a> {
     data: &'a [u8],
     ends: &'a [usize],
+    /// Whether one delimiter byte separates the fields in `data` (a plain line as it is in
+    /// the file, see [`split_plain_line`]) rather than none (csv-core's output).
+    delimited: bool,
 }
 
 impl<'a> RawRecord<'a> {
     /// A record from `csv-core`'s output: `data` holds the fields end to end, `ends[i]` is
     /// the end of field `i` in `data`.
     pub fn new(data: &'a [u8], ends: &'a [usize]) -> Self {
-        RawRecord { data, ends }
+        RawRecord {
+            data,
+            ends,
+            delimited: false,
+        }
+    }
+
+    /// A plain line as it is in the file: `ends[i]` is where field `i` ends (the comma
+    /// after it, or the end of `line`).
+    fn plain(line: &'a [u8], ends: &'a [usize]) -> Self {
+        RawRecord {
+            data: line,
+            ends,
+            delimited: true,
+        }
     }
 
     /// Number of fields.
@@ -122,7 +141,7 @@ impl<'a> RawRecord<'a> {
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
         let end = *self.ends.get(i)?;
         let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
+            Some(p) => *self.ends.get(p)? + usize::from(self.delimited),
             None => 0,
         };
         self.data.get(start..end)
@@ -134,9 +153,13 @@ impl<'a> RawRecord<'a> {
     }
 
     /// Whether every field is empty (a blank row such as `,,,`): the fields are stored end
-    /// to end, so that is when there are no bytes at all.
+    /// to end, so that is when there are no bytes at all (or only the delimiters).
     pub fn all_empty(&self) -> bool {
-        self.data.is_empty()
+        if self.delimited {
+            self.data.len() + 1 == self.ends.len()
+        } else {
+            self.data.is_empty()
+        }
     }
 
     /// The fields joined with commas (for error excerpts).
@@ -208,12 +231,8 @@ struct RowKey {
     cents: u64,
 }
 
-// Quantities have at most 12 digits: shifted by 6 they leave the top bits free, one of
-// which marks the first row of each bucket in the sorted-file history.
+// Quantities have at most 12 digits: shifted by 6 they still fit.
 const _: () = assert!(10u64.pow(crate::value::MAX_QUANTITY_DIGITS as u32) < 1 << 56);
-
-/// Marks, in the sorted-file history, the first row of a bucket (never set in a lookup key).
-const FIRST_OF_BUCKET: u64 = 1 << 63;
 
 impl RowKey {
     fn new(minute_of_hour: u64, quantity: u64, cents: u64) -> Self {
@@ -221,6 +240,14 @@ impl RowKey {
             quantity_minute: (quantity << 6) | minute_of_hour,
             cents,
         }
+    }
+
+    fn minute_of_hour(self) -> u8 {
+        (self.quantity_minute & 0x3f) as u8
+    }
+
+    fn quantity(self) -> u64 {
+        self.quantity_minute >> 6
     }
 }
 
@@ -231,8 +258,47 @@ struct Seen {
     line: u64,
 }
 
-/// Rows in a history chunk (24 bytes each): growing the history never copies it.
-const HISTORY_CHUNK: usize = 4096;
+/// Bytes in a history chunk: growing the history never copies it.
+const HISTORY_CHUNK: usize = 256 * 1024;
+/// Longest history entry: its head byte, then three LEB128 numbers of at most 10 bytes.
+const HISTORY_ENTRY_MAX: usize = 1 + 3 * 10;
+/// In an entry's head byte, above the minute of the hour (< 64): the entry is the first row
+/// of its bucket.
+const ENTRY_FIRST_OF_BUCKET: u8 = 0x40;
+/// In an entry's head byte: the row's line is not the previous entry's plus one, so the
+/// line follows the amount.
+const ENTRY_LINE_JUMP: u8 = 0x80;
+
+/// Appends `v` as LEB128 (7 bits a byte, low first; the high bit says more follow).
+fn push_varint(buf: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            buf.push(low);
+            return;
+        }
+        buf.push(low | 0x80);
+    }
+}
+
+/// Reads a LEB128 number at `*pos`, moving past it.
+fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+}
 
 /// Rows seen so far, to name the first occurrence of a repeated row.
 ///
@@ -242,7 +308,7 @@ const HISTORY_CHUNK: usize = 4096;
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
 /// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
-/// then on. Either way one 24-byte entry (32 in the map) per summed row, and every answer
+/// then on. About 5 bytes per summed row in the history (32 in the map), and every answer
 /// exact.
 #[derive(Debug, Default)]
 struct DuplicateIndex {
@@ -250,8 +316,15 @@ struct DuplicateIndex {
     run: Vec<Seen>,
     /// The bucket of the current run; `None` before the first row.
     run_bucket: Option<usize>,
-    /// The rows of the finished runs, in file order, buckets 0, 1, 2, ... (sorted mode).
-    history: Vec<Vec<Seen>>,
+    /// The rows of the finished runs, in file order, buckets 0, 1, 2, ... (sorted mode),
+    /// packed: a head byte (minute of the hour, first-of-bucket and line-jump flags), the
+    /// quantity and the cents as LEB128, and the line only where it does not follow the
+    /// previous row's. About 5 bytes a row; it is only read back when the map takes over.
+    history: Vec<Vec<u8>>,
+    /// Rows in `history`.
+    history_rows: usize,
+    /// The line of the last row in `history`.
+    history_line: u64,
     hashed: Option<foldhash::HashMap<(usize, RowKey), u64>>,
 }
 
@@ -322,36 +395,66 @@ impl DuplicateIndex {
     /// Moves the current run into the history, its first row flagged.
     fn close_run(&mut self) {
         for (i, seen) in self.run.drain(..).enumerate() {
-            let mut seen = seen;
+            let full = self
+                .history
+                .last()
+                .is_none_or(|c| c.capacity() - c.len() < HISTORY_ENTRY_MAX);
+            if full {
+                self.history.push(Vec::with_capacity(HISTORY_CHUNK));
+            }
+            let Some(chunk) = self.history.last_mut() else {
+                return;
+            };
+            let mut head = seen.key.minute_of_hour();
             if i == 0 {
-                seen.key.quantity_minute |= FIRST_OF_BUCKET;
+                head |= ENTRY_FIRST_OF_BUCKET;
             }
-            match self.history.last_mut() {
-                Some(chunk) if chunk.len() < HISTORY_CHUNK => chunk.push(seen),
-                _ => {
-                    let mut chunk = Vec::with_capacity(HISTORY_CHUNK);
-                    chunk.push(seen);
-                    self.history.push(chunk);
-                }
+            let jump = self.history_line.checked_add(1) != Some(seen.line);
+            if jump {
+                head |= ENTRY_LINE_JUMP;
             }
+            chunk.push(head);
+            push_varint(chunk, seen.key.quantity());
+            push_varint(chunk, seen.key.cents);
+            if jump {
+                push_varint(chunk, seen.line);
+            }
+            self.history_line = seen.line;
+            self.history_rows += 1;
         }
     }
 
     /// Moves every row into the hash map.
     fn switch_to_hash(&mut self) {
-        let rows = self.history.iter().map(Vec::len).sum::<usize>() + self.run.len();
         let mut map = foldhash::HashMap::with_capacity_and_hasher(
-            rows,
+            self.history_rows + self.run.len(),
             foldhash::fast::RandomState::default(),
         );
         let mut bucket: Option<usize> = None;
-        for seen in self.history.iter().flatten() {
-            let mut key = seen.key;
-            if key.quantity_minute & FIRST_OF_BUCKET != 0 {
-                key.quantity_minute &= !FIRST_OF_BUCKET;
-                bucket = Some(bucket.map_or(0, |b| b + 1));
+        let mut line = 0u64;
+        for chunk in &self.history {
+            let mut pos = 0usize;
+            while let Some(&head) = chunk.get(pos) {
+                pos += 1;
+                let (Some(quantity), Some(cents)) =
+                    (read_varint(chunk, &mut pos), read_varint(chunk, &mut pos))
+                else {
+                    break;
+                };
+                line = if head & ENTRY_LINE_JUMP != 0 {
+                    let Some(l) = read_varint(chunk, &mut pos) else {
+                        break;
+                    };
+                    l
+                } else {
+                    line + 1
+                };
+                if head & ENTRY_FIRST_OF_BUCKET != 0 {
+                    bucket = Some(bucket.map_or(0, |b| b + 1));
+                }
+                let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
+                map.insert((bucket.unwrap_or(0), key), line);
             }
-            map.insert((bucket.unwrap_or(0), key), seen.line);
         }
         if let Some(b) = self.run_bucket {
             for seen in &self.run {
@@ -359,6 +462,7 @@ impl DuplicateIndex {
             }
         }
         self.history = Vec::new();
+        self.history_rows = 0;
         self.run = Vec::new();
         self.hashed = Some(map);
     }
@@ -377,6 +481,8 @@ pub struct Validator<'c> {
     /// skip the lookups.
     last_store: Vec<u8>,
     last_store_result: Result<StoreIdx, Reason>,
+    /// Remembers the last date and hour: rows of one hour only have their minutes read.
+    dates: DateTimeParser,
 }
 
 impl<'c> Validator<'c> {
@@ -389,6 +495,7 @@ impl<'c> Validator<'c> {
             duplicates: DuplicateIndex::default(),
             last_store: Vec::new(),
             last_store_result: Err(Reason::Empty),
+            dates: DateTimeParser::new(),
         }
     }
 
@@ -428,16 +535,15 @@ impl<'c> Validator<'c> {
         if raw == self.last_store.as_slice() {
             return self.last_store_result;
         }
-        let result = parse_store(raw).and_then(|code| {
-            // Interned codes are known ones: one lookup for a store seen before.
-            if let Some(i) = self.out.sales.index_of(code) {
-                return Ok(i);
-            }
-            match &self.config.known_stores {
+        // Interned codes are valid known ones: one lookup, by the raw bytes, for a store
+        // seen before.
+        let result = match self.out.sales.index_of(raw) {
+            Some(i) => Ok(i),
+            None => parse_store(raw).and_then(|code| match &self.config.known_stores {
                 Some(known) if !known.contains(code) => Err(Reason::UnknownStore),
                 _ => Ok(self.out.sales.intern(code)),
-            }
-        });
+            }),
+        };
         self.last_store.clear();
         self.last_store.extend_from_slice(raw);
         self.last_store_result = result;
@@ -477,7 +583,7 @@ impl<'c> Validator<'c> {
         let raw_amount = get(SalesField::TotalTransactionValue);
 
         let store = self.store(raw_store);
-        let dt = parse_datetime_seconds(raw_dt);
+        let dt = self.dates.parse(raw_dt);
         let qty = parse_quantity(raw_qty);
         let amount = parse_amount_cents(raw_amount);
 
@@ -505,13 +611,15 @@ impl<'c> Validator<'c> {
             return;
         };
         let hour = hour_start(d);
-        let (slot, placement) = self.out.sales.locate(s, hour);
+        let (slot, placement, totals) = self.out.sales.locate(s, hour);
         let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
         let duplicate_of = if self.config.detect_duplicates {
             self.duplicates.check(slot, placement, key, line)
         } else {
             None
         };
+        // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
+        let added = duplicate_of.is_none() && totals.add(q, c);
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
@@ -525,11 +633,10 @@ impl<'c> Validator<'c> {
             );
             return;
         }
-        let added = self.out.sales.add(slot, q, c);
-        if !added && self.config.detect_duplicates {
-            self.duplicates.forget(slot, key);
-        }
         if !added {
+            if self.config.detect_duplicates {
+                self.duplicates.forget(slot, key);
+            }
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));
             self.error(
@@ -571,29 +678,245 @@ impl<'c> Validator<'c> {
     }
 }
 
+/// Drives `csv-core` over the input, piece by piece, and the validator over its records:
+/// the one read loop behind [`validate_reader`] (pieces from a read buffer) and
+/// [`validate_bytes`] (the whole slice as one piece, no copy).
+struct CsvDriver {
+    csv: csv_core::Reader,
+    /// The unquoted fields of the record being parsed, end to end.
+    out: Vec<u8>,
+    out_len: usize,
+    /// Where each of its fields ends in `out`.
+    ends: Vec<usize>,
+    ends_len: usize,
+    /// Bytes consumed so far, and the 1-based line there (csv-core's count).
+    offset: u64,
+    line: u64,
+    /// Where the record being parsed starts, once its first byte is seen.
+    start: Option<(u64, u64)>,
+    /// The record being parsed outgrew the limits; its output is being discarded.
+    too_long: bool,
+    header_done: bool,
+    /// Whether csv-core stands between two records (after a record it returned), where a
+    /// plain line may be split without it ([`split_plain_line`]).
+    between_records: bool,
+    /// Whether plain lines may be split without csv-core (always, except in the test
+    /// that compares the two).
+    plain_lines: bool,
+    /// Line feeds consumed by the plain-line path, which csv-core's count does not see.
+    plain_line_feeds: u64,
+}
+
+/// Splits the plain line at the start of `input` as csv-core would: fields between commas
+/// up to a `\n` or `\r\n`. Returns the line without its terminator, the bytes consumed
+/// with it, and the number of fields, whose ends (the comma after each, or the end of the
+/// line) are written to `ends`. `None` — and csv-core takes the line — when the line has
+/// a quote or a lone `\r` (csv-core's own rules apply there), does not end in `input`, or
+/// would not fit csv-core's buffers, `out_room` bytes and `ends` (so their growth and the
+/// row limits stay csv-core's).
+///
+/// Exact because csv-core, between records and with no quote in sight, copies every byte
+/// but the delimiter into the field, ends a field at `,` and the record at `\r` or `\n`;
+/// after `\r` it discards one `\n`, and that state behaves like the one between records.
+#[inline]
+fn split_plain_line<'a>(
+    input: &'a [u8],
+    out_room: usize,
+    ends: &mut [usize],
+) -> Option<(&'a [u8], usize, usize)> {
+    let end = memchr::memchr3(b'\n', b'\r', b'"', input)?;
+    let consumed = match input.get(end..)? {
+        [b'\n', ..] => end + 1,
+        [b'\r', b'\n', ..] => end + 2,
+        _ => return None,
+    };
+    let line = input.get(..end)?;
+    // Lines are short: a plain pass finds the commas faster than a vector search per comma.
+    // Every position is written to the next free end, which only a comma makes permanent.
+    let mut fields = 0usize;
+    for (i, &b) in line.iter().enumerate() {
+        if let Some(slot) = ends.get_mut(fields) {
+            *slot = i;
+        }
+        fields += usize::from(b == b',');
+    }
+    *ends.get_mut(fields)? = end;
+    fields += 1;
+    // Strictly inside both buffers: csv-core would not have asked for more room.
+    if fields >= ends.len() || end - (fields - 1) >= out_room {
+        return None;
+    }
+    Some((line, consumed, fields))
+}
+
+impl CsvDriver {
+    /// A driver at byte `offset` of the file (after a byte-order mark already skipped).
+    fn new(offset: u64) -> Self {
+        let csv = csv_core::Reader::new();
+        let line = csv.line();
+        CsvDriver {
+            csv,
+            out: vec![0u8; 1024],
+            out_len: 0,
+            ends: vec![0usize; 32],
+            ends_len: 0,
+            offset,
+            line,
+            start: None,
+            too_long: false,
+            header_done: false,
+            between_records: false,
+            plain_lines: true,
+            plain_line_feeds: 0,
+        }
+    }
+
+    /// Parses `piece` to its end and hands every complete record to the validator. An
+    /// empty `piece` is the end of the input. `false` once reading should stop (the end
+    /// was reached, or the header did not resolve).
+    fn feed(&mut self, mut piece: &[u8], validator: &mut Validator<'_>) -> bool {
+        let at_end = piece.is_empty();
+        loop {
+            if self.between_records && self.plain_lines && !at_end {
+                // Blank lines between records: csv-core would skip them too.
+                let blank = piece
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                let (skipped, rest) = piece.split_at(blank);
+                let feeds = count_lines(skipped);
+                self.plain_line_feeds += feeds;
+                self.line += feeds;
+                self.offset += blank as u64;
+                piece = rest;
+                if piece.is_empty() {
+                    return true;
+                }
+                if let Some((line, nin, nends)) =
+                    split_plain_line(piece, self.out.len(), &mut self.ends)
+                {
+                    let record = RawRecord::plain(line, self.ends.get(..nends).unwrap_or_default());
+                    let (rec_line, rec_byte) = (self.line, self.offset);
+                    self.plain_line_feeds += 1;
+                    self.line += 1;
+                    self.offset += nin as u64;
+                    piece = piece.get(nin..).unwrap_or_default();
+                    if self.header_done {
+                        validator.row(&record, rec_line, rec_byte);
+                    } else if !record.all_empty() {
+                        self.header_done = true;
+                        if !validator.header(&record) {
+                            return false;
+                        }
+                    }
+                    continue;
+                }
+            }
+            let (result, nin, nout, nends) = self.csv.read_record(
+                piece,
+                self.out.get_mut(self.out_len..).unwrap_or_default(),
+                self.ends.get_mut(self.ends_len..).unwrap_or_default(),
+            );
+            let (consumed, rest) = piece.split_at(nin.min(piece.len()));
+            piece = rest;
+            if self.start.is_none() {
+                // Blank lines before a record belong to no record.
+                let blank = consumed
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                if blank < consumed.len() {
+                    let skipped = consumed.get(..blank).unwrap_or_default();
+                    self.start =
+                        Some((self.line + count_lines(skipped), self.offset + blank as u64));
+                }
+            }
+            // csv-core counts every line feed it consumes (quoted ones too), which is our
+            // line count: no second pass over the bytes.
+            self.line = self.csv.line() + self.plain_line_feeds;
+            self.offset += nin as u64;
+            self.between_records = result == ReadRecordResult::Record;
+            self.out_len += nout;
+            self.ends_len += nends;
+            let max_row_bytes = validator.config.max_row_bytes;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if !at_end {
+                        return true;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    if self.out.len() >= max_row_bytes {
+                        self.too_long = true;
+                        self.out_len = 0;
+                        self.ends_len = 0;
+                    } else {
+                        let grown = (self.out.len() * 2).min(max_row_bytes.max(1));
+                        self.out.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if self.ends.len() >= MAX_FIELDS {
+                        self.too_long = true;
+                        self.out_len = 0;
+                        self.ends_len = 0;
+                    } else {
+                        let grown = (self.ends.len() * 2).min(MAX_FIELDS);
+                        self.ends.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::Record => {
+                    if !self.record(validator) {
+                        return false;
+                    }
+                }
+                ReadRecordResult::End => return false,
+            }
+        }
+    }
+
+    /// One complete record: the header, a row, or one too long to keep. `false` when
+    /// reading should stop.
+    fn record(&mut self, validator: &mut Validator<'_>) -> bool {
+        let (rec_line, rec_byte) = self.start.take().unwrap_or((self.line, self.offset));
+        let record = RawRecord::new(
+            self.out.get(..self.out_len).unwrap_or_default(),
+            self.ends.get(..self.ends_len).unwrap_or_default(),
+        );
+        let mut go_on = true;
+        if self.too_long {
+            self.too_long = false;
+            if self.header_done {
+                validator.too_long(rec_line, rec_byte);
+            } else {
+                validator.header_too_long();
+                go_on = false;
+            }
+        } else if self.header_done {
+            validator.row(&record, rec_line, rec_byte);
+        } else if !record.all_empty() {
+            self.header_done = true;
+            go_on = validator.header(&record);
+        }
+        self.out_len = 0;
+        self.ends_len = 0;
+        go_on
+    }
+}
+
+/// The UTF-8 byte-order mark, skipped before the header.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Validates a sales file from any reader in one pass. Fails only if reading fails; every
 /// problem with the content is in the returned [`Validation`].
 pub fn validate_reader<R: Read>(
     mut reader: R,
     config: &ValidationConfig,
 ) -> Result<Validation, SalesError> {
-    let mut csv = csv_core::Reader::new();
     let mut validator = Validator::new(config);
     let mut input = vec![0u8; READ_CHUNK];
-    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut hi = 0usize;
     let mut eof = false;
-    let mut out = vec![0u8; 1024];
-    let mut out_len = 0usize;
-    let mut ends = vec![0usize; 32];
-    let mut ends_len = 0usize;
-    // Bytes consumed before `input[lo]`, and the 1-based line there (csv-core's count).
-    let mut offset: u64 = 0;
-    let mut line: u64 = csv.line();
-    // Where the record being parsed starts, once its first byte is seen.
-    let mut start: Option<(u64, u64)> = None;
-    // The record being parsed outgrew the limits; its output is being discarded.
-    let mut too_long = false;
-    let mut header_done = false;
     // Strip a UTF-8 byte-order mark here rather than in csv-core, which takes an input that
     // is nothing but the mark for the end of the file (a 3-byte first read).
     while hi < 3 && !eof {
@@ -605,88 +928,20 @@ pub fn validate_reader<R: Read>(
         hi += n;
         eof = n == 0;
     }
-    if input.starts_with(b"\xef\xbb\xbf") {
-        lo = 3;
-        offset = 3;
-    }
+    let lo = if input.starts_with(BOM) { 3 } else { 0 };
+    let mut driver = CsvDriver::new(lo as u64);
+    let mut piece = input.get(lo..hi).unwrap_or_default();
     loop {
-        if lo == hi && !eof {
-            lo = 0;
-            hi = read_some(&mut reader, &mut input, offset)?;
-            eof = hi == 0;
+        // An empty piece tells csv-core the input has ended: only at the end of the file.
+        if (!piece.is_empty() || eof) && !driver.feed(piece, &mut validator) {
+            break;
         }
-        let window = input.get(lo..hi).unwrap_or_default();
-        let (result, nin, nout, nends) = csv.read_record(
-            window,
-            out.get_mut(out_len..).unwrap_or_default(),
-            ends.get_mut(ends_len..).unwrap_or_default(),
-        );
-        let consumed = window.get(..nin).unwrap_or_default();
-        if start.is_none() {
-            // Blank lines before a record belong to no record.
-            let blank = consumed
-                .iter()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
-            if blank < consumed.len() {
-                let skipped = consumed.get(..blank).unwrap_or_default();
-                start = Some((line + count_lines(skipped), offset + blank as u64));
-            }
+        if eof {
+            break;
         }
-        // csv-core counts every line feed it consumes (quoted ones too), which is our line
-        // count: no second pass over the bytes.
-        line = csv.line();
-        offset += nin as u64;
-        lo += nin;
-        out_len += nout;
-        ends_len += nends;
-        match result {
-            ReadRecordResult::InputEmpty => {}
-            ReadRecordResult::OutputFull => {
-                if out.len() >= config.max_row_bytes {
-                    too_long = true;
-                    out_len = 0;
-                    ends_len = 0;
-                } else {
-                    out.resize((out.len() * 2).min(config.max_row_bytes.max(1)), 0);
-                }
-            }
-            ReadRecordResult::OutputEndsFull => {
-                if ends.len() >= MAX_FIELDS {
-                    too_long = true;
-                    out_len = 0;
-                    ends_len = 0;
-                } else {
-                    ends.resize((ends.len() * 2).min(MAX_FIELDS), 0);
-                }
-            }
-            ReadRecordResult::Record => {
-                let (rec_line, rec_byte) = start.take().unwrap_or((line, offset));
-                let record = RawRecord::new(
-                    out.get(..out_len).unwrap_or_default(),
-                    ends.get(..ends_len).unwrap_or_default(),
-                );
-                if too_long {
-                    too_long = false;
-                    if header_done {
-                        validator.too_long(rec_line, rec_byte);
-                    } else {
-                        validator.header_too_long();
-                        break;
-                    }
-                } else if header_done {
-                    validator.row(&record, rec_line, rec_byte);
-                } else if !record.all_empty() {
-                    header_done = true;
-                    if !validator.header(&record) {
-                        break;
-                    }
-                }
-                out_len = 0;
-                ends_len = 0;
-            }
-            ReadRecordResult::End => break,
-        }
+        let n = read_some(&mut reader, &mut input, driver.offset)?;
+        eof = n == 0;
+        piece = input.get(..n).unwrap_or_default();
     }
     Ok(validator.finish())
 }
@@ -712,12 +967,135 @@ fn count_lines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// Validates a sales file held in memory (which cannot fail to read).
+/// Validates a sales file held in memory (which cannot fail to read). The slice goes to
+/// the CSV parser as it is, without the read buffer of [`validate_reader`]; the result is
+/// the same.
 pub fn validate_bytes(bytes: &[u8], config: &ValidationConfig) -> Validation {
-    match validate_reader(bytes, config) {
-        Ok(v) => v,
-        // Reading a byte slice never fails; report it as a file without a header if the csv
-        // crate ever says otherwise.
-        Err(_) => Validator::new(config).finish(),
+    validate_slice(bytes, config, true)
+}
+
+/// [`validate_bytes`], with or without the plain-line path (the test compares the two).
+fn validate_slice(bytes: &[u8], config: &ValidationConfig, plain_lines: bool) -> Validation {
+    let mut validator = Validator::new(config);
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut driver = CsvDriver::new((bytes.len() - body.len()) as u64);
+    driver.plain_lines = plain_lines;
+    if body.is_empty() || driver.feed(body, &mut validator) {
+        driver.feed(&[], &mut validator);
+    }
+    validator.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Everything a validation says, for comparing two.
+    fn summary(v: &Validation) -> String {
+        let hours: Vec<_> = v.sales.iter().collect();
+        format!(
+            "{:?} {:?} {:?} {} {:?} {:?} {} {:?}",
+            v.header_problems,
+            v.counts,
+            v.errors,
+            v.error_count,
+            v.tainted_days,
+            v.tainted_stores,
+            v.unattributed_invalid_rows,
+            hours
+        )
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("S001".to_owned()),
+            Just("S002".to_owned()),
+            Just("01-06-2024 09:00".to_owned()),
+            Just("01-06-2024 10:30".to_owned()),
+            Just("1".to_owned()),
+            Just("2.50".to_owned()),
+            Just(String::new()),
+            Just("\"".to_owned()),
+            Just("\"a,b\"".to_owned()),
+            Just("\"a\r\nb\"".to_owned()),
+            Just("\r".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\u{feff}".to_owned()),
+            Just("x".repeat(1030)),
+            "[0-9.,$ -]{0,6}",
+            "[\\PC]{0,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// Plain lines split without csv-core give exactly what csv-core gives: records,
+        /// lines, byte offsets, blank rows, row limits (long rows, many fields), quoted
+        /// and multi-line fields, lone CRs, stray byte-order marks; in default and tight
+        /// configurations.
+        #[test]
+        fn plain_lines_split_as_csv_core_does(
+            lines in proptest::collection::vec(
+                (proptest::collection::vec(field(), 0..40), 0usize..3, any::<bool>()),
+                0..12,
+            ),
+            bom in any::<bool>(),
+            noise in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut text = String::new();
+            if bom {
+                text.push('\u{feff}');
+            }
+            text.push_str("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\r\n");
+            for (fields, blanks, crlf) in &lines {
+                let eol = if *crlf { "\r\n" } else { "\n" };
+                for _ in 0..*blanks {
+                    text.push_str(eol);
+                }
+                text.push_str(&fields.join(","));
+                text.push_str(eol);
+            }
+            let tight = ValidationConfig {
+                max_row_bytes: 16,
+                ..ValidationConfig::default().max_errors(3).known_stores(["S001"])
+            };
+            let mut with_noise = text.clone().into_bytes();
+            with_noise.extend_from_slice(&noise);
+            for bytes in [text.as_bytes(), &with_noise, &noise] {
+                for config in [&ValidationConfig::default(), &tight] {
+                    let plain = validate_slice(bytes, config, true);
+                    let core = validate_slice(bytes, config, false);
+                    prop_assert_eq!(summary(&plain), summary(&core));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
+        let mut buf = Vec::new();
+        for v in values {
+            push_varint(&mut buf, v);
+        }
+        let mut pos = 0;
+        for v in values {
+            assert_eq!(read_varint(&buf, &mut pos), Some(v));
+        }
+        assert_eq!(pos, buf.len());
+        assert_eq!(read_varint(&buf, &mut pos), None);
+        assert_eq!(read_varint(&[0x80; 11], &mut 0), None);
     }
 }

@@ -231,6 +231,58 @@ pub fn parse_datetime_seconds(b: &[u8]) -> Result<i64, Reason> {
     }
 }
 
+/// [`parse_datetime_seconds`] for a run of rows: remembers the date and hour of the last
+/// field the strict shape accepted, so the next field with the same `DD-MM-YYYY hh` only
+/// has its minutes read (rows of one store and hour repeat them). The answers, errors
+/// included, are those of [`parse_datetime_seconds`].
+///
+/// Exact because whether a `DD-MM-YYYY hh:mm` field is a real date and time depends on its
+/// minutes only through `mm` < 60: once a prefix has been accepted, any field with the same
+/// prefix, a `:` and two digits below 60 is accepted too, at the prefix's hour plus the
+/// minutes.
+#[derive(Debug, Clone, Default)]
+pub struct DateTimeParser {
+    /// The `DD-MM-YYYY hh` of the last strictly shaped, real date and time, and its hour
+    /// start in wall-clock seconds; `None` before the first.
+    last_hour: Option<([u8; 13], i64)>,
+}
+
+impl DateTimeParser {
+    /// A parser with nothing remembered.
+    pub fn new() -> Self {
+        DateTimeParser::default()
+    }
+
+    /// `DateTime` as wall-clock seconds, exactly as [`parse_datetime_seconds`].
+    ///
+    /// ```
+    /// use ffc_sales::value::{parse_datetime_seconds, DateTimeParser};
+    /// let mut p = DateTimeParser::new();
+    /// for field in [&b"01-06-2024 10:05"[..], b"01-06-2024 10:59", b"01-06-2024 10:60"] {
+    ///     assert_eq!(p.parse(field), parse_datetime_seconds(field));
+    /// }
+    /// ```
+    #[inline]
+    pub fn parse(&mut self, b: &[u8]) -> Result<i64, Reason> {
+        if let (Some((prefix, hour)), Some(&[b':', m1, m2])) = (&self.last_hour, b.get(13..)) {
+            if b.get(..13) == Some(prefix.as_slice()) {
+                if let Some(minute) = two_digits(m1, m2).filter(|m| *m < 60) {
+                    return Ok(hour + i64::from(minute) * 60);
+                }
+            }
+        }
+        match well_formed_datetime_seconds(b) {
+            Some(seconds) => {
+                if let Some(prefix) = b.get(..13).and_then(|p| <[u8; 13]>::try_from(p).ok()) {
+                    self.last_hour = Some((prefix, seconds - seconds.rem_euclid(3600)));
+                }
+                Ok(seconds)
+            }
+            None => parse_datetime(b).map(ffc_core::time::naive_to_seconds),
+        }
+    }
+}
+
 /// The fast path of [`parse_datetime_seconds`]: `None` for anything it does not accept.
 #[inline]
 fn well_formed_datetime_seconds(b: &[u8]) -> Option<i64> {

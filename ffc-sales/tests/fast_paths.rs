@@ -2,7 +2,7 @@
 //! agrees with the chrono parse, and the duplicate index (sorted runs, the switch to the
 //! hash map, rows taken back after an overflow) agrees with a naive scan.
 
-use ffc_sales::value::{parse_datetime, parse_datetime_seconds};
+use ffc_sales::value::{parse_datetime, parse_datetime_seconds, DateTimeParser};
 use ffc_sales::{validate_bytes, Reason, ValidationConfig};
 use proptest::prelude::*;
 
@@ -71,6 +71,108 @@ proptest! {
         let v = validate_bytes(text.as_bytes(), &ValidationConfig::default());
         prop_assert_eq!(found_duplicates(&v), naive_duplicates(&rows));
         prop_assert_eq!(v.counts.valid as usize + v.counts.duplicates as usize, rows.len());
+    }
+}
+
+/// A row's store, hour, minute, quantity and cents.
+type RowValues = (u8, u8, u8, u64, u64);
+
+/// A date-time field near another: the same day and hour with other minutes (valid or
+/// not), another hour, another day, or a near miss in any byte.
+fn nearby_datetime() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop_oneof![Just(28u32), Just(29), Just(30), Just(31), 0u32..40],
+        prop_oneof![Just(2u32), Just(6), 0u32..14],
+        prop_oneof![Just(2023u32), Just(2024), Just(1900), 0u32..10_000],
+        prop_oneof![Just(10u32), 0u32..30],
+        0u32..100,
+        proptest::option::of((0usize..17, any::<u8>())),
+    )
+        .prop_map(|(day, month, year, hour, minute, change)| {
+            let mut b = format!("{day:02}-{month:02}-{year:04} {hour:02}:{minute:02}").into_bytes();
+            match change {
+                Some((at, byte)) if at < b.len() => b[at] = byte,
+                Some(_) => b.push(b'0'),
+                None => {}
+            }
+            b
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The parser that remembers the last date and hour answers every field of a sequence
+    /// as the one-shot parse does, whatever came before.
+    #[test]
+    fn remembered_hour_agrees_with_the_one_shot_parse(
+        fields in proptest::collection::vec(nearby_datetime(), 1..40),
+    ) {
+        let mut parser = DateTimeParser::new();
+        for b in &fields {
+            prop_assert_eq!(parser.parse(b), parse_datetime_seconds(b), "{:?}", String::from_utf8_lossy(b));
+        }
+    }
+
+    /// The packed history of a sorted prefix (large quantities and amounts, line jumps over
+    /// blank and invalid lines) read back when rows go out of order: the duplicates and the
+    /// lines of their first copies are those of a naive scan over the valid rows.
+    #[test]
+    fn packed_history_reads_back_exactly(
+        rows in proptest::collection::vec(
+            (
+                0u8..3,
+                0u8..3,
+                0u8..60,
+                prop_oneof![Just(0u64), Just(127), Just(128), Just(16_384), Just(999_999_999_999), 0u64..5],
+                prop_oneof![Just(0u64), Just(12_799), Just(999_999_999_999_999), 0u64..5],
+                0usize..3,
+            ),
+            0..200,
+        ),
+        sort_prefix in 0usize..200,
+    ) {
+        let mut rows = rows;
+        let cut = sort_prefix.min(rows.len());
+        rows[..cut].sort_unstable_by_key(|&(s, h, ..)| (s, h));
+        let mut text = String::from(HEADER);
+        let mut line = 2u64;
+        // Each valid row's (store, hour, minute, quantity, cents) and its line.
+        let mut valid: Vec<(RowValues, u64)> = Vec::new();
+        let mut want = Vec::new();
+        for &(s, h, m, q, c, junk) in &rows {
+            // 0: none; 1: a blank line; 2: an invalid row (not summed, not remembered).
+            match junk {
+                1 => text.push_str("\r\n"),
+                2 => text.push_str(&format!("S{s},01-06-2024 {h:02}:{m:02},x,{c}\n")),
+                _ => {}
+            }
+            if junk > 0 {
+                line += 1;
+            }
+            let key = (s, h, m, q, c);
+            text.push_str(&format!(
+                "S{s},01-06-2024 {h:02}:{m:02},{q},{}.{:02}\n",
+                c / 100,
+                c % 100
+            ));
+            match valid.iter().find(|(k, _)| *k == key) {
+                Some((_, first)) => want.push((line, *first)),
+                None => valid.push((key, line)),
+            }
+            line += 1;
+        }
+        let v = validate_bytes(text.as_bytes(), &ValidationConfig::default());
+        let got: Vec<(u64, u64)> = v
+            .errors
+            .iter()
+            .filter_map(|e| match e.reason {
+                Reason::DuplicateRow { first_line } => Some((e.line, first_line)),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(v.counts.valid as usize, valid.len());
     }
 }
 
