@@ -374,6 +374,43 @@ async fn dead_letters_keep_their_bytes() {
     db.drop_db().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_flushes_what_was_queued_and_refuses_the_rest() {
+    let Some(url) = env_or_skip("FFC_PG_URL") else {
+        return;
+    };
+    let db = TestDb::new(&url).await;
+    let sink = Arc::new(
+        PgSink::connect(db.config().with_pool_size(2).with_batch_size(8))
+            .await
+            .unwrap(),
+    );
+    let calls: Vec<_> = (0..200)
+        .map(|n| {
+            let sink = sink.clone();
+            tokio::spawn(async move { (event(n), sink.accept(&event(n)).await) })
+        })
+        .collect();
+    // Closing while the calls come in: each is either written and answered Stored, or
+    // refused with Closed and not written; close returns after the last write.
+    sink.close().await;
+    let client = db.client().await;
+    let stored = sorted(stored_events(&client).await);
+    let mut acked = Vec::new();
+    for c in calls {
+        match c.await.unwrap() {
+            (e, Ok(Accepted::Stored)) => acked.push(e),
+            (e, Err(SinkError::Closed)) => {
+                assert!(stored.binary_search_by_key(&e.key(), |s| s.key()).is_err())
+            }
+            (e, other) => panic!("{e:?}: {other:?}"),
+        }
+    }
+    assert_eq!(stored, sorted(acked));
+    drop(client);
+    db.drop_db().await;
+}
+
 /// Distinct events (by key) from a small domain, so the generated keys collide often.
 fn distinct_events() -> impl Strategy<Value = Vec<CountEvent>> {
     let one = (
