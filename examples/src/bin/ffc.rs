@@ -75,15 +75,18 @@ enum Command {
         #[command(subcommand)]
         command: ListenCommand,
     },
-    /// The Analytic Manager V9 server APIs: token and exportData.
+    /// The Analytic Manager V9 server APIs: token, exportData, the cube API and the sales
+    /// import; `--print-curl`/`--print-rust` print the queries instead of sending them.
     Server(ServerArgs),
-    /// Sales files (FootfallCam's import layout).
+    /// Sales files (FootfallCam's import layout): validate, and conversion against footfall.
     Sales {
         #[command(subcommand)]
         command: SalesCommand,
     },
-    /// The main job on loopback: simulated counters over HTTP and BACnet, one offline for an
-    /// hour, a branch report with completeness, CSV and an SVG chart.
+    /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
+    /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
+    /// simulator's export and sales import; a branch report with completeness and
+    /// conversion, CSV and an SVG chart.
     Demo {
         /// Where the CSV and SVG files go.
         #[arg(long, default_value = "target/ffc-demo")]
