@@ -227,75 +227,11 @@ fn decode_v9(kind: Kind, bytes: &[u8]) -> Decoded {
     }
 }
 
-/// Splits MQTT input into payloads: each top-level JSON object, found by brace depth
-/// outside strings and `#` comments; text outside an object up to the end of its line is a
-/// payload of its own (so garbage gets its decode error). Returns (byte offset, 1-based
-/// line, bytes).
-fn mqtt_payloads(bytes: &[u8]) -> Vec<(usize, usize, &[u8])> {
-    let mut out = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut comment) = (0usize, false, false, false);
-    let mut start: Option<(usize, usize)> = None;
-    let mut line = 1;
-    for (i, &b) in bytes.iter().enumerate() {
-        if comment {
-            if b == b'\n' {
-                comment = false;
-            } else {
-                continue;
-            }
-        }
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                b'\n' => line += 1,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'\n' => {
-                // A line of text that never opened an object ends its payload here.
-                if let (Some((s, l)), 0) = (start, depth) {
-                    out.push((s, l, bytes.get(s..i).unwrap_or_default()));
-                    start = None;
-                }
-                line += 1;
-            }
-            b'#' => comment = true,
-            _ if b.is_ascii_whitespace() => {}
-            _ => {
-                if start.is_none() {
-                    start = Some((i, line));
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' => depth += 1,
-                    b'}' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            if let Some((s, l)) = start.take() {
-                                out.push((s, l, bytes.get(s..=i).unwrap_or_default()));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    if let Some((s, l)) = start {
-        out.push((s, l, bytes.get(s..).unwrap_or_default()));
-    }
-    out
-}
-
 fn decode_mqtt(bytes: &[u8]) -> Decoded {
     use ffc_protocols::mqtt::codec::{self, DecodeError, Message};
     let kind = Kind::Mqtt;
     let mut lines = Vec::new();
-    for (offset, line, payload) in mqtt_payloads(bytes) {
+    for (offset, line, payload) in crate::mqtt_split::payloads(bytes) {
         match codec::decode(payload) {
             Ok(Message::Count(event)) => {
                 let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
