@@ -1016,6 +1016,8 @@ async fn listen_mqtt(a: MqttListenArgs) -> Result<(), String> {
     };
     let filters = config.subscribed_filters().join(" ");
     let url = config.url.to_string();
+    // The subscriber retries an unreachable broker with backoff; say what it is doing.
+    eprintln!("connecting to {url} as {}", config.client_id);
     let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
     let mut status = subscriber.status();
     let stopper = subscriber.stopper();
