@@ -21,8 +21,18 @@ pub enum Kind {
     /// A sales import CSV (spec §8): valid rows summed per store and local hour.
     SalesCsv,
     /// A server export file, CSV or TXT (spec §7): any column order, dates `dd/MM/yyyy`
-    /// and times `HH:mm:ss` (the export defaults); local times placed on UTC in the zone.
+    /// and times `HH:mm:ss` unless `--date-format`/`--time-format` say otherwise; local
+    /// times placed on UTC in the zone.
     ExportCsv,
+    /// MQTT payloads (spec §5): occupancy samples and counting events, `#` comments
+    /// allowed; one or more JSON objects, each on one line or across several.
+    Mqtt,
+    /// A V9 `exportData` response body `{"Data":[..]}` (spec §2): one line per row.
+    V9Export,
+    /// A V9 cube `load` response (spec §2), either shape: one line per row.
+    V9Cube,
+    /// A V9 sales import request body (spec §2): the JSON array of rows.
+    V9Sales,
 }
 
 impl Kind {
@@ -35,6 +45,10 @@ impl Kind {
             Kind::Ws => "ws",
             Kind::SalesCsv => "sales-csv",
             Kind::ExportCsv => "export-csv",
+            Kind::Mqtt => "mqtt",
+            Kind::V9Export => "v9-export",
+            Kind::V9Cube => "v9-cube",
+            Kind::V9Sales => "v9-sales",
         }
     }
 }
@@ -60,8 +74,54 @@ fn error_line(kind: Kind, reason: String, line: Option<usize>, offset: Option<us
     v
 }
 
-/// Decodes `bytes` as `kind`; device bodies' local times are read in `zone`.
+/// How `ffc decode` reads its input beyond the payload kind.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The zone local times are in (device bodies, export files).
+    pub zone: Zone,
+    /// Export files: the date and time formats (.NET `dd/MM/yyyy` or chrono `%d/%m/%Y`).
+    pub export: ffc_client::files::ExportFileOptions,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            zone: Zone::UTC,
+            export: ffc_client::files::ExportFileOptions::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The export defaults in `zone`.
+    pub fn in_zone(zone: Zone) -> Self {
+        Options {
+            zone,
+            ..Options::default()
+        }
+    }
+
+    /// Export files with these date and time formats; a format the reader cannot use is
+    /// refused with the reason.
+    pub fn with_formats(mut self, date: &str, time: &str) -> Result<Self, String> {
+        let date = ffc_client::datefmt::Pattern::new(date)
+            .map_err(|e| format!("--date-format {date:?}: {e}"))?;
+        let time = ffc_client::datefmt::Pattern::new(time)
+            .map_err(|e| format!("--time-format {time:?}: {e}"))?;
+        self.export = ffc_client::files::ExportFileOptions::new(date, time);
+        Ok(self)
+    }
+}
+
+/// Decodes `bytes` as `kind`; device bodies' local times are read in `zone`, export files
+/// with the default formats.
 pub fn decode(kind: Kind, bytes: &[u8], zone: &Zone) -> Decoded {
+    decode_with(kind, bytes, &Options::in_zone(*zone))
+}
+
+/// Decodes `bytes` as `kind` with `options`.
+pub fn decode_with(kind: Kind, bytes: &[u8], options: &Options) -> Decoded {
+    let zone = &options.zone;
     match kind {
         Kind::DeviceJson | Kind::DeviceXml => {
             let body = if kind == Kind::DeviceJson {
@@ -91,14 +151,141 @@ pub fn decode(kind: Kind, bytes: &[u8], zone: &Zone) -> Decoded {
         Kind::Bacnet => decode_bacnet_hex(bytes),
         Kind::Ws => decode_ws_lines(bytes),
         Kind::SalesCsv => decode_sales(bytes),
-        Kind::ExportCsv => decode_export(bytes, zone),
+        Kind::ExportCsv => decode_export(bytes, zone, &options.export),
+        Kind::Mqtt => decode_mqtt(bytes),
+        Kind::V9Export | Kind::V9Cube | Kind::V9Sales => decode_v9(kind, bytes),
     }
 }
 
-fn decode_export(bytes: &[u8], zone: &Zone) -> Decoded {
-    use ffc_client::files::{read_export, ExportFileOptions};
+fn v9_error(kind: Kind, e: &ffc_client::v9::DecodeError) -> Value {
+    let mut v = error_line(kind, e.to_string(), None, None);
+    if let ffc_client::v9::DecodeError::Row { row, .. } = e {
+        v["row"] = json!(row);
+    }
+    v
+}
+
+fn decode_v9(kind: Kind, bytes: &[u8]) -> Decoded {
+    use ffc_client::v9::cube::{decode_load, Cube};
+    let with_kind = |mut v: Value, row: usize| {
+        v["kind"] = json!(kind.name());
+        v["row"] = json!(row);
+        v
+    };
+    let lines: Result<Vec<Value>, ffc_client::v9::DecodeError> = match kind {
+        Kind::V9Export => ffc_client::v9::export::decode_export(bytes).map(|rows| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| with_kind(serde_json::to_value(r).unwrap_or(Value::Null), i))
+                .collect()
+        }),
+        Kind::V9Cube => {
+            // The members name their cube; the area cube's prefix decides it.
+            let cube = if bytes
+                .windows(Cube::AreaSummary.name().len())
+                .any(|w| w == Cube::AreaSummary.name().as_bytes())
+            {
+                Cube::AreaSummary
+            } else {
+                Cube::SiteSummary
+            };
+            decode_load(cube, bytes).map(|rows| {
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let measures: serde_json::Map<String, Value> = r
+                            .measures
+                            .iter()
+                            .map(|(m, v)| (m.code().to_owned(), json!(v)))
+                            .collect();
+                        with_kind(
+                            json!({
+                                "cube": cube.name(),
+                                "time": r.time.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                                "measures": measures,
+                                "members": r.members,
+                            }),
+                            i,
+                        )
+                    })
+                    .collect()
+            })
+        }
+        _ => ffc_client::v9::sales::decode_rows(bytes).map(|rows| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| with_kind(r.to_json(), i))
+                .collect()
+        }),
+    };
+    match lines {
+        Ok(lines) => Decoded { lines, error: None },
+        Err(e) => Decoded {
+            lines: Vec::new(),
+            error: Some(v9_error(kind, &e)),
+        },
+    }
+}
+
+fn decode_mqtt(bytes: &[u8]) -> Decoded {
+    use ffc_protocols::mqtt::codec::{self, DecodeError, Message};
+    let kind = Kind::Mqtt;
+    let mut lines = Vec::new();
+    for (offset, line, payload) in crate::mqtt_split::payloads(bytes) {
+        match codec::decode(payload) {
+            Ok(Message::Count(event)) => {
+                let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
+                v["kind"] = json!(kind.name());
+                v["payload"] = json!("count");
+                lines.push(v);
+            }
+            Ok(Message::Occupancy(sample)) => {
+                let mut v = serde_json::to_value(sample).unwrap_or(Value::Null);
+                v["kind"] = json!(kind.name());
+                v["payload"] = json!("occupancy");
+                lines.push(v);
+            }
+            Err(e) => {
+                // Place the codec's position (within the payload) in the input.
+                let (at_line, at_byte) = match e {
+                    DecodeError::Syntax { line: l, .. } => (line + l - 1, None),
+                    DecodeError::Utf8 { offset: o }
+                    | DecodeError::UnterminatedString { offset: o } => {
+                        let before = payload.get(..o).unwrap_or_default();
+                        let nl = before.iter().filter(|b| **b == b'\n').count();
+                        (line + nl, Some(offset + o))
+                    }
+                    _ => (line, Some(offset)),
+                };
+                return Decoded {
+                    lines,
+                    error: Some(error_line(kind, e.to_string(), Some(at_line), at_byte)),
+                };
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Decoded {
+            lines,
+            error: Some(error_line(
+                kind,
+                "no payload in the input".to_owned(),
+                None,
+                None,
+            )),
+        };
+    }
+    Decoded { lines, error: None }
+}
+
+fn decode_export(
+    bytes: &[u8],
+    zone: &Zone,
+    options: &ffc_client::files::ExportFileOptions,
+) -> Decoded {
+    use ffc_client::files::read_export;
     let kind = Kind::ExportCsv;
-    let file = match read_export("input", bytes, &ExportFileOptions::default()) {
+    let file = match read_export("input", bytes, options) {
         Ok(file) => file,
         Err(e) => {
             return Decoded {

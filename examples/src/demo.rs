@@ -1,11 +1,13 @@
 //! `ffc demo`: the SDK's main job on loopback, with nothing installed. Two counters of
 //! branch North answer over the device CGI API (simulators, real HTTP), a counter of branch
-//! South is read over BACnet/IP (a simulated FFC device, real UDP), and one counter of each
-//! branch pushes its events over WebSocket to our receiver (real TCP, `OK` per event).
-//! Counter North-2 is offline for the 14:00 hour, so that hour is flagged `partial`.
-//! Everything is pulled or received through the SDK, checked against what the simulators
-//! hold, rolled up per branch (and checked against the V9 server simulator's exportData over
-//! the same counters), joined with a sales CSV (validated by ffc-sales) into
+//! South is read over BACnet/IP (a simulated FFC device, real UDP), one counter of each
+//! branch pushes its events over WebSocket to our receiver (real TCP, `OK` per event), and
+//! a third counter of South publishes over MQTT to an embedded broker (rumqttd), received
+//! by the SDK's subscriber. Counter North-2 is offline for the 14:00 hour, so that hour is
+//! flagged `partial`. Everything is pulled or received through the SDK, checked against
+//! what the simulators hold, rolled up per branch (and checked against the V9 server
+//! simulator's exportData over the same counters), joined with a sales CSV (validated by
+//! ffc-sales, uploaded to the server simulator's sales import and checked there) into
 //! conversion, and written as CSV and an SVG chart.
 
 use std::net::SocketAddr;
@@ -42,6 +44,8 @@ pub const SOUTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e317);
 pub const NORTH_3: CameraSerial = CameraSerial::from_u64(0x6afc_e318);
 /// Branch South's second counter, pushing over WebSocket.
 pub const SOUTH_2: CameraSerial = CameraSerial::from_u64(0x6afc_e319);
+/// Branch South's third counter, publishing over MQTT.
+pub const SOUTH_3: CameraSerial = CameraSerial::from_u64(0x6afc_e31a);
 /// The hour (local, on the demo day) counter North-2 is offline.
 pub const OUTAGE_HOUR: i64 = 14;
 const BACNET_INSTANCE: u32 = 123_317;
@@ -318,6 +322,17 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         .await
         .map_err(|e| format!("WebSocket receiver: {e}"))?;
 
+    // South-3 publishes its day over MQTT to the embedded broker; our subscriber takes it.
+    let (mqtt_events, broker_url) = mqtt_counter(day, day_end).await?;
+    for event in &mqtt_events {
+        agg.ingest(event);
+    }
+    agg.cover(SOUTH_3, day, day_end);
+    say(format!(
+        "received {} events over MQTT from South-3 through the embedded broker at {broker_url} (QoS 1), equal to what it published",
+        mqtt_events.len()
+    ));
+
     for records in [&pulled_1, &pulled_2, &south] {
         for r in records.iter() {
             if let ffc_core::Subject::Counter(serial) = r.subject {
@@ -337,7 +352,7 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     let mut specs = Vec::new();
     for (site, name, counters) in [
         (1, "North", vec![NORTH_1, NORTH_2, NORTH_3]),
-        (2, "South", vec![SOUTH_1, SOUTH_2]),
+        (2, "South", vec![SOUTH_1, SOUTH_2, SOUTH_3]),
     ] {
         let spec = BranchSpec {
             site: SiteId(site),
@@ -350,17 +365,21 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     }
 
     // The server: a V9 simulator holds the same counters; its exportData must give the
-    // branch roll-up we computed, hour by hour.
-    let server_rows = server_export(&branches, &specs, &agg, day, zone).await?;
+    // branch roll-up we computed, hour by hour. The sales file goes to its import API.
+    let sales_csv = sample_sales(day, &zone)?;
+    let server = server_export(&branches, &specs, &agg, day, zone, &sales_csv).await?;
     say(format!(
         "server simulator: exportData gave {} hourly site rows ({} not complete), equal to our roll-up",
-        server_rows.0, server_rows.1
+        server.rows, server.not_complete
+    ));
+    say(format!(
+        "server simulator: sales import took {} hourly rows of {} (site, day)s, equal to the validated file's",
+        server.sales_rows, server.sales_days
     ));
 
     // Sales: a CSV in FootfallCam's import layout, validated and joined with the footfall.
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let sales_path = out_dir.join("sales.csv");
-    let sales_csv = sample_sales(day, &zone)?;
     std::fs::write(&sales_path, &sales_csv)
         .map_err(|e| format!("{}: {e}", sales_path.display()))?;
     let validation = ffc_sales::validate_bytes(
@@ -437,16 +456,117 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     })
 }
 
+/// A counter simulator publishing the day's events over MQTT (QoS 1, as a counter would
+/// with QoS raised) to an embedded broker, and the SDK's subscriber receiving them into a
+/// memory sink. Returns the received events, checked equal to the published ones, and the
+/// broker's URL.
+async fn mqtt_counter(
+    day: UnixSeconds,
+    day_end: UnixSeconds,
+) -> Result<(Vec<ffc_core::CountEvent>, String), String> {
+    use ffc_protocols::mqtt::codec::Message;
+    use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
+    use ffc_protocols::mqtt::subscriber::{Subscriber, SubscriberConfig};
+    use ffc_protocols::mqtt::Qos;
+    let broker = tokio::task::spawn_blocking(crate::broker::start)
+        .await
+        .map_err(|e| format!("embedded MQTT broker: {e}"))?
+        .map_err(|e| format!("embedded MQTT broker: {e}"))?;
+    let url = broker.url();
+    let mut config =
+        SubscriberConfig::new(&url, "ffc-demo-ingest").map_err(|e| format!("MQTT: {e}"))?;
+    config.qos = Qos::AtLeastOnce;
+    let subscriber = Subscriber::new(config).map_err(|e| format!("MQTT subscriber: {e}"))?;
+    let mut status = subscriber.status();
+    let stopper = subscriber.stopper();
+    let (sink, dead) = (MemorySink::new(), MemoryDeadLetters::new());
+    let stream = device(SOUTH_3, "ACME - South back door", 6).await?;
+    let published: Vec<ffc_core::CountEvent> = stream.events(day, day_end);
+    let publish = async {
+        let outcome: Result<(), String> = async {
+            tokio::time::timeout(Duration::from_secs(20), status.wait_for(|s| s.subacks >= 1))
+                .await
+                .map_err(|_| "MQTT: the subscription was not confirmed within 20 s")?
+                .map_err(|_| "MQTT: the subscriber stopped")?;
+            let mut config =
+                PublisherConfig::new(&url, SOUTH_3).map_err(|e| format!("MQTT: {e}"))?;
+            config.qos = Qos::AtLeastOnce;
+            let publisher = Publisher::connect(config)
+                .await
+                .map_err(|e| format!("MQTT publisher: {e}"))?;
+            for event in &published {
+                publisher
+                    .publish(&Message::Count(*event))
+                    .await
+                    .map_err(|e| format!("MQTT publish: {e}"))?;
+            }
+            publisher
+                .flush()
+                .await
+                .map_err(|e| format!("MQTT publish: {e}"))?;
+            publisher.close().await;
+            // Every publish is acknowledged by the broker; wait for the subscriber to
+            // store them all (bounded, in case some never come).
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while sink.len() < published.len() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(())
+        }
+        .await;
+        stopper.stop();
+        outcome
+    };
+    let (run, published_ok) = tokio::join!(subscriber.run_into(&sink, &dead, None), publish);
+    published_ok?;
+    let stats = run.map_err(|e| format!("MQTT subscriber: {e}"))?;
+    // What arrives is what was sent, tagged as MQTT (the payload has no UUID).
+    let key = |e: &ffc_core::CountEvent| format!("{e:?}");
+    let mut want: Vec<String> = published
+        .iter()
+        .map(|e| {
+            key(&ffc_core::CountEvent {
+                source: ffc_core::Source::Mqtt,
+                uuid: None,
+                ..*e
+            })
+        })
+        .collect();
+    let received = sink.events();
+    let mut got: Vec<String> = received.iter().map(key).collect();
+    want.sort();
+    got.sort();
+    if got != want || stats.dead_letters > 0 {
+        return Err(format!(
+            "MQTT: {} events published, {} received ({} dead letters), not the same",
+            want.len(),
+            got.len(),
+            stats.dead_letters
+        ));
+    }
+    Ok((received, url))
+}
+
+/// What the server simulator step checked.
+struct ServerChecked {
+    rows: usize,
+    not_complete: usize,
+    sales_rows: u64,
+    sales_days: usize,
+}
+
 /// Starts the V9 server simulator with the branches' counters, exports the day hourly at
-/// site level through the V9 client, and checks every row against `branches`. Returns (rows,
-/// rows not complete).
+/// site level through the V9 client, and checks every row against `branches`; then
+/// validates `sales_csv` with ffc-sales, uploads it through the same path as
+/// `ffc server import-sales`, and checks the server holds exactly the validated rows.
 async fn server_export(
     branches: &[(&str, ffc_core::rollup::BranchSeries)],
     specs: &[BranchSpec],
     agg: &Aggregator,
     day: UnixSeconds,
     zone: Zone,
-) -> Result<(usize, usize), String> {
+    sales_csv: &str,
+) -> Result<ServerChecked, String> {
     use ffc_client::sim::{SimConfig as ServerConfig, SimSite, Simulator as ServerSim};
     use ffc_client::v9::export::{InfoJson, Level, Period};
     let sites = branches
@@ -522,7 +642,51 @@ async fn server_export(
             not_complete += 1;
         }
     }
-    Ok((rows.len(), not_complete))
+
+    let import = ffc_sales::validate_bytes(
+        sales_csv.as_bytes(),
+        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+    )
+    .import("sales.csv", ffc_sales::ImportMode::Atomic);
+    if import.report.outcome != ffc_sales::Outcome::Imported {
+        return Err(format!(
+            "sales import: {:?}, {} errors",
+            import.report.outcome, import.report.error_count
+        ));
+    }
+    let uploaded = crate::upload::upload_batches(&client, &import.batches)
+        .await
+        .map_err(|(_, e)| format!("sales upload: {e}"))?;
+    let held = server.sales();
+    for batch in &import.batches {
+        let sent = ffc_client::v9::sales::SalesBatch::from_day_batches(std::iter::once(batch))
+            .map_err(|e| format!("sales upload: {e}"))?;
+        if held
+            .get(&(batch.site.clone(), batch.date))
+            .map(Vec::as_slice)
+            != Some(sent.rows())
+        {
+            return Err(format!(
+                "sales upload: the server does not hold {} {} as validated",
+                batch.site, batch.date
+            ));
+        }
+    }
+    if held.len() != import.batches.len() || uploaded.done != uploaded.total {
+        return Err(format!(
+            "sales upload: {} (site, day)s on the server, {} sent; {} of {} rows imported",
+            held.len(),
+            import.batches.len(),
+            uploaded.done,
+            uploaded.total
+        ));
+    }
+    Ok(ServerChecked {
+        rows: rows.len(),
+        not_complete,
+        sales_rows: uploaded.done,
+        sales_days: uploaded.days.len(),
+    })
 }
 
 /// A day of sales for stores `North` and `South` in the import layout (spec §8): a few

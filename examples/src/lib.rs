@@ -4,11 +4,14 @@
 
 pub mod args;
 pub mod broker;
+pub mod convert;
 pub mod decode;
 pub mod demo;
+pub mod mqtt_split;
 pub mod report;
 pub mod sample;
 pub mod snippet;
+pub mod upload;
 
 /// A current-thread tokio runtime with IO and timers: what every async example runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -69,3 +69,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {{
 "#
     )
 }
+
+/// One V9 server request for [`v9_curl_script`].
+#[derive(Debug, Clone, Copy)]
+pub enum V9Request<'a> {
+    /// `GET exportData?infoJson=..`.
+    Export(&'a ffc_client::v9::export::InfoJson),
+    /// `POST /API/v1/load` with the query's body.
+    Load(&'a ffc_client::v9::cube::CubeQuery),
+}
+
+/// The server's base URL without a trailing slash.
+fn v9_base(base_url: &str) -> &str {
+    base_url.trim_end_matches('/')
+}
+
+/// A script that fetches a V9 access token into `FFC_V9_TOKEN` (password from
+/// `$FFC_V9_PASSWORD`; it must not contain `"` or `\`, which the JSON body would need
+/// escaped) and then sends each request with it.
+pub fn v9_curl_script(base_url: &str, email: &str, requests: &[V9Request<'_>]) -> String {
+    use ffc_client::v9::{EXPORT_PATH, LOAD_PATH, TOKEN_HEADER, TOKEN_PATH};
+    let base = v9_base(base_url);
+    let mut out = String::from(
+        "#!/bin/sh\n# Set FFC_V9_PASSWORD first; the token is fetched into FFC_V9_TOKEN.\nset -e\n",
+    );
+    out.push_str(&format!(
+        "FFC_V9_TOKEN=$(curl -sS -X POST {url} -H 'Content-Type: application/json' \\\n  --data \"$(printf '{{\"email\":\"%s\",\"password\":\"%s\"}}' {email} \"$FFC_V9_PASSWORD\")\" \\\n  | sed -E 's/.*\"AToken\" *: *\"([^\"]*)\".*/\\1/')\n",
+        url = sh_quote(&format!("{base}{TOKEN_PATH}")),
+        email = sh_quote(email),
+    ));
+    for request in requests {
+        match request {
+            V9Request::Export(info) => out.push_str(&format!(
+                "curl -sS -G {} --data-urlencode {} --data-urlencode \"access_token=$FFC_V9_TOKEN\" -H \"{TOKEN_HEADER}: $FFC_V9_TOKEN\"\necho\n",
+                sh_quote(&format!("{base}{EXPORT_PATH}")),
+                sh_quote(&format!("infoJson={}", info.to_json())),
+            )),
+            V9Request::Load(query) => out.push_str(&format!(
+                "curl -sS -X POST {} -H \"Authorization: Bearer $FFC_V9_TOKEN\" -H 'Content-Type: application/json' --data {}\necho\n",
+                sh_quote(&format!("{base}{LOAD_PATH}")),
+                sh_quote(&query.to_body().to_string()),
+            )),
+        }
+    }
+    out
+}
+
+/// The Rust program that sends the same V9 requests through ffc-client; `body` holds the
+/// statements after the client is made.
+pub fn v9_rust_program(base_url: &str, email: &str, body: &str) -> String {
+    format!(
+        r#"// Cargo.toml: ffc-client = "0.1", chrono = "0.4",
+//             tokio = {{ version = "1", features = ["rt", "macros"] }}
+#![allow(unused_imports)]
+use chrono::NaiveDate;
+use ffc_client::datefmt::{{default_date, default_time}};
+use ffc_client::http::V9Client;
+use ffc_client::v9::cube::{{Cube, CubeQuery, Granularity, Measure, Operator}};
+use ffc_client::v9::export::{{InfoJson, Level, Period}};
+use ffc_client::Secret;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {{
+    let password = Secret::new(std::env::var("FFC_V9_PASSWORD")?);
+    let client = V9Client::new({base_url:?}, {email:?}, password)?;
+{body}    Ok(())
+}}
+"#
+    )
+}

@@ -286,3 +286,280 @@ fn export_files_decode_in_any_column_order_and_bad_rows_are_named() {
         lines[0]
     );
 }
+
+/// spec §5, the occupancy sample as published, `#` comments and all, then the counting
+/// sample: one file, two payloads.
+const MQTT_PUBLISHED: &str = r#"{
+    "RoiId": 1,
+    "CombineObjectTypeId": 1,
+    "ObjectCount": 0, # 1 for Occupied and 0 for None
+    "Timestamp": 1672889540, #UTCtime
+    "LocalTime": "2023-01-05 11:32:20",
+    "UTCTime": "2023-01-05 03:32:20",
+    "OccupancyTypeId": 1,
+    "ObjectCountUnit": 1,
+    "CameraSerial": "100000008c76409d"
+}
+
+{"CombineObjectTypeId": 11, "EventEndLocalTime": "2022-11-25 04:47:49", "EventEndTime": 1669351669, "EventEndUTCTime": "2022-11-25 04:47:49", "EventStartLocalTime": "2022-11-25 04:47:49", "EventStartTime": 1669351669, "EventStartUTCTime": "2022-11-25 04:47:49", "MetricId": 2, "PeopleId": 1, "PeopleTypeId": 1, "RoiId": 1, "CameraSerial": "000000007b77a260"}
+"#;
+
+#[test]
+fn published_mqtt_samples_decode() {
+    let (ok, lines, err) = decode_file("mqtt", MQTT_PUBLISHED, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["payload"], "occupancy");
+    assert_eq!(lines[0]["CameraSerial"], "100000008c76409d");
+    assert_eq!(lines[0]["ObjectCount"], 0);
+    assert_eq!(lines[0]["Timestamp"], 1_672_889_540);
+    // 11:32:20 local against 03:32:20 UTC: +08:00.
+    assert_eq!(lines[0]["UtcOffsetSeconds"], 8 * 3600);
+    assert_eq!(lines[1]["payload"], "count");
+    assert_eq!(lines[1]["CameraSerial"], "000000007b77a260");
+    assert_eq!(lines[1]["MetricId"], 2);
+    assert_eq!(lines[1]["EventEndTime"], 1_669_351_669);
+    assert_eq!(lines[1]["Source"], "Mqtt");
+    for line in &lines {
+        assert_eq!(line["kind"], "mqtt");
+    }
+}
+
+#[test]
+fn mqtt_encoder_output_round_trips_one_payload_per_line() {
+    use ffc_protocols::mqtt::codec::{encode, Message};
+    let serial = CameraSerial::from_u64(0x6afc_e315);
+    let mut input = String::new();
+    let mut sent = Vec::new();
+    for n in 0..3u64 {
+        let event = ffc_core::CountEvent {
+            serial,
+            roi: ffc_core::RoiId(2),
+            metric: if n == 1 {
+                ffc_core::Metric::Out
+            } else {
+                ffc_core::Metric::In
+            },
+            people_type: ffc_core::PeopleType::Staff,
+            people_id: ffc_core::PeopleId(n + 40),
+            start: 1_700_000_000 + n as i64 * 60,
+            end: 1_700_000_002 + n as i64 * 60,
+            offset: UtcOffset::from_seconds(-5 * 3600).expect("offset"),
+            uuid: None,
+            source: Source::Mqtt,
+        };
+        let mut text = String::new();
+        encode(&Message::Count(event), &mut text).expect("encode");
+        assert!(!text.contains('\n'));
+        input.push_str(&text);
+        input.push('\n');
+        sent.push(event);
+    }
+    let (ok, out, err) = ffc_with(&["decode", "mqtt", "-"], &[], Some(input.as_bytes()));
+    assert!(ok, "{err}");
+    let got: Vec<ffc_core::CountEvent> = json_lines(&out)
+        .into_iter()
+        .map(|mut v| {
+            let o = v.as_object_mut().expect("object");
+            o.remove("kind");
+            o.remove("payload");
+            serde_json::from_value(v).expect("event")
+        })
+        .collect();
+    assert_eq!(got, sent);
+}
+
+#[test]
+fn malformed_mqtt_payloads_give_one_error_line_and_exit_1() {
+    // (input, line the error names, a word of the reason)
+    let cases: [(&str, usize, &str); 6] = [
+        // Truncated on its third line, after a good payload on line 1.
+        (
+            "{\"CombineObjectTypeId\": 11, \"EventEndLocalTime\": \"2022-11-25 04:47:49\", \"EventEndTime\": 1669351669, \"EventEndUTCTime\": \"2022-11-25 04:47:49\", \"MetricId\": 2, \"PeopleId\": 1, \"PeopleTypeId\": 1, \"RoiId\": 1, \"CameraSerial\": \"000000007b77a260\"}\n{\"RoiId\": 1,\n \"ObjectCount\": ",
+            3,
+            "truncated",
+        ),
+        // A string that never ends, found while stripping a `#` comment.
+        ("{\"RoiId\": \"1} # note\n", 1, "never ends"),
+        ("[1, 2]\n", 1, "JSON object"),
+        (
+            "{\"ObjectCount\": 1, \"MetricId\": 1, \"RoiId\": 1}\n",
+            1,
+            "both",
+        ),
+        ("{\"RoiId\": 1}\n", 1, "neither"),
+        // The UTC string disagrees with the unix time.
+        (
+            "{\"RoiId\": 1, \"CombineObjectTypeId\": 1, \"ObjectCount\": 0, \"Timestamp\": 1672889540, \"LocalTime\": \"2023-01-05 11:32:20\", \"UTCTime\": \"2023-01-05 04:32:20\", \"OccupancyTypeId\": 1, \"ObjectCountUnit\": 1, \"CameraSerial\": \"100000008c76409d\"}",
+            1,
+            "UTCTime",
+        ),
+    ];
+    for (input, line, word) in cases {
+        let (ok, out, _) = ffc_with(&["decode", "mqtt", "-"], &[], Some(input.as_bytes()));
+        assert!(!ok, "{input}");
+        let lines = json_lines(&out);
+        let error = lines.last().expect("an error line");
+        assert_eq!(error["kind"], "mqtt");
+        assert_eq!(error["line"], line, "{input}: {error}");
+        let reason = error["error"].as_str().expect("reason");
+        assert!(reason.contains(word), "{input}: {reason}");
+        assert_eq!(
+            lines.iter().filter(|l| l.get("error").is_some()).count(),
+            1,
+            "one error line"
+        );
+    }
+    let (ok, out, _) = ffc_with(&["decode", "mqtt", "-"], &[], Some(b"\xff{}"));
+    assert!(!ok);
+    assert_eq!(json_lines(&out)[0]["byte_offset"], 0);
+    let (ok, out, _) = ffc_with(&["decode", "mqtt", "-"], &[], Some(b"  # only a comment\n"));
+    assert!(!ok);
+    assert!(out.contains("no payload"), "{out}");
+}
+
+#[test]
+fn export_files_in_other_date_and_time_formats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("export.csv");
+    let path = path.display().to_string();
+    // .NET patterns, as the export dialog offers them.
+    std::fs::write(
+        &path,
+        "Site,Date,Time,ValueIn,ValueOut\nMain St,2024-01-31,1:00 PM,42,40\n",
+    )
+    .expect("write");
+    let (ok, out, err) = ffc(&[
+        "decode",
+        "export-csv",
+        &path,
+        "--date-format",
+        "yyyy-MM-dd",
+        "--time-format",
+        "h:mm tt",
+    ]);
+    assert!(ok, "{err}");
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["LocalTime"], "2024-01-31 13:00:00");
+    assert_eq!(lines[0]["ValueDateTime"], 1_706_659_200 + 13 * 3600);
+    // chrono patterns.
+    std::fs::write(
+        &path,
+        "Site;Date;Time;ValueIn;ValueOut\nMain St;31.01.2024;13.30;42;40\n",
+    )
+    .expect("write");
+    let (ok, out, err) = ffc(&[
+        "decode",
+        "export-csv",
+        &path,
+        "--date-format",
+        "%d.%m.%Y",
+        "--time-format",
+        "%H.%M",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(json_lines(&out)[0]["LocalTime"], "2024-01-31 13:30:00");
+    // The default formats do not read it: the row is named.
+    let (ok, out, _) = ffc(&["decode", "export-csv", &path]);
+    assert!(!ok);
+    assert_eq!(json_lines(&out).last().expect("error")["line"], 2);
+    // A pattern the reader cannot use is refused before reading.
+    let (ok, out, err) = ffc(&["decode", "export-csv", &path, "--date-format", "%Q"]);
+    assert!(!ok);
+    assert!(out.is_empty());
+    assert!(err.contains("--date-format"), "{err}");
+}
+
+/// spec §2: the exportData response, the cube `load` response in both shapes, and the
+/// sales import body.
+#[test]
+fn v9_bodies_decode_and_bad_ones_name_the_row() {
+    let export = r#"{"Data":[{"Company":"ACME","Site":"Main St","DateTime":"31/01/2024 13:00:00","ValueIn":42,"ValueOut":"40","AggregationStatus":"complete","BranchId":7,"SomethingNew":1},
+      {"Site":"Main St","DateTime":"31/01/2024 14:00:00","ValueIn":7,"ValueOut":9}]}"#;
+    let (ok, lines, err) = decode_file("v9-export", export, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ValueIn"], 42);
+    assert_eq!(lines[0]["ValueOut"], 40);
+    assert_eq!(lines[0]["AggregationStatus"], "complete");
+    assert_eq!(lines[1]["row"], 1);
+    let (ok, lines, _) = decode_file(
+        "v9-export",
+        r#"{"Data":[{"ValueIn":1},{"ValueIn":"many"}]}"#,
+        "UTC",
+    );
+    assert!(!ok);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["row"], 1);
+    let (ok, lines, _) = decode_file("v9-export", r#"{"error":"token expired"}"#, "UTC");
+    assert!(!ok);
+    assert!(lines[0]["error"]
+        .as_str()
+        .expect("e")
+        .contains("token expired"));
+
+    let cube = r#"{"data":[{"ffc_site_summary.A01":"120","ffc_site_summary.A02":118,"ffc_site_summary.SiteId":"30273","ffc_site_summary.Time.day":"2024-01-01T00:00:00.000"}]}"#;
+    let (ok, lines, err) = decode_file("v9-cube", cube, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines[0]["cube"], "ffc_site_summary");
+    assert_eq!(lines[0]["time"], "2024-01-01 00:00:00");
+    assert_eq!(lines[0]["measures"]["A01"], 120.0);
+    assert_eq!(lines[0]["measures"]["A02"], 118.0);
+    assert_eq!(lines[0]["members"]["SiteId"], "30273");
+    let multi = r#"{"queryType":"multi","results":[{"data":[{"ffc_area_summary.A01":3,"ffc_area_summary.Time.hour":"2024-01-01T10:00:00.000"}]},{"data":[{"ffc_area_summary.A01":null,"ffc_area_summary.Time.hour":"2024-01-01T11:00:00.000"}]}]}"#;
+    let (ok, lines, err) = decode_file("v9-cube", multi, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["cube"], "ffc_area_summary");
+    assert_eq!(lines[1]["measures"], serde_json::json!({}));
+    let (ok, lines, _) = decode_file(
+        "v9-cube",
+        r#"{"data":[{"ffc_site_summary.A01":1},{"ffc_site_summary.Time.day":"yesterday"}]}"#,
+        "UTC",
+    );
+    assert!(!ok);
+    assert_eq!(lines[0]["row"], 1);
+
+    let sales = r#"[{"SiteCode":"S01","TransactionDate":"2024-05-01 10:00:00","TotalTransactionQuantity":3,"TotalTransactionAmount":45.5,"UnitPerTransaction":1.5}]"#;
+    let (ok, lines, err) = decode_file("v9-sales", sales, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines[0]["SiteCode"], "S01");
+    assert_eq!(lines[0]["TotalTransactionAmount"], 45.5);
+    let (ok, lines, _) = decode_file(
+        "v9-sales",
+        r#"[{"SiteCode":"S","TransactionDate":"2024-05-01 10:00:00","TotalTransactionQuantity":1,"TotalTransactionAmount":1.005}]"#,
+        "UTC",
+    );
+    assert!(!ok);
+    assert_eq!(lines[0]["row"], 0);
+    assert!(lines[0]["error"]
+        .as_str()
+        .expect("e")
+        .contains("2 decimals"));
+}
+
+/// Every payload kind `ffc decode` knows has a published (or spec-shaped) sample here that
+/// decodes; the match is exhaustive, so a new kind cannot be added without one.
+#[test]
+fn every_kind_decodes_a_sample() {
+    use clap::ValueEnum as _;
+    use ffc_examples::decode::Kind;
+    for kind in Kind::value_variants() {
+        let sample: &str = match kind {
+            Kind::DeviceJson => DEVICE_JSON,
+            Kind::DeviceXml => DEVICE_XML,
+            Kind::Bacnet => WHO_IS,
+            Kind::Ws => "{'Topic': 'ffc-eventrawdata', 'Data': {'EventStartUTCTime': '2020-06-17 03:16:41', 'EventEndLocalTime': '2020-06-17 11:16:41', 'EventStartTime': 1592363801, 'MetricId': 1, 'RoiId': 1, 'CameraSerial': '000000006afce315', 'PeopleId': 1, 'EventEndUTCTime': '2020-06-17 03:16:41', 'UploadedLocalDateTime': '2020-06-17 11:16:45', 'EventEndTime': 1592363801, 'EventStartLocalTime': '2020-06-17 11:16:41', 'UploadedUTCDateTime': '2020-06-17 03:16:45', 'PeopleTypeId': 1}}\n",
+            Kind::SalesCsv => "StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\nS001,17-06-2020 11:05,3,45.50\n",
+            Kind::ExportCsv => "Site,Date,Time,ValueIn,ValueOut\nMain St,31/01/2024,13:00:00,42,40\n",
+            Kind::Mqtt => MQTT_PUBLISHED,
+            Kind::V9Export => r#"{"Data":[{"Site":"Main St","DateTime":"31/01/2024 13:00:00","ValueIn":42}]}"#,
+            Kind::V9Cube => r#"{"data":[{"ffc_site_summary.A01":"120","ffc_site_summary.Time.day":"2024-01-01T00:00:00.000"}]}"#,
+            Kind::V9Sales => r#"[{"SiteCode":"S01","TransactionDate":"2024-05-01 10:00:00","TotalTransactionQuantity":3,"TotalTransactionAmount":45.5}]"#,
+        };
+        let (ok, lines, err) = decode_file(kind.name(), sample, "UTC");
+        assert!(ok, "{}: {err}", kind.name());
+        assert!(!lines.is_empty(), "{}", kind.name());
+        assert!(lines.iter().all(|l| l["kind"] == kind.name()));
+    }
+}

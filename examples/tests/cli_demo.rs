@@ -1,5 +1,7 @@
-//! `ffc demo` end to end: it starts its simulators on loopback, exits 0, flags North-2's
-//! offline hour as partial and writes the report CSV, the SVG chart and the raw records.
+//! `ffc demo` end to end: it starts its simulators, the embedded MQTT broker and the V9
+//! server simulator on loopback, exits 0, checks every source (HTTP, BACnet, WebSocket,
+//! MQTT, exportData, the sales upload), flags North-2's offline hour as partial and writes
+//! the report CSV, the SVG chart and the raw records.
 mod common;
 
 use common::ffc;
@@ -21,6 +23,22 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
     assert!(out.contains("North-2 offline 14:00-15:00"), "{out}");
     assert!(
         out.contains("over BACnet/IP") && out.contains("equal to the device's"),
+        "{out}"
+    );
+    assert!(
+        out.contains("events over MQTT from South-3 through the embedded broker")
+            && out.contains("equal to what it published"),
+        "{out}"
+    );
+    assert!(
+        out.contains("exportData gave 48 hourly site rows (1 not complete), equal to our roll-up"),
+        "{out}"
+    );
+    // 12 open hours x 2 stores of sales, one (site, day) each, held by the server as sent.
+    assert!(
+        out.contains(
+            "sales import took 24 hourly rows of 2 (site, day)s, equal to the validated file's"
+        ),
         "{out}"
     );
 

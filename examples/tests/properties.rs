@@ -6,22 +6,18 @@ use ffc_examples::args;
 use ffc_examples::decode::{decode, Kind};
 use proptest::prelude::*;
 
-const KINDS: [Kind; 6] = [
-    Kind::ExportCsv,
-    Kind::DeviceJson,
-    Kind::DeviceXml,
-    Kind::Bacnet,
-    Kind::Ws,
-    Kind::SalesCsv,
-];
+fn kinds() -> &'static [Kind] {
+    use clap::ValueEnum as _;
+    Kind::value_variants()
+}
 
 proptest! {
     #[test]
     fn decode_never_panics_and_reports_errors_as_one_json_object(
         bytes in proptest::collection::vec(any::<u8>(), 0..512),
-        kind in 0usize..6,
+        kind in 0usize..64,
     ) {
-        let kind = KINDS[kind];
+        let kind = kinds()[kind % kinds().len()];
         let out = decode(kind, &bytes, &Zone::UTC);
         if let Some(error) = &out.error {
             prop_assert_eq!(&error["kind"], kind.name());
@@ -29,6 +25,64 @@ proptest! {
         }
         for line in &out.lines {
             prop_assert_eq!(&line["kind"], kind.name());
+        }
+    }
+
+    /// MQTT input splits into its payloads however they are laid out: one per line, on
+    /// one line, with blank lines or `#` comment lines between.
+    #[test]
+    fn mqtt_payloads_split_in_any_layout(
+        people in proptest::collection::vec((0u64..1_000_000, any::<bool>(), 0i64..1_000_000), 1..8),
+        sep in prop_oneof![Just("\n"), Just(" "), Just("\n\n"), Just("\n# between } {\n"), Just("")],
+    ) {
+        use ffc_protocols::mqtt::codec::{encode, Message};
+        let events: Vec<ffc_core::CountEvent> = people
+            .iter()
+            .map(|&(id, out, t)| ffc_core::CountEvent {
+                serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
+                roi: ffc_core::RoiId(1),
+                metric: if out { ffc_core::Metric::Out } else { ffc_core::Metric::In },
+                people_type: ffc_core::PeopleType::Visitor,
+                people_id: ffc_core::PeopleId(id),
+                start: 1_600_000_000 + t,
+                end: 1_600_000_001 + t,
+                offset: ffc_core::UtcOffset::UTC,
+                uuid: None,
+                source: ffc_core::Source::Mqtt,
+            })
+            .collect();
+        let texts: Vec<String> = events
+            .iter()
+            .map(|e| {
+                let mut t = String::new();
+                encode(&Message::Count(*e), &mut t).map(|_| t)
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out = decode(Kind::Mqtt, texts.join(sep).as_bytes(), &Zone::UTC);
+        prop_assert!(out.error.is_none(), "{:?}", out.error);
+        let got: Vec<i64> = out.lines.iter().map(|l| l["EventEndTime"].as_i64().unwrap_or(-1)).collect();
+        let want: Vec<i64> = events.iter().map(|e| e.end).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    /// The splitter's invariants (also the cargo-fuzz target `cli_mqtt_split`): payloads
+    /// in order, not overlapping, the input's own bytes, line numbers counting newlines.
+    #[test]
+    fn mqtt_splitter_gives_the_inputs_own_bytes_in_order(
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(b'{'), Just(b'}'), Just(b'"'), Just(b'\\'), Just(b'#'), Just(b'\n'), Just(b' '), any::<u8>()],
+            0..256,
+        ),
+    ) {
+        let mut end = 0;
+        for (offset, line, payload) in ffc_examples::mqtt_split::payloads(&bytes) {
+            prop_assert!(offset >= end);
+            prop_assert!(!payload.is_empty());
+            prop_assert_eq!(bytes.get(offset..offset + payload.len()), Some(payload));
+            let newlines = bytes.get(..offset).unwrap_or_default().iter().filter(|b| **b == b'\n').count();
+            prop_assert_eq!(line, newlines + 1);
+            end = offset + payload.len();
         }
     }
 

@@ -420,9 +420,29 @@ impl DeviceClient {
         Ok(token)
     }
 
+    /// The access token the client uses: the cached one, or a freshly fetched one when
+    /// there is none (the token is long-lived). For callers that hand it to another tool;
+    /// it is a [`Secret`], redacted in `Debug`, so `expose()` it only onto the wire.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), ffc_device::client::ClientError> {
+    /// use ffc_core::Zone;
+    /// use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+    /// let client = DeviceClient::new(
+    ///     ClientConfig::new("http://192.168.2.123/cgi-bin/", Zone::UTC),
+    ///     Credentials::new("admin", "123456"),
+    /// )?;
+    /// let token = client.token().await?;
+    /// assert!(!format!("{token:?}").contains(token.expose()));
+    /// # Ok(()) }
+    /// ```
+    pub async fn token(&self) -> Result<Secret, ClientError> {
+        Ok(self.cached_token().await?.1)
+    }
+
     /// The cached token, fetching one if there is none. Held under the lock so concurrent
     /// windows wait for one fetch instead of each making its own.
-    async fn token(&self) -> Result<(u64, Secret), ClientError> {
+    async fn cached_token(&self) -> Result<(u64, Secret), ClientError> {
         let mut cache = self.token.lock().await;
         if let Some(t) = &cache.token {
             return Ok((cache.generation, t.clone()));
@@ -445,7 +465,7 @@ impl DeviceClient {
     pub async fn counts(&self, query: &Query) -> Result<CountBody, ClientError> {
         let mut refreshed = false;
         loop {
-            let (generation, token) = self.token().await?;
+            let (generation, token) = self.cached_token().await?;
             let mut url = self.count_url.clone();
             {
                 let mut pairs = url.query_pairs_mut();

@@ -256,6 +256,29 @@ async fn token_is_refreshed_once_after_revocation() {
 }
 
 #[tokio::test]
+async fn token_is_the_counters_fetched_once_and_redacted() {
+    let sim = sim(Zone::UTC).await;
+    let client = client(&sim);
+    let token = client.token().await.expect("token");
+    assert_eq!(token, sim.current_token());
+    assert!(!format!("{token:?}").contains(token.expose()));
+    // Cached: a second call and a count request reuse it.
+    assert_eq!(client.token().await.expect("token"), token);
+    let query = Query::builder()
+        .date_start(NaiveDate::from_ymd_opt(2024, 2, 29).expect("date"))
+        .build(&Zone::UTC)
+        .expect("query");
+    client.counts(&query).await.expect("counts");
+    assert_eq!(sim.stats().tokens_issued, 1);
+    let wrong =
+        DeviceClient::new(config(&sim), Credentials::new("admin", "654321")).expect("client");
+    assert!(matches!(
+        wrong.token().await,
+        Err(ClientError::Credentials { status: 401 })
+    ));
+}
+
+#[tokio::test]
 async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     let sim = sim(Zone::UTC).await;
     let client = client(&sim);

@@ -58,24 +58,35 @@ enum Command {
         kind: decode::Kind,
         /// The file, or `-` for stdin.
         file: String,
-        /// The zone device bodies' local times are in (`UTC`, `+08:00`, `Europe/London`).
+        /// The zone device bodies' and export files' local times are in (`UTC`, `+08:00`,
+        /// `Europe/London`).
         #[arg(long, default_value = "UTC")]
         zone: String,
+        /// export-csv: the date format the export was made with, .NET (`dd/MM/yyyy`,
+        /// `yyyy-MM-dd`, `M/d/yyyy`) or chrono (`%d.%m.%Y`).
+        #[arg(long, default_value = "dd/MM/yyyy")]
+        date_format: String,
+        /// export-csv: the time format, .NET (`HH:mm:ss`, `h:mm tt`) or chrono (`%H:%M`).
+        #[arg(long, default_value = "HH:mm:ss")]
+        time_format: String,
     },
     /// Run a receiver that counters push to, and show or store what they send.
     Listen {
         #[command(subcommand)]
         command: ListenCommand,
     },
-    /// The Analytic Manager V9 server APIs: token and exportData.
+    /// The Analytic Manager V9 server APIs: token, exportData, the cube API and the sales
+    /// import; `--print-curl`/`--print-rust` print the queries instead of sending them.
     Server(ServerArgs),
-    /// Sales files (FootfallCam's import layout).
+    /// Sales files (FootfallCam's import layout): validate, and conversion against footfall.
     Sales {
         #[command(subcommand)]
         command: SalesCommand,
     },
-    /// The main job on loopback: simulated counters over HTTP and BACnet, one offline for an
-    /// hour, a branch report with completeness, CSV and an SVG chart.
+    /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
+    /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
+    /// simulator's export and sales import; a branch report with completeness and
+    /// conversion, CSV and an SVG chart.
     Demo {
         /// Where the CSV and SVG files go.
         #[arg(long, default_value = "target/ffc-demo")]
@@ -104,6 +115,54 @@ enum ListenCommand {
         #[arg(long)]
         max_events: Option<u64>,
     },
+    /// Subscribe to counters' MQTT topics on a broker (ffc-protocols' subscriber:
+    /// reconnects and re-subscribes by itself). Prints `subscribed to FILTERS at URL` once
+    /// the broker confirmed, then (without --events) every counting event and occupancy
+    /// sample as a JSON line with its topic. The password only from env FFC_MQTT_PASSWORD
+    /// (never on the command line).
+    Mqtt(MqttListenArgs),
+}
+
+#[derive(Args)]
+struct MqttListenArgs {
+    /// The broker, `mqtt://host:1883` (`mqtts://` with TLS builds).
+    #[arg(long, env = "FFC_MQTT_URL")]
+    url: String,
+    /// A topic filter (repeat for several; default `/status/+`, every counter's default
+    /// topic).
+    #[arg(long = "filter")]
+    filters: Vec<String>,
+    /// Join a shared subscription: filters become `$share/GROUP/filter`, so the workers
+    /// of one group split the stream between them.
+    #[arg(long)]
+    share: Option<String>,
+    /// Subscription QoS: 0 (what counters publish) or 1 (with --events, acknowledged only
+    /// after the event is synced to the file).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    qos: u8,
+    /// Client id (default `ffc-listen-PID`); with --persistent it names the broker's
+    /// session, so keep it fixed.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Ask the broker to keep the session (subscriptions, QoS 1 messages) while away.
+    #[arg(long)]
+    persistent: bool,
+    /// Speak MQTT 5 instead of 3.1.1.
+    #[arg(long)]
+    mqtt5: bool,
+    /// Username; its password comes only from env FFC_MQTT_PASSWORD.
+    #[arg(long, env = "FFC_MQTT_USERNAME")]
+    username: Option<String>,
+    /// Append counting events to this JSON-lines file (durable: a QoS 1 message is
+    /// acknowledged only after the write is synced) instead of printing them.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Append undecodable payloads here (JSON lines; default: print them).
+    #[arg(long)]
+    dead_letters: Option<PathBuf>,
+    /// Stop after this many counting events were kept (default: run until Ctrl-C).
+    #[arg(long)]
+    max_events: Option<u64>,
 }
 
 #[derive(Args)]
@@ -116,7 +175,14 @@ struct ServerArgs {
     email: String,
     /// The account's password (better given as env FFC_V9_PASSWORD).
     #[arg(long, env = "FFC_V9_PASSWORD", hide_env_values = true)]
-    password: String,
+    password: Option<String>,
+    /// Print the requests (token, export, cube) as a curl script (password and token as
+    /// `$FFC_V9_PASSWORD` and `$FFC_V9_TOKEN`) instead of sending them.
+    #[arg(long, global = true)]
+    print_curl: bool,
+    /// Print the requests as a Rust program using ffc-client instead of sending them.
+    #[arg(long, global = true)]
+    print_rust: bool,
     #[command(subcommand)]
     command: ServerCommand,
 }
@@ -149,6 +215,70 @@ enum ServerCommand {
         #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
         format: RecordFormat,
     },
+    /// The cube API (`/API/v1/load`): measures by code over a time dimension, in 30-day
+    /// chunks; one JSON line (or CSV row) per row.
+    Cube {
+        /// Which cube: sites or areas (one area per counter).
+        #[arg(long, value_enum, default_value_t = CubeName::Site)]
+        cube: CubeName,
+        /// Measure codes, comma-separated (A01 in, A02 out, A03 occupancy, A05 outside
+        /// traffic, A15 transactions, B06 conversion, ...).
+        #[arg(long, value_delimiter = ',', required = true)]
+        measures: Vec<String>,
+        /// Dimensions, comma-separated (`SiteId`, `SiteName`, `AreaId`,
+        /// `AggregationStatus`).
+        #[arg(long, value_delimiter = ',')]
+        dimensions: Vec<String>,
+        /// First day, `YYYY-MM-DD`.
+        #[arg(long)]
+        from: String,
+        /// Last day (inclusive), `YYYY-MM-DD`.
+        #[arg(long)]
+        to: String,
+        /// Time bucket.
+        #[arg(long, value_enum, default_value_t = CubeGranularity::Day)]
+        granularity: CubeGranularity,
+        /// Only these site ids (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        sites: Vec<String>,
+        /// Only these area ids (comma-separated; area cube).
+        #[arg(long, value_delimiter = ',')]
+        areas: Vec<String>,
+        /// Row limit per request.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// How rows are printed.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Json)]
+        format: RecordFormat,
+    },
+    /// Validate a sales CSV with ffc-sales, then upload its import rows one (site, day) at
+    /// a time (the server replaces a site's whole day on any row of it). An invalid file is
+    /// refused whole, nothing sent, unless --valid-rows-only; prints the import report and
+    /// what the server took as JSON.
+    ImportSales {
+        /// The CSV file (spec §8 layout).
+        file: PathBuf,
+        /// A known store code (repeat); rows of other stores are errors.
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// Upload the (site, day)s free of errors instead of refusing the file.
+        #[arg(long)]
+        valid_rows_only: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CubeName {
+    Site,
+    Area,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CubeGranularity {
+    Hour,
+    Day,
+    Week,
+    Month,
 }
 
 #[derive(Subcommand)]
@@ -166,6 +296,36 @@ enum SalesCommand {
         /// Write the import batches (V9 import rows per store and day) here as JSON.
         #[arg(long)]
         batches: Option<PathBuf>,
+    },
+    /// Join a sales CSV with footfall into conversion (transactions / footfall in) and
+    /// ATV per store, per hour or per day. An hour whose footfall is partial or missing is
+    /// flagged and gets no rate; a day gets one only when every open hour is whole.
+    Convert {
+        /// The sales CSV (spec §8 layout); rows with errors are left out and counted.
+        file: PathBuf,
+        /// Footfall: records as `ffc device pull`/`server export`/`bacnet read` print them
+        /// (CSV or JSON lines), or events as `ffc listen ws|mqtt --events` store them.
+        #[arg(long)]
+        footfall: PathBuf,
+        /// A store and its footfall: `CODE=SERIAL[,SERIAL..]` (counters, rolled up with
+        /// completeness) or `CODE=site:ID` (repeat per store).
+        #[arg(long = "store", required = true)]
+        stores: Vec<String>,
+        /// Opening time, local `HH:MM`.
+        #[arg(long, default_value = "08:00")]
+        open: String,
+        /// Closing time, local `HH:MM`.
+        #[arg(long, default_value = "20:00")]
+        close: String,
+        /// The stores' zone.
+        #[arg(long, default_value = "UTC")]
+        zone: String,
+        /// Hourly or daily rows.
+        #[arg(long, value_enum, default_value_t = ffc_examples::convert::Per::Hour)]
+        per: ffc_examples::convert::Per,
+        /// CSV or JSON lines.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
+        format: RecordFormat,
     },
 }
 
@@ -321,6 +481,9 @@ fn run(cli: Cli) -> Result<(), String> {
                     max_events,
                 },
         } => runtime()?.block_on(listen_ws(bind, events, dead_letters, max_events)),
+        Command::Listen {
+            command: ListenCommand::Mqtt(mqtt),
+        } => runtime()?.block_on(listen_mqtt(mqtt)),
         Command::Server(server) => runtime()?.block_on(run_server(server)),
         Command::Sales {
             command:
@@ -331,7 +494,38 @@ fn run(cli: Cli) -> Result<(), String> {
                     batches,
                 },
         } => sales_validate(&file, stores, valid_rows_only, batches.as_ref()),
-        Command::Decode { kind, file, zone } => run_decode(kind, &file, &args::parse_zone(&zone)?),
+        Command::Sales {
+            command:
+                SalesCommand::Convert {
+                    file,
+                    footfall,
+                    stores,
+                    open,
+                    close,
+                    zone,
+                    per,
+                    format,
+                },
+        } => sales_convert(
+            &file,
+            &footfall,
+            &stores,
+            (&open, &close),
+            &zone,
+            per,
+            format,
+        ),
+        Command::Decode {
+            kind,
+            file,
+            zone,
+            date_format,
+            time_format,
+        } => {
+            let options = decode::Options::in_zone(args::parse_zone(&zone)?)
+                .with_formats(&date_format, &time_format)?;
+            run_decode(kind, &file, &options)
+        }
         Command::Demo { out } => {
             let started = std::time::Instant::now();
             let outcome = runtime()?.block_on(demo::run(&out, &mut |line| println!("{line}")))?;
@@ -452,52 +646,15 @@ async fn run_device(device: DeviceArgs) -> Result<(), String> {
                         &device.url,
                         &device.username,
                         &zone_rust,
-                        "    // The client fetches, caches and refreshes the token itself; a first\n    // request shows the credentials work.\n    let _ = (&client, NaiveDate::MIN, NaiveTime::MIN, Resolution::Hour, DataType::Json);\n    let _ = Query::builder();\n    let _: Option<UtcOffset> = None;\n"
+                        "    // The client fetches, caches and refreshes the token itself; token() shows it.\n    let token = client.token().await?;\n    println!(\"{}\", token.expose());\n    let _ = (NaiveDate::MIN, NaiveTime::MIN, Resolution::Hour, DataType::Json);\n    let _ = Query::builder();\n    let _: Option<UtcOffset> = None;\n"
                     )
                 );
             }
             if printing {
                 return Ok(());
             }
-            let password = device
-                .password
-                .clone()
-                .ok_or("no password: set FFC_PASSWORD or pass --password")?;
-            let url = format!(
-                "{}{}",
-                snippet::cgi_base(&device.url),
-                ffc_device::query::TOKEN_PATH
-            );
-            let http = reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .map_err(|e| e.to_string())?;
-            let url = reqwest::Url::parse_with_params(
-                &url,
-                [
-                    ("username", device.username.as_str()),
-                    ("password", password.as_str()),
-                ],
-            )
-            .map_err(|e| format!("--url: {e}"))?;
-            let response = http
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| format!("token request failed: {}", e.without_url()))?;
-            let status = response.status();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| format!("token answer: {}", e.without_url()))?;
-            if !status.is_success() {
-                return Err(format!(
-                    "the counter refused the credentials (HTTP {status})"
-                ));
-            }
-            let token = ffc_device::body::decode_token(&body).map_err(|e| e.to_string())?;
-            println!("{token}");
+            let token = connect(zone)?.token().await.map_err(|e| e.to_string())?;
+            println!("{}", token.expose());
             Ok(())
         }
         DeviceCommand::Counts {
@@ -800,17 +957,339 @@ async fn listen_ws(
     Ok(())
 }
 
+/// Forwards to the file sink and stops the subscriber once `max` events were stored.
+struct StopAfter<S> {
+    inner: S,
+    stored: std::sync::atomic::AtomicU64,
+    max: Option<u64>,
+    stopper: ffc_protocols::mqtt::subscriber::Stopper,
+}
+
+#[async_trait::async_trait]
+impl<S: ffc_protocols::sink::EventSink> ffc_protocols::sink::EventSink for StopAfter<S> {
+    async fn accept(
+        &self,
+        event: &ffc_core::CountEvent,
+    ) -> Result<ffc_protocols::sink::Accepted, ffc_protocols::sink::SinkError> {
+        use std::sync::atomic::Ordering;
+        let accepted = self.inner.accept(event).await?;
+        if accepted == ffc_protocols::sink::Accepted::Stored {
+            let stored = self.stored.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.max.is_some_and(|max| stored >= max) {
+                self.stopper.stop();
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+async fn listen_mqtt(a: MqttListenArgs) -> Result<(), String> {
+    use ffc_protocols::mqtt::subscriber::{Received, Subscriber, SubscriberConfig};
+    use ffc_protocols::mqtt::{Credentials, Protocol, Qos};
+    use ffc_protocols::sink::{DeadLetterSink, FileDeadLetters, FileSink, MemoryDeadLetters};
+    use std::io::Write as _;
+    let client_id = a
+        .client_id
+        .clone()
+        .unwrap_or_else(|| format!("ffc-listen-{}", std::process::id()));
+    let mut config = SubscriberConfig::new(&a.url, client_id).map_err(|e| format!("--url: {e}"))?;
+    if !a.filters.is_empty() {
+        config.filters = a.filters.clone();
+    }
+    config.share_group = a.share.clone();
+    config.qos = if a.qos == 1 {
+        Qos::AtLeastOnce
+    } else {
+        Qos::AtMostOnce
+    };
+    config.clean_session = !a.persistent;
+    config.protocol = if a.mqtt5 {
+        Protocol::V5
+    } else {
+        Protocol::V311
+    };
+    let password = std::env::var("FFC_MQTT_PASSWORD").ok();
+    config.credentials = match (&a.username, password) {
+        (Some(user), password) => Some(Credentials::new(user, password.unwrap_or_default())),
+        (None, Some(_)) => return Err("FFC_MQTT_PASSWORD is set but no --username".into()),
+        (None, None) => None,
+    };
+    let filters = config.subscribed_filters().join(" ");
+    let url = config.url.to_string();
+    // The subscriber retries an unreachable broker with backoff; say what it is doing.
+    eprintln!("connecting to {url} as {}", config.client_id);
+    let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
+    let mut status = subscriber.status();
+    let stopper = subscriber.stopper();
+    tokio::spawn(async move {
+        if status.wait_for(|s| s.subacks >= 1).await.is_ok() {
+            println!("subscribed to {filters} at {url}");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    {
+        let stopper = stopper.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stopper.stop();
+            }
+        });
+    }
+    let dead_file = match &a.dead_letters {
+        Some(path) => {
+            Some(FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let line = |v: serde_json::Value| {
+        println!("{v}");
+        let _ = std::io::stdout().flush();
+    };
+    let with_topic = |v: Result<serde_json::Value, serde_json::Error>, topic: String| {
+        v.map(|mut v| {
+            v["topic"] = serde_json::json!(topic);
+            v
+        })
+        .map_err(|e| e.to_string())
+    };
+    let stats = match &a.events {
+        None => {
+            let (mut rx, task) = subscriber.into_stream();
+            let mut kept = 0u64;
+            while let Some(item) = rx.recv().await {
+                match item {
+                    Received::Count { topic, event } => {
+                        line(with_topic(serde_json::to_value(event), topic)?);
+                        kept += 1;
+                    }
+                    Received::Occupancy { topic, sample } => {
+                        line(with_topic(serde_json::to_value(sample), topic)?);
+                    }
+                    Received::DeadLetter(letter) => match &dead_file {
+                        Some(file) => file.dead_letter(letter).await.map_err(|e| e.to_string())?,
+                        None => line(serde_json::json!({ "dead_letter": letter })),
+                    },
+                }
+                if a.max_events.is_some_and(|max| kept >= max) {
+                    stopper.stop();
+                }
+            }
+            task.await
+                .map_err(|e| format!("subscriber task: {e}"))?
+                .map_err(|e| e.to_string())?
+        }
+        Some(path) => {
+            let sink = StopAfter {
+                inner: FileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                stored: std::sync::atomic::AtomicU64::new(0),
+                max: a.max_events,
+                stopper: stopper.clone(),
+            };
+            let dead: Box<dyn DeadLetterSink> = match dead_file {
+                Some(file) => Box::new(file),
+                None => Box::new(MemoryDeadLetters::new()),
+            };
+            let (occupancy_tx, mut occupancy_rx) = tokio::sync::mpsc::channel(256);
+            let run = subscriber.run_into(&sink, dead.as_ref(), Some(&occupancy_tx));
+            let mut run = std::pin::pin!(run);
+            loop {
+                tokio::select! {
+                    result = &mut run => break result.map_err(|e| e.to_string())?,
+                    Some(sample) = occupancy_rx.recv() => {
+                        line(serde_json::to_value(sample).map_err(|e| e.to_string())?);
+                    }
+                }
+            }
+        }
+    };
+    eprintln!(
+        "stopped: {} messages, {} events kept, {} duplicates, {} occupancy samples, {} dead-lettered, {} connections",
+        stats.messages,
+        stats.events,
+        stats.duplicates,
+        stats.occupancy,
+        stats.dead_letters,
+        stats.connects
+    );
+    Ok(())
+}
+
+/// The cube query the `server cube` arguments describe, and the same as Rust builder calls.
+#[allow(clippy::too_many_arguments)]
+fn cube_query(
+    cube: CubeName,
+    measures: &[String],
+    dimensions: &[String],
+    from: &str,
+    to: &str,
+    granularity: CubeGranularity,
+    sites: &[String],
+    areas: &[String],
+    limit: Option<u64>,
+) -> Result<(ffc_client::v9::cube::CubeQuery, String), String> {
+    use ffc_client::v9::cube::{Cube, CubeQuery, Granularity, Measure, Operator};
+    let (cube, cube_rust) = match cube {
+        CubeName::Site => (Cube::SiteSummary, "Cube::SiteSummary"),
+        CubeName::Area => (Cube::AreaSummary, "Cube::AreaSummary"),
+    };
+    let (granularity, granularity_rust) = match granularity {
+        CubeGranularity::Hour => (Granularity::Hour, "Granularity::Hour"),
+        CubeGranularity::Day => (Granularity::Day, "Granularity::Day"),
+        CubeGranularity::Week => (Granularity::Week, "Granularity::Week"),
+        CubeGranularity::Month => (Granularity::Month, "Granularity::Month"),
+    };
+    let measures = measures
+        .iter()
+        .map(|code| {
+            Measure::from_code(code.trim()).ok_or_else(|| {
+                let known: Vec<&str> = Measure::ALL.iter().map(|m| m.code()).collect();
+                format!(
+                    "--measures: {code:?} is not a measure code ({})",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (from, to) = (args::parse_date(from)?, args::parse_date(to)?);
+    if to < from {
+        return Err(format!("--to {to} is before --from {from}"));
+    }
+    let mut query = CubeQuery::new(cube)
+        .measures(measures.iter().copied())
+        .time(granularity, from, to);
+    let codes: Vec<String> = measures
+        .iter()
+        .map(|m| format!("Measure::{}", m.code()))
+        .collect();
+    let mut rust = format!(
+        "    let query = CubeQuery::new({cube_rust})\n        .measures([{}])\n        .time({granularity_rust}, {}, {})\n",
+        codes.join(", "),
+        rust_date(from),
+        rust_date(to)
+    );
+    for d in dimensions {
+        query = query.dimension(d.clone());
+        rust.push_str(&format!("        .dimension({d:?})\n"));
+    }
+    for (member, values) in [("SiteId", sites), ("AreaId", areas)] {
+        if !values.is_empty() {
+            query = query.filter(member, Operator::Equals, values.iter().cloned());
+            rust.push_str(&format!(
+                "        .filter({member:?}, Operator::Equals, {values:?})\n"
+            ));
+        }
+    }
+    if let Some(n) = limit {
+        query = query.limit(n);
+        rust.push_str(&format!("        .limit({n})\n"));
+    }
+    rust.push_str("        ;\n    for row in client.load_chunked(&query).await? {\n        println!(\"{row:?}\");\n    }\n");
+    Ok((query, rust))
+}
+
+/// Cube rows as flat JSON objects (`time`, one key per measure code, the members) or CSV
+/// with the query's measures and dimensions as columns.
+fn cube_rows(
+    query: &ffc_client::v9::cube::CubeQuery,
+    rows: &[ffc_client::v9::cube::CubeRow],
+    format: RecordFormat,
+) -> Result<String, String> {
+    let time = |r: &ffc_client::v9::cube::CubeRow| {
+        r.time
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    let member_text = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    match format {
+        RecordFormat::Json => {
+            let mut out = String::new();
+            for r in rows {
+                let mut v = serde_json::Map::new();
+                v.insert("time".into(), time(r).into());
+                for m in &query.measures {
+                    v.insert(m.code().into(), serde_json::json!(r.get(*m)));
+                }
+                for (k, value) in &r.members {
+                    v.insert(k.clone(), value.clone());
+                }
+                out.push_str(&serde_json::Value::Object(v).to_string());
+                out.push('\n');
+            }
+            Ok(out)
+        }
+        RecordFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header = vec!["time".to_owned()];
+            header.extend(query.measures.iter().map(|m| m.code().to_owned()));
+            header.extend(query.dimensions.iter().cloned());
+            w.write_record(&header).map_err(|e| e.to_string())?;
+            for r in rows {
+                let mut record = vec![time(r)];
+                record.extend(
+                    query
+                        .measures
+                        .iter()
+                        .map(|m| r.get(*m).map(|x| x.to_string()).unwrap_or_default()),
+                );
+                record.extend(
+                    query
+                        .dimensions
+                        .iter()
+                        .map(|d| member_text(r.members.get(d))),
+                );
+                w.write_record(&record).map_err(|e| e.to_string())?;
+            }
+            String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+        }
+    }
+}
+
 async fn run_server(server: ServerArgs) -> Result<(), String> {
     use ffc_client::v9::export::{InfoJson, Level, Period};
-    let client = ffc_client::http::V9Client::new(
-        &server.url,
-        &server.email,
-        ffc_client::Secret::new(server.password),
-    )
-    .map_err(|e| e.to_string())?;
+    let printing = server.print_curl || server.print_rust;
+    let connect = || -> Result<ffc_client::http::V9Client, String> {
+        let password = server
+            .password
+            .clone()
+            .ok_or("no password: set FFC_V9_PASSWORD or pass --password")?;
+        ffc_client::http::V9Client::new(
+            &server.url,
+            &server.email,
+            ffc_client::Secret::new(password),
+        )
+        .map_err(|e| e.to_string())
+    };
+    let print = |requests: &[snippet::V9Request<'_>], rust_body: &str| {
+        if server.print_curl {
+            print!(
+                "{}",
+                snippet::v9_curl_script(&server.url, &server.email, requests)
+            );
+        }
+        if server.print_rust {
+            print!(
+                "{}",
+                snippet::v9_rust_program(&server.url, &server.email, rust_body)
+            );
+        }
+    };
     match server.command {
         ServerCommand::Token => {
-            let token = client.token().await.map_err(|e| e.to_string())?;
+            if printing {
+                print(
+                    &[],
+                    "    let token = client.token().await?;\n    println!(\"{}\", token.expose());\n",
+                );
+                if server.print_curl {
+                    println!("echo \"$FFC_V9_TOKEN\"");
+                }
+                return Ok(());
+            }
+            let token = connect()?.token().await.map_err(|e| e.to_string())?;
             println!("{}", token.expose());
             Ok(())
         }
@@ -834,16 +1313,23 @@ async fn run_server(server: ServerArgs) -> Result<(), String> {
                 ffc_client::datefmt::default_date(),
                 ffc_client::datefmt::default_time(),
             );
-            let info = InfoJson::new(
-                level,
-                ids,
-                period,
-                args::parse_date(&from)?,
-                args::parse_date(&to)?,
-                &d,
-                &t,
-            );
-            let rows = client
+            let (from, to) = (args::parse_date(&from)?, args::parse_date(&to)?);
+            let info = InfoJson::new(level, ids.clone(), period, from, to, &d, &t);
+            if printing {
+                let chunks = info
+                    .chunks(ffc_client::v9::CHUNK_DAYS)
+                    .map_err(|e| e.to_string())?;
+                let requests: Vec<snippet::V9Request<'_>> =
+                    chunks.iter().map(snippet::V9Request::Export).collect();
+                let body = format!(
+                    "    let (d, t) = (default_date(), default_time());\n    let info = InfoJson::new(\n        Level::{level:?},\n        {ids:?},\n        Period::{period:?},\n        {},\n        {},\n        &d,\n        &t,\n    );\n    for row in client.export_chunked(&info).await? {{\n        println!(\"{{row:?}}\");\n    }}\n",
+                    rust_date(from),
+                    rust_date(to)
+                );
+                print(&requests, &body);
+                return Ok(());
+            }
+            let rows = connect()?
                 .export_chunked(&info)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -858,15 +1344,107 @@ async fn run_server(server: ServerArgs) -> Result<(), String> {
             eprintln!("{} rows exported", records.len());
             Ok(())
         }
+        ServerCommand::Cube {
+            cube,
+            measures,
+            dimensions,
+            from,
+            to,
+            granularity,
+            sites,
+            areas,
+            limit,
+            format,
+        } => {
+            let (query, rust) = cube_query(
+                cube,
+                &measures,
+                &dimensions,
+                &from,
+                &to,
+                granularity,
+                &sites,
+                &areas,
+                limit,
+            )?;
+            if printing {
+                let chunks = query.chunks(ffc_client::v9::CHUNK_DAYS);
+                let requests: Vec<snippet::V9Request<'_>> =
+                    chunks.iter().map(snippet::V9Request::Load).collect();
+                print(&requests, &rust);
+                return Ok(());
+            }
+            let rows = connect()?
+                .load_chunked(&query)
+                .await
+                .map_err(|e| e.to_string())?;
+            print!("{}", cube_rows(&query, &rows, format)?);
+            eprintln!("{} rows", rows.len());
+            Ok(())
+        }
+        ServerCommand::ImportSales {
+            file,
+            stores,
+            valid_rows_only,
+        } => {
+            if printing {
+                return Err(
+                    "--print-curl/--print-rust cover token, export and cube; import-sales sends the validated file's rows".into(),
+                );
+            }
+            let import = sales_import(&file, stores, valid_rows_only)?;
+            if import.report.outcome == ffc_sales::Outcome::Rejected {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "report": import.report, "upload": null })
+                    )
+                    .map_err(|e| e.to_string())?
+                );
+                return Err(format!(
+                    "{}: rejected, {} errors; nothing was sent",
+                    file.display(),
+                    import.report.error_count
+                ));
+            }
+            let client = connect()?;
+            let (uploaded, failure) =
+                match ffc_examples::upload::upload_batches(&client, &import.batches).await {
+                    Ok(uploaded) => (uploaded, None),
+                    Err((uploaded, e)) => (uploaded, Some(e)),
+                };
+            let mut upload = uploaded.to_json();
+            upload["error"] = serde_json::json!(failure);
+            let summary = serde_json::json!({ "report": import.report, "upload": upload });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?
+            );
+            match failure {
+                None => {
+                    eprintln!(
+                        "uploaded {} rows of {} (site, day)s",
+                        uploaded.done,
+                        import.batches.len()
+                    );
+                    Ok(())
+                }
+                Some(e) => Err(format!(
+                    "upload stopped at {e}; {} of {} (site, day)s were uploaded whole, run again to send the rest (a day sent twice is replaced, not doubled)",
+                    uploaded.days.len(),
+                    import.batches.len()
+                )),
+            }
+        }
     }
 }
 
-fn sales_validate(
+/// Reads and validates a sales CSV into ffc-sales' import (report and batches).
+fn sales_import(
     file: &PathBuf,
     stores: Vec<String>,
     valid_rows_only: bool,
-    batches: Option<&PathBuf>,
-) -> Result<(), String> {
+) -> Result<ffc_sales::Import, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut config = ffc_sales::ValidationConfig::default();
     if !stores.is_empty() {
@@ -877,8 +1455,16 @@ fn sales_validate(
     } else {
         ffc_sales::ImportMode::Atomic
     };
-    let import =
-        ffc_sales::validate_bytes(&bytes, &config).import(&file.display().to_string(), mode);
+    Ok(ffc_sales::validate_bytes(&bytes, &config).import(&file.display().to_string(), mode))
+}
+
+fn sales_validate(
+    file: &PathBuf,
+    stores: Vec<String>,
+    valid_rows_only: bool,
+    batches: Option<&PathBuf>,
+) -> Result<(), String> {
+    let import = sales_import(file, stores, valid_rows_only)?;
     println!(
         "{}",
         serde_json::to_string_pretty(&import.report).map_err(|e| e.to_string())?
@@ -897,7 +1483,60 @@ fn sales_validate(
     }
 }
 
-fn run_decode(kind: decode::Kind, file: &str, zone: &Zone) -> Result<(), String> {
+fn sales_convert(
+    file: &PathBuf,
+    footfall: &PathBuf,
+    stores: &[String],
+    (open, close): (&str, &str),
+    zone: &str,
+    per: ffc_examples::convert::Per,
+    format: RecordFormat,
+) -> Result<(), String> {
+    use ffc_examples::convert;
+    let zone = args::parse_zone(zone)?;
+    let seconds = |t: &str| -> Result<u32, String> {
+        use chrono::Timelike as _;
+        Ok(args::parse_time(t)?.num_seconds_from_midnight())
+    };
+    let hours = ffc_core::kpi::OperatingHours {
+        open: seconds(open)?,
+        close: seconds(close)?,
+    };
+    if hours.close <= hours.open {
+        return Err(format!("--close {close} is not after --open {open}"));
+    }
+    let stores = stores
+        .iter()
+        .map(|s| convert::parse_store(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sales = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let footfall_bytes =
+        std::fs::read(footfall).map_err(|e| format!("{}: {e}", footfall.display()))?;
+    let footfall = convert::read_footfall(&footfall_bytes)
+        .map_err(|e| format!("{}: {e}", footfall.display()))?;
+    let (validation, conversion) = convert::convert(&sales, &footfall, &stores, &hours, zone)?;
+    print!("{}", convert::render(&conversion, per, format, &zone)?);
+    let flagged = conversion.hours.iter().filter(|h| h.flag.is_some()).count();
+    eprintln!(
+        "{} valid sales rows ({} with errors left out); {} store-hours, {} flagged; {} store-days{}",
+        validation.counts.valid,
+        validation.error_count,
+        conversion.hours.len(),
+        flagged,
+        conversion.days.len(),
+        if conversion.stores_without_footfall.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; no footfall for {}",
+                conversion.stores_without_footfall.join(", ")
+            )
+        }
+    );
+    Ok(())
+}
+
+fn run_decode(kind: decode::Kind, file: &str, options: &decode::Options) -> Result<(), String> {
     let mut bytes = Vec::new();
     let read = if file == "-" {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
@@ -905,7 +1544,7 @@ fn run_decode(kind: decode::Kind, file: &str, zone: &Zone) -> Result<(), String>
         std::fs::read(file).map(|b| bytes = b)
     };
     read.map_err(|e| format!("{file}: {e}"))?;
-    let decoded = decode::decode(kind, &bytes, zone);
+    let decoded = decode::decode_with(kind, &bytes, options);
     for line in &decoded.lines {
         println!("{line}");
     }

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use super::{parse_json, server_message, DecodeError};
 
-/// One sales row (a plain row type until ffc-sales provides validated batches).
+/// One sales row on the wire. A validated sales CSV arrives through ffc-sales (feature
+/// `sales`): [`SalesBatch::from_day_batches`] turns its whole-day batches into one upload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SalesRow {
     /// `SiteCode`: the site's code in Analytic Manager.
@@ -130,6 +131,63 @@ pub enum SalesError {
         /// Index of the row.
         row: usize,
     },
+    /// An ffc-sales import row whose `TransactionDate` is not `YYYY-MM-DD HH:mm:ss` or
+    /// whose amount does not fit: a bug in the producer, not in the file; report it.
+    #[error("import row of {site}: {reason}")]
+    ImportRow {
+        /// The row's site code.
+        site: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+#[cfg(feature = "sales")]
+impl TryFrom<&ffc_sales::ImportRow> for SalesRow {
+    type Error = SalesError;
+
+    fn try_from(row: &ffc_sales::ImportRow) -> Result<Self, SalesError> {
+        let bad = |reason: String| SalesError::ImportRow {
+            site: row.site_code.clone(),
+            reason,
+        };
+        let transaction_date =
+            NaiveDateTime::parse_from_str(&row.transaction_date, "%Y-%m-%d %H:%M:%S").map_err(
+                |_| {
+                    bad(format!(
+                        "TransactionDate {:?} is not YYYY-MM-DD HH:mm:ss",
+                        row.transaction_date
+                    ))
+                },
+            )?;
+        let amount_cents = i64::try_from(row.amount.0)
+            .map_err(|_| bad(format!("amount of {} cents does not fit", row.amount.0)))?;
+        Ok(SalesRow {
+            site_code: row.site_code.clone(),
+            transaction_date,
+            quantity: row.quantity,
+            amount_cents,
+            units_per_transaction: row.unit_per_transaction,
+        })
+    }
+}
+
+#[cfg(feature = "sales")]
+impl SalesBatch {
+    /// One upload of ffc-sales' validated batches ([`ffc_sales::Import::batches`]). Each
+    /// [`ffc_sales::DayBatch`] is every row the file holds for its (site, day) — a day with
+    /// an invalid row is withheld by ffc-sales, never sent in part — so the batch covers
+    /// whole days ([`Coverage::WholeDays`]).
+    pub fn from_day_batches<'a>(
+        batches: impl IntoIterator<Item = &'a ffc_sales::DayBatch>,
+    ) -> Result<Self, SalesError> {
+        let rows = batches
+            .into_iter()
+            .flat_map(|b| b.rows.iter())
+            .map(SalesRow::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        SalesBatch::new(rows, Coverage::WholeDays)
+    }
 }
 
 /// Rows to upload, with what they cover.
@@ -341,6 +399,47 @@ mod tests {
             SalesBatch::new(vec![row(" ", 1, 1)], Coverage::WholeDays),
             Err(SalesError::EmptySite { row: 0 })
         );
+    }
+
+    /// A validated sales CSV goes through ffc-sales' batches into one upload: the rows on
+    /// the wire are ffc-sales' hourly sums, the (site, day)s are exactly its batches', and
+    /// a day with an invalid row is not among them.
+    #[cfg(feature = "sales")]
+    #[test]
+    fn ffc_sales_batches_become_one_upload() {
+        let csv = "StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n\
+                   S01,01-05-2024 10:05,2,10.50\n\
+                   S01,01-05-2024 10:40,1,4.25\n\
+                   S01,02-05-2024 09:00,3,30\n\
+                   S02,01-05-2024 11:00,x,1\n\
+                   S02,01-05-2024 12:00,1,1\n";
+        let import =
+            ffc_sales::validate_bytes(csv.as_bytes(), &ffc_sales::ValidationConfig::default())
+                .import("f.csv", ffc_sales::ImportMode::ValidRowsOnly);
+        let batch = SalesBatch::from_day_batches(&import.batches).unwrap();
+        let days: Vec<_> = batch.days().cloned().collect();
+        assert_eq!(
+            days,
+            vec![
+                ("S01".into(), at(1, 0).date()),
+                ("S01".into(), at(2, 0).date())
+            ]
+        );
+        assert_eq!(batch.rows()[0].transaction_date, at(1, 10));
+        assert_eq!(batch.rows()[0].quantity, 3);
+        assert_eq!(batch.rows()[0].amount_cents, 1475);
+        assert_eq!(batch.rows()[1].amount_cents, 3000);
+        assert!(batch.partial_days().is_empty());
+        // The wire rows read back equal (what the server simulator does).
+        let body = batch.to_body(PartialDays::Refuse).unwrap();
+        assert_eq!(decode_rows(&body).unwrap(), batch.rows());
+        // A malformed import row is a typed error, not a panic.
+        let mut bad = import.batches[0].rows[0].clone();
+        bad.transaction_date = "01/05/2024".into();
+        assert!(matches!(
+            SalesRow::try_from(&bad),
+            Err(SalesError::ImportRow { .. })
+        ));
     }
 
     proptest::proptest! {
