@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`ws::codec`] | `alloc` | WebSocket payloads: classic envelope (JSON and Python-literal), test message, 3D Pro2 flat form |
 //! | [`sink`] | `std` | [`sink::EventSink`]: memory, JSON-lines file (synced before it returns), channel; dead letters |
+//! | `sink::postgres` | `postgres` | `PgSink`: PostgreSQL, exactly once on the event key, hourly totals in the same transaction, group commit, ack after `COMMIT` |
 //! | `ws::server` | `ws` | the receiver counters connect to (auth, `OK` only after the sink kept the event) |
 //! | `ws::sender` | `ws` | the counter side: sends from ffc-core's outbox, waits for `OK` |
 //! | [`mqtt::codec`] | `alloc` | MQTT payloads: occupancy samples and counting events, `#` comments tolerated |

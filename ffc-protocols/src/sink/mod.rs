@@ -11,6 +11,7 @@
 //! | [`MemorySink`] | a `Vec` | no | every key held |
 //! | [`FileSink`] | JSON lines, append-only | yes (`fdatasync`, group commit) | every key in the file, reloaded on open |
 //! | [`ChannelSink`] | a bounded tokio channel | when the receiver has it | the last [`ChannelSink::DEFAULT_WINDOW`] keys |
+//! | `postgres::PgSink` (feature `postgres`) | PostgreSQL tables, with hourly totals | yes (after `COMMIT`, group commit) | every key in the table |
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -44,6 +45,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use ffc_core::{CountEvent, EventKey, UnixSeconds};
 use tokio::sync::{mpsc, oneshot};
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 /// What a sink did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +93,22 @@ pub enum SinkError {
     /// The sink's writer or receiver is gone (shut down or crashed); make a new sink.
     #[error("the sink is closed")]
     Closed,
+    /// The database did not confirm the write: it stayed unreachable for the sink's retry
+    /// time, or refused the statement. The event is not acknowledged; senders resend it, and
+    /// a resend of one that did get committed is answered [`Accepted::Duplicate`]. Check the
+    /// database. The message never holds the password.
+    #[error("the database did not store the event: {message}")]
+    Database {
+        /// The database's or driver's message.
+        message: String,
+    },
+    /// This sink can never store this event (a value outside what its storage holds), so a
+    /// resend will fail the same way: dead-letter it.
+    #[error("the sink cannot store this event: {reason}")]
+    Unstorable {
+        /// Which value and why.
+        reason: String,
+    },
 }
 
 /// Keeps counting events, idempotently on [`CountEvent::key`].
