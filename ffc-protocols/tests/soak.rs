@@ -8,16 +8,18 @@
 //!   balancer (below): the counters know one address, the balancer hands each new
 //!   connection to the next receiver that accepts it.
 //! - MQTT: `ffc-mqtt-worker` processes on one shared subscription (`$share/soak/...`) of a
-//!   private persistent mosquitto (`$FFC_MOSQUITTO_START`), counters publishing with the
-//!   publisher simulator; once at QoS 1 with persistent sessions, once at QoS 0.
+//!   private persistent mosquitto (`$FFC_MOSQUITTO_BIN`), counters publishing with the
+//!   publisher simulator: at QoS 1 with persistent sessions (workers and database killed:
+//!   exact), at QoS 1 with the broker killed too (reported: mosquitto restores no shared
+//!   subscription after a restart and persists by snapshot), and at QoS 0 (reported).
 //! - Store: one PostgreSQL (`PgSink`, feature `postgres`, a private cluster from
-//!   `$FFC_PG_START`) when available, else every worker's own JSON-lines file.
+//!   `$FFC_PG_START`, killed too) when available, else every worker's own JSON-lines file.
 //!
 //! The short form runs in the test suite; `scripts/soak.sh SECONDS COUNTERS` runs the long
-//! form. Settings (environment): `FFC_SOAK_SECONDS` (fault phase per path, default 12),
+//! form. Settings (environment): `FFC_SOAK_SECONDS` (fault phase per path, default 8),
 //! `FFC_SOAK_COUNTERS` (default 12), `FFC_SOAK_WORKERS` (default 3), `FFC_SOAK_RATE`
 //! (events per counter per second, default 10), `FFC_SOAK_SEED` (printed on every run),
-//! `FFC_SOAK_PATHS` (default `ws,q1,q0`).
+//! `FFC_SOAK_PATHS` (default `ws,q1,q1b,q0`).
 #![cfg(all(feature = "ws", feature = "mqtt"))]
 
 mod soak_support;
@@ -37,13 +39,16 @@ async fn fault_soak() {
     let mut store = Store::start(&peers).await;
     eprintln!("soak: store {}", store.describe());
 
-    let paths = std::env::var("FFC_SOAK_PATHS").unwrap_or_else(|_| "ws,q1,q0".into());
+    let paths = std::env::var("FFC_SOAK_PATHS").unwrap_or_else(|_| "ws,q1,q1b,q0".into());
     for path in paths.split(',') {
         reports.push(match path.trim() {
             "ws" => ws_run(&settings, &peers, &mut store, &mut rng).await,
-            "q1" => mqtt_run(&settings, &peers, &mut store, &mut rng, Qos1::Yes).await,
-            "q0" => mqtt_run(&settings, &peers, &mut store, &mut rng, Qos1::No).await,
-            other => panic!("FFC_SOAK_PATHS: {other}? (ws, q1, q0)"),
+            "q1" => mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos1).await,
+            "q1b" => {
+                mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos1BrokerCrash).await
+            }
+            "q0" => mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos0).await,
+            other => panic!("FFC_SOAK_PATHS: {other}? (ws, q1, q1b, q0)"),
         });
     }
 

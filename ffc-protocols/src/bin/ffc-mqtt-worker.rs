@@ -149,19 +149,32 @@ async fn open_sinks(options: &Options) -> Result<Sinks, String> {
     Ok((Arc::new(events), Arc::new(dead)))
 }
 
+/// Connects to PostgreSQL, waiting for it while it is down (a worker may start before
+/// the database, or restart while it restarts).
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Sinks, String> {
-    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
-    let mut config = PgSinkConfig::new(url);
-    if let Ok(password) = std::env::var("FFC_PG_PASSWORD") {
-        config = config.with_password(password);
+    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig, PgSinkError};
+    let mut config = PgSinkConfig::new(url).map_err(|e| format!("--postgres: {e}"))?;
+    if std::env::var_os("FFC_PG_PASSWORD").is_some() {
+        config = config
+            .with_password_from_env("FFC_PG_PASSWORD")
+            .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let sink = Arc::new(
-        PgSink::connect(config)
-            .await
-            .map_err(|e| format!("--postgres: {e}"))?,
-    );
-    Ok((sink.clone(), sink))
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match PgSink::connect(config.clone()).await {
+            Ok(sink) => {
+                let sink = Arc::new(sink);
+                return Ok((sink.clone(), sink));
+            }
+            Err(e @ PgSinkError::Connect { .. }) => {
+                eprintln!("ffc-mqtt-worker: {e}; trying again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_RESTART_WAIT);
+            }
+            Err(e) => return Err(format!("--postgres: {e}")),
+        }
+    }
 }
 
 #[cfg(not(feature = "postgres"))]
