@@ -43,11 +43,11 @@ async fn fault_soak() {
     for path in paths.split(',') {
         reports.push(match path.trim() {
             "ws" => ws_run(&settings, &peers, &mut store, &mut rng).await,
-            "q1" => mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos1).await,
+            "q1" => mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos1).await,
             "q1b" => {
-                mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos1BrokerCrash).await
+                mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos1BrokerCrash).await
             }
-            "q0" => mqtt_run(&settings, &peers, &mut store, &mut rng, Path_::MqttQos0).await,
+            "q0" => mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos0).await,
             other => panic!("FFC_SOAK_PATHS: {other}? (ws, q1, q1b, q0)"),
         });
     }

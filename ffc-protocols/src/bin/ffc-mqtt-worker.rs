@@ -154,7 +154,13 @@ async fn open_sinks(options: &Options) -> Result<Sinks, String> {
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Sinks, String> {
     use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig, PgSinkError};
-    let mut config = PgSinkConfig::new(url).map_err(|e| format!("--postgres: {e}"))?;
+    // The subscriber hands over one message at a time and waits for its commit, so a
+    // writer lingering for more events would only add latency: write at once, on one
+    // connection (more throughput comes from more workers on the shared subscription).
+    let mut config = PgSinkConfig::new(url)
+        .map_err(|e| format!("--postgres: {e}"))?
+        .with_batch_wait(Duration::ZERO)
+        .with_pool_size(1);
     if std::env::var_os("FFC_PG_PASSWORD").is_some() {
         config = config
             .with_password_from_env("FFC_PG_PASSWORD")

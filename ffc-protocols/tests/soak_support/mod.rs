@@ -282,6 +282,13 @@ impl Broker {
     /// snapshot after every change (`autosave_on_changes`): mosquitto has no write-ahead
     /// log, so this is as crash-safe as it gets.
     pub async fn start(bin: &Path) -> Broker {
+        Broker::start_with(bin, true).await
+    }
+
+    /// As [`Broker::start`]; `every_change: false` snapshots once a minute instead (each
+    /// snapshot writes every queued message, so a large backlog with a snapshot per change
+    /// measures mosquitto's disk writes rather than the workers).
+    pub async fn start_with(bin: &Path, every_change: bool) -> Broker {
         let mut broker = Broker {
             bin: bin.to_path_buf(),
             dir: tempfile::tempdir().unwrap(),
@@ -292,9 +299,14 @@ impl Broker {
         std::fs::write(
             &conf,
             format!(
-                "user root\npersistence true\npersistence_location {}/\nautosave_on_changes true\nautosave_interval 1\n\
+                "user root\npersistence true\npersistence_location {}/\n{}\n\
                  log_dest file {}/mosquitto.log\nmax_queued_messages 100000\nlistener {} 127.0.0.1\nallow_anonymous true\n",
                 broker.dir.path().display(),
+                if every_change {
+                    "autosave_on_changes true\nautosave_interval 1"
+                } else {
+                    "autosave_interval 60"
+                },
                 broker.dir.path().display(),
                 broker.port
             ),
@@ -580,7 +592,7 @@ impl Store {
 
     /// Every stored copy of the events of `path`, grouped by the worker file (or the one
     /// database) that holds it.
-    pub async fn load(&self, path: Path_) -> Vec<Vec<CountEvent>> {
+    pub async fn load(&self, path: Run) -> Vec<Vec<CountEvent>> {
         match self {
             Store::Files(dir) => {
                 let mut out = Vec::new();
@@ -600,8 +612,43 @@ impl Store {
         }
     }
 
+    /// Empties the tables (a measurement starts from nothing).
+    pub async fn truncate(&self) {
+        #[cfg(feature = "postgres")]
+        if let Store::Postgres(db) = self {
+            db.client()
+                .await
+                .batch_execute(
+                    "DO $$ BEGIN IF to_regclass('ffc_events') IS NOT NULL THEN \
+                     TRUNCATE ffc_events, ffc_records; END IF; END $$",
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    /// How many events of `path` the store holds (all copies).
+    pub async fn count(&self, path: Run) -> usize {
+        match self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres(db) => {
+                let row = db
+                    .client()
+                    .await
+                    .query_one(
+                        "SELECT count(*) FROM ffc_events WHERE serial LIKE $1",
+                        &[&format!("{}%", path.serial_prefix())],
+                    )
+                    .await
+                    .unwrap();
+                row.get::<_, i64>(0) as usize
+            }
+            _ => self.load(path).await.iter().map(Vec::len).sum(),
+        }
+    }
+
     /// The store's own hourly totals, where it keeps them (PostgreSQL's `ffc_records`).
-    pub async fn buckets(&self, path: Path_) -> Option<HashMap<Bucket, i64>> {
+    pub async fn buckets(&self, path: Run) -> Option<HashMap<Bucket, i64>> {
         match self {
             Store::Files(_) => {
                 let _ = path;
@@ -669,20 +716,20 @@ impl Drop for Balancer {
 
 /// The three runs use disjoint serial ranges, so they can share one database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Path_ {
+pub enum Run {
     Ws,
     MqttQos1,
     MqttQos1BrokerCrash,
     MqttQos0,
 }
 
-impl Path_ {
+impl Run {
     fn base(self) -> u64 {
         match self {
-            Path_::Ws => 0x5a00_0000_0000_0000,
-            Path_::MqttQos1 => 0x5b00_0000_0000_0000,
-            Path_::MqttQos1BrokerCrash => 0x5d00_0000_0000_0000,
-            Path_::MqttQos0 => 0x5c00_0000_0000_0000,
+            Run::Ws => 0x5a00_0000_0000_0000,
+            Run::MqttQos1 => 0x5b00_0000_0000_0000,
+            Run::MqttQos1BrokerCrash => 0x5d00_0000_0000_0000,
+            Run::MqttQos0 => 0x5c00_0000_0000_0000,
         }
     }
     /// The serial's first two hex digits, shared by every counter of the path.
@@ -691,31 +738,31 @@ impl Path_ {
     }
     pub fn name(self) -> &'static str {
         match self {
-            Path_::Ws => "WebSocket behind a load balancer",
-            Path_::MqttQos1 => "MQTT QoS 1, persistent sessions, shared subscription",
-            Path_::MqttQos1BrokerCrash => {
+            Run::Ws => "WebSocket behind a load balancer",
+            Run::MqttQos1 => "MQTT QoS 1, persistent sessions, shared subscription",
+            Run::MqttQos1BrokerCrash => {
                 "MQTT QoS 1, persistent sessions, shared subscription, broker killed too"
             }
-            Path_::MqttQos0 => "MQTT QoS 0, clean sessions, shared subscription",
+            Run::MqttQos0 => "MQTT QoS 0, clean sessions, shared subscription",
         }
     }
     pub fn prefix(self) -> &'static str {
         match self {
-            Path_::Ws => "ws",
-            Path_::MqttQos1 => "q1",
-            Path_::MqttQos1BrokerCrash => "q1b",
-            Path_::MqttQos0 => "q0",
+            Run::Ws => "ws",
+            Run::MqttQos1 => "q1",
+            Run::MqttQos1BrokerCrash => "q1b",
+            Run::MqttQos0 => "q0",
         }
     }
 }
 
-pub fn serial(path: Path_, counter: u64) -> CameraSerial {
+pub fn serial(path: Run, counter: u64) -> CameraSerial {
     CameraSerial::from_u64(path.base() + counter)
 }
 
 /// The `n`th event of a counter: both lines, both directions, some staff, spread over
 /// several quarter-hours.
-pub fn event(path: Path_, counter: u64, n: u64) -> CountEvent {
+pub fn event(path: Run, counter: u64, n: u64) -> CountEvent {
     let start = 1_764_460_800 + (n as i64) * 37 + (counter as i64 % 7);
     CountEvent {
         serial: serial(path, counter),
@@ -732,7 +779,7 @@ pub fn event(path: Path_, counter: u64, n: u64) -> CountEvent {
         offset: UtcOffset::from_seconds(3600).unwrap(),
         uuid: None,
         source: match path {
-            Path_::Ws => Source::WebSocket,
+            Run::Ws => Source::WebSocket,
             _ => Source::Mqtt,
         },
     }
@@ -831,7 +878,7 @@ pub async fn fault_loop(rig: &mut Rig<'_>, rng: &mut Rng, until: Instant) -> BTr
 // Reports and checks.
 
 pub struct Report {
-    pub path: Path_,
+    pub path: Run,
     pub seed: u64,
     /// `None`: nothing may be lost. `Some(why)`: losses are expected and only reported.
     pub loss_expected: Option<&'static str>,
@@ -956,7 +1003,7 @@ pub struct Comparison {
 }
 
 /// Compares what the store holds against what was sent.
-pub async fn compare(path: Path_, store: &Store, sent: &HashMap<Id, CountEvent>) -> Comparison {
+pub async fn compare(path: Run, store: &Store, sent: &HashMap<Id, CountEvent>) -> Comparison {
     let groups = store.load(path).await;
     let mut copies: HashMap<Id, usize> = HashMap::new();
     let mut doubled = 0;
@@ -1020,7 +1067,7 @@ pub async fn ws_run(
     store: &mut Store,
     rng: &mut Rng,
 ) -> Report {
-    let path = Path_::Ws;
+    let path = Run::Ws;
     let started = Instant::now();
     let ports: Vec<u16> = (0..settings.workers).map(|_| free_port()).collect();
     let mut workers: Vec<Worker> = ports
@@ -1152,21 +1199,21 @@ pub enum Qos1 {
     No,
 }
 
-/// `path`: [`Path_::MqttQos1`] (workers and database killed, the broker stays up),
-/// [`Path_::MqttQos1BrokerCrash`] or [`Path_::MqttQos0`] (the broker killed too).
+/// `path`: [`Run::MqttQos1`] (workers and database killed, the broker stays up),
+/// [`Run::MqttQos1BrokerCrash`] or [`Run::MqttQos0`] (the broker killed too).
 pub async fn mqtt_run(
     settings: &Settings,
     peers: &Peers,
     store: &mut Store,
     rng: &mut Rng,
-    path: Path_,
+    path: Run,
 ) -> Report {
-    let qos1 = if path == Path_::MqttQos0 {
+    let qos1 = if path == Run::MqttQos0 {
         Qos1::No
     } else {
         Qos1::Yes
     };
-    let broker_faults = path != Path_::MqttQos1;
+    let broker_faults = path != Run::MqttQos1;
     let started = Instant::now();
     let broker = Broker::start(&peers.mosquitto_bin).await;
     let mut workers: Vec<Worker> = (0..settings.workers)
@@ -1271,7 +1318,7 @@ pub async fn mqtt_run(
             last = held;
             stable_since = Instant::now();
         } else if stable_since.elapsed()
-            > Duration::from_secs(if path == Path_::MqttQos1 { 20 } else { 3 })
+            > Duration::from_secs(if path == Run::MqttQos1 { 20 } else { 3 })
         {
             break;
         }
@@ -1290,10 +1337,10 @@ pub async fn mqtt_run(
         path,
         seed: settings.seed,
         loss_expected: match path {
-            Path_::MqttQos0 => Some(
+            Run::MqttQos0 => Some(
                 "QoS 0: what is published while the broker or the worker it was handed to is down is gone",
             ),
-            Path_::MqttQos1BrokerCrash => Some(
+            Run::MqttQos1BrokerCrash => Some(
                 "mosquitto restores no $share subscription after a restart (messages published before \
                  the workers re-subscribe have no subscriber) and persists by snapshot (a kill -9 loses \
                  what it acknowledged since the last one); use a broker with durable shared sessions",
