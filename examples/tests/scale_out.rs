@@ -86,7 +86,10 @@ fn event(serial: CameraSerial, n: u64, source: Source) -> CountEvent {
 }
 
 /// Reads stdout lines until one starts with `prefix`; returns it.
-fn line_starting(lines: &mut impl Iterator<Item = std::io::Result<String>>, prefix: &str) -> String {
+fn line_starting(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    prefix: &str,
+) -> String {
     for line in lines.by_ref() {
         let line = line.expect("stdout");
         if line.starts_with(prefix) {
@@ -98,7 +101,9 @@ fn line_starting(lines: &mut impl Iterator<Item = std::io::Result<String>>, pref
 
 fn spawn(exe: &str, args: &[&str], env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>) {
     let mut cmd = Command::new(exe);
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    cmd.args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -139,9 +144,13 @@ fn ws_to_postgres_keeps_every_event_once_and_acknowledges_after_commit() {
                 let serial = CameraSerial::from_u64(0x7700 + c);
                 let mut sender: Sender<64> = Sender::new(config);
                 for n in 0..40 {
-                    sender.push(event(serial, n, Source::WebSocket)).expect("room");
+                    sender
+                        .push(event(serial, n, Source::WebSocket))
+                        .expect("room");
                 }
-                sender.push(event(serial, 0, Source::WebSocket)).expect("room");
+                sender
+                    .push(event(serial, 0, Source::WebSocket))
+                    .expect("room");
                 sender
                     .deliver_all(Duration::from_secs(30))
                     .await
@@ -216,7 +225,11 @@ fn mqtt_workers_share_one_subscription_into_one_database() {
     let total = (counters * per_counter) as i64;
     let deadline = Instant::now() + Duration::from_secs(60);
     while counts(&rt, &db).0 < total {
-        assert!(Instant::now() < deadline, "{:?} of {total}", counts(&rt, &db));
+        assert!(
+            Instant::now() < deadline,
+            "{:?} of {total}",
+            counts(&rt, &db)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 

@@ -41,7 +41,10 @@ async fn events_per_second_with_1_2_4_workers() {
     let events = env_usize("FFC_SCALE_EVENTS", 20_000) as u64;
     let counters = env_usize("FFC_SCALE_COUNTERS", 100) as u64;
     let store = Store::start(&peers).await;
-    assert!(store.is_shared(), "the scale-out run needs PostgreSQL ($FFC_PG_START)");
+    assert!(
+        store.is_shared(),
+        "the scale-out run needs PostgreSQL ($FFC_PG_START)"
+    );
     eprintln!(
         "scale-out: {events} events per run, {counters} WebSocket counters, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -73,7 +76,10 @@ async fn wait_for_rows(store: &Store, path: Run, expected: usize) {
         if held >= expected {
             return;
         }
-        assert!(Instant::now() < deadline, "{held} of {expected} rows after 10 minutes");
+        assert!(
+            Instant::now() < deadline,
+            "{held} of {expected} rows after 10 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -32,7 +32,10 @@ async fn fault_soak() {
         return;
     };
     let settings = Settings::from_env();
-    eprintln!("soak: {settings:?} (repeat with FFC_SOAK_SEED={})", settings.seed);
+    eprintln!(
+        "soak: {settings:?} (repeat with FFC_SOAK_SEED={})",
+        settings.seed
+    );
     let mut rng = Rng::new(settings.seed);
     let mut reports = Vec::new();
 
@@ -45,7 +48,14 @@ async fn fault_soak() {
             "ws" => ws_run(&settings, &peers, &mut store, &mut rng).await,
             "q1" => mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos1).await,
             "q1b" => {
-                mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos1BrokerCrash).await
+                mqtt_run(
+                    &settings,
+                    &peers,
+                    &mut store,
+                    &mut rng,
+                    Run::MqttQos1BrokerCrash,
+                )
+                .await
             }
             "q0" => mqtt_run(&settings, &peers, &mut store, &mut rng, Run::MqttQos0).await,
             other => panic!("FFC_SOAK_PATHS: {other}? (ws, q1, q1b, q0)"),

@@ -44,7 +44,10 @@ async fn run() -> Result<(), String> {
     let server = Server::bind(config, sink.clone(), sink.clone())
         .await
         .map_err(|e| format!("bind {bind}: {e}"))?;
-    println!("listening on {}", server.local_addr().map_err(|e| e.to_string())?);
+    println!(
+        "listening on {}",
+        server.local_addr().map_err(|e| e.to_string())?
+    );
     let handle = server.spawn();
 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;

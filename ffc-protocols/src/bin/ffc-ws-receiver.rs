@@ -98,10 +98,17 @@ fn run() -> Result<(), String> {
         (false, Some(events), Some(dead)) => {
             let events = FileSink::open(events).map_err(|e| e.to_string())?;
             let dead = FileDeadLetters::open(dead).map_err(|e| e.to_string())?;
-            Some((Arc::new(events) as Arc<dyn EventSink>, Arc::new(dead) as Arc<dyn DeadLetterSink>))
+            Some((
+                Arc::new(events) as Arc<dyn EventSink>,
+                Arc::new(dead) as Arc<dyn DeadLetterSink>,
+            ))
         }
         (true, None, None) => None,
-        _ => return Err(format!("give either --postgres or --events with --dead-letters\n{USAGE}")),
+        _ => {
+            return Err(format!(
+                "give either --postgres or --events with --dead-letters\n{USAGE}"
+            ))
+        }
     };
     let mut config = ServerConfig::new(bind);
     let mut auth = Auth::new();

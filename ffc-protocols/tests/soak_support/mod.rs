@@ -262,7 +262,13 @@ impl Worker {
         }
         // The reader task may still be draining the pipe.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let last = self.lines.lock().unwrap().last().cloned().unwrap_or_default();
+        let last = self
+            .lines
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default();
         format!("{}: {last}", self.name)
     }
 }
@@ -686,14 +692,15 @@ impl Balancer {
                 tokio::spawn(async move {
                     for i in 0..backends.len() {
                         let backend = backends[(first + i) % backends.len()];
-                        if let Ok(Ok(mut upstream)) =
-                            tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(backend))
-                                .await
+                        if let Ok(Ok(mut upstream)) = tokio::time::timeout(
+                            Duration::from_secs(1),
+                            TcpStream::connect(backend),
+                        )
+                        .await
                         {
                             let _ = upstream.set_nodelay(true);
                             let _ = client.set_nodelay(true);
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                             return;
                         }
                     }
@@ -794,8 +801,25 @@ fn id(e: &CountEvent) -> Id {
 
 /// The fields a transport must carry unchanged (the form adds a UUID and a source).
 fn same_content(a: &CountEvent, b: &CountEvent) -> bool {
-    (a.serial, a.roi, a.metric, a.people_type, a.people_id, a.start, a.end, a.offset)
-        == (b.serial, b.roi, b.metric, b.people_type, b.people_id, b.start, b.end, b.offset)
+    (
+        a.serial,
+        a.roi,
+        a.metric,
+        a.people_type,
+        a.people_id,
+        a.start,
+        a.end,
+        a.offset,
+    ) == (
+        b.serial,
+        b.roi,
+        b.metric,
+        b.people_type,
+        b.people_id,
+        b.start,
+        b.end,
+        b.offset,
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -971,7 +995,10 @@ impl Report {
             &found.extra[..found.extra.len().min(10)]
         );
         assert_eq!(found.doubled, 0, "{name}: an event stored twice");
-        assert_eq!(found.altered, 0, "{name}: stored events differ from the sent ones");
+        assert_eq!(
+            found.altered, 0,
+            "{name}: stored events differ from the sent ones"
+        );
         assert_eq!(
             found.bucket_mismatches.unwrap_or(0),
             0,
@@ -1032,7 +1059,11 @@ pub async fn compare(path: Run, store: &Store, sent: &HashMap<Id, CountEvent>) -
         }
     }
     let in_several_files = copies.values().filter(|&&n| n > 1).count();
-    let mut missing: Vec<Id> = sent.keys().filter(|k| !held.contains_key(k)).copied().collect();
+    let mut missing: Vec<Id> = sent
+        .keys()
+        .filter(|k| !held.contains_key(k))
+        .copied()
+        .collect();
     missing.sort();
     // The store's hourly totals must be exactly the sum of the events it holds: each stored
     // event counted once, a duplicate never.
@@ -1041,7 +1072,10 @@ pub async fn compare(path: Run, store: &Store, sent: &HashMap<Id, CountEvent>) -
         for e in held.values() {
             *expected.entry(bucket(e)).or_default() += 1;
         }
-        expected.iter().filter(|(k, v)| got.get(k) != Some(v)).count()
+        expected
+            .iter()
+            .filter(|(k, v)| got.get(k) != Some(v))
+            .count()
             + got.keys().filter(|k| !expected.contains_key(k)).count()
     });
     Comparison {
@@ -1284,7 +1318,11 @@ pub async fn mqtt_run(
     let kills = fault_loop(
         &mut Rig {
             workers: &mut workers,
-            broker: if broker_faults { Some(&mut broker) } else { None },
+            broker: if broker_faults {
+                Some(&mut broker)
+            } else {
+                None
+            },
             store,
         },
         rng,
@@ -1302,7 +1340,10 @@ pub async fn mqtt_run(
         sent.extend(published.into_iter().map(|e| (id(&e), e)));
     }
     if qos1 == Qos1::Yes {
-        assert_eq!(unflushed, 0, "every QoS 1 publish acknowledged by the broker");
+        assert_eq!(
+            unflushed, 0,
+            "every QoS 1 publish acknowledged by the broker"
+        );
     }
     // Drain: QoS 1 until the store holds everything (bounded); QoS 0 until it stops growing.
     let deadline = Instant::now() + Duration::from_secs(120);
