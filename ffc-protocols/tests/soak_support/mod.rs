@@ -1307,7 +1307,10 @@ pub async fn mqtt_run(
                     published.push(e);
                 }
             }
-            let flushed = tokio::time::timeout(Duration::from_secs(180), publisher.flush()).await;
+            // At QoS 0 a publish lost with its connection is never written, so `flush` would
+            // wait for it forever: wait briefly and move on.
+            let patience = Duration::from_secs(if qos1 == Qos1::Yes { 180 } else { 5 });
+            let flushed = tokio::time::timeout(patience, publisher.flush()).await;
             publisher.close().await;
             (published, flushed.map(|r| r.is_ok()).unwrap_or(false))
         }));
