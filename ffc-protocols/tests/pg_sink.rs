@@ -374,6 +374,43 @@ async fn dead_letters_keep_their_bytes() {
     db.drop_db().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_flushes_what_was_queued_and_refuses_the_rest() {
+    let Some(url) = env_or_skip("FFC_PG_URL") else {
+        return;
+    };
+    let db = TestDb::new(&url).await;
+    let sink = Arc::new(
+        PgSink::connect(db.config().with_pool_size(2).with_batch_size(8))
+            .await
+            .unwrap(),
+    );
+    let calls: Vec<_> = (0..200)
+        .map(|n| {
+            let sink = sink.clone();
+            tokio::spawn(async move { (event(n), sink.accept(&event(n)).await) })
+        })
+        .collect();
+    // Closing while the calls come in: each is either written and answered Stored, or
+    // refused with Closed and not written; close returns after the last write.
+    sink.close().await;
+    let client = db.client().await;
+    let stored = sorted(stored_events(&client).await);
+    let mut acked = Vec::new();
+    for c in calls {
+        match c.await.unwrap() {
+            (e, Ok(Accepted::Stored)) => acked.push(e),
+            (e, Err(SinkError::Closed)) => {
+                assert!(stored.binary_search_by_key(&e.key(), |s| s.key()).is_err())
+            }
+            (e, other) => panic!("{e:?}: {other:?}"),
+        }
+    }
+    assert_eq!(stored, sorted(acked));
+    drop(client);
+    db.drop_db().await;
+}
+
 /// Distinct events (by key) from a small domain, so the generated keys collide often.
 fn distinct_events() -> impl Strategy<Value = Vec<CountEvent>> {
     let one = (
@@ -425,22 +462,27 @@ fn exactly_once_when_everything_is_sent_twice_reordered_and_concurrently() {
         .enable_all()
         .build()
         .unwrap();
-    let (db, sink, client) = rt.block_on(async {
+    // Two sinks, as two worker processes would have, each with several writers.
+    let (db, sinks, client) = rt.block_on(async {
         let db = TestDb::new(&url).await;
-        let sink = PgSink::connect(
-            db.config()
-                .with_pool_size(3)
-                .with_batch_size(16)
-                .with_batch_wait(Duration::from_millis(1)),
-        )
-        .await
-        .unwrap();
+        let mut sinks = Vec::new();
+        for _ in 0..2 {
+            let sink = PgSink::connect(
+                db.config()
+                    .with_pool_size(3)
+                    .with_batch_size(16)
+                    .with_batch_wait(Duration::from_millis(1)),
+            )
+            .await
+            .unwrap();
+            sinks.push(Arc::new(sink));
+        }
         let client = db.client().await;
-        (db, Arc::new(sink), client)
+        (db, sinks, client)
     });
     let strategy = distinct_events().prop_flat_map(|events| {
         let shuffled = Just(events.clone()).prop_shuffle();
-        (Just(events), shuffled, 1usize..12)
+        (Just(events), shuffled, 2usize..12)
     });
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 12,
@@ -454,14 +496,15 @@ fn exactly_once_when_everything_is_sent_twice_reordered_and_concurrently() {
                     .batch_execute("TRUNCATE ffc_events, ffc_records")
                     .await
                     .unwrap();
-                let before = sink.stats();
-                // Both copies in flight at once, spread over `tasks` concurrent senders.
+                let before: u64 = sinks.iter().map(|s| s.stats().events_stored).sum();
+                // Both copies in flight at once, spread over `tasks` concurrent senders on
+                // the two sinks.
                 let all: Vec<CountEvent> = events.iter().chain(&shuffled).copied().collect();
                 let mut senders = Vec::new();
                 for t in 0..tasks {
                     let mine: Vec<CountEvent> =
                         all.iter().skip(t).step_by(tasks).copied().collect();
-                    let sink = sink.clone();
+                    let sink = sinks[t % sinks.len()].clone();
                     senders.push(tokio::spawn(async move {
                         let mut answers = Vec::new();
                         for e in mine {
@@ -486,17 +529,16 @@ fn exactly_once_when_everything_is_sent_twice_reordered_and_concurrently() {
                 prop_assert_eq!(duplicates, events.len());
                 prop_assert_eq!(sorted(stored_events(&client).await), sorted(events.clone()));
                 prop_assert_eq!(stored_records(&client).await, expected_records(&events));
-                let after = sink.stats();
-                prop_assert_eq!(
-                    after.events_stored - before.events_stored,
-                    events.len() as u64
-                );
+                let after: u64 = sinks.iter().map(|s| s.stats().events_stored).sum();
+                prop_assert_eq!(after - before, events.len() as u64);
                 Ok(())
             })
         })
         .unwrap();
     rt.block_on(async {
-        sink.close().await;
+        for sink in &sinks {
+            sink.close().await;
+        }
         drop(client);
         db.drop_db().await;
     });
