@@ -77,6 +77,12 @@ impl From<&str> for Secret {
     }
 }
 
+impl From<&String> for Secret {
+    fn from(text: &String) -> Secret {
+        Secret(text.clone())
+    }
+}
+
 impl From<String> for Secret {
     fn from(text: String) -> Secret {
         Secret(text)
