@@ -45,8 +45,9 @@
 //!
 //! DECISIONS (each kept here, so a real capture can correct it):
 //! - The UTC offset comes from the UTC and local strings (`UTCTime`/`LocalTime`, or the
-//!   `EventEnd…` pair, else the `EventStart…` pair) via [`UtcOffset::between`]; a payload
-//!   with neither pair is an error, not silently UTC.
+//!   `EventEnd…` pair, else the `EventStart…` pair) via
+//!   [`UtcOffset::between`](ffc_core::UtcOffset::between); a payload with neither pair is an
+//!   error, not silently UTC.
 //! - A UTC string that disagrees with its unix time is an error.
 //! - `EventStartTime` may be missing: the start is then the end.
 //! - Numbers sent as strings are an error (no silent coercion); `null` is the same as absent.
