@@ -819,3 +819,47 @@ async fn connect_errors_never_show_the_password() {
     assert!(!text.contains("pw-url-s3cret"), "{text}");
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
 }
+
+#[tokio::test]
+async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
+    // Unreachable: a port nothing listens on. It keeps trying (doubling the wait up to the
+    // bound) until the caller gives up; the callback hears each failure, without a password.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
+        .unwrap()
+        .with_connect_timeout(Duration::from_secs(1));
+    let mut waits = Vec::new();
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(900),
+        PgSink::connect_waiting(config, Duration::from_millis(200), |e, wait| {
+            assert!(!format!("{e} {e:?}").contains("pw-s3cret"));
+            waits.push(wait);
+        }),
+    )
+    .await;
+    assert!(gave_up.is_err(), "it must still be waiting");
+    assert!(waits.len() >= 3, "{waits:?}");
+    assert_eq!(waits[0], Duration::from_millis(100));
+    assert!(
+        waits.iter().all(|w| *w <= Duration::from_millis(200)),
+        "{waits:?}"
+    );
+
+    // Reachable: connects at once, no retry.
+    let Some(url) = env_or_skip("FFC_PG_URL") else {
+        return;
+    };
+    let db = TestDb::new(&url).await;
+    let mut retries = 0;
+    let sink = PgSink::connect_waiting(db.config(), Duration::from_secs(1), |_, _| retries += 1)
+        .await
+        .unwrap();
+    assert_eq!(retries, 0);
+    assert_eq!(sink.accept(&event(1)).await.unwrap(), Accepted::Stored);
+    sink.close().await;
+    db.drop_db().await;
+}

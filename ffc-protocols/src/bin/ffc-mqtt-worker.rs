@@ -153,7 +153,7 @@ async fn open_sinks(options: &Options) -> Result<Sinks, String> {
 /// the database, or restart while it restarts).
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Sinks, String> {
-    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig, PgSinkError};
+    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
     // The subscriber hands over one message at a time and waits for its commit, so a
     // writer lingering for more events would only add latency: write at once, on one
     // connection (more throughput comes from more workers on the shared subscription).
@@ -166,21 +166,13 @@ async fn open_postgres(url: &str) -> Result<Sinks, String> {
             .with_password_from_env("FFC_PG_PASSWORD")
             .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let mut wait = Duration::from_millis(100);
-    loop {
-        match PgSink::connect(config.clone()).await {
-            Ok(sink) => {
-                let sink = Arc::new(sink);
-                return Ok((sink.clone(), sink));
-            }
-            Err(e @ PgSinkError::Connect { .. }) => {
-                eprintln!("ffc-mqtt-worker: {e}; trying again in {wait:?}");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(MAX_RESTART_WAIT);
-            }
-            Err(e) => return Err(format!("--postgres: {e}")),
-        }
-    }
+    let sink = PgSink::connect_waiting(config, MAX_RESTART_WAIT, |e, wait| {
+        eprintln!("ffc-mqtt-worker: {e}; trying again in {wait:?}");
+    })
+    .await
+    .map_err(|e| format!("--postgres: {e}"))?;
+    let sink = Arc::new(sink);
+    Ok((sink.clone(), sink))
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -30,7 +30,7 @@ type Sinks = (Arc<dyn EventSink>, Arc<dyn DeadLetterSink>);
 /// the database, or restart while it restarts).
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Sinks, String> {
-    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig, PgSinkError};
+    use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
     use std::time::Duration;
     let mut config = PgSinkConfig::new(url).map_err(|e| format!("--postgres: {e}"))?;
     if std::env::var_os("FFC_PG_PASSWORD").is_some() {
@@ -38,21 +38,13 @@ async fn open_postgres(url: &str) -> Result<Sinks, String> {
             .with_password_from_env("FFC_PG_PASSWORD")
             .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let mut wait = Duration::from_millis(100);
-    loop {
-        match PgSink::connect(config.clone()).await {
-            Ok(sink) => {
-                let sink = Arc::new(sink);
-                return Ok((sink.clone(), sink));
-            }
-            Err(e @ PgSinkError::Connect { .. }) => {
-                eprintln!("ffc-ws-receiver: {e}; trying again in {wait:?}");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-            Err(e) => return Err(format!("--postgres: {e}")),
-        }
-    }
+    let sink = PgSink::connect_waiting(config, Duration::from_secs(5), |e, wait| {
+        eprintln!("ffc-ws-receiver: {e}; trying again in {wait:?}");
+    })
+    .await
+    .map_err(|e| format!("--postgres: {e}"))?;
+    let sink = Arc::new(sink);
+    Ok((sink.clone(), sink))
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -595,6 +595,29 @@ pub struct PgSink {
 }
 
 impl PgSink {
+    /// Connects like [`PgSink::connect`], but while the database cannot be reached (down,
+    /// starting, refusing) waits and tries again, doubling the wait from 100 ms up to
+    /// `max_wait`, for a worker that starts before its database or restarts while it
+    /// restarts. `on_retry` hears each failure and the wait before the next try (to log it);
+    /// any other error (configuration, a newer schema) is returned at once.
+    pub async fn connect_waiting(
+        config: PgSinkConfig,
+        max_wait: Duration,
+        mut on_retry: impl FnMut(&PgSinkError, Duration),
+    ) -> Result<PgSink, PgSinkError> {
+        let mut wait = Duration::from_millis(100).min(max_wait);
+        loop {
+            match PgSink::connect(config.clone()).await {
+                Err(e @ PgSinkError::Connect { .. }) => {
+                    on_retry(&e, wait);
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(max_wait);
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// Connects, brings the schema up to [`SCHEMA_VERSION`] (see [`migrate`]) and starts the
     /// writer tasks. Needs a tokio runtime with the time driver.
     pub async fn connect(config: PgSinkConfig) -> Result<PgSink, PgSinkError> {
