@@ -154,13 +154,17 @@ pub fn read_footfall(bytes: &[u8]) -> Result<Footfall, String> {
             .map_err(|e| format!("footfall line {line}: {e}"))?;
         let length = u32::try_from(number(3, "length_seconds")?)
             .map_err(|_| format!("footfall line {line}: length_seconds out of range"))?;
-        let source = serde_json::from_value::<Source>(serde_json::Value::String(
-            field(6, "source")?.trim().to_owned(),
-        ))
-        .unwrap_or_default();
+        let source_text = field(6, "source")?.trim();
+        let source =
+            serde_json::from_value::<Source>(serde_json::Value::String(source_text.to_owned()))
+                .map_err(|_| {
+                    format!("footfall line {line}: source {source_text:?} is not known")
+                })?;
+        let start = ffc_core::time::check_unix(number(1, "start_utc")?)
+            .map_err(|e| format!("footfall line {line}: start_utc: {e}"))?;
         records.push(CountRecord {
             subject,
-            start: number(1, "start_utc")?,
+            start,
             length,
             offset: UtcOffset::UTC,
             count_in: count(4, "in")?,
@@ -178,6 +182,9 @@ struct Built {
     sites: Vec<(String, Series)>,
 }
 
+/// The longest footfall span joined at once: ten years of hours per store.
+const MAX_SPAN_SECONDS: i64 = 10 * 366 * SECONDS_PER_DAY;
+
 fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, String> {
     let mut agg = Aggregator::new(Resolution::Hour, zone);
     let mut site_series: HashMap<SiteId, Series> = HashMap::new();
@@ -186,7 +193,8 @@ fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, 
         Footfall::Records(records) => {
             for r in records {
                 from = from.min(r.start);
-                to = to.max(r.start + i64::from(r.length));
+                // Starts are checked to lie in 1970..=9999, so adding a u32 cannot overflow.
+                to = to.max(r.start.saturating_add(i64::from(r.length)));
                 let series = match r.subject {
                     Subject::Counter(serial) => agg.series_mut(serial),
                     Subject::Site(site) => site_series
@@ -203,8 +211,10 @@ fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, 
         }
         Footfall::Events(events) => {
             for e in events {
-                from = from.min(e.end);
-                to = to.max(e.end + 1);
+                let end = ffc_core::time::check_unix(e.end)
+                    .map_err(|err| format!("stored event of {}: end: {err}", e.serial))?;
+                from = from.min(end);
+                to = to.max(end.saturating_add(1));
                 agg.ingest(e);
             }
         }
@@ -215,6 +225,15 @@ fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, 
     };
     if from > to {
         return Ok(built);
+    }
+    // Every store gets one bucket per hour of the span: refuse a span no sales report
+    // needs rather than allocate for centuries.
+    if to.saturating_sub(from) > MAX_SPAN_SECONDS {
+        return Err(format!(
+            "the footfall spans {} days; at most {} days are joined at once (split the file)",
+            to.saturating_sub(from) / SECONDS_PER_DAY,
+            MAX_SPAN_SECONDS / SECONDS_PER_DAY
+        ));
     }
     // Whole local days around the footfall, so every hour of a sales day is judged.
     let day_start = |t: UnixSeconds| {

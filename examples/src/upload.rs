@@ -46,11 +46,10 @@ pub async fn upload_batches(
         };
         match client.upload_sales(&request, PartialDays::Refuse).await {
             Ok(r) => {
-                uploaded.done += r.done;
-                uploaded.total += r.total;
-                uploaded
-                    .days
-                    .push((batch.site.clone(), batch.date, r.total));
+                // Counts come from the server: add without trusting them not to overflow.
+                uploaded.done = uploaded.done.saturating_add(r.done);
+                uploaded.total = uploaded.total.saturating_add(r.total);
+                uploaded.days.push((batch.site.clone(), batch.date, r.done));
             }
             Err(e) => return Err((uploaded, format!("{} {}: {e}", batch.site, batch.date))),
         }

@@ -69,6 +69,35 @@ fn counts(rt: &tokio::runtime::Runtime, url: &str) -> (i64, i64, i64) {
     })
 }
 
+/// The (serial, people id) of every stored event, sorted, to compare the table with what was sent.
+fn stored_ids(rt: &tokio::runtime::Runtime, url: &str) -> Vec<(String, String)> {
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        let rows = client
+            .query("SELECT serial, people_id::text FROM ffc_events", &[])
+            .await
+            .expect("query");
+        let mut ids: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        ids.sort();
+        ids
+    })
+}
+
+/// What `stored_ids` must read after `counters` counters from `base` sent ids `0..per_counter`.
+fn expected_ids(base: u64, counters: u64, per_counter: u64) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = (0..counters)
+        .flat_map(|c| {
+            (0..per_counter)
+                .map(move |n| (CameraSerial::from_u64(base + c).to_string(), n.to_string()))
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn event(serial: CameraSerial, n: u64, source: Source) -> CountEvent {
     let start = 1_764_460_800 + n as i64 * 61;
     CountEvent {
@@ -166,6 +195,11 @@ fn ws_to_postgres_keeps_every_event_once_and_acknowledges_after_commit() {
     assert_eq!(delivered, 3 * 41, "every send answered OK");
     // Every OK came after COMMIT: the rows are there before the receiver stops.
     assert_eq!(counts(&rt, &db), (120, 120, 0));
+    assert_eq!(
+        stored_ids(&rt, &db),
+        expected_ids(0x7700, 3, 40),
+        "each sent event, once"
+    );
 
     interrupt(&child);
     let summary = line_starting(&mut lines, "received ");
@@ -256,4 +290,9 @@ fn mqtt_workers_share_one_subscription_into_one_database() {
         "the shared subscription gives every worker a share: {stored_by_worker:?}"
     );
     assert_eq!(counts(&rt, &db), (total, total, 0));
+    assert_eq!(
+        stored_ids(&rt, &db),
+        expected_ids(0x7800, counters, per_counter),
+        "each published event, once"
+    );
 }

@@ -832,18 +832,28 @@ async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
     let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
         .unwrap()
         .with_connect_timeout(Duration::from_secs(1));
-    let mut waits = Vec::new();
-    let gave_up = tokio::time::timeout(
-        Duration::from_millis(900),
-        PgSink::connect_waiting(config, Duration::from_millis(200), |e, wait| {
-            assert!(!format!("{e} {e:?}").contains("pw-s3cret"));
-            waits.push(wait);
-        }),
-    )
-    .await;
-    assert!(gave_up.is_err(), "it must still be waiting");
+    // Stopped from the callback after the third failure, not by a clock: no timing
+    // threshold; the 120 s guard only keeps a broken build from hanging.
+    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let third = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (seen, notify) = (waits.clone(), third.clone());
+    let waiting = PgSink::connect_waiting(config, Duration::from_millis(200), move |e, wait| {
+        assert!(!format!("{e} {e:?}").contains("pw-s3cret"));
+        let mut seen = seen.lock().unwrap();
+        seen.push(wait);
+        if seen.len() == 3 {
+            notify.notify_one();
+        }
+    });
+    tokio::select! {
+        _ = third.notified() => {}
+        done = waiting => panic!("connect_waiting returned while unreachable: {:?}", done.err()),
+        _ = tokio::time::sleep(Duration::from_secs(120)) => panic!("no third retry in 120 s"),
+    }
+    let waits = waits.lock().unwrap().clone();
     assert!(waits.len() >= 3, "{waits:?}");
     assert_eq!(waits[0], Duration::from_millis(100));
+    assert_eq!(waits[1], Duration::from_millis(200), "doubled, then capped");
     assert!(
         waits.iter().all(|w| *w <= Duration::from_millis(200)),
         "{waits:?}"

@@ -14,7 +14,6 @@
 
 mod soak_support;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ffc_protocols::mqtt::codec::Message;
@@ -109,12 +108,7 @@ async fn mqtt_backlog(peers: &Peers, store: &Store, n: usize, events: u64, count
         })
         .collect();
     // Make the persistent sessions, then stop the workers: the backlog queues for them.
-    for w in &mut workers {
-        w.spawn();
-    }
-    for w in &workers {
-        w.wait_for_line("subscribed", 1).await;
-    }
+    start_all(&mut workers, "subscribed").await;
     for w in &mut workers {
         w.stop().await;
     }
@@ -155,30 +149,8 @@ async fn mqtt_backlog(peers: &Peers, store: &Store, n: usize, events: u64, count
 async fn ws_push(store: &Store, n: usize, events: u64, counters: u64) -> f64 {
     store.truncate().await;
     let path = Run::Ws;
-    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-    let mut workers: Vec<Worker> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| {
-            let name = format!("scale-{n}-receiver-{i}");
-            let mut args = vec!["--bind".to_string(), format!("127.0.0.1:{port}")];
-            args.extend(store.worker_args(&name));
-            Worker::new(name, env!("CARGO_BIN_EXE_ffc-ws-receiver"), args)
-        })
-        .collect();
-    for w in &mut workers {
-        w.spawn();
-    }
-    for w in &workers {
-        w.wait_for_line("listening", 1).await;
-    }
-    let balancer = Balancer::start(
-        ports
-            .iter()
-            .map(|p| SocketAddr::from(([127, 0, 0, 1], *p)))
-            .collect(),
-    )
-    .await;
+    let (mut workers, balancer) =
+        start_ws_receivers(store, n, &format!("scale-{n}-receiver")).await;
     let per_counter = events / counters;
     let started = Instant::now();
     let mut sending = Vec::new();

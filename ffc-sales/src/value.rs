@@ -477,6 +477,11 @@ mod tests {
                         let text = format!("{day:02}-{month:02}-{year:04} {hour:02}:{minute:02}");
                         let b = text.as_bytes();
                         assert_eq!(parse_datetime_seconds(b), slow(b), "{text}");
+                        // The fast path itself, not only its fallback: it must answer every
+                        // well-shaped field of a year >= 1 (year 0 it leaves to chrono).
+                        if year >= 1 {
+                            assert_eq!(well_formed_datetime_seconds(b), slow(b).ok(), "{text}");
+                        }
                     }
                 }
             }

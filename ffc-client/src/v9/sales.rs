@@ -65,6 +65,11 @@ impl SalesRow {
                 "TotalTransactionAmount {amount} has more than 2 decimals"
             ));
         }
+        // Beyond 2^53 cents an f64 no longer holds whole cents, and `as i64` would saturate
+        // silently: refuse the amount instead.
+        if cents.abs() > 9_007_199_254_740_992.0 {
+            return Err(format!("TotalTransactionAmount {amount} is too large"));
+        }
         Ok(SalesRow {
             site_code,
             transaction_date,

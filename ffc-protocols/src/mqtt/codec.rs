@@ -119,13 +119,9 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
 /// Decodes one payload already known to be UTF-8.
 pub fn decode_str(text: &str) -> Result<Message, DecodeError> {
     // Devices send plain JSON; only the published samples carry comments, so the common
-    // case parses the payload in place without copying it.
-    if text.as_bytes().contains(&b'#') {
-        let stripped = strip_comments(text)?;
-        interpret(&parse_fields::<Shape>(&stripped)?)
-    } else {
-        interpret(&parse_fields::<Shape>(text)?)
-    }
+    // case borrows the payload (`strip_comments` copies only when there is a `#`).
+    let text = strip_comments(text)?;
+    interpret(&parse_fields::<Shape>(&text)?)
 }
 
 /// Removes `#` comments (to the end of the line) outside JSON strings, keeping the line

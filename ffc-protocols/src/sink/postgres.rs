@@ -85,7 +85,7 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -611,7 +611,7 @@ impl PgSink {
                 Err(e @ PgSinkError::Connect { .. }) => {
                     on_retry(&e, wait);
                     tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(max_wait);
+                    wait = wait.saturating_mul(2).min(max_wait);
                 }
                 done => return done,
             }
@@ -653,6 +653,10 @@ impl PgSink {
             let client: &mut tokio_postgres::Client = &mut client;
             migrate(client).await.map_err(|e| match e {
                 PgSinkError::Connect { doing, message, .. } => connect_error(doing, message),
+                PgSinkError::Migrate { version, message } => PgSinkError::Migrate {
+                    version,
+                    message: redact(message, secret.as_deref()),
+                },
                 other => other,
             })?;
         }
@@ -804,7 +808,9 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32, PgSinkE
         .query_one("SELECT max(version) FROM ffc_schema_version", &[])
         .await
         .map_err(failed("reading the schema version"))?
-        .get(0);
+        // A table of that name from elsewhere may hold another type: an error, not a panic.
+        .try_get(0)
+        .map_err(failed("reading the schema version"))?;
     let current = u32::try_from(current.unwrap_or(0)).unwrap_or(0);
     if current > SCHEMA_VERSION {
         return Err(PgSinkError::SchemaTooNew {
@@ -856,7 +862,10 @@ async fn collect(
         return false;
     };
     jobs.push(first);
-    let deadline = Instant::now() + config.batch_wait;
+    // A linger too long to add (say Duration::MAX for "as long as it takes") waits a month.
+    let deadline = Instant::now()
+        .checked_add(config.batch_wait)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(30 * 86_400));
     while jobs.len() < config.batch_size {
         match rx.try_recv() {
             Ok(job) => {
@@ -938,13 +947,13 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
     // Each distinct key is written once; the first caller with it is its owner. Keys are
     // written in sorted order so concurrent writers lock index entries in the same order.
     let mut unique: Vec<(EventKey, usize)> = Vec::new();
-    let mut owner: HashMap<EventKey, usize> = HashMap::new();
+    let mut seen: HashSet<EventKey> = HashSet::new();
     for (i, job) in jobs.iter().enumerate() {
         if let Job::Event { event, .. } = job {
-            owner.entry(event.key()).or_insert_with(|| {
-                unique.push((event.key(), i));
-                i
-            });
+            let key = event.key();
+            if seen.insert(key) {
+                unique.push((key, i));
+            }
         }
     }
     unique.sort_unstable_by_key(|&(key, _)| key);
@@ -966,7 +975,10 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
     let outcome = loop {
         match attempt(shared, &columns).await {
             Ok(added) => break Ok(added),
-            Err(failure) if failure.retryable && started.elapsed() + backoff < config.retry_for => {
+            Err(failure)
+                if failure.retryable
+                    && started.elapsed().saturating_add(backoff) < config.retry_for =>
+            {
                 Counters::add(&shared.counters.retries, 1);
                 tracing::warn!(
                     error = %failure.message,
@@ -974,7 +986,7 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
                     "PostgreSQL sink batch failed; retrying"
                 );
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(config.retry_backoff_max);
+                backoff = backoff.saturating_mul(2).min(config.retry_backoff_max);
             }
             Err(failure) => break Err(failure.message),
         }
@@ -1041,7 +1053,9 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
 /// too, for a server that vanished without closing the connection.
 async fn attempt(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
     let config = &shared.config;
-    let limit = config.connect_timeout + config.statement_timeout * 2;
+    let limit = config
+        .connect_timeout
+        .saturating_add(config.statement_timeout.saturating_mul(2));
     match tokio::time::timeout(limit, attempt_once(shared, columns)).await {
         Ok(result) => result,
         Err(_) => Err(Failure {

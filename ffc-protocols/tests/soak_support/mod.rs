@@ -859,7 +859,9 @@ pub async fn fault_loop(rig: &mut Rig<'_>, rng: &mut Rng, until: Instant) -> BTr
     let mut round = 0usize;
     loop {
         tokio::time::sleep(rng.millis(300, 1500)).await;
-        if Instant::now() >= until {
+        // The first round (every kind once) always completes, so each run kills a worker,
+        // the database when it is private and the broker when faulted, whatever the seed.
+        if Instant::now() >= until && round >= kinds.len() {
             break;
         }
         let kind = if round < kinds.len() {
@@ -910,6 +912,9 @@ pub struct Report {
     pub sent: usize,
     pub found: Comparison,
     pub kills: BTreeMap<String, u32>,
+    /// Whether the fault loop was given the broker / the database to kill.
+    pub broker_faulted: bool,
+    pub database_faulted: bool,
     pub worker_stats: Vec<String>,
     pub counter_stats: String,
     pub elapsed: Duration,
@@ -986,9 +991,21 @@ impl Report {
         let name = self.path.name();
         let found = &self.found;
         assert!(
-            self.kills.values().sum::<u32>() > 0,
-            "{name}: no fault was injected; raise FFC_SOAK_SECONDS"
+            self.kills.keys().any(|k| k != "broker" && k != "database"),
+            "{name}: no worker was killed: {:?}",
+            self.kills
         );
+        for (kind, expected) in [
+            ("broker", self.broker_faulted),
+            ("database", self.database_faulted),
+        ] {
+            assert_eq!(
+                self.kills.contains_key(kind),
+                expected,
+                "{name}: kills {:?}",
+                self.kills
+            );
+        }
         assert!(
             found.extra.is_empty(),
             "{name}: stored events never sent: {:?}",
@@ -1095,6 +1112,38 @@ pub async fn compare(path: Run, store: &Store, sent: &HashMap<Id, CountEvent>) -
 /// Outbox capacity of a simulated counter; the pacing never lets it overflow.
 const OUTBOX: usize = 2048;
 
+/// Spawns every worker, then waits until each one printed its readiness line.
+pub async fn start_all(workers: &mut [Worker], ready: &str) {
+    for w in workers.iter_mut() {
+        w.spawn();
+    }
+    for w in workers.iter() {
+        w.wait_for_line(ready, 1).await;
+    }
+}
+
+/// Starts `n` `ffc-ws-receiver`s (named `{prefix}-{i}`) writing into `store`, waits until
+/// each listens, and puts a round-robin load balancer in front of them.
+pub async fn start_ws_receivers(store: &Store, n: usize, prefix: &str) -> (Vec<Worker>, Balancer) {
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let mut workers: Vec<Worker> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let name = format!("{prefix}-{i}");
+            let mut args = vec!["--bind".to_string(), format!("127.0.0.1:{port}")];
+            args.extend(store.worker_args(&name));
+            Worker::new(name, env!("CARGO_BIN_EXE_ffc-ws-receiver"), args)
+        })
+        .collect();
+    start_all(&mut workers, "listening").await;
+    let backends = ports
+        .iter()
+        .map(|p| SocketAddr::from(([127, 0, 0, 1], *p)))
+        .collect();
+    (workers, Balancer::start(backends).await)
+}
+
 pub async fn ws_run(
     settings: &Settings,
     _peers: &Peers,
@@ -1103,30 +1152,7 @@ pub async fn ws_run(
 ) -> Report {
     let path = Run::Ws;
     let started = Instant::now();
-    let ports: Vec<u16> = (0..settings.workers).map(|_| free_port()).collect();
-    let mut workers: Vec<Worker> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| {
-            let name = format!("ws-receiver-{i}");
-            let mut args = vec!["--bind".to_string(), format!("127.0.0.1:{port}")];
-            args.extend(store.worker_args(&name));
-            Worker::new(name, env!("CARGO_BIN_EXE_ffc-ws-receiver"), args)
-        })
-        .collect();
-    for w in &mut workers {
-        w.spawn();
-    }
-    for w in &workers {
-        w.wait_for_line("listening", 1).await;
-    }
-    let balancer = Balancer::start(
-        ports
-            .iter()
-            .map(|p| SocketAddr::from(([127, 0, 0, 1], *p)))
-            .collect(),
-    )
-    .await;
+    let (mut workers, balancer) = start_ws_receivers(store, settings.workers, "ws-receiver").await;
 
     let per_counter = settings.events_per_counter();
     let interval = Duration::from_micros(1_000_000 / settings.rate);
@@ -1215,6 +1241,8 @@ pub async fn ws_run(
         sent: sent.len(),
         found,
         kills,
+        broker_faulted: false,
+        database_faulted: store.killable(),
         worker_stats,
         counter_stats: format!(
             "{acknowledged} acknowledged, {} sent more than once, {failures} failed attempts",
@@ -1272,12 +1300,7 @@ pub async fn mqtt_run(
             Worker::new(name, env!("CARGO_BIN_EXE_ffc-mqtt-worker"), args)
         })
         .collect();
-    for w in &mut workers {
-        w.spawn();
-    }
-    for w in &workers {
-        w.wait_for_line("subscribed", 1).await;
-    }
+    start_all(&mut workers, "subscribed").await;
     if qos1 == Qos1::Yes {
         // The persistent sessions must be in the broker's persistence file before the
         // first kill -9, or a restarted broker would not know the group.
@@ -1340,6 +1363,15 @@ pub async fn mqtt_run(
         if !flushed {
             unflushed += 1;
         }
+        // On the exact path every generated event must have been handed to the broker, so
+        // `sent` is the whole generated set and a refused publish cannot hide a loss.
+        if path == Run::MqttQos1 {
+            assert_eq!(
+                published.len() as u64,
+                per_counter,
+                "a QoS 1 publish was refused"
+            );
+        }
         sent.extend(published.into_iter().map(|e| (id(&e), e)));
     }
     if qos1 == Qos1::Yes {
@@ -1395,6 +1427,8 @@ pub async fn mqtt_run(
         sent: sent.len(),
         found,
         kills,
+        broker_faulted: broker_faults,
+        database_faulted: store.killable(),
         worker_stats,
         counter_stats: format!(
             "{} counters published {} events",
