@@ -45,6 +45,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+pub mod backoff;
 pub mod counting;
 pub mod dedupe;
 pub mod error;
@@ -58,6 +59,7 @@ pub mod rollup;
 pub mod secret;
 pub mod time;
 
+pub use backoff::{Backoff, RetryPolicy};
 pub use counting::{AreaCounter, LineCounter};
 pub use error::{CodeError, Field, ParseError, SeriesError};
 pub use model::{
