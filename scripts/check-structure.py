@@ -6,7 +6,9 @@
   attributes) says `one piece:` and why;
 * no import cycle between the top-level modules of a crate (`a` uses `crate::b` and `b`
   uses `crate::a`, directly or through others);
-* no binaries in library crates (`src/bin/` or `[[bin]]`).
+* no binaries in library crates (`src/bin/` or `[[bin]]`);
+* no two public error, configuration or policy types in the family share a name (users
+  import them side by side).
 
 Prints every breach and exits 1 if there is one; `--report` prints the figures (largest
 file, longest function) and always exits 0.
@@ -107,6 +109,22 @@ def cycles(crate):
     return found
 
 
+PUB_TYPE_RE = re.compile(r"^\s*pub\s+(struct|enum)\s+(\w+(Error|Config|Policy))\b")
+
+
+def shared_names():
+    """Public *Error / *Config / *Policy types declared more than once in the family."""
+    seen = {}
+    for crate in LIBRARIES:
+        for path in rust_files(crate):
+            with open(path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    m = PUB_TYPE_RE.match(line)
+                    if m:
+                        seen.setdefault(m.group(2), []).append(f"{os.path.relpath(path, ROOT)}:{n}")
+    return {name: places for name, places in seen.items() if len(places) > 1}
+
+
 def main():
     report = "--report" in sys.argv
     breaches = []
@@ -135,7 +153,11 @@ def main():
                     )
         for cycle in cycles(crate):
             breaches.append(f"{crate}: import cycle {cycle}")
+    clashes = shared_names()
+    for name, places in sorted(clashes.items()):
+        breaches.append(f"public type {name} declared {len(places)} times: {', '.join(places)}")
     if report:
+        print(f"public error/config/policy types sharing a name: {sum(len(p) for p in clashes.values())}")
         print(f"largest library file: {largest[1]} ({largest[0]} lines)")
         print(f"longest library function: {longest[1]} ({longest[0]} lines)")
         for b in breaches:
