@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ffc_cli::args::{self, RecordFormat};
+use ffc_cli::runtime;
+use ffc_cli::{decode, demo, report, sample, snippet};
 use ffc_core::{CameraSerial, Zone};
 use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
 use ffc_device::query::{split_range, DataType, Query};
-use ffc_examples::args::{self, RecordFormat};
-use ffc_examples::runtime;
-use ffc_examples::{decode, demo, report, sample, snippet};
 use ffc_protocols::bacnet::client::{
     Client as BacnetClient, ClientConfig as BacnetConfig, DeviceInfo,
 };
@@ -321,8 +321,8 @@ enum SalesCommand {
         #[arg(long, default_value = "UTC")]
         zone: String,
         /// Hourly or daily rows.
-        #[arg(long, value_enum, default_value_t = ffc_examples::convert::Per::Hour)]
-        per: ffc_examples::convert::Per,
+        #[arg(long, value_enum, default_value_t = ffc_cli::convert::Per::Hour)]
+        per: ffc_cli::convert::Per,
         /// CSV or JSON lines.
         #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
         format: RecordFormat,
@@ -1409,7 +1409,7 @@ async fn run_server(server: ServerArgs) -> Result<(), String> {
             }
             let client = connect()?;
             let (uploaded, failure) =
-                match ffc_examples::upload::upload_batches(&client, &import.batches).await {
+                match ffc_cli::upload::upload_batches(&client, &import.batches).await {
                     Ok(uploaded) => (uploaded, None),
                     Err((uploaded, e)) => (uploaded, Some(e)),
                 };
@@ -1489,10 +1489,10 @@ fn sales_convert(
     stores: &[String],
     (open, close): (&str, &str),
     zone: &str,
-    per: ffc_examples::convert::Per,
+    per: ffc_cli::convert::Per,
     format: RecordFormat,
 ) -> Result<(), String> {
-    use ffc_examples::convert;
+    use ffc_cli::convert;
     let zone = args::parse_zone(zone)?;
     let seconds = |t: &str| -> Result<u32, String> {
         use chrono::Timelike as _;
