@@ -1,9 +1,9 @@
 //! Properties of the CLI's own parsing: `ffc decode`'s entry point never panics and always
 //! answers lines or one error for any bytes of any kind; hex datagrams written in any
 //! spacing decode like the bytes; the argument parsers never panic and accept what they print.
-use ffc_core::Zone;
 use ffc_cli::args;
 use ffc_cli::decode::{decode, Kind};
+use ffc_core::Zone;
 use proptest::prelude::*;
 
 fn kinds() -> &'static [Kind] {

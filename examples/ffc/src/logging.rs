@@ -1,0 +1,35 @@
+//! Diagnostics on stderr: a `tracing` subscriber filtered by `RUST_LOG` (default `warn`),
+//! as text or JSON lines. What a command reports stays on stdout.
+use tracing_subscriber::EnvFilter;
+
+/// The shape of diagnostic lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines with the span context (`demo:device{serial=..}: ...`).
+    Text,
+    /// One JSON object per line, with the current span and its parents.
+    Json,
+}
+
+/// Installs the process's subscriber. An unreadable `RUST_LOG` falls back to `warn` (and
+/// says so) rather than stopping the command.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|e| {
+        if std::env::var_os("RUST_LOG").is_some() {
+            eprintln!("RUST_LOG ignored: {e}");
+        }
+        EnvFilter::new("warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests calling in twice) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
+    };
+}
