@@ -20,8 +20,11 @@ pub fn init(format: LogFormat) {
         }
         EnvFilter::new("warn")
     });
+    use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colours only for a person at a terminal; a file or a pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second init (tests calling in twice) keeps the first subscriber.
     let _ = match format {
