@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = ffc_protocols::bacnet::wire::decode_and_reencode(data);
     // The device's answer path on the same bytes: decode, then build the reply.
     let mut device = ffc_protocols::bacnet::device::DeviceCore::<u8>::new(
-        ffc_protocols::bacnet::device::DeviceConfig::new(123_456),
+        ffc_protocols::bacnet::device::BacnetDeviceConfig::new(123_456),
     );
     let values = |_: ffc_core::Metric, x: u8| u64::from(x);
     for reply in device.handle(&values, 0, data, 0) {

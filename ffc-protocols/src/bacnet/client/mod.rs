@@ -13,6 +13,8 @@
 mod core;
 mod counts;
 mod error;
+#[cfg(test)]
+mod tests;
 mod udp;
 
 pub use self::core::{ClientCore, ClientEvent, Transmit};

@@ -182,7 +182,6 @@ impl<A: Copy + Eq> DeviceCore<A> {
         }
     }
 
-
     fn on_segment_ack(
         &mut self,
         peer: A,
@@ -261,5 +260,4 @@ impl<A: Copy + Eq> DeviceCore<A> {
     pub fn pending_transactions(&self) -> usize {
         self.outgoing.len() + self.incoming.len()
     }
-
 }

@@ -15,7 +15,6 @@ fn unix_now() -> UnixSeconds {
         .unwrap_or(0)
 }
 
-
 /// A simulated FFC device on a tokio UDP socket. Dropping it (or [`shutdown`](Self::shutdown))
 /// stops it.
 #[derive(Debug)]
@@ -119,4 +118,3 @@ impl Drop for SimulatedDevice {
         }
     }
 }
-
