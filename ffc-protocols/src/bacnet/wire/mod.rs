@@ -33,6 +33,7 @@ mod frame;
 mod npdu;
 mod services;
 mod tag;
+mod value;
 
 pub use apdu::{AbortReason, Apdu, ApduRepr, MaxApdu, MaxSegments, PduType, RejectReason, Segment};
 pub use bvlc::{Bvlc, BvlcFunction, BvlcRepr, BVLC_TYPE_BACNET_IP};
@@ -46,7 +47,8 @@ pub use services::{
     ServiceError, WhoIs, CONFIRMED_READ_PROPERTY, CONFIRMED_READ_PROPERTY_MULTIPLE,
     UNCONFIRMED_I_AM, UNCONFIRMED_WHO_IS,
 };
-pub use tag::{ObjectId, ObjectType, PropertyId, TagClass, TagHeader, TagKind, Value};
+pub use tag::{TagClass, TagHeader, TagKind};
+pub use value::{ObjectId, ObjectType, PropertyId, Value};
 
 pub(crate) use cursor::{Reader, Sink};
 

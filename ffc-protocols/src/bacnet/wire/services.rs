@@ -2,9 +2,11 @@
 //! ReadPropertyMultiple requests and acknowledgements.
 
 use super::tag::{
-    code_enum, next_is, put_closing, put_context_object_id, put_context_unsigned, put_opening,
-    read_closing, read_context_object_id, read_context_u32, read_opening,
-    read_values_until_closing, TagHeader, TagKind, MAX_INSTANCE,
+    code_enum, next_is, put_closing, put_context_unsigned, put_opening, read_closing,
+    read_context_u32, read_opening, TagHeader, TagKind,
+};
+use super::value::{
+    put_context_object_id, read_context_object_id, read_values_until_closing, MAX_INSTANCE,
 };
 use super::{Layer, ObjectId, PropertyId, Reader, Sink, Value, WireError, WireErrorKind};
 use alloc::vec::Vec;
