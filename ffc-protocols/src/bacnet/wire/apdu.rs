@@ -2,7 +2,7 @@
 //! ids, segmentation fields and service choices. The service body follows as the payload.
 
 use super::tag::code_enum;
-use super::value::Value;
+use super::value::{read_enumerated, Value};
 use super::{Layer, Reader, Sink, WireError, WireErrorKind};
 
 /// The PDU type, the high nibble of the first APDU byte.
@@ -502,21 +502,6 @@ fn read_confirmed_request(reader: &mut Reader<'_>, first: u8) -> Result<ApduRepr
         segment,
         service: reader.u8()?,
     })
-}
-
-/// An application-tagged enumerated value (the class and code of an Error PDU).
-fn read_enumerated(reader: &mut Reader<'_>) -> Result<u32, WireError> {
-    let start = reader.position();
-    match Value::read(reader)? {
-        Value::Enumerated(value) => Ok(value),
-        other => Err(reader.error_at(
-            start,
-            WireErrorKind::UnexpectedTag {
-                expected: 9,
-                found: other.tag_number(),
-            },
-        )),
-    }
 }
 
 fn segment_flags(segment: Option<Segment>) -> u8 {

@@ -426,3 +426,18 @@ pub(crate) fn read_context_object_id(
     raw.copy_from_slice(content);
     Ok(ObjectId::from_u32(u32::from_be_bytes(raw)))
 }
+
+/// An application-tagged enumerated value (e.g. the class and code of an Error).
+pub(super) fn read_enumerated(reader: &mut Reader<'_>) -> Result<u32, WireError> {
+    let start = reader.position();
+    match Value::read(reader)? {
+        Value::Enumerated(value) => Ok(value),
+        other => Err(reader.error_at(
+            start,
+            WireErrorKind::UnexpectedTag {
+                expected: 9,
+                found: other.tag_number(),
+            },
+        )),
+    }
+}
