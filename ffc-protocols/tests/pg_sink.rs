@@ -714,11 +714,7 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
     if env_or_skip("FFC_PG_START").is_none() || env_or_skip("FFC_PG_STOP").is_none() {
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let cluster = Cluster {
         dir: tempfile::tempdir().unwrap(),
         port,
@@ -810,11 +806,7 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
 #[tokio::test]
 async fn connect_errors_never_show_the_password() {
     // A port nothing listens on (bound, then released).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = PgSinkConfig::new(&format!(
         "postgresql://ffc:pw-url-s3cret@127.0.0.1:{port}/x"
     ))
@@ -832,11 +824,7 @@ async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
     // Unreachable: a port nothing listens on. It keeps trying (the wait's ceiling doubling up
     // to the cap, each wait drawn below it: full jitter) until the caller gives up; the
     // callback hears each failure, without a password.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
         .unwrap()
         .with_connect_timeout(Duration::from_secs(1))
@@ -895,11 +883,7 @@ async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
 async fn connect_waiting_gives_up_when_its_policy_does() {
     // A policy with a count ends the wait: after the last attempt the Connect error comes
     // back, having been heard once per retry before.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
         .unwrap()
         .with_connect_timeout(Duration::from_secs(1))
@@ -919,4 +903,13 @@ async fn connect_waiting_gives_up_when_its_policy_does() {
     assert!(heard
         .iter()
         .all(|(_, wait)| *wait <= Duration::from_millis(20)));
+}
+
+/// A local port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

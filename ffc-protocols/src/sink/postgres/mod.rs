@@ -293,14 +293,9 @@ impl fmt::Debug for PgSink {
 #[async_trait]
 impl EventSink for PgSink {
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
-        if !(FIRST_STORABLE..=LAST_STORABLE).contains(&event.end) {
+        if let Err(e) = storable(event.end, "EventEndTime") {
             tracing::warn!(serial = %event.serial, end = event.end, "event outside what PostgreSQL stores");
-            return Err(SinkError::Unstorable {
-                reason: format!(
-                    "EventEndTime {} is outside the years 1 to 9999 a timestamptz holds",
-                    event.end
-                ),
-            });
+            return Err(e);
         }
         let (reply, answer) = oneshot::channel();
         self.sender()?
@@ -323,14 +318,7 @@ impl EventSink for PgSink {
 #[async_trait]
 impl DeadLetterSink for PgSink {
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError> {
-        if !(FIRST_STORABLE..=LAST_STORABLE).contains(&letter.received_at) {
-            return Err(SinkError::Unstorable {
-                reason: format!(
-                    "received_at {} is outside the years 1 to 9999 a timestamptz holds",
-                    letter.received_at
-                ),
-            });
-        }
+        storable(letter.received_at, "received_at")?;
         let (reply, answer) = oneshot::channel();
         self.sender()?
             .send(Job::Letter { letter, reply })
@@ -338,6 +326,16 @@ impl DeadLetterSink for PgSink {
             .map_err(|_| SinkError::Closed)?;
         answer.await.map_err(|_| SinkError::Closed)?
     }
+}
+
+/// Refuses an instant a `timestamptz` column cannot hold, naming the `field` it came from.
+fn storable(at: UnixSeconds, field: &str) -> Result<(), SinkError> {
+    if (FIRST_STORABLE..=LAST_STORABLE).contains(&at) {
+        return Ok(());
+    }
+    Err(SinkError::Unstorable {
+        reason: format!("{field} {at} is outside the years 1 to 9999 a timestamptz holds"),
+    })
 }
 
 #[cfg(test)]
