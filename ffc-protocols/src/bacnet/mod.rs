@@ -4,7 +4,8 @@
 //! company serial. It serves 96 values, `In-C-X` and `Out-C-X` for X = 0..47: the In and
 //! Out count of the hour X hours before the current one.
 //!
-//! - [`wire`]: the sans-IO codec (needs only `alloc`), shared by everything below.
+//! - [`wire`]: the sans-IO codec (needs only `alloc`: the one part built without the
+//!   `bacnet` feature), shared by everything below.
 //! - [`client`]: a tokio UDP client that discovers devices with Who-Is, reads the
 //!   object-list and reads the 96 values with ReadPropertyMultiple, batched to the peer's
 //!   max APDU and reassembling segmented answers.
@@ -54,8 +55,12 @@
 //! # }
 //! ```
 
+#[cfg(feature = "bacnet")]
 pub mod client;
+#[cfg(feature = "bacnet")]
 pub mod device;
+#[cfg(feature = "bacnet")]
 pub mod naming;
+#[cfg(feature = "bacnet")]
 pub mod segmentation;
 pub mod wire;

@@ -38,6 +38,7 @@ mod value;
 pub use apdu::{AbortReason, Apdu, ApduRepr, MaxApdu, MaxSegments, PduType, RejectReason, Segment};
 pub use bvlc::{Bvlc, BvlcFunction, BvlcRepr, BVLC_TYPE_BACNET_IP};
 pub use error::{Layer, WireError, WireErrorKind};
+#[cfg(feature = "bacnet")]
 pub(crate) use frame::decode_service;
 pub use frame::{decode_and_reencode, Frame, Service, MAX_DATAGRAM};
 pub use npdu::{NetAddress, Npdu, NpduRepr, NPDU_VERSION};
