@@ -240,6 +240,12 @@ impl ClientCore {
                         attempts: tx.attempts,
                     },
                 });
+                tracing::warn!(
+                    peer = %tx.peer,
+                    invoke_id = tx.invoke_id,
+                    attempts = tx.attempts,
+                    "BACnet request unanswered; giving up"
+                );
                 events.push(ClientEvent::Answer {
                     invoke_id: tx.invoke_id,
                     result,
@@ -250,6 +256,12 @@ impl ClientCore {
             // invoke id after a fixed APDU_Timeout, which peers count on; not a backoff.
             tx.attempts += 1;
             tx.deadline_ms = now_ms + timeout;
+            tracing::debug!(
+                peer = %tx.peer,
+                invoke_id = tx.invoke_id,
+                attempt = tx.attempts,
+                "BACnet request resent: no answer within APDU_Timeout"
+            );
             retries += 1;
             events.push(ClientEvent::Send(Transmit {
                 to: tx.peer,

@@ -94,7 +94,10 @@ impl Client {
             let datagram = self.buf.get(..len).unwrap_or(&[]);
             for event in self.core.handle(from, datagram, now_ms) {
                 match event {
-                    ClientEvent::Found(info) if !found.contains(&info) => found.push(info),
+                    ClientEvent::Found(info) if !found.contains(&info) => {
+                        tracing::debug!(instance = info.instance, address = %info.address, "BACnet device found");
+                        found.push(info)
+                    }
                     ClientEvent::Send(transmit) => self.send(transmit).await?,
                     _ => {}
                 }

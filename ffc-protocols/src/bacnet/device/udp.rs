@@ -8,6 +8,13 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
+/// Sends one datagram; a failure only loses it, as UDP may anyway: the requester retries.
+async fn send(socket: &UdpSocket, datagram: &[u8], peer: SocketAddr) {
+    if let Err(error) = socket.send_to(datagram, peer).await {
+        tracing::debug!(%peer, %error, "BACnet device could not send");
+    }
+}
+
 fn unix_now() -> UnixSeconds {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -39,6 +46,7 @@ impl SimulatedDevice {
     {
         let socket = UdpSocket::bind(bind).await?;
         let local_addr = socket.local_addr()?;
+        tracing::info!(%local_addr, instance = config.instance, "simulated BACnet device serving");
         let (stop, mut stopped) = oneshot::channel();
         let stats = Arc::new(Mutex::new(DeviceStats::default()));
         let shared_stats = stats.clone();
@@ -61,11 +69,19 @@ impl SimulatedDevice {
                             *shared = core.stats();
                         }
                         for (peer, datagram) in resends {
-                            let _ = socket.send_to(&datagram, peer).await;
+                            send(&socket, &datagram, peer).await;
                         }
                     }
                     received = socket.recv_from(&mut buf) => {
-                        let Ok((len, peer)) = received else { continue };
+                        let (len, peer) = match received {
+                            Ok(received) => received,
+                            Err(error) => {
+                                // A datagram that could not be read (e.g. an ICMP port
+                                // unreachable surfacing on this socket): skip it.
+                                tracing::debug!(%error, "BACnet device could not receive");
+                                continue;
+                            }
+                        };
                         let now_ms = started.elapsed().as_millis() as u64;
                         let replies = {
                             let Ok(mut values) = values.lock() else { return };
@@ -76,7 +92,7 @@ impl SimulatedDevice {
                             *shared = core.stats();
                         }
                         for reply in replies {
-                            let _ = socket.send_to(&reply, peer).await;
+                            send(&socket, &reply, peer).await;
                         }
                     }
                 }
