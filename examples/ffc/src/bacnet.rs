@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Subcommand;
 use ffc_core::{CameraSerial, Zone};
 use ffc_protocols::bacnet::client::{
-    Client as BacnetClient, ClientConfig as BacnetConfig, DeviceInfo,
+    BacnetClientConfig as BacnetConfig, Client as BacnetClient, DeviceInfo,
 };
 
 use crate::args::{self, RecordFormat};
@@ -63,12 +63,9 @@ async fn bind_for(target: &SocketAddr) -> Result<BacnetClient, String> {
     } else {
         BacnetConfig::default().bind
     };
-    BacnetClient::bind(BacnetConfig {
-        bind,
-        ..BacnetConfig::default()
-    })
-    .await
-    .map_err(|e| e.to_string())
+    BacnetClient::bind(BacnetConfig::default().with_bind(bind))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn discover(target: SocketAddr, wait_ms: u64) -> Result<(), String> {

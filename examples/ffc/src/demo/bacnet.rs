@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ffc_core::{CountRecord, HourlyRing48, Metric, PeopleType};
-use ffc_protocols::bacnet::client::{Client as BacnetClient, ClientConfig as BacnetConfig};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::client::{BacnetClientConfig as BacnetConfig, Client as BacnetClient};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use tracing::Instrument as _;
 
 use super::{simulator, Day, SOUTH_1};
@@ -42,15 +42,14 @@ async fn read(day: &Day, say: &mut dyn FnMut(String)) -> Result<Vec<CountRecord>
     let ring = Arc::new(Mutex::new(ring(day).await?));
     let device = SimulatedDevice::spawn(
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        DeviceConfig::new(BACNET_INSTANCE),
+        BacnetDeviceConfig::new(BACNET_INSTANCE),
         Arc::clone(&ring),
     )
     .await
     .map_err(|e| format!("BACnet device: {e}"))?;
-    let mut bacnet = BacnetClient::bind(BacnetConfig {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..BacnetConfig::default()
-    })
+    let mut bacnet = BacnetClient::bind(
+        BacnetConfig::default().with_bind(SocketAddr::from(([127, 0, 0, 1], 0))),
+    )
     .await
     .map_err(|e| e.to_string())?;
     let found = bacnet
