@@ -1,5 +1,5 @@
 //! `--print-rust` for V9 requests: the statements rendered from the very
-//! [`ServerRequest`](super::ServerRequest) the command would send, field by field.
+//! [`ServerRequest`] the command would send, field by field.
 use ffc_client::v9::cube::CubeQuery;
 use ffc_client::v9::export::InfoJson;
 
