@@ -11,7 +11,7 @@ use crate::{bacnet, decode, device, listen, report, sales, server};
 #[derive(Parser)]
 #[command(name = "ffc", version, about)]
 pub struct Cli {
-    /// How diagnostics go to stderr (filtered by RUST_LOG, default `warn`); results stay
+    /// How diagnostics go to stderr (filtered by RUST_LOG, default `warn`, the embedded broker off); results stay
     /// on stdout.
     #[arg(long, value_enum, global = true, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

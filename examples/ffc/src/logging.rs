@@ -1,5 +1,5 @@
-//! Diagnostics on stderr: a `tracing` subscriber filtered by `RUST_LOG` (default `warn`),
-//! as text or JSON lines. What a command reports stays on stdout.
+//! Diagnostics on stderr: a `tracing` subscriber filtered by `RUST_LOG` (default
+//! [`DEFAULT_FILTER`]), as text or JSON lines. What a command reports stays on stdout.
 use tracing_subscriber::EnvFilter;
 
 /// The shape of diagnostic lines.
@@ -11,14 +11,19 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process's subscriber. An unreadable `RUST_LOG` falls back to `warn` (and
-/// says so) rather than stopping the command.
+/// Without `RUST_LOG`: warnings and errors, except the demo's embedded broker (rumqttd),
+/// which logs every closed connection (its own readiness probe, the demo's shutdown) as an
+/// error that is no fault of the user's. `RUST_LOG=rumqttd=debug` still shows them.
+pub const DEFAULT_FILTER: &str = "warn,rumqttd=off";
+
+/// Installs the process's subscriber. An unreadable `RUST_LOG` falls back to
+/// [`DEFAULT_FILTER`] (and says so) rather than stopping the command.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|e| {
         if std::env::var_os("RUST_LOG").is_some() {
             eprintln!("RUST_LOG ignored: {e}");
         }
-        EnvFilter::new("warn")
+        EnvFilter::new(DEFAULT_FILTER)
     });
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
