@@ -14,8 +14,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
-//! use ffc_device::sim::{SimConfig, Simulator};
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! use ffc_device::sim::{DeviceSimConfig, Simulator};
+//! let sim = Simulator::start(DeviceSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! # Ok(()) }
 //! ```
@@ -44,8 +44,11 @@ use crate::query::{Query, DEFAULT_COUNT_PATH, TOKEN_PATH};
 use crate::secret::{RedactedUrl, Secret};
 
 /// How the simulated counter behaves.
+///
+/// Built with `Default` and the `with_*` setters, like every configuration in ffc.
 #[derive(Debug, Clone)]
-pub struct SimConfig {
+#[non_exhaustive]
+pub struct DeviceSimConfig {
     /// The counter's serial.
     pub serial: CameraSerial,
     /// The `cntset` name, `{CompanyCode} - {CounterName}`.
@@ -67,9 +70,9 @@ pub struct SimConfig {
     pub latency: Duration,
 }
 
-impl Default for SimConfig {
+impl Default for DeviceSimConfig {
     fn default() -> Self {
-        SimConfig {
+        DeviceSimConfig {
             serial: CameraSerial::from_u64(0x6afc_e315),
             name: "ACME - Door 1".to_owned(),
             username: "admin".to_owned(),
@@ -80,6 +83,62 @@ impl Default for SimConfig {
             count_path: DEFAULT_COUNT_PATH.to_owned(),
             latency: Duration::ZERO,
         }
+    }
+}
+
+impl DeviceSimConfig {
+    /// Sets the counter's serial.
+    pub fn with_serial(mut self, serial: CameraSerial) -> Self {
+        self.serial = serial;
+        self
+    }
+
+    /// Sets the `cntset` name, `{CompanyCode} - {CounterName}`.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the username it accepts.
+    pub fn with_username(mut self, username: impl Into<String>) -> Self {
+        self.username = username.into();
+        self
+    }
+
+    /// Sets the password it accepts.
+    pub fn with_password(mut self, password: Secret) -> Self {
+        self.password = password;
+        self
+    }
+
+    /// Sets the counter's time zone.
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Sets the seed of the synthetic event stream.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the mean visitors per hour at the busiest hour.
+    pub fn with_peak_per_hour(mut self, peak_per_hour: u32) -> Self {
+        self.peak_per_hour = peak_per_hour;
+        self
+    }
+
+    /// Sets the count CGI's path under `/cgi-bin/`.
+    pub fn with_count_path(mut self, count_path: impl Into<String>) -> Self {
+        self.count_path = count_path.into();
+        self
+    }
+
+    /// Sets the time taken to answer every count request.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
     }
 }
 
@@ -145,7 +204,7 @@ impl Drop for InFlight<'_> {
 }
 
 struct State {
-    config: SimConfig,
+    config: DeviceSimConfig,
     generation: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
     counters: Counters,
@@ -359,42 +418,59 @@ async fn handle(
     }
     let params: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
-    };
     let Some(cgi) = uri.path().strip_prefix("/cgi-bin/") else {
         return Ok(error(StatusCode::NOT_FOUND, "no such path"));
     };
-    let config = &state.config;
-    let counters = &state.counters;
     if cgi == TOKEN_PATH {
-        counters.token_requests.fetch_add(1, Ordering::SeqCst);
-        let ok = secret_matches(param("username"), &config.username)
-            & secret_matches(param("password"), config.password.expose());
-        if !bool::from(ok) {
-            return Ok(error(
-                StatusCode::UNAUTHORIZED,
-                "invalid username or password",
-            ));
-        }
-        counters.tokens_issued.fetch_add(1, Ordering::SeqCst);
-        let body = serde_json::json!({ "access_token": state.token() }).to_string();
-        return Ok(answer(StatusCode::OK, "application/json", body));
+        return Ok(serve_token(&state, &params));
     }
-    if cgi != config.count_path {
+    if cgi != state.config.count_path {
         return Ok(error(StatusCode::NOT_FOUND, "no such CGI"));
     }
+    Ok(serve_counts(&state, &params).await)
+}
+
+/// The value of query parameter `name`, if present.
+fn param<'p>(params: &'p [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+/// `access_token.cgi`: a token for the right username and password, 401 otherwise.
+fn serve_token(state: &State, params: &[(Cow<'_, str>, Cow<'_, str>)]) -> Response<Full<Bytes>> {
+    let config = &state.config;
+    let counters = &state.counters;
+    counters.token_requests.fetch_add(1, Ordering::SeqCst);
+    let ok = secret_matches(param(params, "username"), &config.username)
+        & secret_matches(param(params, "password"), config.password.expose());
+    if !bool::from(ok) {
+        return error(StatusCode::UNAUTHORIZED, "invalid username or password");
+    }
+    counters.tokens_issued.fetch_add(1, Ordering::SeqCst);
+    let body = serde_json::json!({ "access_token": state.token() }).to_string();
+    answer(StatusCode::OK, "application/json", body)
+}
+
+/// The count CGI: the records of a valid query with the current token, in its format.
+async fn serve_counts(
+    state: &State,
+    params: &[(Cow<'_, str>, Cow<'_, str>)],
+) -> Response<Full<Bytes>> {
+    let config = &state.config;
+    let counters = &state.counters;
     counters.count_requests.fetch_add(1, Ordering::SeqCst);
     let _in_flight = InFlight::enter(counters);
-    if !bool::from(secret_matches(param("access_token"), &state.token())) {
+    if !bool::from(secret_matches(
+        param(params, "access_token"),
+        &state.token(),
+    )) {
         counters.token_refusals.fetch_add(1, Ordering::SeqCst);
-        return Ok(error(
+        return error(
             StatusCode::UNAUTHORIZED,
             "invalid or expired access token",
-        ));
+        );
     }
     let query = match Query::from_params(
         params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
@@ -403,7 +479,7 @@ async fn handle(
         Ok(q) => q,
         Err(e) => {
             counters.bad_queries.fetch_add(1, Ordering::SeqCst);
-            return Ok(error(StatusCode::BAD_REQUEST, &e.to_string()));
+            return error(StatusCode::BAD_REQUEST, &e.to_string());
         }
     };
     if !config.latency.is_zero() {
@@ -421,12 +497,12 @@ async fn handle(
         crate::query::DataType::Json => "application/json",
         crate::query::DataType::Xml => "application/xml",
     };
-    Ok(answer(StatusCode::OK, content_type, body))
+    answer(StatusCode::OK, content_type, body)
 }
 
 impl Simulator {
     /// Binds a free port on 127.0.0.1 and starts serving on the current tokio runtime.
-    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+    pub async fn start(config: DeviceSimConfig) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
@@ -482,7 +558,7 @@ impl Simulator {
     }
 
     /// The configuration served.
-    pub fn config(&self) -> &SimConfig {
+    pub fn config(&self) -> &DeviceSimConfig {
         &self.state.config
     }
 
