@@ -467,10 +467,7 @@ async fn serve_counts(
         &state.token(),
     )) {
         counters.token_refusals.fetch_add(1, Ordering::SeqCst);
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid or expired access token",
-        );
+        return error(StatusCode::UNAUTHORIZED, "invalid or expired access token");
     }
     let query = match Query::from_params(
         params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),

@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{
     CountEvent, CountRecord, Metric, PeopleType, Resolution, Source, Subject, UnixSeconds, Zone,
 };
-use ffc_core::backoff::RetryPolicy;
 use ffc_device::client::{
     Credentials, DeviceClient, DeviceClientConfig, DeviceClientError, Failure, PullProgress,
 };
 use ffc_device::query::{DataType, Query, QueryError};
-use ffc_device::sim::{Fault, DeviceSimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 
 fn london() -> Zone {
     Zone::iana("Europe/London").expect("zone")
@@ -21,8 +21,8 @@ fn london() -> Zone {
 
 async fn sim(zone: Zone) -> Simulator {
     Simulator::start(DeviceSimConfig::default().with_zone(zone).with_seed(42))
-    .await
-    .expect("simulator starts")
+        .await
+        .expect("simulator starts")
 }
 
 fn config(sim: &Simulator) -> DeviceClientConfig {
@@ -369,8 +369,8 @@ async fn answers_over_the_size_limit_are_refused_not_retried() {
 async fn pull_concurrency_is_bounded() {
     // A slow counter (50 ms a request) so windows overlap if the client lets them.
     let sim = Simulator::start(DeviceSimConfig::default().with_latency(Duration::from_millis(50)))
-    .await
-    .expect("simulator");
+        .await
+        .expect("simulator");
     let client = client(&sim); // concurrency 3
     let from = 1_704_067_200;
     let records = client

@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use ffc_core::{Resolution, Zone};
 use ffc_core::backoff::RetryPolicy;
+use ffc_core::{Resolution, Zone};
 use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{Fault, DeviceSimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -51,8 +51,8 @@ async fn credentials_stay_out_of_logs_debug_and_errors() {
         .expect("the only subscriber of this test binary");
 
     let sim = Simulator::start(DeviceSimConfig::default().with_password(Secret::new(PASSWORD)))
-    .await
-    .expect("simulator");
+        .await
+        .expect("simulator");
     let config = DeviceClientConfig::new(sim.base_url(), Zone::UTC).with_retry(
         RetryPolicy::default()
             .with_max_attempts(Some(3))
