@@ -22,11 +22,11 @@ const XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <!-- a comment -->
   <typedesc><type typeid="3" desc="Pedestrian coming in"/><type typeid="4" desc="Pedestrian going out"/></typedesc>
   <cntset name="ACME &amp; Co - Door 1" starttime="2024-01-31 08:00:00" delta="900">
-<cnt typeid="3" value="12"/><cnt typeid="4" value="9"/><cnt typeid="7" value="1"/>
+    <cnt typeid="3" value="12"/><cnt typeid="4" value="9"/><cnt typeid="7" value="1"/>
   </cntset>
   <extra><nested/></extra>
   <cntset name="ACME &amp; Co - Door 1" starttime="2024-01-31 08:15:00" delta="900" unknown="x">
-<cnt typeid="4" value="0"></cnt><cnt typeid="3" value=" 5 "/>
+    <cnt typeid="4" value="0"></cnt><cnt typeid="3" value=" 5 "/>
   </cntset>
 </countdata>
 "#;
@@ -212,8 +212,8 @@ fn json_errors_name_the_line_or_set() {
     let err = decode_json(br#"{"serial":"00000000","cntset":[]}"#, &Zone::UTC).unwrap_err();
     assert!(err.to_string().contains("serial"), "{err}");
     let body = br#"{"serial":"000000006afce315","cntset":[
-        {"starttime":"2024-01-31 08:00:00","delta":60,"counts":[{"typeid":3,"value":1},{"typeid":4,"value":1}]},
-        {"starttime":"2024-01-31 08:01:00","delta":60,"counts":[{"typeid":3,"value":1}]}]}"#;
+            {"starttime":"2024-01-31 08:00:00","delta":60,"counts":[{"typeid":3,"value":1},{"typeid":4,"value":1}]},
+            {"starttime":"2024-01-31 08:01:00","delta":60,"counts":[{"typeid":3,"value":1}]}]}"#;
     let err = decode_json(body, &Zone::UTC).unwrap_err();
     assert_eq!(
         (err.location, err.problem),
