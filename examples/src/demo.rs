@@ -16,13 +16,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ffc_core::aggregate::Aggregator;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::kpi::OperatingHours;
 use ffc_core::rollup::{rollup_branch, BranchSpec};
 use ffc_core::{
     CameraSerial, CountRecord, HourlyRing48, Metric, PeopleType, Resolution, SiteId, UnixSeconds,
     Zone,
 };
-use ffc_core::backoff::RetryPolicy;
 use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;

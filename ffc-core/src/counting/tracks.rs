@@ -249,11 +249,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
     }
 
     /// Pass 2: drops the tracks absent from the frame.
-    fn sweep(
-        &mut self,
-        visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>),
-        report: &mut FrameReport,
-    ) {
+    fn sweep(&mut self, visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>), report: &mut FrameReport) {
         let frame = self.frame;
         for slot in &mut self.slots {
             if slot.active && slot.seen != frame {

@@ -199,11 +199,7 @@ impl<const N: usize> Checked<N> {
                 prop_assert_eq!(r.item, id, "a refused push hands the item back");
                 if self.enabled {
                     prop_assert_eq!(r.reason, RejectReason::Overflow);
-                    prop_assert_eq!(
-                        self.model.len(),
-                        N,
-                        "holds exactly N before it disables"
-                    );
+                    prop_assert_eq!(self.model.len(), N, "holds exactly N before it disables");
                     self.enabled = false;
                 } else {
                     prop_assert_eq!(r.reason, RejectReason::Disabled);
@@ -215,11 +211,17 @@ impl<const N: usize> Checked<N> {
 
     fn send(&mut self) -> Result<(), TestCaseError> {
         let now = self.now;
-        let due = self.enabled
-            && !self.model.is_empty()
-            && self.in_flight.is_none_or(|t| now - t >= 7);
+        let due =
+            self.enabled && !self.model.is_empty() && self.in_flight.is_none_or(|t| now - t >= 7);
         let offered = self.o.next_to_send(now).copied();
-        prop_assert_eq!(offered, if due { self.model.front().copied() } else { None });
+        prop_assert_eq!(
+            offered,
+            if due {
+                self.model.front().copied()
+            } else {
+                None
+            }
+        );
         if offered.is_some() {
             self.o.mark_sent(now);
             self.in_flight = Some(now);
