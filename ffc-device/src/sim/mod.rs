@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ffc_core::aggregate::Series;
+use ffc_core::rng::SplitMix64;
 use ffc_core::{
     CountEvent, CountRecord, Metric, PeopleId, PeopleType, RoiId, Source, Subject, UnixSeconds,
 };
@@ -148,26 +149,6 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// SplitMix64: a small, well-mixed generator; enough for a synthetic crowd.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-}
-
 /// Share of the peak rate by local hour: closed at night, busiest at lunch and evening.
 const DAY_PROFILE: [u8; 24] = [
     0, 0, 0, 0, 0, 0, 2, 10, 30, 50, 60, 80, 100, 90, 70, 65, 75, 90, 85, 60, 40, 20, 5, 1,
@@ -176,15 +157,20 @@ const DAY_PROFILE: [u8; 24] = [
 impl State {
     fn token(&self) -> String {
         let generation = self.generation.load(Ordering::SeqCst);
-        let mut rng = Rng(self.config.seed ^ generation.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        format!("sim{generation}.{:016x}{:016x}", rng.next(), rng.next())
+        let mut rng =
+            SplitMix64::new(self.config.seed ^ generation.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        format!(
+            "sim{generation}.{:016x}{:016x}",
+            rng.next_u64(),
+            rng.next_u64()
+        )
     }
 
     /// The events of one UTC hour, the same for the same seed.
     fn hour_events(&self, hour: i64, out: &mut Vec<CountEvent>) {
         let c = &self.config;
         let start = hour * 3600;
-        let mut rng = Rng(c.seed ^ (hour as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng = SplitMix64::new(c.seed ^ (hour as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let local_hour = c.zone.local_seconds(start).rem_euclid(86_400) / 3600;
         let share = DAY_PROFILE
             .get(usize::try_from(local_hour).unwrap_or(0))
