@@ -1,5 +1,5 @@
 //! A tiny deterministic generator for the places that need spread, not secrecy: the jitter
-//! of [`crate::backoff`] and the synthetic crowds of the simulators. One seed gives one
+//! of the retry backoff and the synthetic crowds of the simulators. One seed gives one
 //! sequence on every platform and in every version, so seeded tests and demos repeat.
 //!
 //! ```
