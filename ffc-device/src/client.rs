@@ -65,7 +65,8 @@ pub struct DeviceClientConfig {
     /// Connect timeout (default 10 s).
     pub connect_timeout: Duration,
     /// Retries of failures that may pass (default [`RetryPolicy::default`]: 4 attempts,
-    /// waits up to 200 ms doubling to 5 s, full jitter).
+    /// waits up to 200 ms doubling to 5 s, full jitter). A policy without an attempt limit
+    /// retries a request until it gets an answer.
     pub retry: RetryPolicy,
     /// Windows fetched at once by [`DeviceClient::pull`] (default 4; at least 1).
     pub concurrency: usize,
