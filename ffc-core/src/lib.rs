@@ -53,6 +53,7 @@ pub mod kpi;
 pub mod model;
 pub mod outbox;
 pub mod ring;
+pub mod rng;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 #[cfg(feature = "alloc")]
