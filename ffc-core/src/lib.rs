@@ -56,6 +56,8 @@ pub mod ring;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 #[cfg(feature = "alloc")]
+pub mod sales;
+#[cfg(feature = "alloc")]
 pub mod secret;
 pub mod time;
 

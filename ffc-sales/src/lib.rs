@@ -41,8 +41,9 @@ pub mod report;
 pub mod validate;
 pub mod value;
 
-pub use aggregate::{Cents, DayBatch, HourlySales, ImportRow, SalesHour, SalesRecord, SiteDay};
+pub use aggregate::{DayBatch, HourlySales, SalesHour, SalesRecord, SiteDay};
 pub use error::{HeaderProblem, Reason, RowError, SalesError};
+pub use ffc_core::sales::SalesRow;
 pub use mapping::{Columns, HeaderMapping, SalesField};
 pub use report::{Import, ImportMode, ImportReport, Outcome};
 pub use validate::{

@@ -94,11 +94,11 @@ fn valid_golden_file_is_imported_whole() {
     assert_eq!(v.counts.valid, 6);
     assert_eq!(v.counts.blank, 1);
     let import = v.import("valid.csv", ImportMode::Atomic);
-    let cents: u64 = import
+    let cents: i64 = import
         .batches
         .iter()
         .flat_map(|b| &b.rows)
-        .map(|r| r.amount.0)
+        .map(|r| r.amount_cents)
         .sum();
     assert_eq!(cents, 12050 + 1550 + 123_456 + 99_999 + 1); // the 10:00 row is 0
 }

@@ -212,8 +212,9 @@ proptest! {
             prop_assert!(batch_keys.insert((b.site.clone(), b.date)));
             for r in &b.rows {
                 prop_assert_eq!(&r.site_code, &b.site);
-                prop_assert!(r.transaction_date.starts_with(&b.date.to_string()));
-                sent.insert((r.site_code.clone(), r.transaction_date.clone()), (r.quantity, r.amount.0));
+                prop_assert_eq!(r.transaction_date.date(), b.date);
+                let cents = u64::try_from(r.amount_cents).unwrap();
+                sent.insert((r.site_code.clone(), r.transaction_date.format("%Y-%m-%d %H:%M:%S").to_string()), (r.quantity, cents));
             }
         }
         let want_sent: BTreeMap<_, _> = want.iter().map(|(k, v)| (k.clone(), (v.0, v.1))).collect();
