@@ -124,7 +124,11 @@ fn normalize(header: &str) -> String {
 }
 
 /// How to read an export file.
+///
+/// Built with `Default` (or [`ExportFileOptions::new`]) and the `with_*` setters, like
+/// every configuration in ffc.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ExportFileOptions {
     /// The date pattern the export was made with.
     pub date: Pattern,
@@ -155,6 +159,27 @@ impl ExportFileOptions {
             time,
             ..ExportFileOptions::default()
         }
+    }
+
+    /// Sets the date pattern the export was made with.
+    #[must_use]
+    pub fn with_date(mut self, date: Pattern) -> Self {
+        self.date = date;
+        self
+    }
+
+    /// Sets the time pattern the export was made with.
+    #[must_use]
+    pub fn with_time(mut self, time: Pattern) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Sets the field delimiter (`None`: detect it from the header line).
+    #[must_use]
+    pub fn with_delimiter(mut self, delimiter: Option<u8>) -> Self {
+        self.delimiter = delimiter;
+        self
     }
 
     /// Reads `column` from the header named `header` (taking precedence over the known
@@ -226,6 +251,7 @@ impl fmt::Display for Reason {
 /// offset, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line} (byte {byte}): {reason}")]
+#[non_exhaustive]
 pub struct FileError {
     /// The file's name as given.
     pub file: String,

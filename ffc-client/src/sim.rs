@@ -51,19 +51,57 @@ pub struct SimSite {
     pub counters: BTreeMap<CameraSerial, Series>,
 }
 
-/// Simulator settings.
+/// Simulator settings: [`ServerSimConfig::new`] with the one user's credentials, then
+/// the `with_*` setters, like every configuration in ffc.
 #[derive(Debug, Clone)]
-pub struct SimConfig {
+#[non_exhaustive]
+pub struct ServerSimConfig {
     /// The one user's e-mail.
     pub email: String,
     /// Its password.
     pub password: Secret,
-    /// Token lifetime in seconds; `None` follows the server's rule ([`expiry_of`]).
+    /// Token lifetime in seconds; `None` (the default) follows the server's rule
+    /// ([`expiry_of`]).
     pub token_lifetime: Option<i64>,
-    /// The branches.
+    /// The branches (default none).
     pub sites: Vec<SimSite>,
-    /// Answer `load` in the `"queryType":"multi"` shape.
+    /// Answer `load` in the `"queryType":"multi"` shape (default off).
     pub multi_shape: bool,
+}
+
+impl ServerSimConfig {
+    /// A simulator of one user with these credentials, no branches, the server's token
+    /// lifetime and the plain `load` shape.
+    pub fn new(email: impl Into<String>, password: Secret) -> Self {
+        ServerSimConfig {
+            email: email.into(),
+            password,
+            token_lifetime: None,
+            sites: Vec::new(),
+            multi_shape: false,
+        }
+    }
+
+    /// Sets the token lifetime in seconds (`None`: the server's rule).
+    #[must_use]
+    pub fn with_token_lifetime(mut self, seconds: Option<i64>) -> Self {
+        self.token_lifetime = seconds;
+        self
+    }
+
+    /// Sets the branches.
+    #[must_use]
+    pub fn with_sites(mut self, sites: Vec<SimSite>) -> Self {
+        self.sites = sites;
+        self
+    }
+
+    /// Answers `load` in the `"queryType":"multi"` shape, or not.
+    #[must_use]
+    pub fn with_multi_shape(mut self, multi_shape: bool) -> Self {
+        self.multi_shape = multi_shape;
+        self
+    }
 }
 
 /// An endpoint, for failure injection and statistics.
@@ -114,7 +152,7 @@ struct Inner {
 }
 
 struct Shared {
-    config: SimConfig,
+    config: ServerSimConfig,
     clock: AtomicI64,
     in_flight: AtomicUsize,
     inner: Mutex<Inner>,
@@ -167,7 +205,7 @@ fn error(status: StatusCode, message: &str) -> Reply {
 
 impl Simulator {
     /// Starts on `127.0.0.1` with the simulated clock at `now`.
-    pub async fn start(config: SimConfig, now: UnixSeconds) -> std::io::Result<Self> {
+    pub async fn start(config: ServerSimConfig, now: UnixSeconds) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             config,
             clock: AtomicI64::new(now),
@@ -372,7 +410,7 @@ async fn export(
     }
 }
 
-fn export_rows(config: &SimConfig, info: &str) -> Result<Vec<ExportRow>, DecodeError> {
+fn export_rows(config: &ServerSimConfig, info: &str) -> Result<Vec<ExportRow>, DecodeError> {
     let info = InfoJson::from_json(info)?;
     let (date, time) = info.patterns()?;
     let (from, to) = info.range()?;
@@ -490,7 +528,7 @@ async fn load(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     }
 }
 
-fn load_rows(config: &SimConfig, q: &CubeQuery) -> Result<Vec<Value>, String> {
+fn load_rows(config: &ServerSimConfig, q: &CubeQuery) -> Result<Vec<Value>, String> {
     let t = q.time.ok_or("the simulator needs a time dimension")?;
     let resolution = match t.granularity {
         Granularity::Hour => Resolution::Hour,

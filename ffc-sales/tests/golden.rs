@@ -15,10 +15,10 @@ fn golden_dir() -> PathBuf {
 
 fn config_for(stem: &str) -> ValidationConfig {
     let config = ValidationConfig::default()
-        .known_stores(["S001", "S002", "S003"])
-        .max_errors(50);
+        .with_known_stores(["S001", "S002", "S003"])
+        .with_max_errors(50);
     if stem.starts_with("mapped_") {
-        config.mapping(
+        config.with_mapping(
             HeaderMapping::by_name()
                 .map(SalesField::StoreCode, "Branch")
                 .map(SalesField::TotalTransactionValue, "Net Sales"),

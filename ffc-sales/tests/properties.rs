@@ -176,7 +176,7 @@ proptest! {
         shape in shape(),
     ) {
         let bytes = render(&rows, &shape);
-        let v = validate_bytes(&bytes, &ValidationConfig::default().known_stores(STORES));
+        let v = validate_bytes(&bytes, &ValidationConfig::default().with_known_stores(STORES));
         prop_assert!(v.is_valid(), "{:?} {:?}", v.header_problems, v.errors);
         prop_assert_eq!(v.counts.valid, rows.len() as u64);
 
@@ -305,12 +305,10 @@ proptest! {
 
 /// Validates with tight and default limits and checks what must always hold.
 fn check_invariants(bytes: &[u8]) -> ffc_sales::Validation {
-    let tight = ValidationConfig {
-        max_row_bytes: 16,
-        ..ValidationConfig::default()
-            .max_errors(2)
-            .known_stores(["S001"])
-    };
+    let tight = ValidationConfig::default()
+        .with_max_row_bytes(16)
+        .with_max_errors(2)
+        .with_known_stores(["S001"]);
     for config in [&tight] {
         let v = validate_bytes(bytes, config);
         assert_eq!(v.counts.rows, v.counts.valid + v.counts.invalid);

@@ -521,7 +521,7 @@ pub struct ExportRow {
 /// Why an [`ExportRow`] could not become a [`CountRecord`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum RowError {
+pub enum ExportRowError {
     /// A field the record needs is absent; ask for a level/period that carries it.
     #[error("row lacks {0}")]
     Missing(&'static str),
@@ -541,7 +541,7 @@ impl ExportRow {
     /// The bucket start in site-local wall-clock time: `ValueDateTime` (ISO,
     /// `YYYY-MM-DDTHH:MM:SS`) when present, else `DateTime` read with the request's
     /// patterns.
-    pub fn local_start(&self, date: &Pattern, time: &Pattern) -> Result<NaiveDateTime, RowError> {
+    pub fn local_start(&self, date: &Pattern, time: &Pattern) -> Result<NaiveDateTime, ExportRowError> {
         if let Some(v) = self.value_date_time.as_deref() {
             for f in [
                 "%Y-%m-%dT%H:%M:%S%.f",
@@ -556,8 +556,8 @@ impl ExportRow {
         let text = self
             .date_time
             .as_deref()
-            .ok_or(RowError::Missing("DateTime"))?;
-        datefmt::parse_local(text, None, date, time).ok_or_else(|| RowError::Bad {
+            .ok_or(ExportRowError::Missing("DateTime"))?;
+        datefmt::parse_local(text, None, date, time).ok_or_else(|| ExportRowError::Bad {
             field: "DateTime",
             value: text.to_owned(),
             reason: "not a date-time in the request's dateformat and timeformat",
@@ -565,12 +565,12 @@ impl ExportRow {
     }
 
     /// The counter's serial, when the row names one.
-    pub fn serial(&self) -> Result<Option<CameraSerial>, RowError> {
+    pub fn serial(&self) -> Result<Option<CameraSerial>, ExportRowError> {
         match self.camera_serial.as_deref() {
             None => Ok(None),
             Some(s) => CameraSerial::parse(s.trim())
                 .map(Some)
-                .map_err(|_| RowError::Bad {
+                .map_err(|_| ExportRowError::Bad {
                     field: "CameraSerial",
                     value: s.to_owned(),
                     reason: "not 16 hexadecimal digits",
@@ -587,18 +587,18 @@ impl ExportRow {
         zone: Zone,
         date: &Pattern,
         time: &Pattern,
-    ) -> Result<CountRecord, RowError> {
+    ) -> Result<CountRecord, ExportRowError> {
         let subject = match level {
             Level::Site => {
-                let id = self.branch_id.ok_or(RowError::Missing("BranchId"))?;
-                Subject::Site(SiteId(u32::try_from(id).map_err(|_| RowError::Bad {
+                let id = self.branch_id.ok_or(ExportRowError::Missing("BranchId"))?;
+                Subject::Site(SiteId(u32::try_from(id).map_err(|_| ExportRowError::Bad {
                     field: "BranchId",
                     value: id.to_string(),
                     reason: "larger than a site id",
                 })?))
             }
             Level::Counter => {
-                Subject::Counter(self.serial()?.ok_or(RowError::Missing("CameraSerial"))?)
+                Subject::Counter(self.serial()?.ok_or(ExportRowError::Missing("CameraSerial"))?)
             }
         };
         let local = self.local_start(date, time)?;
@@ -607,7 +607,7 @@ impl ExportRow {
         let start = zone.local_to_utc(local_secs);
         let aligned = resolution.bucket_start(start, &zone);
         if aligned != start {
-            return Err(RowError::Bad {
+            return Err(ExportRowError::Bad {
                 field: "DateTime",
                 value: local.to_string(),
                 reason: "not the start of an hour or day",
@@ -619,8 +619,8 @@ impl ExportRow {
             start,
             length: u32::try_from(end - start).unwrap_or(u32::MAX),
             offset: zone.offset_at(start),
-            count_in: self.value_in.ok_or(RowError::Missing("ValueIn"))?,
-            count_out: self.value_out.ok_or(RowError::Missing("ValueOut"))?,
+            count_in: self.value_in.ok_or(ExportRowError::Missing("ValueIn"))?,
+            count_out: self.value_out.ok_or(ExportRowError::Missing("ValueOut"))?,
             outside: self.outside_traffic,
             source: Source::ServerApi,
         })
@@ -778,7 +778,7 @@ mod tests {
         let (d, t) = (datefmt::default_date(), datefmt::default_time());
         assert!(matches!(
             r.to_record(Level::Site, Period::Hourly, Zone::UTC, &d, &t),
-            Err(RowError::Bad {
+            Err(ExportRowError::Bad {
                 field: "DateTime",
                 ..
             })

@@ -86,7 +86,7 @@ pub enum PartialDays {
 /// Why a batch was refused before sending.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SalesError {
+pub enum SalesUploadError {
     /// The batch touches (site, day)s it does not hold whole; sending it would replace
     /// those days with part of their transactions. Widen the window to whole days or pass
     /// [`PartialDays::Send`].
@@ -119,7 +119,7 @@ impl SalesBatch {
     /// whole days ([`Coverage::WholeDays`]).
     pub fn from_day_batches<'a>(
         batches: impl IntoIterator<Item = &'a ffc_sales::DayBatch>,
-    ) -> Result<Self, SalesError> {
+    ) -> Result<Self, SalesUploadError> {
         let rows = batches
             .into_iter()
             .flat_map(|b| b.rows.iter().cloned())
@@ -138,16 +138,16 @@ pub struct SalesBatch {
 
 impl SalesBatch {
     /// Checks the rows against `coverage` and finds the (site, day)s held only in part.
-    pub fn new(rows: Vec<SalesRow>, coverage: Coverage) -> Result<Self, SalesError> {
+    pub fn new(rows: Vec<SalesRow>, coverage: Coverage) -> Result<Self, SalesUploadError> {
         let mut days = BTreeSet::new();
         let mut partial = BTreeSet::new();
         for (i, r) in rows.iter().enumerate() {
             if r.site_code.trim().is_empty() {
-                return Err(SalesError::EmptySite { row: i });
+                return Err(SalesUploadError::EmptySite { row: i });
             }
             if let Coverage::Window { from, to } = coverage {
                 if r.transaction_date < from || r.transaction_date >= to {
-                    return Err(SalesError::OutsideWindow {
+                    return Err(SalesUploadError::OutsideWindow {
                         row: i,
                         at: r.transaction_date,
                     });
@@ -187,9 +187,9 @@ impl SalesBatch {
     }
 
     /// The request body, if `policy` allows sending this batch.
-    pub fn to_body(&self, policy: PartialDays) -> Result<Vec<u8>, SalesError> {
+    pub fn to_body(&self, policy: PartialDays) -> Result<Vec<u8>, SalesUploadError> {
         if policy == PartialDays::Refuse && !self.partial.is_empty() {
-            return Err(SalesError::PartialDays {
+            return Err(SalesUploadError::PartialDays {
                 days: self.partial_days(),
             });
         }
@@ -302,7 +302,7 @@ mod tests {
         let err = batch.to_body(PartialDays::Refuse).unwrap_err();
         assert_eq!(
             err,
-            SalesError::PartialDays {
+            SalesUploadError::PartialDays {
                 days: vec![("S01".into(), at(1, 0).date())]
             }
         );
@@ -328,14 +328,14 @@ mod tests {
                     to: at(3, 0)
                 }
             ),
-            Err(SalesError::OutsideWindow {
+            Err(SalesUploadError::OutsideWindow {
                 row: 0,
                 at: at(4, 1)
             })
         );
         assert_eq!(
             SalesBatch::new(vec![row(" ", 1, 1)], Coverage::WholeDays),
-            Err(SalesError::EmptySite { row: 0 })
+            Err(SalesUploadError::EmptySite { row: 0 })
         );
     }
 
