@@ -374,7 +374,10 @@ impl V9Client {
     }
 
     /// `exportData` over 30-day chunks of the request's range, in order.
-    pub async fn export_chunked(&self, info: &InfoJson) -> Result<Vec<ExportRow>, ServerClientError> {
+    pub async fn export_chunked(
+        &self,
+        info: &InfoJson,
+    ) -> Result<Vec<ExportRow>, ServerClientError> {
         let chunks = info.chunks(CHUNK_DAYS)?;
         let parts: Vec<Vec<ExportRow>> = stream::iter(chunks.iter().map(|c| self.export(c)))
             .buffered(self.concurrency)
@@ -470,7 +473,10 @@ mod tests {
         let mut b100 = p100.backoff_seeded(7);
         for ceiling in ceilings {
             let wait = b100.next_delay().unwrap();
-            assert!(wait <= Duration::from_millis(ceiling), "{wait:?} > {ceiling} ms");
+            assert!(
+                wait <= Duration::from_millis(ceiling),
+                "{wait:?} > {ceiling} ms"
+            );
             assert!(b.next_delay().unwrap() <= Duration::from_secs(10));
         }
         assert_eq!(b100.next_delay(), None);

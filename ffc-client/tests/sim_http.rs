@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use ffc_client::http::{ServerClientError, V9Client};
-use ffc_core::backoff::RetryPolicy;
 use ffc_client::sim::{Endpoint, Failure, ServerSimConfig, SimSite, Simulator};
 use ffc_client::v9::cube::{Cube, CubeQuery, Granularity, Measure, Operator};
 use ffc_client::v9::export::{InfoJson, Level, Period};
-use ffc_client::v9::sales::{Coverage, PartialDays, SalesBatch, SalesUploadError, SalesRow};
+use ffc_client::v9::sales::{Coverage, PartialDays, SalesBatch, SalesRow, SalesUploadError};
 use ffc_client::{datefmt, Secret};
 use ffc_core::aggregate::{Counts, Series};
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::rollup::BranchSpec;
 use ffc_core::{CameraSerial, Resolution, SiteId, Subject, UtcOffset, Zone};
 
@@ -401,7 +401,10 @@ async fn retries_with_backoff_then_give_up() {
     assert_eq!(sim.stats().requests[&Endpoint::Load], before + 1);
     // A body that is not JSON is a decode error naming the place.
     sim.inject(Endpoint::Load, Failure::Garbage);
-    assert!(matches!(client.load(&q).await, Err(ServerClientError::Decode(_))));
+    assert!(matches!(
+        client.load(&q).await,
+        Err(ServerClientError::Decode(_))
+    ));
     // The token endpoint is retried too.
     let fresh = V9Client::new(&sim.base_url(), EMAIL, Secret::new(PASSWORD))
         .unwrap()
@@ -489,7 +492,10 @@ async fn sales_upload_replaces_days_and_refuses_partial_ones() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ServerClientError::ImportIncomplete { done: 2, total: 3 }),
+        matches!(
+            err,
+            ServerClientError::ImportIncomplete { done: 2, total: 3 }
+        ),
         "{err:?}"
     );
     // Rows for a site the server does not know are not "done" either.
