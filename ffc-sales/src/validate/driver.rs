@@ -21,7 +21,7 @@ enum Plain {
     /// The header did not resolve: stop reading.
     Stop,
     /// The next line is not plain: csv-core reads it.
-    NotPlain,
+    CsvCore,
 }
 
 /// Drives `csv-core` over the input, piece by piece, and the validator over its records:
@@ -128,7 +128,7 @@ impl CsvDriver {
                     Plain::Record => continue,
                     Plain::Exhausted => return true,
                     Plain::Stop => return false,
-                    Plain::NotPlain => {}
+                    Plain::CsvCore => {}
                 }
             }
             let (result, nin, nout, nends) = self.csv.read_record(
@@ -196,7 +196,7 @@ impl CsvDriver {
         }
         let Some((line, nin, nends)) = split_plain_line(input, self.out.len(), &mut self.ends)
         else {
-            return Plain::NotPlain;
+            return Plain::CsvCore;
         };
         let record = RawRecord::plain(line, self.ends.get(..nends).unwrap_or_default());
         let (rec_line, rec_byte) = (self.line, self.offset);
