@@ -295,12 +295,21 @@ impl V9Client {
             match f().await {
                 Ok(v) => return Ok(v),
                 Err(e) if e.retryable() => match backoff.next_delay() {
-                    Some(wait) => tokio::time::sleep(wait).await,
+                    Some(wait) => {
+                        tracing::warn!(
+                            attempt = backoff.failures(),
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            error = %e,
+                            "V9 request failed; retrying"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
                     None => {
+                        tracing::error!(attempts = backoff.failures(), error = %e, "V9 request failed; giving up");
                         return Err(ServerClientError::RetriesExhausted {
                             attempts: backoff.failures(),
                             last: Box::new(e),
-                        })
+                        });
                     }
                 },
                 Err(e) => return Err(e),
