@@ -384,7 +384,7 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         .map_err(|e| format!("{}: {e}", sales_path.display()))?;
     let validation = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     );
     if !validation.is_valid() {
         return Err(format!(
@@ -567,7 +567,7 @@ async fn server_export(
     zone: Zone,
     sales_csv: &str,
 ) -> Result<ServerChecked, String> {
-    use ffc_client::sim::{SimConfig as ServerConfig, SimSite, Simulator as ServerSim};
+    use ffc_client::sim::{ServerSimConfig as ServerConfig, SimSite, Simulator as ServerSim};
     use ffc_client::v9::export::{InfoJson, Level, Period};
     let sites = branches
         .iter()
@@ -589,13 +589,7 @@ async fn server_export(
         })
         .collect();
     let server = ServerSim::start(
-        ServerConfig {
-            email: "demo@example.com".to_owned(),
-            password: ffc_client::Secret::new(PASSWORD),
-            token_lifetime: None,
-            sites,
-            multi_shape: false,
-        },
+        ServerConfig::new("demo@example.com", ffc_client::Secret::new(PASSWORD)).with_sites(sites),
         day + 2 * 86_400,
     )
     .await
@@ -645,7 +639,7 @@ async fn server_export(
 
     let import = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     )
     .import("sales.csv", ffc_sales::ImportMode::Atomic);
     if import.report.outcome != ffc_sales::Outcome::Imported {

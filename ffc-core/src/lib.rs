@@ -57,6 +57,8 @@ pub mod rng;
 #[cfg(feature = "alloc")]
 pub mod rollup;
 #[cfg(feature = "alloc")]
+pub mod sales;
+#[cfg(feature = "alloc")]
 pub mod secret;
 pub mod time;
 
