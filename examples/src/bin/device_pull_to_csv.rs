@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use ffc_core::time::{naive_to_seconds, seconds_to_naive, Format};
 use ffc_core::{CountRecord, Resolution, Subject, UnixSeconds, UtcOffset, Zone};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::DataType;
 
 const RESUMES: u32 = 3;
@@ -78,7 +78,7 @@ async fn run() -> Result<(), String> {
     let zone = parse_zone(rest.first().map_or("UTC", String::as_str))?;
     let password = std::env::var("FFC_PASSWORD").map_err(|_| "set FFC_PASSWORD")?;
     let client = DeviceClient::new(
-        ClientConfig::new(url.clone(), zone),
+        DeviceClientConfig::new(url.clone(), zone),
         Credentials::new("admin", password),
     )
     .map_err(|e| e.to_string())?;

@@ -18,12 +18,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ffc_core::aggregate::Aggregator;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::rollup::{rollup_branch, BranchSeries, BranchSpec};
 use ffc_core::{CameraSerial, CountRecord, Resolution, SiteId, UnixSeconds, Zone};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient, RetryPolicy};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Simulator};
 use tracing::Instrument as _;
 
 use crate::report::{self, ReportRow};
@@ -97,27 +98,27 @@ impl Day {
 
 /// A seeded counter simulator on loopback.
 async fn simulator(serial: CameraSerial, name: &str, seed: u64) -> Result<Simulator, String> {
-    Simulator::start(SimConfig {
-        serial,
-        name: name.to_owned(),
-        password: Secret::new(PASSWORD),
-        seed,
-        peak_per_hour: 60,
-        ..SimConfig::default()
-    })
+    Simulator::start(
+        DeviceSimConfig::default()
+            .with_serial(serial)
+            .with_name(name)
+            .with_password(Secret::new(PASSWORD))
+            .with_seed(seed)
+            .with_peak_per_hour(60),
+    )
     .await
     .map_err(|e| format!("device simulator: {e}"))
 }
 
 /// A device client for `sim` that gives up fast.
 fn client(sim: &Simulator, zone: Zone) -> Result<DeviceClient, String> {
-    let mut config = ClientConfig::new(sim.base_url(), zone);
     // Loopback answers at once: fail fast so the outage costs milliseconds.
-    config.retry = RetryPolicy {
-        attempts: 2,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-    };
+    let config = DeviceClientConfig::new(sim.base_url(), zone).with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(Some(2))
+            .with_initial(Duration::from_millis(10))
+            .with_cap(Duration::from_millis(50)),
+    );
     DeviceClient::new(config, Credentials::new("admin", PASSWORD)).map_err(|e| e.to_string())
 }
 

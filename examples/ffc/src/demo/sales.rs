@@ -58,7 +58,7 @@ pub(super) fn join(
     std::fs::write(&sales_path, sales_csv).map_err(|e| format!("{}: {e}", sales_path.display()))?;
     let validation = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     );
     if !validation.is_valid() {
         return Err(format!(

@@ -2,7 +2,7 @@
 //! roll-up we computed, hour by hour, and its sales import must hold exactly the rows
 //! ffc-sales validated.
 use ffc_client::http::V9Client;
-use ffc_client::sim::{SimConfig as ServerConfig, SimSite, Simulator as ServerSim};
+use ffc_client::sim::{ServerSimConfig, SimSite, Simulator as ServerSim};
 use ffc_client::v9::export::{InfoJson, Level, Period};
 use ffc_core::aggregate::Aggregator;
 use ffc_core::rollup::{BranchSeries, BranchSpec};
@@ -68,13 +68,7 @@ async fn start(
         })
         .collect();
     ServerSim::start(
-        ServerConfig {
-            email: EMAIL.to_owned(),
-            password: ffc_client::Secret::new(PASSWORD),
-            token_lifetime: None,
-            sites,
-            multi_shape: false,
-        },
+        ServerSimConfig::new(EMAIL, ffc_client::Secret::new(PASSWORD)).with_sites(sites),
         day.start + 2 * 86_400,
     )
     .await
@@ -137,7 +131,7 @@ async fn check_sales(
 ) -> Result<(u64, usize), String> {
     let import = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     )
     .import("sales.csv", ffc_sales::ImportMode::Atomic);
     if import.report.outcome != ffc_sales::Outcome::Imported {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use ffc_core::{Resolution, UnixSeconds, Zone};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{split_range, DataType, Query};
 
 use crate::args::{self, RecordFormat};
@@ -233,7 +233,7 @@ fn print(device: &DeviceArgs, request: &DeviceRequest, zone: &Zone) -> Result<()
     Ok(())
 }
 
-fn client(device: &DeviceArgs, config: ClientConfig) -> Result<DeviceClient, String> {
+fn client(device: &DeviceArgs, config: DeviceClientConfig) -> Result<DeviceClient, String> {
     let password = device
         .password
         .clone()
@@ -244,7 +244,7 @@ fn client(device: &DeviceArgs, config: ClientConfig) -> Result<DeviceClient, Str
 
 /// Sends the request and prints what the counter answered.
 async fn send(device: &DeviceArgs, request: DeviceRequest, zone: Zone) -> Result<(), String> {
-    let config = ClientConfig::new(device.url.clone(), zone);
+    let config = DeviceClientConfig::new(device.url.clone(), zone);
     match (request, &device.command) {
         (DeviceRequest::Token, _) => {
             let token = client(device, config)?
@@ -272,9 +272,7 @@ async fn send(device: &DeviceArgs, request: DeviceRequest, zone: Zone) -> Result
                 ..
             },
         ) => {
-            let mut config = config;
-            config.concurrency = *concurrency;
-            let client = client(device, config)?;
+            let client = client(device, config.with_concurrency(*concurrency))?;
             let out = PullOutput {
                 zone,
                 format: shape.format,

@@ -85,7 +85,7 @@ pub fn import(
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut config = ffc_sales::ValidationConfig::default();
     if !stores.is_empty() {
-        config = config.known_stores(stores);
+        config = config.with_known_stores(stores);
     }
     let mode = if valid_rows_only {
         ffc_sales::ImportMode::ValidRowsOnly
