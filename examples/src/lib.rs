@@ -1,17 +1,7 @@
-//! Shared pieces of ffc's reference integrations and the `ffc` command-line tool.
+//! What the scale-out integrations `ws_to_postgres` and `mqtt_workers` still share: a
+//! runtime and an exit code. The other reference integrations use nothing but the SDK.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-
-pub mod args;
-pub mod broker;
-pub mod convert;
-pub mod decode;
-pub mod demo;
-pub mod mqtt_split;
-pub mod report;
-pub mod sample;
-pub mod snippet;
-pub mod upload;
 
 /// A current-thread tokio runtime with IO and timers: what every async example runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -4,7 +4,7 @@
 //! checked decoder. The same properties run under proptest in examples/tests/properties.rs.
 #![no_main]
 
-#[path = "../../examples/src/mqtt_split.rs"]
+#[path = "../../examples/ffc/src/mqtt_split.rs"]
 mod mqtt_split;
 
 use libfuzzer_sys::fuzz_target;

@@ -5,6 +5,8 @@
 //!
 //! The device is found with Who-Is at the address, its object list read once, then every
 //! poll reads the 96 values with ReadPropertyMultiple (segmented answers reassembled).
+//!
+//! Uses nothing but the SDK's public API, as a BI team's own program would.
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -67,5 +69,20 @@ async fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    ffc_examples::main_exit(run())
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+        .and_then(|rt| rt.block_on(run()));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -8,30 +8,82 @@
 //! the end exclusive. `DeviceClient::pull` splits it into windows the counter accepts; when
 //! a window fails after the client's own retries, the records of the complete prefix are
 //! kept and the pull resumes from `resume_from` (up to three times).
+//!
+//! Uses nothing but the SDK's public API, as a BI team's own program would.
 use std::process::ExitCode;
 
-use ffc_core::time::naive_to_seconds;
-use ffc_core::Resolution;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use ffc_core::time::{naive_to_seconds, seconds_to_naive, Format};
+use ffc_core::{CountRecord, Resolution, Subject, UnixSeconds, UtcOffset, Zone};
 use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::DataType;
-use ffc_examples::args;
 
 const RESUMES: u32 = 3;
+
+/// `UTC`, a fixed offset `+HH:MM` / `-HH:MM`, or an IANA name.
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    if text.eq_ignore_ascii_case("utc") {
+        return Ok(Zone::UTC);
+    }
+    if let Some(rest) = text.strip_prefix('+').or_else(|| text.strip_prefix('-')) {
+        let sign = if text.starts_with('-') { -1 } else { 1 };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let (h, m): (i32, i32) = h
+            .parse()
+            .and_then(|h| Ok((h, m.parse()?)))
+            .map_err(|_| format!("zone {text:?}: not an offset like +08:00"))?;
+        let offset = UtcOffset::from_seconds(sign * (h * 3600 + m * 60))
+            .map_err(|e| format!("zone {text:?}: {e}"))?;
+        return Ok(Zone::Fixed(offset));
+    }
+    Zone::iana(text).ok_or_else(|| format!("zone {text:?}: not UTC, +08:00 or an IANA name"))
+}
+
+/// A local `YYYY-MM-DD[ HH:MM]` in `zone`, as UTC unix seconds.
+fn parse_local(text: &str, zone: &Zone) -> Result<UnixSeconds, String> {
+    let local = match text.trim().split_once(' ') {
+        Some(_) => NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M"),
+        None => {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN))
+        }
+    }
+    .map_err(|e| format!("{text:?}: {e} (YYYY-MM-DD[ HH:MM])"))?;
+    Ok(zone.local_to_utc(naive_to_seconds(local)))
+}
+
+/// The records as CSV, local times in `zone`.
+fn csv(records: &[CountRecord], zone: &Zone) -> String {
+    let mut out = String::from("subject,start_utc,local_start,length_seconds,in,out,source\n");
+    for r in records {
+        let subject = match r.subject {
+            Subject::Counter(serial) => serial.to_string(),
+            Subject::Site(site) => format!("site {}", site.0),
+        };
+        let local = seconds_to_naive(zone.local_seconds(r.start))
+            .map(|t| Format::DateTime.display(t).to_string())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{subject},{},{local},{},{},{},{:?}\n",
+            r.start, r.length, r.count_in, r.count_out, r.source
+        ));
+    }
+    out
+}
 
 async fn run() -> Result<(), String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let [url, from, to, out, rest @ ..] = argv.as_slice() else {
         return Err("usage: device_pull_to_csv URL FROM TO OUT.csv [ZONE]".into());
     };
-    let zone = args::parse_zone(rest.first().map_or("UTC", String::as_str))?;
+    let zone = parse_zone(rest.first().map_or("UTC", String::as_str))?;
     let password = std::env::var("FFC_PASSWORD").map_err(|_| "set FFC_PASSWORD")?;
     let client = DeviceClient::new(
         DeviceClientConfig::new(url.clone(), zone),
         Credentials::new("admin", password),
     )
     .map_err(|e| e.to_string())?;
-    let mut from = zone.local_to_utc(naive_to_seconds(args::parse_local(from)?));
-    let to = zone.local_to_utc(naive_to_seconds(args::parse_local(to)?));
+    let mut from = parse_local(from, &zone)?;
+    let to = parse_local(to, &zone)?;
     let mut records = Vec::new();
     let mut resumes = 0;
     loop {
@@ -56,23 +108,31 @@ async fn run() -> Result<(), String> {
             }
             Err(e) => {
                 records.extend(e.records);
-                let _ = std::fs::write(
-                    out,
-                    args::records(&records, args::RecordFormat::Csv, &zone)?,
-                );
+                let _ = std::fs::write(out, csv(&records, &zone));
                 return Err(format!("gave up after {RESUMES} resumes: {}", e.source));
             }
         }
     }
-    std::fs::write(
-        out,
-        args::records(&records, args::RecordFormat::Csv, &zone)?,
-    )
-    .map_err(|e| format!("{out}: {e}"))?;
+    std::fs::write(out, csv(&records, &zone)).map_err(|e| format!("{out}: {e}"))?;
     eprintln!("{} hourly records written to {out}", records.len());
     Ok(())
 }
 
 fn main() -> ExitCode {
-    ffc_examples::main_exit(run())
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+        .and_then(|rt| rt.block_on(run()));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -97,28 +97,38 @@ pub fn read_footfall(bytes: &[u8]) -> Result<Footfall, String> {
         .find(|l| !l.trim().is_empty())
         .ok_or("footfall: the file is empty")?;
     if first.trim_start().starts_with('{') {
-        let is_event = serde_json::from_str::<serde_json::Value>(first)
-            .map(|v| v.get("Subject").is_none())
-            .map_err(|e| format!("footfall line 1: {e}"))?;
-        let mut records = Vec::new();
-        let mut events = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let at = |e: serde_json::Error| format!("footfall line {}: {e}", n + 1);
-            if is_event {
-                events.push(serde_json::from_str::<CountEvent>(line).map_err(at)?);
-            } else {
-                records.push(serde_json::from_str::<CountRecord>(line).map_err(at)?);
-            }
-        }
-        return Ok(if is_event {
-            Footfall::Events(events)
-        } else {
-            Footfall::Records(records)
-        });
+        return json_lines(text, first);
     }
+    record_csv(bytes)
+}
+
+/// Record or event JSON lines, told apart by the first line.
+fn json_lines(text: &str, first: &str) -> Result<Footfall, String> {
+    let is_event = serde_json::from_str::<serde_json::Value>(first)
+        .map(|v| v.get("Subject").is_none())
+        .map_err(|e| format!("footfall line 1: {e}"))?;
+    let mut records = Vec::new();
+    let mut events = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |e: serde_json::Error| format!("footfall line {}: {e}", n + 1);
+        if is_event {
+            events.push(serde_json::from_str::<CountEvent>(line).map_err(at)?);
+        } else {
+            records.push(serde_json::from_str::<CountRecord>(line).map_err(at)?);
+        }
+    }
+    Ok(if is_event {
+        Footfall::Events(events)
+    } else {
+        Footfall::Records(records)
+    })
+}
+
+/// Record CSV as `ffc device pull` and friends print it.
+fn record_csv(bytes: &[u8]) -> Result<Footfall, String> {
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     let header = reader
         .headers()
@@ -136,44 +146,47 @@ pub fn read_footfall(bytes: &[u8]) -> Result<Footfall, String> {
     for (n, row) in reader.records().enumerate() {
         let line = n + 2;
         let row = row.map_err(|e| format!("footfall line {line}: {e}"))?;
-        let field = |i: usize, name: &str| {
-            row.get(i)
-                .ok_or_else(|| format!("footfall line {line}: no {name}"))
-        };
-        let number = |i: usize, name: &str| -> Result<i64, String> {
-            field(i, name)?
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| format!("footfall line {line}: {name} is not a whole number"))
-        };
-        let count = |i: usize, name: &str| -> Result<u64, String> {
-            u64::try_from(number(i, name)?)
-                .map_err(|_| format!("footfall line {line}: {name} is negative"))
-        };
-        let subject = parse_subject(field(0, "subject")?)
-            .map_err(|e| format!("footfall line {line}: {e}"))?;
-        let length = u32::try_from(number(3, "length_seconds")?)
-            .map_err(|_| format!("footfall line {line}: length_seconds out of range"))?;
-        let source_text = field(6, "source")?.trim();
-        let source =
-            serde_json::from_value::<Source>(serde_json::Value::String(source_text.to_owned()))
-                .map_err(|_| {
-                    format!("footfall line {line}: source {source_text:?} is not known")
-                })?;
-        let start = ffc_core::time::check_unix(number(1, "start_utc")?)
-            .map_err(|e| format!("footfall line {line}: start_utc: {e}"))?;
-        records.push(CountRecord {
-            subject,
-            start,
-            length,
-            offset: UtcOffset::UTC,
-            count_in: count(4, "in")?,
-            count_out: count(5, "out")?,
-            outside: None,
-            source,
-        });
+        records.push(record_row(&row, line)?);
     }
     Ok(Footfall::Records(records))
+}
+
+/// One record CSV row; errors name the line.
+fn record_row(row: &csv::StringRecord, line: usize) -> Result<CountRecord, String> {
+    let field = |i: usize, name: &str| {
+        row.get(i)
+            .ok_or_else(|| format!("footfall line {line}: no {name}"))
+    };
+    let number = |i: usize, name: &str| -> Result<i64, String> {
+        field(i, name)?
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("footfall line {line}: {name} is not a whole number"))
+    };
+    let count = |i: usize, name: &str| -> Result<u64, String> {
+        u64::try_from(number(i, name)?)
+            .map_err(|_| format!("footfall line {line}: {name} is negative"))
+    };
+    let subject =
+        parse_subject(field(0, "subject")?).map_err(|e| format!("footfall line {line}: {e}"))?;
+    let length = u32::try_from(number(3, "length_seconds")?)
+        .map_err(|_| format!("footfall line {line}: length_seconds out of range"))?;
+    let source_text = field(6, "source")?.trim();
+    let source =
+        serde_json::from_value::<Source>(serde_json::Value::String(source_text.to_owned()))
+            .map_err(|_| format!("footfall line {line}: source {source_text:?} is not known"))?;
+    let start = ffc_core::time::check_unix(number(1, "start_utc")?)
+        .map_err(|e| format!("footfall line {line}: start_utc: {e}"))?;
+    Ok(CountRecord {
+        subject,
+        start,
+        length,
+        offset: UtcOffset::UTC,
+        count_in: count(4, "in")?,
+        count_out: count(5, "out")?,
+        outside: None,
+        source,
+    })
 }
 
 /// The footfall per store, built from `footfall` for `stores` in `zone`.
@@ -185,7 +198,15 @@ struct Built {
 /// The longest footfall span joined at once: ten years of hours per store.
 const MAX_SPAN_SECONDS: i64 = 10 * 366 * SECONDS_PER_DAY;
 
-fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, String> {
+/// The footfall as counter series (aggregated) and site series, and the span it covers.
+struct Ingested {
+    agg: Aggregator,
+    sites: HashMap<SiteId, Series>,
+    from: UnixSeconds,
+    to: UnixSeconds,
+}
+
+fn ingest(footfall: &Footfall, zone: Zone) -> Result<Ingested, String> {
     let mut agg = Aggregator::new(Resolution::Hour, zone);
     let mut site_series: HashMap<SiteId, Series> = HashMap::new();
     let (mut from, mut to) = (UnixSeconds::MAX, UnixSeconds::MIN);
@@ -219,6 +240,21 @@ fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, 
             }
         }
     }
+    Ok(Ingested {
+        agg,
+        sites: site_series,
+        from,
+        to,
+    })
+}
+
+fn build(footfall: &Footfall, stores: &[StoreMap], zone: Zone) -> Result<Built, String> {
+    let Ingested {
+        agg,
+        sites: site_series,
+        from,
+        to,
+    } = ingest(footfall, zone)?;
     let mut built = Built {
         branches: Vec::new(),
         sites: Vec::new(),

@@ -490,3 +490,50 @@ fn decode_bacnet_hex(bytes: &[u8]) -> Decoded {
     }
     Decoded { lines, error: None }
 }
+
+/// `ffc decode` arguments.
+#[derive(clap::Args)]
+pub struct DecodeArgs {
+    /// The payload kind.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// The file, or `-` for stdin.
+    pub file: String,
+    /// The zone device bodies' and export files' local times are in (`UTC`, `+08:00`,
+    /// `Europe/London`).
+    #[arg(long, default_value = "UTC")]
+    pub zone: String,
+    /// export-csv: the date format the export was made with, .NET (`dd/MM/yyyy`,
+    /// `yyyy-MM-dd`, `M/d/yyyy`) or chrono (`%d.%m.%Y`).
+    #[arg(long, default_value = "dd/MM/yyyy")]
+    pub date_format: String,
+    /// export-csv: the time format, .NET (`HH:mm:ss`, `h:mm tt`) or chrono (`%H:%M`).
+    #[arg(long, default_value = "HH:mm:ss")]
+    pub time_format: String,
+}
+
+/// Decodes the file (or stdin) and prints its JSON lines; a payload that fails prints its
+/// error line and fails the command.
+pub fn run(a: DecodeArgs) -> Result<(), String> {
+    use std::io::Read as _;
+    let options = Options::in_zone(crate::args::parse_zone(&a.zone)?)
+        .with_formats(&a.date_format, &a.time_format)?;
+    let mut bytes = Vec::new();
+    let read = if a.file == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::read(&a.file).map(|b| bytes = b)
+    };
+    read.map_err(|e| format!("{}: {e}", a.file))?;
+    let decoded = decode_with(a.kind, &bytes, &options);
+    for line in &decoded.lines {
+        println!("{line}");
+    }
+    match decoded.error {
+        None => Ok(()),
+        Some(error) => {
+            println!("{error}");
+            Err(format!("{} payload failed to decode", a.kind.name()))
+        }
+    }
+}

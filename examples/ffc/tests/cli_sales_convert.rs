@@ -54,17 +54,15 @@ fn conversion_per_hour_and_day_with_flags() {
             records.push(record(Subject::Counter(B), h, 5));
         }
     }
-    let csv =
-        ffc_examples::args::records(&records, ffc_examples::args::RecordFormat::Csv, &Zone::UTC)
-            .expect("records csv");
+    let csv = ffc_cli::args::records(&records, ffc_cli::args::RecordFormat::Csv, &Zone::UTC)
+        .expect("records csv");
     std::fs::write(path("footfall.csv"), csv).expect("write");
     // Store S2 = site 9, as `ffc server export --format json` prints it: complete.
     let site: Vec<CountRecord> = (0..24)
         .map(|h| record(Subject::Site(SiteId(9)), h, 40))
         .collect();
-    let json =
-        ffc_examples::args::records(&site, ffc_examples::args::RecordFormat::Json, &Zone::UTC)
-            .expect("records json");
+    let json = ffc_cli::args::records(&site, ffc_cli::args::RecordFormat::Json, &Zone::UTC)
+        .expect("records json");
     std::fs::write(path("site.jsonl"), json).expect("write");
     let mut sales = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
     for h in 8..20 {
@@ -236,7 +234,7 @@ fn stored_events_are_footfall_and_bad_inputs_are_named() {
         path("bad.csv"),
         format!(
             "{}\n{C},{DAY},x,3600,1,1,DevicePull\n{C},{DAY},x,3600,-1,1,DevicePull\n",
-            ffc_examples::args::RECORD_HEADER
+            ffc_cli::args::RECORD_HEADER
         ),
     )
     .expect("write");

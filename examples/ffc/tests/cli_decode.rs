@@ -543,7 +543,7 @@ fn v9_bodies_decode_and_bad_ones_name_the_row() {
 #[test]
 fn every_kind_decodes_a_sample() {
     use clap::ValueEnum as _;
-    use ffc_examples::decode::Kind;
+    use ffc_cli::decode::Kind;
     for kind in Kind::value_variants() {
         let sample: &str = match kind {
             Kind::DeviceJson => DEVICE_JSON,

@@ -2,6 +2,7 @@
 //! SVG chart. One row type feeds every output, so they never disagree.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use ffc_core::kpi::{OccupancyTracker, OperatingHours};
 use ffc_core::rollup::{BranchSeries, Completeness};
@@ -283,4 +284,55 @@ pub fn svg(rows: &[ReportRow], title: &str) -> Result<String, String> {
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// `ffc report` arguments.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Events as JSON lines with FootfallCam's field names (default: the shipped sample).
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Branch layout JSON (default: the shipped sample's).
+    #[arg(long)]
+    pub layout: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Also write an SVG chart here.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+}
+
+/// How `ffc report` prints.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned table per branch.
+    Table,
+    /// CSV.
+    Csv,
+    /// JSON lines.
+    Json,
+}
+
+/// Rolls the events up per branch and prints the report (and the chart, when asked).
+pub fn run(a: ReportArgs) -> Result<(), String> {
+    let (default_events, default_layout) = crate::sample::default_paths();
+    let events = a.events.unwrap_or_else(|| default_events.into());
+    let layout = a.layout.unwrap_or_else(|| default_layout.into());
+    let rolled = crate::sample::roll_up(&events, &layout)?;
+    let mut out = Vec::new();
+    for (b, series) in &rolled.branches {
+        out.extend(rows(&b.name, series, &b.hours()?, rolled.zone));
+    }
+    match a.format {
+        OutputFormat::Table => print!("{}", table(&out)),
+        OutputFormat::Csv => print!("{}", csv(&out).map_err(|e| e.to_string())?),
+        OutputFormat::Json => print!("{}", json_lines(&out).map_err(|e| e.to_string())?),
+    }
+    if let Some(path) = a.svg {
+        let chart = svg(&out, "Visitors in per hour (red cross: not complete)")?;
+        std::fs::write(&path, chart).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(())
 }

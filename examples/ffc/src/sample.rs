@@ -63,7 +63,7 @@ fn hhmm(text: &str) -> Result<u32, String> {
 
 /// The sample's default paths.
 pub fn default_paths() -> (String, String) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
     (
         format!("{dir}/sample-events.jsonl"),
         format!("{dir}/sample-branches.json"),

@@ -123,7 +123,7 @@ pub fn v9_rust_program(base_url: &str, email: &str, body: &str) -> String {
 //             tokio = {{ version = "1", features = ["rt", "macros"] }}
 #![allow(unused_imports)]
 use chrono::NaiveDate;
-use ffc_client::datefmt::{{default_date, default_time}};
+use ffc_client::datefmt::{{default_date, default_time, Pattern}};
 use ffc_client::http::V9Client;
 use ffc_client::v9::cube::{{Cube, CubeQuery, Granularity, Measure, Operator}};
 use ffc_client::v9::export::{{InfoJson, Level, Period}};
@@ -136,5 +136,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {{
 {body}    Ok(())
 }}
 "#
+    )
+}
+
+/// A date as a Rust expression (`NaiveDate::from_ymd_opt(..).ok_or("date")?`).
+pub fn rust_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    format!(
+        "NaiveDate::from_ymd_opt({}, {}, {}).ok_or(\"date\")?",
+        d.year(),
+        d.month(),
+        d.day()
+    )
+}
+
+/// A time of day as a Rust expression (`NaiveTime::from_hms_opt(..).ok_or("time")?`).
+pub fn rust_time(t: chrono::NaiveTime) -> String {
+    use chrono::Timelike as _;
+    format!(
+        "NaiveTime::from_hms_opt({}, {}, {}).ok_or(\"time\")?",
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }

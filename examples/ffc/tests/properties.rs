@@ -1,9 +1,9 @@
 //! Properties of the CLI's own parsing: `ffc decode`'s entry point never panics and always
 //! answers lines or one error for any bytes of any kind; hex datagrams written in any
 //! spacing decode like the bytes; the argument parsers never panic and accept what they print.
+use ffc_cli::args;
+use ffc_cli::decode::{decode, Kind};
 use ffc_core::Zone;
-use ffc_examples::args;
-use ffc_examples::decode::{decode, Kind};
 use proptest::prelude::*;
 
 fn kinds() -> &'static [Kind] {
@@ -76,7 +76,7 @@ proptest! {
         ),
     ) {
         let mut end = 0;
-        for (offset, line, payload) in ffc_examples::mqtt_split::payloads(&bytes) {
+        for (offset, line, payload) in ffc_cli::mqtt_split::payloads(&bytes) {
             prop_assert!(offset >= end);
             prop_assert!(!payload.is_empty());
             prop_assert_eq!(bytes.get(offset..offset + payload.len()), Some(payload));

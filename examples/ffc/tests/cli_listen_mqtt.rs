@@ -175,7 +175,7 @@ fn json(line: &str) -> serde_json::Value {
 /// stops after --max-events, against the embedded broker.
 #[test]
 fn prints_events_samples_and_dead_letters_from_the_embedded_broker() {
-    let broker = ffc_examples::broker::start().expect("embedded broker");
+    let broker = ffc_cli::broker::start().expect("embedded broker");
     let url = broker.url();
     let listener = Listener::start(
         &[
@@ -226,7 +226,7 @@ fn prints_events_samples_and_dead_letters_from_the_embedded_broker() {
 /// stops after --max-events; an MQTT 5 session with its own filter.
 #[test]
 fn writes_events_and_dead_letters_to_files_on_mqtt5() {
-    let broker = ffc_examples::broker::start().expect("embedded broker");
+    let broker = ffc_cli::broker::start().expect("embedded broker");
     let url = broker.url_v5();
     let dir = tempfile::tempdir().expect("tempdir");
     let (events_path, dead_path) = (

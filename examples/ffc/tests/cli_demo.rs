@@ -85,3 +85,57 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
     let records = std::fs::read_to_string(out_dir.join("records.csv")).expect("records");
     assert_eq!(records.lines().count(), 1 + 24 + 23 + 24);
 }
+
+/// `RUST_LOG=debug ffc demo`: every source runs in its own span, shown on stderr with the
+/// lines logged inside it; the human output stays on stdout.
+#[test]
+fn demo_with_rust_log_debug_shows_each_source_span_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("demo");
+    let (ok, out, err) = common::ffc_with(
+        &["demo", "--out", &out_dir.display().to_string()],
+        &[("RUST_LOG", "debug")],
+        None,
+    );
+    assert!(ok, "{err}\n{out}");
+    for span in ["device{", "bacnet{", "ws{", "mqtt{", "server{", "sales{"] {
+        assert!(err.contains(span), "no {span} span on stderr:\n{err}");
+    }
+    // The counter serials travel as span fields.
+    assert!(err.contains("serial=000000006afce316"), "{err}");
+    assert!(
+        !out.contains("device{"),
+        "diagnostics leaked to stdout:\n{out}"
+    );
+    assert!(out.contains("demo finished in"), "{out}");
+}
+
+/// `--log-format json`: the same diagnostics as one JSON object per line, with the span.
+#[test]
+fn log_format_json_writes_json_lines_with_spans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("demo");
+    let (ok, out, err) = common::ffc_with(
+        &[
+            "--log-format",
+            "json",
+            "demo",
+            "--out",
+            &out_dir.display().to_string(),
+        ],
+        &[("RUST_LOG", "ffc_cli=debug")],
+        None,
+    );
+    assert!(ok, "{err}\n{out}");
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "no diagnostics on stderr");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["name"] == "mqtt" && l["span"]["serial"] == "000000006afce31a"),
+        "{err}"
+    );
+}

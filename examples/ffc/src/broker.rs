@@ -5,7 +5,7 @@
 //! which suits a demo. Tests use Debian's mosquitto instead (scripts/services.d).
 //!
 //! ```no_run
-//! let broker = ffc_examples::broker::start()?;
+//! let broker = ffc_cli::broker::start()?;
 //! println!("MQTT 3.1.1 at {}, MQTT 5 at {}", broker.url(), broker.url_v5());
 //! # Ok::<(), std::io::Error>(())
 //! ```

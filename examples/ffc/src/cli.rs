@@ -1,0 +1,65 @@
+//! The command line: the top-level commands and the global flags. Each command group's own
+//! arguments live in its module.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::logging::LogFormat;
+use crate::{bacnet, decode, device, listen, report, sales, server};
+
+/// One typed, reliable way to get FootfallCam data out of every interface.
+#[derive(Parser)]
+#[command(name = "ffc", version, about)]
+pub struct Cli {
+    /// How diagnostics go to stderr (filtered by RUST_LOG, default `warn`, the embedded broker off); results stay
+    /// on stdout.
+    #[arg(long, value_enum, global = true, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands, one per group.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Branch report with completeness per bucket, from events (JSON lines) and a branch layout.
+    Report(report::ReportArgs),
+    /// Talk to one counter over its CGI API: token, counts, long pulls. Replaces
+    /// FootfallCam's Windows-only Data Integration Tool: `--print-curl` and `--print-rust`
+    /// print the same requests as a shell script and a Rust program instead of sending them.
+    Device(device::DeviceArgs),
+    /// Find FFC devices and read their 48 hourly In/Out values over BACnet/IP.
+    Bacnet {
+        /// What to do.
+        #[command(subcommand)]
+        command: bacnet::BacnetCommand,
+    },
+    /// Decode a payload (FILE or `-` for stdin) into normalized JSON lines; a payload that
+    /// fails gives one JSON error line and exit status 1.
+    Decode(decode::DecodeArgs),
+    /// Run a receiver that counters push to, and show or store what they send.
+    Listen {
+        /// Which receiver.
+        #[command(subcommand)]
+        command: listen::ListenCommand,
+    },
+    /// The Analytic Manager V9 server APIs: token, exportData, the cube API and the sales
+    /// import; `--print-curl`/`--print-rust` print the queries instead of sending them.
+    Server(server::ServerArgs),
+    /// Sales files (FootfallCam's import layout): validate, and conversion against footfall.
+    Sales {
+        /// What to do.
+        #[command(subcommand)]
+        command: sales::SalesCommand,
+    },
+    /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
+    /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
+    /// simulator's export and sales import; a branch report with completeness and
+    /// conversion, CSV and an SVG chart.
+    Demo {
+        /// Where the CSV and SVG files go.
+        #[arg(long, default_value = "target/ffc-demo")]
+        out: PathBuf,
+    },
+}

@@ -1,0 +1,72 @@
+//! `ffc listen ws|mqtt`: receivers counters push to, printing events or keeping them in a
+//! JSON-lines file. Both stop on Ctrl-C everywhere and on SIGTERM on unix.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+pub mod mqtt;
+pub mod ws;
+
+/// The receivers.
+#[derive(Subcommand)]
+pub enum ListenCommand {
+    /// The WebSocket receiver: answers `OK` to every event it keeps, dead-letters what it
+    /// cannot read. Prints `listening on ws://ADDR/` first, then (without --events) every
+    /// event as a JSON line. Token from env FFC_WS_TOKEN, Basic from FFC_WS_BASIC_USER and
+    /// FFC_WS_BASIC_PASSWORD (never on the command line).
+    Ws {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Append events to this JSON-lines file (durable: `OK` only after the write is
+        /// synced) instead of printing them.
+        #[arg(long)]
+        events: Option<PathBuf>,
+        /// Append undecodable messages here (JSON lines).
+        #[arg(long)]
+        dead_letters: Option<PathBuf>,
+        /// Stop after this many events were kept (default: run until Ctrl-C).
+        #[arg(long)]
+        max_events: Option<u64>,
+    },
+    /// Subscribe to counters' MQTT topics on a broker (ffc-protocols' subscriber:
+    /// reconnects and re-subscribes by itself). Prints `subscribed to FILTERS at URL` once
+    /// the broker confirmed, then (without --events) every counting event and occupancy
+    /// sample as a JSON line with its topic. The password only from env FFC_MQTT_PASSWORD
+    /// (never on the command line).
+    Mqtt(mqtt::MqttListenArgs),
+}
+
+/// Runs a receiver until it is told to stop.
+pub fn run(command: ListenCommand) -> Result<(), String> {
+    match command {
+        ListenCommand::Ws {
+            bind,
+            events,
+            dead_letters,
+            max_events,
+        } => crate::block_on(ws::listen(bind, events, dead_letters, max_events)),
+        ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
+    }
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C on every platform, SIGTERM as well
+/// on unix (what service managers and `kill` send).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    // Without a Ctrl-C handler there is nothing to wait for: run until the command ends.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,234 @@
+//! `ffc listen mqtt`: ffc-protocols' MQTT subscriber, printing what counters publish or
+//! keeping it in a JSON-lines file (acknowledging QoS 1 only after the write is synced).
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clap::Args;
+use ffc_core::CountEvent;
+use ffc_protocols::mqtt::subscriber::{Received, Stats, Stopper, Subscriber, SubscriberConfig};
+use ffc_protocols::mqtt::{Credentials, Protocol, Qos};
+use ffc_protocols::sink::{
+    Accepted, DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters, SinkError,
+};
+
+/// `ffc listen mqtt` arguments.
+#[derive(Args)]
+pub struct MqttListenArgs {
+    /// The broker, `mqtt://host:1883` (`mqtts://` with TLS builds).
+    #[arg(long, env = "FFC_MQTT_URL")]
+    pub url: String,
+    /// A topic filter (repeat for several; default `/status/+`, every counter's default
+    /// topic).
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// Join a shared subscription: filters become `$share/GROUP/filter`, so the workers
+    /// of one group split the stream between them.
+    #[arg(long)]
+    pub share: Option<String>,
+    /// Subscription QoS: 0 (what counters publish) or 1 (with --events, acknowledged only
+    /// after the event is synced to the file).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub qos: u8,
+    /// Client id (default `ffc-listen-PID`); with --persistent it names the broker's
+    /// session, so keep it fixed.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Ask the broker to keep the session (subscriptions, QoS 1 messages) while away.
+    #[arg(long)]
+    pub persistent: bool,
+    /// Speak MQTT 5 instead of 3.1.1.
+    #[arg(long)]
+    pub mqtt5: bool,
+    /// Username; its password comes only from env FFC_MQTT_PASSWORD.
+    #[arg(long, env = "FFC_MQTT_USERNAME")]
+    pub username: Option<String>,
+    /// Append counting events to this JSON-lines file (durable: a QoS 1 message is
+    /// acknowledged only after the write is synced) instead of printing them.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Append undecodable payloads here (JSON lines; default: print them).
+    #[arg(long)]
+    pub dead_letters: Option<PathBuf>,
+    /// Stop after this many counting events were kept (default: run until Ctrl-C).
+    #[arg(long)]
+    pub max_events: Option<u64>,
+}
+
+/// Forwards to the file sink and stops the subscriber once `max` events were stored.
+struct StopAfter<S> {
+    inner: S,
+    stored: AtomicU64,
+    max: Option<u64>,
+    stopper: Stopper,
+}
+
+#[async_trait::async_trait]
+impl<S: EventSink> EventSink for StopAfter<S> {
+    async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
+        let accepted = self.inner.accept(event).await?;
+        if accepted == Accepted::Stored {
+            let stored = self.stored.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.max.is_some_and(|max| stored >= max) {
+                self.stopper.stop();
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+/// The subscriber's configuration from the arguments and env FFC_MQTT_PASSWORD.
+fn config(a: &MqttListenArgs) -> Result<SubscriberConfig, String> {
+    let client_id = a
+        .client_id
+        .clone()
+        .unwrap_or_else(|| format!("ffc-listen-{}", std::process::id()));
+    let mut config = SubscriberConfig::new(&a.url, client_id).map_err(|e| format!("--url: {e}"))?;
+    if !a.filters.is_empty() {
+        config.filters = a.filters.clone();
+    }
+    config.share_group = a.share.clone();
+    config.qos = if a.qos == 1 {
+        Qos::AtLeastOnce
+    } else {
+        Qos::AtMostOnce
+    };
+    config.clean_session = !a.persistent;
+    config.protocol = if a.mqtt5 {
+        Protocol::V5
+    } else {
+        Protocol::V311
+    };
+    let password = std::env::var("FFC_MQTT_PASSWORD").ok();
+    config.credentials = match (&a.username, password) {
+        (Some(user), password) => Some(Credentials::new(user, password.unwrap_or_default())),
+        (None, Some(_)) => return Err("FFC_MQTT_PASSWORD is set but no --username".into()),
+        (None, None) => None,
+    };
+    Ok(config)
+}
+
+fn line(v: serde_json::Value) {
+    println!("{v}");
+    let _ = std::io::stdout().flush();
+}
+
+fn with_topic(
+    v: Result<serde_json::Value, serde_json::Error>,
+    topic: String,
+) -> Result<serde_json::Value, String> {
+    v.map(|mut v| {
+        v["topic"] = serde_json::json!(topic);
+        v
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Subscribes and runs until a stop signal, `--max-events`, or a fatal error.
+pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
+    let config = config(&a)?;
+    let filters = config.subscribed_filters().join(" ");
+    let url = config.url.to_string();
+    // The subscriber retries an unreachable broker with backoff; say what it is doing.
+    eprintln!("connecting to {url} as {}", config.client_id);
+    let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
+    let mut status = subscriber.status();
+    let stopper = subscriber.stopper();
+    tokio::spawn(async move {
+        if status.wait_for(|s| s.subacks >= 1).await.is_ok() {
+            println!("subscribed to {filters} at {url}");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    {
+        let stopper = stopper.clone();
+        tokio::spawn(async move {
+            super::shutdown_signal().await;
+            stopper.stop();
+        });
+    }
+    let dead_file = match &a.dead_letters {
+        Some(path) => {
+            Some(FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let stats = match &a.events {
+        None => print_stream(subscriber, dead_file, a.max_events, &stopper).await?,
+        Some(path) => into_file(subscriber, path, dead_file, a.max_events, stopper).await?,
+    };
+    eprintln!(
+        "stopped: {} messages, {} events kept, {} duplicates, {} occupancy samples, {} dead-lettered, {} connections",
+        stats.messages,
+        stats.events,
+        stats.duplicates,
+        stats.occupancy,
+        stats.dead_letters,
+        stats.connects
+    );
+    Ok(())
+}
+
+/// Without `--events`: every event and occupancy sample as a JSON line with its topic.
+async fn print_stream(
+    subscriber: Subscriber,
+    dead_file: Option<FileDeadLetters>,
+    max_events: Option<u64>,
+    stopper: &Stopper,
+) -> Result<Stats, String> {
+    let (mut rx, task) = subscriber.into_stream();
+    let mut kept = 0u64;
+    while let Some(item) = rx.recv().await {
+        match item {
+            Received::Count { topic, event } => {
+                line(with_topic(serde_json::to_value(event), topic)?);
+                kept += 1;
+            }
+            Received::Occupancy { topic, sample } => {
+                line(with_topic(serde_json::to_value(sample), topic)?);
+            }
+            Received::DeadLetter(letter) => match &dead_file {
+                Some(file) => file.dead_letter(letter).await.map_err(|e| e.to_string())?,
+                None => line(serde_json::json!({ "dead_letter": letter })),
+            },
+        }
+        if max_events.is_some_and(|max| kept >= max) {
+            stopper.stop();
+        }
+    }
+    task.await
+        .map_err(|e| format!("subscriber task: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+/// With `--events`: counting events into the file (acknowledged after sync), occupancy
+/// samples still printed.
+async fn into_file(
+    subscriber: Subscriber,
+    path: &PathBuf,
+    dead_file: Option<FileDeadLetters>,
+    max: Option<u64>,
+    stopper: Stopper,
+) -> Result<Stats, String> {
+    let sink = StopAfter {
+        inner: FileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        stored: AtomicU64::new(0),
+        max,
+        stopper,
+    };
+    let dead: Box<dyn DeadLetterSink> = match dead_file {
+        Some(file) => Box::new(file),
+        None => Box::new(MemoryDeadLetters::new()),
+    };
+    let (occupancy_tx, mut occupancy_rx) = tokio::sync::mpsc::channel(256);
+    let run = subscriber.run_into(&sink, dead.as_ref(), Some(&occupancy_tx));
+    let mut run = std::pin::pin!(run);
+    loop {
+        tokio::select! {
+            result = &mut run => break result.map_err(|e| e.to_string()),
+            Some(sample) = occupancy_rx.recv() => {
+                line(serde_json::to_value(sample).map_err(|e| e.to_string())?);
+            }
+        }
+    }
+}

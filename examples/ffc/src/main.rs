@@ -1,0 +1,29 @@
+//! `ffc`: the command-line tool for FootfallCam data. `main` parses, installs the
+//! diagnostics subscriber and hands the command to its module.
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use ffc_cli::cli::{Cli, Command};
+use ffc_cli::{bacnet, decode, demo, device, listen, logging, report, sales, server};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let outcome = match cli.command {
+        Command::Report(args) => report::run(args),
+        Command::Device(args) => device::run(args),
+        Command::Bacnet { command } => bacnet::run(command),
+        Command::Decode(args) => decode::run(args),
+        Command::Listen { command } => listen::run(command),
+        Command::Server(args) => server::run(args),
+        Command::Sales { command } => sales::run(command),
+        Command::Demo { out } => demo::command(&out),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
