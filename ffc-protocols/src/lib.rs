@@ -13,6 +13,8 @@
 //! | [`mqtt::codec`] | `alloc` | MQTT payloads: occupancy samples and counting events, `#` comments tolerated |
 //! | `mqtt::subscriber` | `mqtt` | rumqttc subscriber: reconnect and re-subscribe, shared subscriptions, sink or stream, dead letters |
 //! | `mqtt::publisher` | `mqtt` | the counter side: publishes both kinds with its serial as client id |
+//! | [`bacnet::wire`] | `alloc` | BACnet/IP datagrams: BVLC, NPDU, APDU headers, Who-Is, I-Am, ReadProperty(-Multiple) |
+//! | `bacnet::client`, `bacnet::device` | `bacnet` | sans-IO cores (`ClientCore`, `DeviceCore`) and their tokio UDP loops (`Client`, `SimulatedDevice`) |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -25,7 +27,7 @@ extern crate alloc;
 
 pub use ffc_core as core_model;
 
-#[cfg(feature = "bacnet")]
+#[cfg(feature = "alloc")]
 pub mod bacnet;
 #[cfg(feature = "alloc")]
 mod fields;

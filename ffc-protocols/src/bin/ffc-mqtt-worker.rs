@@ -166,7 +166,7 @@ async fn open_postgres(url: &str) -> Result<Sinks, String> {
             .with_password_from_env("FFC_PG_PASSWORD")
             .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let sink = PgSink::connect_waiting(config, MAX_RESTART_WAIT, |e, wait| {
+    let sink = PgSink::connect_waiting(config, |e, wait| {
         eprintln!("ffc-mqtt-worker: {e}; trying again in {wait:?}");
     })
     .await

@@ -31,14 +31,13 @@ type Sinks = (Arc<dyn EventSink>, Arc<dyn DeadLetterSink>);
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Sinks, String> {
     use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
-    use std::time::Duration;
     let mut config = PgSinkConfig::new(url).map_err(|e| format!("--postgres: {e}"))?;
     if std::env::var_os("FFC_PG_PASSWORD").is_some() {
         config = config
             .with_password_from_env("FFC_PG_PASSWORD")
             .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let sink = PgSink::connect_waiting(config, Duration::from_secs(5), |e, wait| {
+    let sink = PgSink::connect_waiting(config, |e, wait| {
         eprintln!("ffc-ws-receiver: {e}; trying again in {wait:?}");
     })
     .await
