@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs what the tests need, then runs
-# formatting, lints, every test, the docs and the firmware builds of ffc-core.
+# The whole test suite, on a fresh machine: installs what the tests need, then runs the
+# structure check, formatting, lints, every test, the docs, the firmware builds, every
+# feature of every library crate alone, and the `ffc` tool's Windows build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,11 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain pieces"
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
+for target in thumbv7em-none-eabihf x86_64-pc-windows-gnu; do
+    rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+done
+# cargo-hack runs one `cargo check` per feature; built from crates.io on first use.
+command -v cargo-hack >/dev/null 2>&1 || cargo install cargo-hack --locked
 
 if [ -x scripts/services.sh ]; then
     step "services and peers for the integration tests"
@@ -17,7 +22,13 @@ if [ -x scripts/services.sh ]; then
     # loopback and exports their addresses into the environment of the tests.
     # shellcheck disable=SC1091
     source scripts/services.sh
+    # The Windows check's build scripts (ring) compile C for the target: Debian's MinGW-w64
+    # cross compiler, through the same apt helper as the peers.
+    ffc_apt_install gcc-mingw-w64-x86-64
 fi
+
+step "structure (file and function length, import cycles, no binaries in libraries, names)"
+python3 scripts/check-structure.py
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -35,5 +46,19 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 step "ffc-core for thumbv7em-none-eabihf"
 cargo build -p ffc-core --locked --target thumbv7em-none-eabihf --no-default-features
 cargo build -p ffc-core --locked --target thumbv7em-none-eabihf --no-default-features --features alloc,serde
+
+step "ffc-protocols' codecs without std for thumbv7em-none-eabihf"
+cargo build -p ffc-protocols --locked --target thumbv7em-none-eabihf --no-default-features --features alloc
+
+step "the ffc tool for Windows (x86_64-pc-windows-gnu)"
+cargo check -p ffc-cli --locked --target x86_64-pc-windows-gnu
+
+step "every library crate with no features, each feature alone, and its defaults"
+# `check`, not `build`: it proves each combination compiles, at a fraction of the time.
+# --no-dev-deps keeps the tests' dev-dependencies from switching features on; it edits
+# the manifests while it runs (restoring them after), so it cannot run with --locked.
+# Every feature together is already built by clippy and the tests above.
+cargo hack check --each-feature --exclude-all-features --no-dev-deps \
+    -p ffc-core -p ffc-device -p ffc-client -p ffc-protocols -p ffc-sales
 
 step "all passed"

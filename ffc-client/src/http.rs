@@ -173,6 +173,12 @@ impl V9Client {
     /// A client of the server at `base` (e.g. `https://v9.footfallcam.com`).
     pub fn new(base: &str, email: &str, password: Secret) -> Result<Self, ServerClientError> {
         let base = Url::parse(base).map_err(|e| ServerClientError::Url(e.to_string()))?;
+        // reqwest is built without a crypto provider (its default, aws-lc, is a C build that
+        // does not cross-compile to Windows): use ring unless the application installed one.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // An error only means another thread installed a provider first: as good.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

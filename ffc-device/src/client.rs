@@ -337,6 +337,12 @@ impl DeviceClient {
             base.join(path)
                 .map_err(|e| DeviceClientError::BaseUrl(e.to_string()))
         };
+        // reqwest is built without a crypto provider (its default, aws-lc, is a C build that
+        // does not cross-compile to Windows): use ring unless the application installed one.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // An error only means another thread installed a provider first: as good.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
