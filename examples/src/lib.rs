@@ -7,7 +7,6 @@ pub mod broker;
 pub mod convert;
 pub mod decode;
 pub mod demo;
-pub mod mqtt_split;
 pub mod report;
 pub mod sample;
 pub mod snippet;

@@ -6,7 +6,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The receiver's limits (invariant 5 of DESIGN.md). The defaults suit thousands of
 /// counters each sending small JSON messages one at a time.
+///
+/// Built with `Default` and the `with_*` setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest message (and frame) accepted; larger closes the connection with 1009.
     /// Default 64 KiB (an event is about 400 bytes).
@@ -20,7 +23,7 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Open connections at most; further ones get `503` and are closed. Default 10,000.
     pub max_connections: usize,
-    /// How long [`ServerHandle::shutdown`] waits for connections to finish. Default 10 s.
+    /// How long [`ReceiverHandle::shutdown`](super::ReceiverHandle::shutdown) waits for connections to finish. Default 10 s.
     pub shutdown_grace: Duration,
 }
 
@@ -38,6 +41,42 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Sets the largest message (and frame) accepted.
+    pub fn with_max_message_bytes(mut self, max_message_bytes: usize) -> Self {
+        self.max_message_bytes = max_message_bytes;
+        self
+    }
+
+    /// Sets the per-connection read buffer.
+    pub fn with_read_buffer_bytes(mut self, read_buffer_bytes: usize) -> Self {
+        self.read_buffer_bytes = read_buffer_bytes;
+        self
+    }
+
+    /// Sets the time a connection has to finish the upgrade.
+    pub fn with_handshake_timeout(mut self, handshake_timeout: Duration) -> Self {
+        self.handshake_timeout = handshake_timeout;
+        self
+    }
+
+    /// Sets how long a silent connection stays open.
+    pub fn with_idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Sets how many connections may be open at once.
+    pub fn with_max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets how long a shutdown waits for connections to finish.
+    pub fn with_shutdown_grace(mut self, shutdown_grace: Duration) -> Self {
+        self.shutdown_grace = shutdown_grace;
+        self
+    }
+
     pub(super) fn websocket(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .read_buffer_size(self.read_buffer_bytes)
