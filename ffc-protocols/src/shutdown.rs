@@ -1,6 +1,6 @@
-//! When to stop: one shutdown signal for every long-running loop of the family
-//! ([`ws::server::Receiver`](crate::ws::server::Receiver),
-//! [`mqtt::worker::Worker`](crate::mqtt::worker::Worker), and your own).
+//! When to stop: one shutdown signal for every long-running loop of the family (the
+//! WebSocket `Receiver::run`, the MQTT `Worker::run`, and your own); they take any future,
+//! so a program may also stop them on its own condition.
 //!
 //! ```no_run
 //! # async fn demo() {

@@ -21,7 +21,11 @@ fn one_per_line_several_on_a_line_and_multi_line_with_comments() {
             (0, 1, "{\"a\":1}"),
             (8, 2, "{\"b\":2}"),
             (16, 2, "{\"c\":3}"),
-            (24, 3, "{\n  \"d\": 4, # a comment with a } brace\n  \"e\": \"}\"\n}"),
+            (
+                24,
+                3,
+                "{\n  \"d\": 4, # a comment with a } brace\n  \"e\": \"}\"\n}"
+            ),
         ]
     );
 }

@@ -112,7 +112,9 @@ fn parse_flags(argv: &[String]) -> Result<Options, String> {
             "--persistent" => persistent = true,
             "--mqtt5" => protocol = Protocol::V5,
             _ => {
-                let value = args.next().ok_or(format!("{flag} needs a value\n{USAGE}"))?;
+                let value = args
+                    .next()
+                    .ok_or(format!("{flag} needs a value\n{USAGE}"))?;
                 match flag.as_str() {
                     "--broker" => broker = Some(value.clone()),
                     "--client-id" => client_id = Some(value.clone()),
@@ -137,7 +139,9 @@ fn parse_flags(argv: &[String]) -> Result<Options, String> {
     let broker = broker.ok_or(format!("--broker is required\n{USAGE}"))?;
     let client_id = client_id.ok_or(format!("--client-id is required\n{USAGE}"))?;
     if postgres.is_some() == (events.is_some() || dead_letters.is_some()) {
-        return Err(format!("give either --postgres or --events with --dead-letters\n{USAGE}"));
+        return Err(format!(
+            "give either --postgres or --events with --dead-letters\n{USAGE}"
+        ));
     }
     if filters.is_empty() {
         filters.push(DEFAULT_FILTER.to_owned());
@@ -162,7 +166,11 @@ fn parse_flags(argv: &[String]) -> Result<Options, String> {
     })
 }
 
-type Sinks = (Arc<dyn EventSink>, Arc<dyn DeadLetterSink>, Option<Arc<PgSink>>);
+type Sinks = (
+    Arc<dyn EventSink>,
+    Arc<dyn DeadLetterSink>,
+    Option<Arc<PgSink>>,
+);
 
 /// One sink for all workers. PostgreSQL: each worker hands over one message at a time and
 /// waits for its commit, so a writer lingering for more events would only add latency:

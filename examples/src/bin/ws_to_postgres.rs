@@ -34,13 +34,17 @@ use ffc_protocols::sink::{DeadLetterSink, EventSink, FileDeadLetters, FileSink};
 use ffc_protocols::ws::server::{Auth, Limits};
 use ffc_protocols::ws::{Receiver, ReceiverConfig};
 
-const USAGE: &str = "usage: ws_to_postgres BIND_ADDR POSTGRES_URL\n   or: ws_to_postgres --bind ADDR \
+const USAGE: &str =
+    "usage: ws_to_postgres BIND_ADDR POSTGRES_URL\n   or: ws_to_postgres --bind ADDR \
 (--postgres URL | --events FILE --dead-letters FILE) [--max-connections N]";
 
 /// Where the events go.
 enum Store {
     Postgres(String),
-    Files { events: String, dead_letters: String },
+    Files {
+        events: String,
+        dead_letters: String,
+    },
 }
 
 struct Options {
@@ -62,14 +66,20 @@ fn parse(argv: &[String]) -> Result<Options, String> {
     let (mut bind, mut postgres, mut events, mut dead, mut max) = (None, None, None, None, None);
     let mut args = argv.iter();
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value\n{USAGE}"))?;
+        let value = args
+            .next()
+            .ok_or(format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--bind" => bind = Some(value.parse().map_err(|e| format!("--bind: {e}"))?),
             "--postgres" => postgres = Some(value.clone()),
             "--events" => events = Some(value.clone()),
             "--dead-letters" => dead = Some(value.clone()),
             "--max-connections" => {
-                max = Some(value.parse().map_err(|e| format!("--max-connections: {e}"))?)
+                max = Some(
+                    value
+                        .parse()
+                        .map_err(|e| format!("--max-connections: {e}"))?,
+                )
             }
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
@@ -121,24 +131,24 @@ fn auth_from_env() -> Auth {
 }
 
 async fn run(options: Options) -> Result<(), String> {
-    let (events, dead, postgres): (Arc<dyn EventSink>, Arc<dyn DeadLetterSink>, _) =
-        match &options.store {
-            Store::Postgres(url) => {
-                let sink = open_postgres(url).await?;
-                (sink.clone(), sink.clone(), Some(sink))
-            }
-            Store::Files {
-                events,
-                dead_letters,
-            } => (
-                Arc::new(FileSink::open(events).map_err(|e| format!("--events: {e}"))?),
-                Arc::new(
-                    FileDeadLetters::open(dead_letters)
-                        .map_err(|e| format!("--dead-letters: {e}"))?,
-                ),
-                None,
+    let (events, dead, postgres): (Arc<dyn EventSink>, Arc<dyn DeadLetterSink>, _) = match &options
+        .store
+    {
+        Store::Postgres(url) => {
+            let sink = open_postgres(url).await?;
+            (sink.clone(), sink.clone(), Some(sink))
+        }
+        Store::Files {
+            events,
+            dead_letters,
+        } => (
+            Arc::new(FileSink::open(events).map_err(|e| format!("--events: {e}"))?),
+            Arc::new(
+                FileDeadLetters::open(dead_letters).map_err(|e| format!("--dead-letters: {e}"))?,
             ),
-        };
+            None,
+        ),
+    };
     let mut limits = Limits::default();
     if let Some(max) = options.max_connections {
         limits = limits.with_max_connections(max);

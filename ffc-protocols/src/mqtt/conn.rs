@@ -138,6 +138,16 @@ pub(crate) enum PollError {
     Tls(String),
 }
 
+impl PollError {
+    /// What went wrong, for a log line or an error that keeps the last failure.
+    pub fn into_message(self) -> String {
+        match self {
+            PollError::Refused { reason, .. } => reason.to_owned(),
+            PollError::Connection(e) | PollError::Tls(e) => e,
+        }
+    }
+}
+
 pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), SetupError> {
     if opts.client_id.len() > 65_535 || (opts.client_id.is_empty() && !opts.clean_session) {
         return Err(SetupError::ClientId);

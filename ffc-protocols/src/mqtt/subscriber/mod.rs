@@ -369,19 +369,9 @@ impl Subscriber {
                 }
                 Ok(Polled::Publish(p)) => {
                     stats.messages += 1;
-                    // receive → decode → keep → acknowledge, under one span per message;
-                    // `serial` is filled in once the payload decoded.
-                    let span = tracing::debug_span!(
-                        "receive",
-                        transport = "mqtt",
-                        topic = %p.topic(),
-                        serial = tracing::field::Empty,
-                    );
-                    if let Handled::Closed = handle(&p, out, stats).instrument(span.clone()).await?
-                    {
+                    if let Handled::Closed = receive(&p, out, stats).await? {
                         return Ok(());
                     }
-                    span.in_scope(|| tracing::debug!("acknowledge"));
                     let _ = requests.send(Request::Ack(Box::new(p)));
                 }
                 Ok(_) => {}
@@ -402,10 +392,7 @@ impl Subscriber {
                 }
                 Err(e) => {
                     self.status.send_modify(|s| s.connected = false);
-                    let error = match e {
-                        PollError::Refused { reason, .. } => reason.to_owned(),
-                        PollError::Connection(e) | PollError::Tls(e) => e,
-                    };
+                    let error = e.into_message();
                     let Some(wait) = backoff.next_delay() else {
                         return Err(SubscribeError::GaveUp {
                             url: url.to_owned(),
@@ -422,6 +409,26 @@ impl Subscriber {
             }
         }
     }
+}
+
+/// receive → decode → keep, under one span per message (`serial` is filled in once the
+/// payload decoded); the caller then acknowledges.
+async fn receive(
+    p: &Publish,
+    out: &Output<'_>,
+    stats: &mut Stats,
+) -> Result<Handled, SubscribeError> {
+    let span = tracing::debug_span!(
+        "receive",
+        transport = "mqtt",
+        topic = %p.topic(),
+        serial = tracing::field::Empty,
+    );
+    let handled = handle(p, out, stats).instrument(span.clone()).await?;
+    if let Handled::Continue = handled {
+        span.in_scope(|| tracing::debug!("acknowledge"));
+    }
+    Ok(handled)
 }
 
 async fn handle(

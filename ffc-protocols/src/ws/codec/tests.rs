@@ -63,10 +63,9 @@ fn test_and_unknown_topics() {
 
 #[test]
 fn python_literal_conversion_handles_quotes_and_constants() {
-    let json = python_literal_to_json(
-        r#"{'a': 'it\'s "x"', "b": "don't", 'c': [True, False, None,], }"#,
-    )
-    .unwrap();
+    let json =
+        python_literal_to_json(r#"{'a': 'it\'s "x"', "b": "don't", 'c': [True, False, None,], }"#)
+            .unwrap();
     assert_eq!(
         json,
         r#"{"a": "it's \"x\"", "b": "don't", "c": [true, false, null] }"#

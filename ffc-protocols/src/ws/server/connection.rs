@@ -40,38 +40,8 @@ pub(super) async fn connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut path = String::new();
-    let mut refused = false;
-    // The error type is tungstenite's `Callback` contract.
-    #[allow(clippy::result_large_err)]
-    let callback = |request: &Request, response: Response| {
-        // The path only: the query may hold a token.
-        path = request.uri().path().to_owned();
-        if shared.auth.admits(request) {
-            Ok(response)
-        } else {
-            // Counted before the 401 goes out, so a client that saw it sees the count.
-            bump(&shared.counters.unauthorized);
-            refused = true;
-            Err(shared.auth.challenge())
-        }
-    };
-    let handshake = tokio::time::timeout(
-        shared.limits.handshake_timeout,
-        tokio_tungstenite::accept_hdr_async_with_config(
-            stream,
-            callback,
-            Some(shared.limits.websocket()),
-        ),
-    )
-    .await;
-    let mut ws = match handshake {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(_)) if refused => return,
-        _ => {
-            bump(&shared.counters.handshake_failures);
-            return;
-        }
+    let Some((mut ws, path)) = upgrade(stream, shared).await else {
+        return;
     };
     let origin = format!("ws {peer} {path}");
     loop {
@@ -115,6 +85,47 @@ pub(super) async fn connection<S>(
                 close(&mut ws, code, reason).await;
                 return;
             }
+        }
+    }
+}
+
+/// The WebSocket upgrade, with authentication, within the handshake timeout; `None` when
+/// it failed or was refused (counted). Returns the stream and the request's path.
+async fn upgrade<S>(stream: S, shared: &Shared) -> Option<(WebSocketStream<S>, String)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut path = String::new();
+    let mut refused = false;
+    // The error type is tungstenite's `Callback` contract.
+    #[allow(clippy::result_large_err)]
+    let callback = |request: &Request, response: Response| {
+        // The path only: the query may hold a token.
+        path = request.uri().path().to_owned();
+        if shared.auth.admits(request) {
+            Ok(response)
+        } else {
+            // Counted before the 401 goes out, so a client that saw it sees the count.
+            bump(&shared.counters.unauthorized);
+            refused = true;
+            Err(shared.auth.challenge())
+        }
+    };
+    let handshake = tokio::time::timeout(
+        shared.limits.handshake_timeout,
+        tokio_tungstenite::accept_hdr_async_with_config(
+            stream,
+            callback,
+            Some(shared.limits.websocket()),
+        ),
+    )
+    .await;
+    match handshake {
+        Ok(Ok(ws)) => Some((ws, path)),
+        Ok(Err(_)) if refused => None,
+        _ => {
+            bump(&shared.counters.handshake_failures);
+            None
         }
     }
 }
