@@ -13,8 +13,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ffc_core::Metric;
-use ffc_protocols::bacnet::client::{Client, ClientConfig, DeviceInfo};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::client::{BacnetClientConfig, Client, DeviceInfo};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -96,15 +96,14 @@ fn bench(c: &mut Criterion) {
     let device = runtime
         .block_on(SimulatedDevice::spawn(
             "127.0.0.1:0".parse().expect("address"),
-            DeviceConfig::new(INSTANCE),
+            BacnetDeviceConfig::new(INSTANCE),
             Arc::new(Mutex::new(counts as fn(Metric, u8) -> u64)),
         ))
         .expect("simulated device");
     let mut client = runtime
-        .block_on(Client::bind(ClientConfig {
-            bind: "127.0.0.1:0".parse().expect("address"),
-            ..ClientConfig::default()
-        }))
+        .block_on(Client::bind(
+            BacnetClientConfig::default().with_bind("127.0.0.1:0".parse().expect("address")),
+        ))
         .expect("client");
     let info = runtime
         .block_on(client.who_is(device.local_addr(), None, Duration::from_millis(200)))

@@ -26,8 +26,8 @@ use ffc_device::client::{ClientConfig, Credentials, DeviceClient, RetryPolicy};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
 use ffc_device::sim::{Fault, SimConfig, Simulator};
-use ffc_protocols::bacnet::client::{Client as BacnetClient, ClientConfig as BacnetConfig};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::client::{BacnetClientConfig as BacnetConfig, Client as BacnetClient};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
 use ffc_protocols::ws::server::{Server, ServerConfig};
@@ -219,15 +219,14 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     let ring = Arc::new(Mutex::new(ring));
     let bacnet_device = SimulatedDevice::spawn(
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        DeviceConfig::new(BACNET_INSTANCE),
+        BacnetDeviceConfig::new(BACNET_INSTANCE),
         Arc::clone(&ring),
     )
     .await
     .map_err(|e| format!("BACnet device: {e}"))?;
-    let mut bacnet = BacnetClient::bind(BacnetConfig {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..BacnetConfig::default()
-    })
+    let mut bacnet = BacnetClient::bind(
+        BacnetConfig::default().with_bind(SocketAddr::from(([127, 0, 0, 1], 0))),
+    )
     .await
     .map_err(|e| e.to_string())?;
     let found = bacnet

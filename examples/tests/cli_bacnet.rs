@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{ffc, runtime};
 use ffc_core::Metric;
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 
 const INSTANCE: u32 = 123_315;
 
@@ -23,7 +23,7 @@ fn spawn(rt: &tokio::runtime::Runtime) -> SimulatedDevice {
     let values: fn(Metric, u8) -> u64 = values;
     rt.block_on(SimulatedDevice::spawn(
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        DeviceConfig::new(INSTANCE),
+        BacnetDeviceConfig::new(INSTANCE),
         Arc::new(Mutex::new(values)),
     ))
     .expect("device")

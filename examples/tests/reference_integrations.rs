@@ -11,7 +11,7 @@ use ffc_core::{Metric, Resolution, Zone};
 use ffc_device::query::{split_range, DataType};
 use ffc_device::secret::Secret;
 use ffc_device::sim::{Fault, SimConfig, Simulator};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 
 #[test]
 fn device_pull_to_csv_writes_every_hour_and_resumes_after_a_failure() {
@@ -73,7 +73,7 @@ fn bacnet_poll_prints_the_last_complete_hour_each_poll() {
     let device = rt
         .block_on(SimulatedDevice::spawn(
             SocketAddr::from(([127, 0, 0, 1], 0)),
-            DeviceConfig::new(123_315),
+            BacnetDeviceConfig::new(123_315),
             Arc::new(Mutex::new(values)),
         ))
         .expect("device");

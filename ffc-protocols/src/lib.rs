@@ -14,6 +14,8 @@
 //! | `mqtt::subscriber` | `mqtt` | rumqttc subscriber: reconnect and re-subscribe, shared subscriptions, sink or stream, dead letters |
 //! | `mqtt::worker` | `mqtt` | the ingestion worker: subscriber into sinks, restarts after a sink failure, stops on a shutdown future |
 //! | `mqtt::publisher` | `mqtt` | the counter side: publishes both kinds with its serial as client id |
+//! | [`bacnet::wire`] | `alloc` | BACnet/IP datagrams: BVLC, NPDU, APDU headers, Who-Is, I-Am, ReadProperty(-Multiple) |
+//! | `bacnet::client`, `bacnet::device` | `bacnet` | sans-IO cores (`ClientCore`, `DeviceCore`) and their tokio UDP loops (`Client`, `SimulatedDevice`) |
 //! | `shutdown` | `ws` or `mqtt` | [`signal`](crate::shutdown) resolving on Ctrl-C, and SIGTERM on unix |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
@@ -27,7 +29,7 @@ extern crate alloc;
 
 pub use ffc_core as core_model;
 
-#[cfg(feature = "bacnet")]
+#[cfg(feature = "alloc")]
 pub mod bacnet;
 #[cfg(feature = "alloc")]
 mod fields;

@@ -10,8 +10,8 @@
 #![cfg(feature = "bacnet")]
 
 use ffc_core::Metric;
-use ffc_protocols::bacnet::client::{Client, ClientConfig};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::client::{BacnetClientConfig, Client};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,12 +57,10 @@ async fn our_client_reads_a_bacpypes3_device_with_segmented_rpm() {
     };
     let address: SocketAddr = address.parse().unwrap();
     let instance: u32 = instance.parse().unwrap();
-    let mut client = Client::bind(ClientConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ..ClientConfig::default()
-    })
-    .await
-    .unwrap();
+    let mut client =
+        Client::bind(BacnetClientConfig::default().with_bind("127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
     let found = client
         .who_is(address, Some((instance, instance)), Duration::from_secs(2))
         .await
@@ -100,7 +98,7 @@ async fn bacpypes3_client_reads_our_simulated_device() {
     };
     let device = SimulatedDevice::spawn(
         "127.0.0.1:0".parse().unwrap(),
-        DeviceConfig::new(123_456),
+        BacnetDeviceConfig::new(123_456),
         Arc::new(Mutex::new(our_count as fn(Metric, u8) -> u64)),
     )
     .await

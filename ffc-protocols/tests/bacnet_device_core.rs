@@ -3,7 +3,7 @@
 #![cfg(feature = "bacnet")]
 
 use ffc_core::Metric;
-use ffc_protocols::bacnet::device::{instance_from_company_serial, DeviceConfig, DeviceCore};
+use ffc_protocols::bacnet::device::{instance_from_company_serial, BacnetDeviceConfig, DeviceCore};
 use ffc_protocols::bacnet::segmentation::{Reassembly, SegmentStep};
 use ffc_protocols::bacnet::wire::*;
 
@@ -77,7 +77,7 @@ fn segment_of(datagram: &[u8]) -> (Segment, Vec<u8>) {
 
 #[test]
 fn segments_by_window_and_reassembles_to_the_full_answer() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
+    let mut device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(1));
     let first = device.handle(
         &values,
         PEER,
@@ -136,7 +136,7 @@ fn segments_by_window_and_reassembles_to_the_full_answer() {
 
 #[test]
 fn resends_the_window_when_the_ack_is_late_then_gives_up() {
-    let config = DeviceConfig::new(1);
+    let config = BacnetDeviceConfig::new(1);
     let timeout = config.segment_timeout.as_millis() as u64;
     let mut device = DeviceCore::<u8>::new(config);
     let first = device.handle(
@@ -159,7 +159,7 @@ fn resends_the_window_when_the_ack_is_late_then_gives_up() {
 
 #[test]
 fn aborts_when_the_answer_needs_segments_the_requester_refuses() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
+    let mut device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(1));
     let replies = device.handle(
         &values,
         PEER,
@@ -194,7 +194,7 @@ fn aborts_when_the_answer_needs_segments_the_requester_refuses() {
 
 #[test]
 fn rejects_unknown_services_and_malformed_requests_and_ignores_garbage() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
+    let mut device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(1));
     let write_property = Frame::to_vec(
         BvlcFunction::OriginalUnicast,
         &NpduRepr::local(true),
@@ -244,7 +244,7 @@ fn rejects_unknown_services_and_malformed_requests_and_ignores_garbage() {
 
 #[test]
 fn rpm_reports_unknown_objects_and_properties_inside_the_ack() {
-    let device = DeviceCore::<u8>::new(DeviceConfig::new(77));
+    let device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(77));
     let ack = device.read_property_multiple(
         &values,
         &[
@@ -308,7 +308,7 @@ fn rpm_reports_unknown_objects_and_properties_inside_the_ack() {
 
 #[test]
 fn reassembles_a_segmented_request() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(1));
+    let mut device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(1));
     let body = RpmRequest {
         specs: (0..4)
             .map(|i| ReadAccessSpec {
@@ -369,7 +369,7 @@ fn reassembles_a_segmented_request() {
 
 #[test]
 fn who_is_ranges_and_company_serials() {
-    let mut device = DeviceCore::<u8>::new(DeviceConfig::new(
+    let mut device = DeviceCore::<u8>::new(BacnetDeviceConfig::new(
         instance_from_company_serial("FF-0042-123456").unwrap(),
     ));
     let who_is = |range| {

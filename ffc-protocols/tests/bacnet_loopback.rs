@@ -2,8 +2,8 @@
 #![cfg(feature = "bacnet")]
 
 use ffc_core::Metric;
-use ffc_protocols::bacnet::client::{Client, ClientConfig, ClientError, DeviceInfo};
-use ffc_protocols::bacnet::device::{DeviceConfig, SimulatedDevice};
+use ffc_protocols::bacnet::client::{BacnetClientConfig, BacnetClientError, Client, DeviceInfo};
+use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use ffc_protocols::bacnet::wire::{
     ErrorClass, ErrorCode, MaxApdu, ObjectId, ObjectType, PropertyId, Segmentation, Value,
 };
@@ -21,7 +21,7 @@ fn sample(metric: Metric, x: u8) -> u64 {
 
 type Values = fn(Metric, u8) -> u64;
 
-async fn device(config: DeviceConfig) -> SimulatedDevice {
+async fn device(config: BacnetDeviceConfig) -> SimulatedDevice {
     let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
     SimulatedDevice::spawn(bind, config, Arc::new(Mutex::new(sample as Values)))
         .await
@@ -29,18 +29,18 @@ async fn device(config: DeviceConfig) -> SimulatedDevice {
 }
 
 async fn client() -> Client {
-    Client::bind(ClientConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        apdu_timeout: Duration::from_millis(1500),
-        ..ClientConfig::default()
-    })
+    Client::bind(
+        BacnetClientConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_apdu_timeout(Duration::from_millis(1500)),
+    )
     .await
     .unwrap()
 }
 
 #[tokio::test]
 async fn discovers_and_reads_all_96_values() {
-    let device = device(DeviceConfig::new(123_456)).await;
+    let device = device(BacnetDeviceConfig::new(123_456)).await;
     let mut client = client().await;
     let found = client
         .who_is(
@@ -89,18 +89,14 @@ async fn discovers_and_reads_all_96_values() {
 
 #[tokio::test]
 async fn small_max_apdu_without_segmentation_batches() {
-    let device = device(DeviceConfig {
-        max_apdu: MaxApdu::Up480,
-        ..DeviceConfig::new(42)
-    })
-    .await;
+    let device = device(BacnetDeviceConfig::new(42).with_max_apdu(MaxApdu::Up480)).await;
     // A client that refuses segmented answers: it must read the object list by index
     // (the whole list is 491 bytes, over 480) and batch the values so each answer fits.
-    let mut client = Client::bind(ClientConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        segmented_response_accepted: false,
-        ..ClientConfig::default()
-    })
+    let mut client = Client::bind(
+        BacnetClientConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_segmented_response_accepted(false),
+    )
     .await
     .unwrap();
     let info = client
@@ -122,7 +118,7 @@ async fn small_max_apdu_without_segmentation_batches() {
 
 #[tokio::test]
 async fn unsegmented_read_takes_two_round_trips() {
-    let device = device(DeviceConfig::new(7)).await;
+    let device = device(BacnetDeviceConfig::new(7)).await;
     let mut client = client().await;
     let info = DeviceInfo::known(7, device.local_addr());
     // Present values only fit one 1476-byte answer: object-list + one RPM.
@@ -147,7 +143,7 @@ async fn unsegmented_read_takes_two_round_trips() {
 
 #[tokio::test]
 async fn errors_for_unknown_objects_and_properties() {
-    let device = device(DeviceConfig::new(9)).await;
+    let device = device(BacnetDeviceConfig::new(9)).await;
     let mut client = client().await;
     let info = DeviceInfo::known(9, device.local_addr());
     let missing = ObjectId::new(ObjectType::AnalogValue, 500);
@@ -155,7 +151,7 @@ async fn errors_for_unknown_objects_and_properties() {
         .read_property(&info, missing, PropertyId::PresentValue, None)
         .await
     {
-        Err(ClientError::Service { class, code }) => {
+        Err(BacnetClientError::Service { class, code }) => {
             assert_eq!(
                 (class, code),
                 (ErrorClass::Object, ErrorCode::UnknownObject)
@@ -168,7 +164,7 @@ async fn errors_for_unknown_objects_and_properties() {
         .read_property(&info, av, PropertyId::Other(4000), None)
         .await
     {
-        Err(ClientError::Service { class, code }) => {
+        Err(BacnetClientError::Service { class, code }) => {
             assert_eq!(
                 (class, code),
                 (ErrorClass::Property, ErrorCode::UnknownProperty)
@@ -193,7 +189,7 @@ async fn errors_for_unknown_objects_and_properties() {
     assert_eq!(device_name, vec![Value::CharacterString("FFC".into())]);
     // An unknown confirmed service is rejected.
     match client.confirmed(&info, 15, &[0x09, 0x00]).await {
-        Err(ClientError::Rejected(reason)) => {
+        Err(BacnetClientError::Rejected(reason)) => {
             assert_eq!(
                 reason,
                 ffc_protocols::bacnet::wire::RejectReason::UnrecognizedService
@@ -204,7 +200,7 @@ async fn errors_for_unknown_objects_and_properties() {
     // A malformed ReadProperty is rejected too.
     assert!(matches!(
         client.confirmed(&info, 12, &[0x0c, 0x00]).await,
-        Err(ClientError::Rejected(_))
+        Err(BacnetClientError::Rejected(_))
     ));
     device.shutdown().await;
 }
@@ -213,17 +209,17 @@ async fn errors_for_unknown_objects_and_properties() {
 async fn times_out_after_retries_when_nobody_answers() {
     // A bound socket that never answers.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut client = Client::bind(ClientConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        apdu_timeout: Duration::from_millis(50),
-        apdu_retries: 2,
-        ..ClientConfig::default()
-    })
+    let mut client = Client::bind(
+        BacnetClientConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_apdu_timeout(Duration::from_millis(50))
+            .with_apdu_retries(2),
+    )
     .await
     .unwrap();
     let info = DeviceInfo::known(1, silent.local_addr().unwrap());
     match client.read_object_list(&info).await {
-        Err(ClientError::Timeout { attempts, .. }) => assert_eq!(attempts, 3),
+        Err(BacnetClientError::Timeout { attempts, .. }) => assert_eq!(attempts, 3),
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(client.stats().requests, 3);
@@ -245,7 +241,7 @@ async fn serves_the_hourly_ring() {
     let ring = Arc::new(Mutex::new(ring));
     let device = SimulatedDevice::spawn(
         "127.0.0.1:0".parse().unwrap(),
-        DeviceConfig::new(654_321),
+        BacnetDeviceConfig::new(654_321),
         ring.clone(),
     )
     .await

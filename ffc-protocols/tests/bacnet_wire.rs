@@ -881,6 +881,22 @@ proptest! {
         }
     }
 
+    /// The fuzz target's client path: a client waiting for an answer (invoke id 0) and for
+    /// I-Ams never panics on arbitrary datagrams, and what it sends back decodes.
+    #[test]
+    fn client_core_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        use ffc_protocols::bacnet::client::{BacnetClientConfig, ClientCore, ClientEvent, DeviceInfo};
+        let peer: std::net::SocketAddr = "192.0.2.1:47808".parse().unwrap();
+        let mut client = ClientCore::new(BacnetClientConfig::default());
+        let _ = client.who_is(peer, None);
+        let _ = client.request(&DeviceInfo::known(1, peer), 12, &[], 0);
+        for event in client.handle(peer, &bytes, 1) {
+            if let ClientEvent::Send(transmit) = event {
+                prop_assert!(Frame::parse(&transmit.datagram).is_ok());
+            }
+        }
+    }
+
     /// The fuzz target's entry point, on arbitrary bytes and on mutated valid datagrams:
     /// never panics, and whatever decodes re-encodes stably.
     #[test]

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{
     CameraSerial, CountEvent, EventKey, MessageId, Metric, PeopleId, PeopleType, RoiId, Source,
     UtcOffset,
@@ -555,7 +556,10 @@ async fn acks_only_after_commit_while_backends_are_killed() {
             db.config()
                 .with_pool_size(4)
                 .with_batch_size(25)
-                .with_retry_backoff(Duration::from_millis(5), Duration::from_millis(100)),
+                .with_retry(RetryPolicy::forever(
+                    Duration::from_millis(5),
+                    Duration::from_millis(100),
+                )),
         )
         .await
         .unwrap(),
@@ -710,11 +714,7 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
     if env_or_skip("FFC_PG_START").is_none() || env_or_skip("FFC_PG_STOP").is_none() {
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let cluster = Cluster {
         dir: tempfile::tempdir().unwrap(),
         port,
@@ -724,7 +724,10 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
     let base = PgSinkConfig::new(&cluster.url())
         .unwrap()
         .with_password(password)
-        .with_retry_backoff(Duration::from_millis(20), Duration::from_millis(200));
+        .with_retry(RetryPolicy::forever(
+            Duration::from_millis(20),
+            Duration::from_millis(200),
+        ));
     // `patient` retries for longer than the outage; `hasty` gives up after a second.
     let patient = Arc::new(
         PgSink::connect(
@@ -803,11 +806,7 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
 #[tokio::test]
 async fn connect_errors_never_show_the_password() {
     // A port nothing listens on (bound, then released).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = PgSinkConfig::new(&format!(
         "postgresql://ffc:pw-url-s3cret@127.0.0.1:{port}/x"
     ))
@@ -822,22 +821,23 @@ async fn connect_errors_never_show_the_password() {
 
 #[tokio::test]
 async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
-    // Unreachable: a port nothing listens on. It keeps trying (doubling the wait up to the
-    // bound) until the caller gives up; the callback hears each failure, without a password.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Unreachable: a port nothing listens on. It keeps trying (the wait's ceiling doubling up
+    // to the cap, each wait drawn below it: full jitter) until the caller gives up; the
+    // callback hears each failure, without a password.
+    let port = free_port();
     let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
         .unwrap()
-        .with_connect_timeout(Duration::from_secs(1));
+        .with_connect_timeout(Duration::from_secs(1))
+        .with_connect_retry(RetryPolicy::forever(
+            Duration::from_millis(100),
+            Duration::from_millis(200),
+        ));
     // Stopped from the callback after the third failure, not by a clock: no timing
     // threshold; the 120 s guard only keeps a broken build from hanging.
     let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let third = std::sync::Arc::new(tokio::sync::Notify::new());
     let (seen, notify) = (waits.clone(), third.clone());
-    let waiting = PgSink::connect_waiting(config, Duration::from_millis(200), move |e, wait| {
+    let waiting = PgSink::connect_waiting(config, move |e, wait| {
         assert!(!format!("{e} {e:?}").contains("pw-s3cret"));
         let mut seen = seen.lock().unwrap();
         seen.push(wait);
@@ -852,8 +852,13 @@ async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
     }
     let waits = waits.lock().unwrap().clone();
     assert!(waits.len() >= 3, "{waits:?}");
-    assert_eq!(waits[0], Duration::from_millis(100));
-    assert_eq!(waits[1], Duration::from_millis(200), "doubled, then capped");
+    // Full jitter: each wait lies below its ceiling (100 ms, then doubled to 200 ms, then
+    // capped), no longer exactly on it.
+    assert!(waits[0] <= Duration::from_millis(100), "{waits:?}");
+    assert!(
+        waits[1] <= Duration::from_millis(200),
+        "doubled, then capped: {waits:?}"
+    );
     assert!(
         waits.iter().all(|w| *w <= Duration::from_millis(200)),
         "{waits:?}"
@@ -865,11 +870,46 @@ async fn connect_waiting_retries_only_while_the_database_is_unreachable() {
     };
     let db = TestDb::new(&url).await;
     let mut retries = 0;
-    let sink = PgSink::connect_waiting(db.config(), Duration::from_secs(1), |_, _| retries += 1)
+    let sink = PgSink::connect_waiting(db.config(), |_, _| retries += 1)
         .await
         .unwrap();
     assert_eq!(retries, 0);
     assert_eq!(sink.accept(&event(1)).await.unwrap(), Accepted::Stored);
     sink.close().await;
     db.drop_db().await;
+}
+
+#[tokio::test]
+async fn connect_waiting_gives_up_when_its_policy_does() {
+    // A policy with a count ends the wait: after the last attempt the Connect error comes
+    // back, having been heard once per retry before.
+    let port = free_port();
+    let config = PgSinkConfig::new(&format!("postgresql://ffc:pw-s3cret@127.0.0.1:{port}/x"))
+        .unwrap()
+        .with_connect_timeout(Duration::from_secs(1))
+        .with_connect_retry(
+            RetryPolicy::default()
+                .with_initial(Duration::from_millis(10))
+                .with_cap(Duration::from_millis(20))
+                .with_max_attempts(Some(3)),
+        );
+    let mut heard = Vec::new();
+    let e = PgSink::connect_waiting(config, |e, wait| heard.push((e.to_string(), wait)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PgSinkError::Connect { .. }), "{e}");
+    assert!(!format!("{e} {e:?}").contains("pw-s3cret"));
+    assert_eq!(heard.len(), 2, "three attempts, two waits: {heard:?}");
+    assert!(heard
+        .iter()
+        .all(|(_, wait)| *wait <= Duration::from_millis(20)));
+}
+
+/// A local port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ffc_core::CameraSerial;
-use ffc_protocols::bacnet::client::{Client, ClientConfig};
+use ffc_protocols::bacnet::client::{BacnetClientConfig, Client};
 
 async fn run() -> Result<(), String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -30,14 +30,11 @@ async fn run() -> Result<(), String> {
     let bind = if target.ip().is_loopback() {
         SocketAddr::from(([127, 0, 0, 1], 0))
     } else {
-        ClientConfig::default().bind
+        BacnetClientConfig::default().bind
     };
-    let mut client = Client::bind(ClientConfig {
-        bind,
-        ..ClientConfig::default()
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let mut client = Client::bind(BacnetClientConfig::default().with_bind(bind))
+        .await
+        .map_err(|e| e.to_string())?;
     let device = client
         .who_is(target, None, Duration::from_secs(2))
         .await

@@ -13,7 +13,7 @@ use ffc_examples::args::{self, RecordFormat};
 use ffc_examples::runtime;
 use ffc_examples::{decode, demo, report, sample, snippet};
 use ffc_protocols::bacnet::client::{
-    Client as BacnetClient, ClientConfig as BacnetConfig, DeviceInfo,
+    BacnetClientConfig as BacnetConfig, Client as BacnetClient, DeviceInfo,
 };
 
 /// One typed, reliable way to get FootfallCam data out of every interface.
@@ -823,12 +823,10 @@ async fn run_bacnet(command: BacnetCommand) -> Result<(), String> {
     };
     match command {
         BacnetCommand::Discover { target, wait_ms } => {
-            let mut client = BacnetClient::bind(BacnetConfig {
-                bind: bind_for(&target),
-                ..BacnetConfig::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let mut client =
+                BacnetClient::bind(BacnetConfig::default().with_bind(bind_for(&target)))
+                    .await
+                    .map_err(|e| e.to_string())?;
             let found = client
                 .who_is(target, None, Duration::from_millis(wait_ms))
                 .await
@@ -856,12 +854,10 @@ async fn run_bacnet(command: BacnetCommand) -> Result<(), String> {
             serial,
             format,
         } => {
-            let mut client = BacnetClient::bind(BacnetConfig {
-                bind: bind_for(&target),
-                ..BacnetConfig::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let mut client =
+                BacnetClient::bind(BacnetConfig::default().with_bind(bind_for(&target)))
+                    .await
+                    .map_err(|e| e.to_string())?;
             let info = match instance {
                 Some(instance) => DeviceInfo::known(instance, target),
                 None => client

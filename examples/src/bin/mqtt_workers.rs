@@ -186,7 +186,7 @@ async fn open_sinks(options: &Options) -> Result<Sinks, String> {
                 .with_password_from_env("FFC_PG_PASSWORD")
                 .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
         }
-        let sink = PgSink::connect_waiting(config, Duration::from_secs(5), |e, wait| {
+        let sink = PgSink::connect_waiting(config, |e, wait| {
             tracing::warn!(error = %e, ?wait, "PostgreSQL not ready; trying again");
         })
         .await

@@ -27,7 +27,6 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
 use ffc_protocols::sink::{DeadLetterSink, EventSink, FileDeadLetters, FileSink};
@@ -108,7 +107,7 @@ async fn open_postgres(url: &str) -> Result<Arc<PgSink>, String> {
             .with_password_from_env("FFC_PG_PASSWORD")
             .map_err(|e| format!("FFC_PG_PASSWORD: {e}"))?;
     }
-    let sink = PgSink::connect_waiting(config, Duration::from_secs(5), |e, wait| {
+    let sink = PgSink::connect_waiting(config, |e, wait| {
         tracing::warn!(error = %e, ?wait, "PostgreSQL not ready; trying again");
     })
     .await

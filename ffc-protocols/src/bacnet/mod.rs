@@ -4,17 +4,26 @@
 //! company serial. It serves 96 values, `In-C-X` and `Out-C-X` for X = 0..47: the In and
 //! Out count of the hour X hours before the current one.
 //!
-//! - [`wire`]: the sans-IO codec (needs only `alloc`), shared by everything below.
+//! - [`wire`]: the sans-IO codec (needs only `alloc`: the one part built without the
+//!   `bacnet` feature), shared by everything below.
 //! - [`client`]: a tokio UDP client that discovers devices with Who-Is, reads the
 //!   object-list and reads the 96 values with ReadPropertyMultiple, batched to the peer's
 //!   max APDU and reassembling segmented answers.
 //! - [`device`]: a simulated FFC device serving the 96 values from an hourly ring.
 //! - [`segmentation`]: reassembly of segmented messages, shared by both.
+//! - [`naming`]: the `In-C-X`/`Out-C-X` object names, shared by both.
+//!
+//! The client and the device each have a sans-IO core ([`client::ClientCore`],
+//! [`device::DeviceCore`]: datagrams in, datagrams out, time passed in) and a thin tokio
+//! loop ([`client::Client`], [`device::SimulatedDevice`]). The client knows the codec, not
+//! the device.
 //!
 //! ```
 //! use ffc_core::{HourlyRing48, Metric, Zone};
-//! use ffc_protocols::bacnet::client::{Client, ClientConfig};
-//! use ffc_protocols::bacnet::device::{instance_from_company_serial, DeviceConfig, SimulatedDevice};
+//! use ffc_protocols::bacnet::client::{BacnetClientConfig, Client};
+//! use ffc_protocols::bacnet::device::{
+//!     instance_from_company_serial, BacnetDeviceConfig, SimulatedDevice,
+//! };
 //! use std::sync::{Arc, Mutex};
 //! use std::time::{Duration, SystemTime, UNIX_EPOCH};
 //!
@@ -27,17 +36,14 @@
 //! let instance = instance_from_company_serial("FFC000123456")?;
 //! let device = SimulatedDevice::spawn(
 //!     "127.0.0.1:0".parse()?,
-//!     DeviceConfig::new(instance),
+//!     BacnetDeviceConfig::new(instance),
 //!     Arc::new(Mutex::new(ring)),
 //! )
 //! .await?;
 //!
 //! // The building management side: discover, then read the 48-hour series.
-//! let mut client = Client::bind(ClientConfig {
-//!     bind: "127.0.0.1:0".parse()?,
-//!     ..ClientConfig::default()
-//! })
-//! .await?;
+//! let mut client = Client::bind(BacnetClientConfig::default().with_bind("127.0.0.1:0".parse()?))
+//!     .await?;
 //! let found = client
 //!     .who_is(device.local_addr(), Some((instance, instance)), Duration::from_millis(200))
 //!     .await?;
@@ -49,7 +55,12 @@
 //! # }
 //! ```
 
+#[cfg(feature = "bacnet")]
 pub mod client;
+#[cfg(feature = "bacnet")]
 pub mod device;
+#[cfg(feature = "bacnet")]
+pub mod naming;
+#[cfg(feature = "bacnet")]
 pub mod segmentation;
 pub mod wire;

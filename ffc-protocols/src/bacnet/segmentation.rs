@@ -9,6 +9,7 @@ pub const MAX_REASSEMBLED: usize = 64 * 1476;
 
 /// Why a segmented message could not be reassembled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReassemblyError {
     /// The first segment received was not segment 0.
     #[error("first segment is not segment 0")]

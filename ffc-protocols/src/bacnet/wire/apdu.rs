@@ -1,7 +1,8 @@
 //! The application layer header (clause 20.1): the eight PDU types, their flags, invoke
 //! ids, segmentation fields and service choices. The service body follows as the payload.
 
-use super::tag::{code_enum, Value};
+use super::tag::code_enum;
+use super::value::{read_enumerated, Value};
 use super::{Layer, Reader, Sink, WireError, WireErrorKind};
 
 /// The PDU type, the high nibble of the first APDU byte.
@@ -343,25 +344,7 @@ impl ApduRepr {
         let segmented = first & 0x08 != 0;
         let more_follows = first & 0x04 != 0;
         let repr = match pdu_type {
-            PduType::ConfirmedRequest => {
-                let sizes = reader.u8()?;
-                let max_apdu = MaxApdu::from_code(sizes & 0x0f)
-                    .ok_or_else(|| reader.error_at(1, WireErrorKind::OutOfRange))?;
-                let invoke_id = reader.u8()?;
-                let segment = if segmented {
-                    Some(read_segment(&mut reader, more_follows)?)
-                } else {
-                    None
-                };
-                ApduRepr::ConfirmedRequest {
-                    segmented_response_accepted: first & 0x02 != 0,
-                    max_segments: MaxSegments::from_code(sizes >> 4),
-                    max_apdu,
-                    invoke_id,
-                    segment,
-                    service: reader.u8()?,
-                }
-            }
+            PduType::ConfirmedRequest => read_confirmed_request(&mut reader, first)?,
             PduType::UnconfirmedRequest => ApduRepr::UnconfirmedRequest {
                 service: reader.u8()?,
             },
@@ -392,21 +375,8 @@ impl ApduRepr {
             PduType::Error => {
                 let invoke_id = reader.u8()?;
                 let service = reader.u8()?;
-                let enumerated = |reader: &mut Reader<'_>| {
-                    let start = reader.position();
-                    match Value::read(reader)? {
-                        Value::Enumerated(value) => Ok(value),
-                        other => Err(reader.error_at(
-                            start,
-                            WireErrorKind::UnexpectedTag {
-                                expected: 9,
-                                found: other.tag_number(),
-                            },
-                        )),
-                    }
-                };
-                let class = enumerated(&mut reader)?;
-                let code = enumerated(&mut reader)?;
+                let class = read_enumerated(&mut reader)?;
+                let code = read_enumerated(&mut reader)?;
                 ApduRepr::Error {
                     invoke_id,
                     service,
@@ -510,6 +480,29 @@ impl ApduRepr {
 }
 
 super::emit_methods!(ApduRepr);
+
+/// The rest of a Confirmed-Request header after its first byte `first`.
+fn read_confirmed_request(reader: &mut Reader<'_>, first: u8) -> Result<ApduRepr, WireError> {
+    let segmented = first & 0x08 != 0;
+    let more_follows = first & 0x04 != 0;
+    let sizes = reader.u8()?;
+    let max_apdu = MaxApdu::from_code(sizes & 0x0f)
+        .ok_or_else(|| reader.error_at(1, WireErrorKind::OutOfRange))?;
+    let invoke_id = reader.u8()?;
+    let segment = if segmented {
+        Some(read_segment(reader, more_follows)?)
+    } else {
+        None
+    };
+    Ok(ApduRepr::ConfirmedRequest {
+        segmented_response_accepted: first & 0x02 != 0,
+        max_segments: MaxSegments::from_code(sizes >> 4),
+        max_apdu,
+        invoke_id,
+        segment,
+        service: reader.u8()?,
+    })
+}
 
 fn segment_flags(segment: Option<Segment>) -> u8 {
     match segment {

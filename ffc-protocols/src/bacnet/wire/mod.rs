@@ -33,10 +33,12 @@ mod frame;
 mod npdu;
 mod services;
 mod tag;
+mod value;
 
 pub use apdu::{AbortReason, Apdu, ApduRepr, MaxApdu, MaxSegments, PduType, RejectReason, Segment};
 pub use bvlc::{Bvlc, BvlcFunction, BvlcRepr, BVLC_TYPE_BACNET_IP};
 pub use error::{Layer, WireError, WireErrorKind};
+#[cfg(feature = "bacnet")]
 pub(crate) use frame::decode_service;
 pub use frame::{decode_and_reencode, Frame, Service, MAX_DATAGRAM};
 pub use npdu::{NetAddress, Npdu, NpduRepr, NPDU_VERSION};
@@ -46,7 +48,8 @@ pub use services::{
     ServiceError, WhoIs, CONFIRMED_READ_PROPERTY, CONFIRMED_READ_PROPERTY_MULTIPLE,
     UNCONFIRMED_I_AM, UNCONFIRMED_WHO_IS,
 };
-pub use tag::{ObjectId, ObjectType, PropertyId, TagClass, TagHeader, TagKind, Value};
+pub use tag::{TagClass, TagHeader, TagKind};
+pub use value::{ObjectId, ObjectType, PropertyId, Value};
 
 pub(crate) use cursor::{Reader, Sink};
 

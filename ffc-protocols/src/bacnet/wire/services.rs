@@ -2,9 +2,12 @@
 //! ReadPropertyMultiple requests and acknowledgements.
 
 use super::tag::{
-    code_enum, next_is, put_closing, put_context_object_id, put_context_unsigned, put_opening,
-    read_closing, read_context_object_id, read_context_u32, read_opening,
-    read_values_until_closing, TagHeader, TagKind, MAX_INSTANCE,
+    code_enum, next_is, put_closing, put_context_unsigned, put_opening, read_closing,
+    read_context_u32, read_opening, TagHeader, TagKind,
+};
+use super::value::{
+    put_context_object_id, read_context_object_id, read_enumerated, read_values_until_closing,
+    MAX_INSTANCE,
 };
 use super::{Layer, ObjectId, PropertyId, Reader, Sink, Value, WireError, WireErrorKind};
 use alloc::vec::Vec;
@@ -110,20 +113,6 @@ fn read_optional_index(reader: &mut Reader<'_>, number: u8) -> Result<Option<u32
         Ok(Some(read_context_u32(reader, number)?))
     } else {
         Ok(None)
-    }
-}
-
-fn read_app_enumerated(reader: &mut Reader<'_>) -> Result<u32, WireError> {
-    let start = reader.position();
-    match Value::read(reader)? {
-        Value::Enumerated(value) => Ok(value),
-        other => Err(reader.error_at(
-            start,
-            WireErrorKind::UnexpectedTag {
-                expected: 9,
-                found: other.tag_number(),
-            },
-        )),
     }
 }
 
@@ -527,8 +516,8 @@ impl RpmAck {
                 let array_index = read_optional_index(&mut reader, 3)?;
                 let result = if next_is(&reader, 5, Some(TagKind::Opening)) {
                     read_opening(&mut reader, 5)?;
-                    let class = ErrorClass::from_code(read_app_enumerated(&mut reader)?);
-                    let code = ErrorCode::from_code(read_app_enumerated(&mut reader)?);
+                    let class = ErrorClass::from_code(read_enumerated(&mut reader)?);
+                    let code = ErrorCode::from_code(read_enumerated(&mut reader)?);
                     read_closing(&mut reader, 5)?;
                     Err(ServiceError { class, code })
                 } else {

@@ -1,0 +1,20 @@
+//! The JSON payload machinery the WebSocket and MQTT codecs share: both carry FootfallCam's
+//! flat counting-event fields (`CameraSerial`, `MetricId`, `EventEndTime`…), so the fields,
+//! their checks, the counting event built from them and the error type live here once; each
+//! codec keeps only what its protocol adds (the WebSocket envelope and Python-literal form,
+//! MQTT's comments and occupancy samples).
+//!
+//! A field is read as a [`Scalar`] whatever its JSON type, so a wrong type becomes a
+//! [`FieldProblem`] naming the field instead of a serde message.
+
+mod error;
+mod event;
+mod payload;
+
+pub use error::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
+pub(crate) use event::{
+    count_event, counter_serial, pair_offset, wall_clocks, PairNames, ENVELOPE_NAMES, FLAT_NAMES,
+};
+pub(crate) use payload::{
+    expect_object, instant, parse_fields, required, small, utf8, Data, Fields, Scalar,
+};

@@ -1,0 +1,114 @@
+//! The ffc tables and their versioned migrations, applied under an advisory lock.
+
+use super::error::error_text;
+use super::PgSinkError;
+
+/// The newest schema version this build creates; [`migrate`] brings a database up to it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The migrations in order: version, what it does, its SQL. Never edit a released one; add
+/// the next version instead.
+const MIGRATIONS: &[(u32, &str, &str)] = &[(
+    1,
+    "events keyed by EventKey, hourly records, dead letters",
+    "CREATE TABLE ffc_events (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        serial text NOT NULL CHECK (serial ~ '^[0-9a-f]{16}$'),
+        roi bigint NOT NULL,
+        metric smallint NOT NULL,
+        people_type smallint NOT NULL,
+        people_id numeric(20, 0) NOT NULL,
+        start_unix bigint NOT NULL,
+        end_unix bigint NOT NULL,
+        utc_offset_seconds integer NOT NULL,
+        uuid uuid UNIQUE,
+        source text NOT NULL,
+        stored_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE UNIQUE INDEX ffc_events_fields_key
+        ON ffc_events (serial, roi, metric, people_id, start_unix, end_unix)
+        WHERE uuid IS NULL;
+    CREATE TABLE ffc_records (
+        serial text NOT NULL,
+        roi bigint NOT NULL,
+        metric smallint NOT NULL,
+        people_type smallint NOT NULL,
+        hour_start timestamptz NOT NULL,
+        events bigint NOT NULL,
+        PRIMARY KEY (serial, roi, metric, people_type, hour_start)
+    );
+    CREATE TABLE ffc_dead_letters (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        received_at timestamptz NOT NULL,
+        origin text NOT NULL,
+        reason text NOT NULL,
+        raw bytea NOT NULL,
+        stored_at timestamptz NOT NULL DEFAULT now()
+    );",
+)];
+
+/// The advisory lock key the migration holds for its transaction ("ffc mig" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0066_6663_206d_6967;
+
+/// Creates or upgrades the ffc tables on `client`'s database to [`SCHEMA_VERSION`] and
+/// returns the version it holds then. Idempotent, and safe to run from many processes at
+/// once: the whole migration is one transaction under `pg_advisory_xact_lock`, so a second
+/// caller waits for the first and then finds nothing to do. Each applied version is a row of
+/// `ffc_schema_version`. Fails with [`PgSinkError::SchemaTooNew`] on a newer schema.
+pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32, PgSinkError> {
+    let failed = |doing: &'static str| {
+        move |e: tokio_postgres::Error| PgSinkError::Connect {
+            target: "the migration's connection".into(),
+            doing,
+            message: error_text(&e),
+        }
+    };
+    let tx = client
+        .transaction()
+        .await
+        .map_err(failed("starting the migration"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(failed("taking the migration lock"))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS ffc_schema_version (
+            version integer PRIMARY KEY,
+            description text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(failed("creating ffc_schema_version"))?;
+    let current: Option<i32> = tx
+        .query_one("SELECT max(version) FROM ffc_schema_version", &[])
+        .await
+        .map_err(failed("reading the schema version"))?
+        // A table of that name from elsewhere may hold another type: an error, not a panic.
+        .try_get(0)
+        .map_err(failed("reading the schema version"))?;
+    let current = u32::try_from(current.unwrap_or(0)).unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Err(PgSinkError::SchemaTooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for &(version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let migrate_error = |e: tokio_postgres::Error| PgSinkError::Migrate {
+            version,
+            message: error_text(&e),
+        };
+        tx.batch_execute(sql).await.map_err(migrate_error)?;
+        tx.execute(
+            "INSERT INTO ffc_schema_version (version, description) VALUES ($1, $2)",
+            &[&i32::try_from(version).unwrap_or(i32::MAX), &description],
+        )
+        .await
+        .map_err(migrate_error)?;
+        tracing::info!(version, description, "ffc schema migrated");
+    }
+    tx.commit()
+        .await
+        .map_err(failed("committing the migration"))?;
+    Ok(current.max(SCHEMA_VERSION))
+}

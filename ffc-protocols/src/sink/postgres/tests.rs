@@ -1,0 +1,64 @@
+//! Unit tests of the configuration and the redaction.
+
+use super::*;
+
+#[test]
+fn config_hides_the_password_and_parses_settings() {
+    let config = PgSinkConfig::new("postgresql://ffc:pw-in-url-9@127.0.0.1:6543/footfall")
+        .unwrap()
+        .with_pool_size(0)
+        .with_batch_size(7)
+        .with_queue_bound(3);
+    assert_eq!(config.pool_size(), 1);
+    assert_eq!(config.batch_size(), 7);
+    assert_eq!(config.queue_bound(), 3);
+    assert_eq!(config.dbname(), Some("footfall"));
+    assert_eq!(
+        config.to_string(),
+        "postgresql://ffc@127.0.0.1:6543/footfall"
+    );
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("pw-in-url-9"), "{debug}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    let config = config.with_password("pw-given-7");
+    assert!(!format!("{config:?} {config}").contains("pw-given-7"));
+}
+
+#[test]
+fn bad_urls_do_not_echo_the_password() {
+    for url in [
+        "postgresql://ffc:pw-secret-x@127.0.0.1:notaport/db",
+        "postgresql://ffc:pw-secret-x@[::1/db",
+        "host=127.0.0.1 password='pw-secret-x",
+        "host=127.0.0.1 password=pw-secret-x sslmode=nonsense",
+    ] {
+        match PgSinkConfig::new(url) {
+            Err(e) => {
+                let text = format!("{e} {e:?}");
+                assert!(!text.contains("pw-secret"), "{url}: {text}");
+            }
+            Ok(c) => panic!("{url} parsed: {c:?}"),
+        }
+    }
+}
+
+#[test]
+fn missing_password_variable_names_the_variable() {
+    let config = PgSinkConfig::new("postgresql://ffc@127.0.0.1/db").unwrap();
+    match config.with_password_from_env("FFC_TEST_SURELY_UNSET_PASSWORD_VAR") {
+        Err(PgSinkError::Config { reason }) => {
+            assert!(reason.contains("FFC_TEST_SURELY_UNSET_PASSWORD_VAR"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn redaction_replaces_every_occurrence() {
+    assert_eq!(
+        redact("a hunter2 b hunter2".into(), Some(b"hunter2")),
+        "a <redacted> b <redacted>"
+    );
+    assert_eq!(redact("nothing".into(), Some(b"")), "nothing");
+    assert_eq!(redact("nothing".into(), None), "nothing");
+}
