@@ -509,3 +509,32 @@ with connect(url, additional_headers={"Authorization": "Basic YWRtaW46MTIzNDU2"}
     );
     assert_eq!(events[1].source, Source::WebSocketPro2);
 }
+
+#[tokio::test]
+async fn run_serves_until_its_shutdown_future_and_returns_the_counters() {
+    let sink = Arc::new(MemorySink::new());
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
+    let receiver = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
+        .await
+        .unwrap();
+    let addr = receiver.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(receiver.run(async {
+        let _ = stopped.await;
+    }));
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .unwrap();
+    for n in [1, 2, 1] {
+        ws.send(Message::text(classic(n))).await.unwrap();
+        assert_eq!(next_text(&mut ws).await, "OK");
+    }
+    stop.send(()).unwrap();
+    // Drained: the connection is closed as the receiver goes away.
+    assert_eq!(close_code(&mut ws).await, Some(CloseCode::Away));
+    let stats = running.await.unwrap().unwrap();
+    assert_eq!((stats.accepted, stats.duplicates), (2, 1));
+    assert_eq!(sink.len(), 2);
+    assert!(TcpStream::connect(addr).await.is_err());
+}
