@@ -17,9 +17,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use ffc_core::{CameraSerial, CountRecord, Resolution, Source, Subject, Zone};
 use ffc_device::body::{decode_json, decode_xml, encode_json, encode_xml};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::DataType;
-use ffc_device::sim::{SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Simulator};
 
 /// A day of 1-minute records, deterministic.
 fn day_of_minutes() -> Vec<CountRecord> {
@@ -101,15 +101,15 @@ fn pull_year(c: &mut Criterion) {
     g.throughput(Throughput::Elements(366 * 96));
     for latency_ms in [0u64, 2] {
         let sim = runtime
-            .block_on(Simulator::start(SimConfig {
-                zone,
-                latency: Duration::from_millis(latency_ms),
-                ..SimConfig::default()
-            }))
+            .block_on(Simulator::start(
+                DeviceSimConfig::default()
+                    .with_zone(zone)
+                    .with_latency(Duration::from_millis(latency_ms)),
+            ))
             .unwrap_or_else(|e| panic!("simulator: {e}"));
         for concurrency in [8usize, 1] {
-            let mut config = ClientConfig::new(sim.base_url(), zone);
-            config.concurrency = concurrency;
+            let config =
+                DeviceClientConfig::new(sim.base_url(), zone).with_concurrency(concurrency);
             let client = DeviceClient::new(config, Credentials::new("admin", "123456"))
                 .unwrap_or_else(|e| panic!("client: {e}"));
             let name = format!("latency {latency_ms} ms, concurrency {concurrency}");

@@ -128,8 +128,8 @@ fn bench(c: &mut Criterion) {
     let sorted = render(&rows);
     write_for_pandas(&sorted);
     let stores: Vec<String> = (0..STORES).map(|s| format!("S{s:04}")).collect();
-    let config = ValidationConfig::default().known_stores(stores);
-    let no_dups = config.clone().detect_duplicates(false);
+    let config = ValidationConfig::default().with_known_stores(stores);
+    let no_dups = config.clone().with_detect_duplicates(false);
 
     for (name, bytes) in [("sorted", &sorted), ("shuffled", &shuffled)] {
         // The validator must accept the whole file, or the comparison measures the error path.

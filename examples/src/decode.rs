@@ -214,7 +214,7 @@ fn decode_v9(kind: Kind, bytes: &[u8]) -> Decoded {
         _ => ffc_client::v9::sales::decode_rows(bytes).map(|rows| {
             rows.iter()
                 .enumerate()
-                .map(|(i, r)| with_kind(r.to_json(), i))
+                .map(|(i, r)| with_kind(ffc_client::v9::sales::row_to_json(r), i))
                 .collect()
         }),
     };

@@ -16,16 +16,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ffc_core::aggregate::Aggregator;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::kpi::OperatingHours;
 use ffc_core::rollup::{rollup_branch, BranchSpec};
 use ffc_core::{
     CameraSerial, CountRecord, HourlyRing48, Metric, PeopleType, Resolution, SiteId, UnixSeconds,
     Zone,
 };
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient, RetryPolicy};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{Fault, SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 use ffc_protocols::bacnet::client::{BacnetClientConfig as BacnetConfig, Client as BacnetClient};
 use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
@@ -78,26 +79,26 @@ fn now() -> UnixSeconds {
 }
 
 async fn device(serial: CameraSerial, name: &str, seed: u64) -> Result<Simulator, String> {
-    Simulator::start(SimConfig {
-        serial,
-        name: name.to_owned(),
-        password: Secret::new(PASSWORD),
-        seed,
-        peak_per_hour: 60,
-        ..SimConfig::default()
-    })
+    Simulator::start(
+        DeviceSimConfig::default()
+            .with_serial(serial)
+            .with_name(name)
+            .with_password(Secret::new(PASSWORD))
+            .with_seed(seed)
+            .with_peak_per_hour(60),
+    )
     .await
     .map_err(|e| format!("device simulator: {e}"))
 }
 
 fn client(sim: &Simulator, zone: Zone) -> Result<DeviceClient, String> {
-    let mut config = ClientConfig::new(sim.base_url(), zone);
     // Loopback answers at once: fail fast so the outage costs milliseconds.
-    config.retry = RetryPolicy {
-        attempts: 2,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-    };
+    let config = DeviceClientConfig::new(sim.base_url(), zone).with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(Some(2))
+            .with_initial(Duration::from_millis(10))
+            .with_cap(Duration::from_millis(50)),
+    );
     DeviceClient::new(config, Credentials::new("admin", PASSWORD)).map_err(|e| e.to_string())
 }
 
@@ -383,7 +384,7 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         .map_err(|e| format!("{}: {e}", sales_path.display()))?;
     let validation = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     );
     if !validation.is_valid() {
         return Err(format!(
@@ -566,7 +567,7 @@ async fn server_export(
     zone: Zone,
     sales_csv: &str,
 ) -> Result<ServerChecked, String> {
-    use ffc_client::sim::{SimConfig as ServerConfig, SimSite, Simulator as ServerSim};
+    use ffc_client::sim::{ServerSimConfig as ServerConfig, SimSite, Simulator as ServerSim};
     use ffc_client::v9::export::{InfoJson, Level, Period};
     let sites = branches
         .iter()
@@ -588,13 +589,7 @@ async fn server_export(
         })
         .collect();
     let server = ServerSim::start(
-        ServerConfig {
-            email: "demo@example.com".to_owned(),
-            password: ffc_client::Secret::new(PASSWORD),
-            token_lifetime: None,
-            sites,
-            multi_shape: false,
-        },
+        ServerConfig::new("demo@example.com", ffc_client::Secret::new(PASSWORD)).with_sites(sites),
         day + 2 * 86_400,
     )
     .await
@@ -644,7 +639,7 @@ async fn server_export(
 
     let import = ffc_sales::validate_bytes(
         sales_csv.as_bytes(),
-        &ffc_sales::ValidationConfig::default().known_stores(["North", "South"]),
+        &ffc_sales::ValidationConfig::default().with_known_stores(["North", "South"]),
     )
     .import("sales.csv", ffc_sales::ImportMode::Atomic);
     if import.report.outcome != ffc_sales::Outcome::Imported {

@@ -53,7 +53,7 @@ pub fn rust_program(base_url: &str, username: &str, zone: &str, body: &str) -> S
 //             tokio = {{ version = "1", features = ["rt", "macros"] }}
 use chrono::{{NaiveDate, NaiveTime}};
 use ffc_core::{{Resolution, UtcOffset, Zone}};
-use ffc_device::client::{{ClientConfig, Credentials, DeviceClient}};
+use ffc_device::client::{{Credentials, DeviceClient, DeviceClientConfig}};
 use ffc_device::query::{{DataType, Query}};
 
 #[tokio::main(flavor = "current_thread")]
@@ -61,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {{
     let zone = {zone};
     let password = std::env::var("FFC_PASSWORD")?;
     let client = DeviceClient::new(
-        ClientConfig::new({base_url:?}, zone),
+        DeviceClientConfig::new({base_url:?}, zone),
         Credentials::new({username:?}, password),
     )?;
 {body}    Ok(())

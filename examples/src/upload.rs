@@ -1,6 +1,7 @@
 //! The sales upload path shared by `ffc server import-sales` and the demo: ffc-sales'
-//! validated (site, day) batches, converted by ffc-client
-//! ([`SalesBatch::from_day_batches`]), sent one (site, day) per request.
+//! validated (site, day) batches — rows of the one typed `ffc_core::sales::SalesRow` —
+//! wrapped by ffc-client ([`SalesBatch::from_day_batches`]), sent one (site, day) per
+//! request.
 
 use chrono::NaiveDate;
 use ffc_client::http::V9Client;

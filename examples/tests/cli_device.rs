@@ -7,16 +7,16 @@ use common::{ffc, ffc_with, runtime};
 use ffc_core::{Resolution, Zone};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Simulator};
 
 const PASSWORD: &str = "s3cret-pw-xyz";
 
 fn start(rt: &tokio::runtime::Runtime) -> Simulator {
-    rt.block_on(Simulator::start(SimConfig {
-        password: Secret::new(PASSWORD),
-        zone: Zone::iana("Europe/London").expect("zone"),
-        ..SimConfig::default()
-    }))
+    rt.block_on(Simulator::start(
+        DeviceSimConfig::default()
+            .with_password(Secret::new(PASSWORD))
+            .with_zone(Zone::iana("Europe/London").expect("zone")),
+    ))
     .expect("simulator")
 }
 

@@ -7,14 +7,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{ffc, runtime};
-use ffc_device::sim::{SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Simulator};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
 
 #[test]
 fn listen_ws_prints_every_event_a_counter_sends_once() {
     let rt = runtime();
     let sim = rt
-        .block_on(Simulator::start(SimConfig::default()))
+        .block_on(Simulator::start(DeviceSimConfig::default()))
         .expect("simulator");
     let events: Vec<_> = sim
         .events(1_592_395_200, 1_592_398_800) // 2020-06-17 12:00-13:00 UTC

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{ffc_with, runtime};
-use ffc_client::sim::{SimConfig, SimSite, Simulator};
+use ffc_client::sim::{ServerSimConfig, SimSite, Simulator};
 use ffc_core::aggregate::Series;
 use ffc_core::rollup::BranchSpec;
 use ffc_core::{CameraSerial, CountRecord, Resolution, SiteId, Source, Subject, UtcOffset, Zone};
@@ -32,11 +32,8 @@ fn simulator(rt: &tokio::runtime::Runtime) -> Simulator {
             .expect("record");
     }
     rt.block_on(Simulator::start(
-        SimConfig {
-            email: "ops@example.com".into(),
-            password: ffc_client::Secret::new("v9-pw-secret"),
-            token_lifetime: None,
-            sites: vec![SimSite {
+        ServerSimConfig::new("ops@example.com", ffc_client::Secret::new("v9-pw-secret"))
+            .with_sites(vec![SimSite {
                 spec: BranchSpec {
                     site: SiteId(7),
                     counters: vec![serial],
@@ -45,9 +42,7 @@ fn simulator(rt: &tokio::runtime::Runtime) -> Simulator {
                 code: "S007".into(),
                 zone: Zone::UTC,
                 counters: BTreeMap::from([(serial, series)]),
-            }],
-            multi_shape: false,
-        },
+            }]),
         DAY + 3 * 86_400,
     ))
     .expect("server simulator")

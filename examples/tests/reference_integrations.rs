@@ -10,17 +10,16 @@ use common::runtime;
 use ffc_core::{Metric, Resolution, Zone};
 use ffc_device::query::{split_range, DataType};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{Fault, SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
 
 #[test]
 fn device_pull_to_csv_writes_every_hour_and_resumes_after_a_failure() {
     let rt = runtime();
     let sim = rt
-        .block_on(Simulator::start(SimConfig {
-            password: Secret::new("pull-pw-1"),
-            ..SimConfig::default()
-        }))
+        .block_on(Simulator::start(
+            DeviceSimConfig::default().with_password(Secret::new("pull-pw-1")),
+        ))
         .expect("simulator");
     // The first four requests fail (503): the first pull gives up, the resumed one succeeds.
     sim.inject([Fault::Status(503); 4]);

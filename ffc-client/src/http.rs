@@ -3,8 +3,9 @@
 //! * The access token is fetched on first use, cached until it expires (less a margin),
 //!   and renewed once when the server answers 401/403 anyway (revoked, or a server that
 //!   expires tokens sooner than the SDK assumes).
-//! * Transport errors, 429 and 5xx are retried with exponential backoff, a bounded number
-//!   of times ([`RetryPolicy`]); other 4xx are returned with the server's message.
+//! * Transport errors, 429 and 5xx are retried with ffc-core's exponential backoff (full
+//!   jitter, capped), a bounded number of times ([`RetryPolicy`], default
+//!   [`default_retry`]); other 4xx are returned with the server's message.
 //! * Long ranges are split into 30-day chunks fetched with bounded concurrency
 //!   ([`V9Client::with_concurrency`]), results in chunk order.
 //! * A sales upload refuses partial (site, day)s unless told, and fails loudly when the
@@ -16,6 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::UnixSeconds;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use reqwest::{StatusCode, Url};
@@ -23,7 +25,7 @@ use reqwest::{StatusCode, Url};
 use crate::secret::Secret;
 use crate::v9::cube::{decode_load, CubeQuery, CubeRow};
 use crate::v9::export::{decode_export, ExportRow, InfoJson};
-use crate::v9::sales::{decode_import, ImportResult, PartialDays, SalesBatch, SalesError};
+use crate::v9::sales::{decode_import, ImportResult, PartialDays, SalesBatch, SalesUploadError};
 use crate::v9::token::{decode_token, expiry_of, AccessToken, TokenRequest};
 use crate::v9::{self, server_message, DecodeError, CHUNK_DAYS};
 
@@ -39,42 +41,20 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// How often and how patiently to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (at least 1). Default 4.
-    pub attempts: u32,
-    /// Delay before the second attempt; doubled for each one after. Default 500 ms.
-    pub base_delay: Duration,
-    /// The longest delay. Default 10 s.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(10),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The delay after failed attempt `n` (1-based).
-    pub fn delay(&self, n: u32) -> Duration {
-        let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.base_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
-    }
+/// The server client's default retry policy: 4 attempts, waits drawn with full jitter
+/// under a ceiling of 500 ms doubling up to 10 s (the server is far away and shared;
+/// ffc-core's default is tuned for the LAN).
+pub fn default_retry() -> RetryPolicy {
+    RetryPolicy::new()
+        .with_initial(Duration::from_millis(500))
+        .with_cap(Duration::from_secs(10))
+        .with_max_attempts(Some(4))
 }
 
 /// What went wrong talking to the server.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ClientError {
+pub enum ServerClientError {
     /// The server could not be reached or the connection broke; retried already. Check the
     /// host and the network.
     #[error("transport: {0}")]
@@ -101,14 +81,14 @@ pub enum ClientError {
         /// Attempts made.
         attempts: u32,
         /// The last error.
-        last: Box<ClientError>,
+        last: Box<ServerClientError>,
     },
     /// The body could not be decoded.
     #[error("decode: {0}")]
     Decode(#[from] DecodeError),
     /// A sales batch was refused before sending (partial days).
     #[error("sales batch refused: {0}")]
-    Sales(#[from] SalesError),
+    Sales(#[from] SalesUploadError),
     /// The server imported fewer rows than it received: the missing rows are NOT on the
     /// server, and because of replace-by-day their days may now be short. Re-send them.
     #[error("sales import incomplete: {done} of {total} rows imported")]
@@ -131,19 +111,19 @@ pub enum ClientError {
     Url(String),
 }
 
-impl ClientError {
+impl ServerClientError {
     fn retryable(&self) -> bool {
         match self {
-            ClientError::Transport(_) => true,
-            ClientError::Status { status, .. } => *status == 429 || *status >= 500,
+            ServerClientError::Transport(_) => true,
+            ServerClientError::Status { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
     }
 }
 
-fn transport(e: reqwest::Error) -> ClientError {
+fn transport(e: reqwest::Error) -> ServerClientError {
     // Strip the URL: the export URL carries the token.
-    ClientError::Transport(e.without_url().to_string())
+    ServerClientError::Transport(e.without_url().to_string())
 }
 
 fn message_of(body: &[u8]) -> String {
@@ -156,7 +136,7 @@ fn message_of(body: &[u8]) -> String {
 /// The V9 client.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), ffc_client::http::ClientError> {
+/// # async fn run() -> Result<(), ffc_client::http::ServerClientError> {
 /// use ffc_client::http::V9Client;
 /// use ffc_client::v9::cube::{Cube, CubeQuery, Granularity, Measure};
 /// let client = V9Client::new("https://v9.example", "me@example.com", "secret".into())?;
@@ -191,8 +171,8 @@ impl std::fmt::Debug for V9Client {
 
 impl V9Client {
     /// A client of the server at `base` (e.g. `https://v9.footfallcam.com`).
-    pub fn new(base: &str, email: &str, password: Secret) -> Result<Self, ClientError> {
-        let base = Url::parse(base).map_err(|e| ClientError::Url(e.to_string()))?;
+    pub fn new(base: &str, email: &str, password: Secret) -> Result<Self, ServerClientError> {
+        let base = Url::parse(base).map_err(|e| ServerClientError::Url(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -206,7 +186,7 @@ impl V9Client {
                 expiration: None,
             },
             token: tokio::sync::Mutex::new(None),
-            retry: RetryPolicy::default(),
+            retry: default_retry(),
             concurrency: 4,
             clock: system_clock(),
             margin: 60,
@@ -220,7 +200,7 @@ impl V9Client {
         self
     }
 
-    /// Sets the retry policy.
+    /// Sets the retry policy (default [`default_retry`]).
     #[must_use]
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -241,14 +221,14 @@ impl V9Client {
         self
     }
 
-    fn url(&self, path: &str) -> Result<Url, ClientError> {
+    fn url(&self, path: &str) -> Result<Url, ServerClientError> {
         self.base
             .join(path)
-            .map_err(|e| ClientError::Url(e.to_string()))
+            .map_err(|e| ServerClientError::Url(e.to_string()))
     }
 
     /// The cached token, or a new one.
-    pub async fn token(&self) -> Result<Secret, ClientError> {
+    pub async fn token(&self) -> Result<Secret, ServerClientError> {
         let mut slot = self.token.lock().await;
         let now = (self.clock)();
         if let Some(t) = slot.as_ref().filter(|t| t.is_fresh(now, self.margin)) {
@@ -268,23 +248,23 @@ impl V9Client {
                     let status = resp.status();
                     let bytes = resp.bytes().await.map_err(transport)?;
                     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                        return Err(ClientError::Auth {
+                        return Err(ServerClientError::Auth {
                             status: status.as_u16(),
                             message: message_of(&bytes),
                         });
                     }
                     if !status.is_success() {
-                        return Err(ClientError::Status {
+                        return Err(ServerClientError::Status {
                             status: status.as_u16(),
                             message: message_of(&bytes),
                         });
                     }
                     decode_token(&bytes).map_err(|e| match e {
-                        DecodeError::Server(message) => ClientError::Auth {
+                        DecodeError::Server(message) => ServerClientError::Auth {
                             status: status.as_u16(),
                             message,
                         },
-                        other => ClientError::Decode(other),
+                        other => ServerClientError::Decode(other),
                     })
                 }
             })
@@ -305,26 +285,33 @@ impl V9Client {
         }
     }
 
-    async fn retrying<T, F, Fut>(&self, mut f: F) -> Result<T, ClientError>
+    async fn retrying<T, F, Fut>(&self, mut f: F) -> Result<T, ServerClientError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, ClientError>>,
+        Fut: std::future::Future<Output = Result<T, ServerClientError>>,
     {
-        let attempts = self.retry.attempts.max(1);
-        let mut n = 0;
+        let mut backoff = self.retry.backoff();
         loop {
-            n += 1;
             match f().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.retryable() && n < attempts => {
-                    tokio::time::sleep(self.retry.delay(n)).await;
-                }
-                Err(e) if e.retryable() => {
-                    return Err(ClientError::RetriesExhausted {
-                        attempts: n,
-                        last: Box::new(e),
-                    })
-                }
+                Err(e) if e.retryable() => match backoff.next_delay() {
+                    Some(wait) => {
+                        tracing::warn!(
+                            attempt = backoff.failures(),
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            error = %e,
+                            "V9 request failed; retrying"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => {
+                        tracing::error!(attempts = backoff.failures(), error = %e, "V9 request failed; giving up");
+                        return Err(ServerClientError::RetriesExhausted {
+                            attempts: backoff.failures(),
+                            last: Box::new(e),
+                        });
+                    }
+                },
                 Err(e) => return Err(e),
             }
         }
@@ -332,9 +319,9 @@ impl V9Client {
 
     /// Sends an authenticated request built by `build` from the token, with retries and
     /// one token renewal on 401/403; returns the success body.
-    async fn call<B>(&self, build: B) -> Result<Vec<u8>, ClientError>
+    async fn call<B>(&self, build: B) -> Result<Vec<u8>, ServerClientError>
     where
-        B: Fn(&Secret) -> Result<reqwest::RequestBuilder, ClientError>,
+        B: Fn(&Secret) -> Result<reqwest::RequestBuilder, ServerClientError>,
     {
         let mut renewed = false;
         loop {
@@ -351,12 +338,12 @@ impl V9Client {
                         } else if status == StatusCode::UNAUTHORIZED
                             || status == StatusCode::FORBIDDEN
                         {
-                            Ok(Err(ClientError::Auth {
+                            Ok(Err(ServerClientError::Auth {
                                 status: status.as_u16(),
                                 message: message_of(&bytes),
                             }))
                         } else {
-                            Err(ClientError::Status {
+                            Err(ServerClientError::Status {
                                 status: status.as_u16(),
                                 message: message_of(&bytes),
                             })
@@ -377,7 +364,7 @@ impl V9Client {
     }
 
     /// `exportData` for one request.
-    pub async fn export(&self, info: &InfoJson) -> Result<Vec<ExportRow>, ClientError> {
+    pub async fn export(&self, info: &InfoJson) -> Result<Vec<ExportRow>, ServerClientError> {
         let url = self.url(v9::EXPORT_PATH)?;
         let info_json = info.to_json();
         let body = self
@@ -396,7 +383,10 @@ impl V9Client {
     }
 
     /// `exportData` over 30-day chunks of the request's range, in order.
-    pub async fn export_chunked(&self, info: &InfoJson) -> Result<Vec<ExportRow>, ClientError> {
+    pub async fn export_chunked(
+        &self,
+        info: &InfoJson,
+    ) -> Result<Vec<ExportRow>, ServerClientError> {
         let chunks = info.chunks(CHUNK_DAYS)?;
         let parts: Vec<Vec<ExportRow>> = stream::iter(chunks.iter().map(|c| self.export(c)))
             .buffered(self.concurrency)
@@ -406,7 +396,7 @@ impl V9Client {
     }
 
     /// Cube `load` for one query.
-    pub async fn load(&self, query: &CubeQuery) -> Result<Vec<CubeRow>, ClientError> {
+    pub async fn load(&self, query: &CubeQuery) -> Result<Vec<CubeRow>, ServerClientError> {
         let url = self.url(v9::LOAD_PATH)?;
         let body = serde_json::to_vec(&query.to_body()).unwrap_or_default();
         let bytes = self
@@ -423,7 +413,7 @@ impl V9Client {
     }
 
     /// Cube `load` over 30-day chunks of the time dimension, in order.
-    pub async fn load_chunked(&self, query: &CubeQuery) -> Result<Vec<CubeRow>, ClientError> {
+    pub async fn load_chunked(&self, query: &CubeQuery) -> Result<Vec<CubeRow>, ServerClientError> {
         let chunks = query.chunks(CHUNK_DAYS);
         let parts: Vec<Vec<CubeRow>> = stream::iter(chunks.iter().map(|c| self.load(c)))
             .buffered(self.concurrency)
@@ -433,14 +423,14 @@ impl V9Client {
     }
 
     /// Uploads a sales batch. Refuses partial (site, day)s unless `policy` is
-    /// [`PartialDays::Send`]; fails with [`ClientError::ImportIncomplete`] when the server
+    /// [`PartialDays::Send`]; fails with [`ServerClientError::ImportIncomplete`] when the server
     /// imported fewer rows than it received. Retrying is safe: every (site, day) sent is
     /// replaced whole, so a second delivery leaves the same state.
     pub async fn upload_sales(
         &self,
         batch: &SalesBatch,
         policy: PartialDays,
-    ) -> Result<ImportResult, ClientError> {
+    ) -> Result<ImportResult, ServerClientError> {
         let body = batch.to_body(policy)?;
         let url = self.url(v9::SALES_PATH)?;
         let bytes = self
@@ -456,13 +446,13 @@ impl V9Client {
         let result = decode_import(&bytes)?;
         let sent = batch.rows().len() as u64;
         if result.total != sent {
-            return Err(ClientError::ImportMismatch {
+            return Err(ServerClientError::ImportMismatch {
                 sent,
                 total: result.total,
             });
         }
         if result.done < result.total {
-            return Err(ClientError::ImportIncomplete {
+            return Err(ServerClientError::ImportIncomplete {
                 done: result.done,
                 total: result.total,
             });
@@ -477,16 +467,29 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let p = RetryPolicy {
-            attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-        };
-        assert_eq!(p.delay(1), Duration::from_millis(100));
-        assert_eq!(p.delay(2), Duration::from_millis(200));
-        assert_eq!(p.delay(4), Duration::from_millis(800));
-        assert_eq!(p.delay(5), Duration::from_secs(1));
-        assert_eq!(p.delay(64), Duration::from_secs(1));
+        // The client's policy drives ffc-core's backoff: full jitter under a ceiling that
+        // doubles from 500 ms and stops at 10 s; the 4th failure gives up.
+        let p = default_retry();
+        assert_eq!(p.initial, Duration::from_millis(500));
+        assert_eq!(p.cap, Duration::from_secs(10));
+        assert_eq!(p.attempts(), Some(4));
+        let p = p.with_max_attempts(Some(10));
+        let mut b = p.backoff_seeded(7);
+        let ceilings = [100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000];
+        let p100 = p
+            .with_initial(Duration::from_millis(100))
+            .with_cap(Duration::from_secs(1));
+        let mut b100 = p100.backoff_seeded(7);
+        for ceiling in ceilings {
+            let wait = b100.next_delay().unwrap();
+            assert!(
+                wait <= Duration::from_millis(ceiling),
+                "{wait:?} > {ceiling} ms"
+            );
+            assert!(b.next_delay().unwrap() <= Duration::from_secs(10));
+        }
+        assert_eq!(b100.next_delay(), None);
+        assert_eq!(b100.failures(), 10);
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! | [`v9`] | sans-IO codec of the V9 APIs: token, `exportData`, cube `load`, sales import | always |
 //! | [`http`] | the V9 client over reqwest: token cache, 30-day chunks, retries | `http` (default) |
 //! | [`files`] | manual/automated export files (CSV, TXT, `.xlsx` with feature `xlsx`, off) and per-counter FTP files | `files` (default) |
-//! | [`pg`] | PostgreSQL views `sitegroup_footfallcounting_day` / `_hour` | `postgres` (default) |
+//! | `pg` | PostgreSQL views `sitegroup_footfallcounting_day` / `_hour` | `postgres` (off) |
 //! | `mssql` | SQL Server functions `GetBranchHourly` and friends (no SQL Server runs in ffc's CI: its test needs `FFC_MSSQL_URL`) | `mssql` (off) |
-//! | [`sim`] | a loopback simulator of the V9 endpoints, fed by ffc-core roll-ups | `sim` (default) |
+//! | `sim` | a loopback simulator of the V9 endpoints, fed by ffc-core roll-ups | `sim` (off) |
+//! | — | `sales`: `SalesBatch::from_day_batches` for ffc-sales' batches | `sales` (off) |
 //!
 //! Secrets (passwords, tokens) are [`Secret`]s: redacted in `Debug`, `Display` and errors.
 //!

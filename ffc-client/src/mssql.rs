@@ -226,8 +226,10 @@ pub struct BranchCount {
     pub extra: Cells,
 }
 
-/// A row of `GetAreaConfiguration`.
-#[derive(Debug, Clone, PartialEq)]
+/// A row of `GetAreaConfiguration` (read from the server, not a setting of ffc's: no
+/// setters; `Default` is the row with every column absent).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AreaConfig {
     /// `BranchId`.
     pub branch_id: Option<i64>,

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use ffc_client::http::{ClientError, RetryPolicy, V9Client};
-use ffc_client::sim::{Endpoint, Failure, SimConfig, SimSite, Simulator};
+use ffc_client::http::{ServerClientError, V9Client};
+use ffc_client::sim::{Endpoint, Failure, ServerSimConfig, SimSite, Simulator};
 use ffc_client::v9::cube::{Cube, CubeQuery, Granularity, Measure, Operator};
 use ffc_client::v9::export::{InfoJson, Level, Period};
-use ffc_client::v9::sales::{Coverage, PartialDays, SalesBatch, SalesError, SalesRow};
+use ffc_client::v9::sales::{Coverage, PartialDays, SalesBatch, SalesRow, SalesUploadError};
 use ffc_client::{datefmt, Secret};
 use ffc_core::aggregate::{Counts, Series};
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::rollup::BranchSpec;
 use ffc_core::{CameraSerial, Resolution, SiteId, Subject, UtcOffset, Zone};
 
@@ -55,7 +56,7 @@ fn local_midnight(d: NaiveDate) -> i64 {
     zone().local_to_utc(d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp())
 }
 
-fn config(token_lifetime: Option<i64>, multi_shape: bool) -> SimConfig {
+fn config(token_lifetime: Option<i64>, multi_shape: bool) -> ServerSimConfig {
     let (from, to) = (local_midnight(day(1, 1)), local_midnight(day(4, 1)));
     let mut counters = BTreeMap::new();
     for (k, serial) in [a(), b()].into_iter().enumerate() {
@@ -72,11 +73,9 @@ fn config(token_lifetime: Option<i64>, multi_shape: bool) -> SimConfig {
         }
         counters.insert(serial, s);
     }
-    SimConfig {
-        email: EMAIL.into(),
-        password: Secret::new(PASSWORD),
-        token_lifetime,
-        sites: vec![SimSite {
+    ServerSimConfig::new(EMAIL, Secret::new(PASSWORD))
+        .with_token_lifetime(token_lifetime)
+        .with_sites(vec![SimSite {
             spec: BranchSpec {
                 site: SiteId(SITE),
                 counters: vec![a(), b()],
@@ -85,17 +84,15 @@ fn config(token_lifetime: Option<i64>, multi_shape: bool) -> SimConfig {
             code: "S01".into(),
             zone: zone(),
             counters,
-        }],
-        multi_shape,
-    }
+        }])
+        .with_multi_shape(multi_shape)
 }
 
 fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        attempts: 3,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-    }
+    RetryPolicy::new()
+        .with_max_attempts(Some(3))
+        .with_initial(Duration::from_millis(1))
+        .with_cap(Duration::from_millis(5))
 }
 
 async fn setup(token_lifetime: Option<i64>, multi: bool) -> (Simulator, V9Client) {
@@ -162,7 +159,7 @@ async fn token_is_cached_and_wrong_password_says_why() {
         .with_retry(fast_retry());
     let err = wrong.token().await.unwrap_err();
     match &err {
-        ClientError::Auth { status, message } => {
+        ServerClientError::Auth { status, message } => {
             assert_eq!(*status, 401);
             assert_eq!(message, "Invalid email or password");
         }
@@ -196,7 +193,7 @@ async fn server_side_expiry_renews_the_token_once() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClientError::Auth { status: 401, .. }),
+        matches!(err, ServerClientError::Auth { status: 401, .. }),
         "{err:?}"
     );
 }
@@ -386,10 +383,10 @@ async fn retries_with_backoff_then_give_up() {
     }
     let err = client.load(&q).await.unwrap_err();
     match err {
-        ClientError::RetriesExhausted { attempts, last } => {
+        ServerClientError::RetriesExhausted { attempts, last } => {
             assert_eq!(attempts, 3);
             assert!(
-                matches!(*last, ClientError::Status { status: 500, ref message } if message == "injected failure")
+                matches!(*last, ServerClientError::Status { status: 500, ref message } if message == "injected failure")
             );
         }
         other => panic!("{other:?}"),
@@ -399,12 +396,15 @@ async fn retries_with_backoff_then_give_up() {
     sim.inject(Endpoint::Load, Failure::Status(400));
     assert!(matches!(
         client.load(&q).await,
-        Err(ClientError::Status { status: 400, .. })
+        Err(ServerClientError::Status { status: 400, .. })
     ));
     assert_eq!(sim.stats().requests[&Endpoint::Load], before + 1);
     // A body that is not JSON is a decode error naming the place.
     sim.inject(Endpoint::Load, Failure::Garbage);
-    assert!(matches!(client.load(&q).await, Err(ClientError::Decode(_))));
+    assert!(matches!(
+        client.load(&q).await,
+        Err(ServerClientError::Decode(_))
+    ));
     // The token endpoint is retried too.
     let fresh = V9Client::new(&sim.base_url(), EMAIL, Secret::new(PASSWORD))
         .unwrap()
@@ -462,7 +462,7 @@ async fn sales_upload_replaces_days_and_refuses_partial_ones() {
         .await
         .unwrap_err();
     match err {
-        ClientError::Sales(SalesError::PartialDays { days }) => {
+        ServerClientError::Sales(SalesUploadError::PartialDays { days }) => {
             assert_eq!(days, [("S01".to_owned(), d)])
         }
         other => panic!("{other:?}"),
@@ -492,7 +492,10 @@ async fn sales_upload_replaces_days_and_refuses_partial_ones() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClientError::ImportIncomplete { done: 2, total: 3 }),
+        matches!(
+            err,
+            ServerClientError::ImportIncomplete { done: 2, total: 3 }
+        ),
         "{err:?}"
     );
     // Rows for a site the server does not know are not "done" either.
@@ -501,7 +504,7 @@ async fn sales_upload_replaces_days_and_refuses_partial_ones() {
     let batch = SalesBatch::new(vec![stranger], Coverage::WholeDays).unwrap();
     assert!(matches!(
         client.upload_sales(&batch, PartialDays::Refuse).await,
-        Err(ClientError::ImportIncomplete { done: 0, total: 1 })
+        Err(ServerClientError::ImportIncomplete { done: 0, total: 1 })
     ));
 }
 
@@ -520,9 +523,9 @@ async fn unreachable_server_is_retried_then_reported_as_transport() {
     .unwrap()
     .with_retry(fast_retry());
     match client.token().await.unwrap_err() {
-        ClientError::RetriesExhausted { attempts, last } => {
+        ServerClientError::RetriesExhausted { attempts, last } => {
             assert_eq!(attempts, 3);
-            assert!(matches!(*last, ClientError::Transport(_)), "{last:?}");
+            assert!(matches!(*last, ServerClientError::Transport(_)), "{last:?}");
             assert!(!last.to_string().contains(PASSWORD));
         }
         other => panic!("{other:?}"),

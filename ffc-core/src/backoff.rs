@@ -25,6 +25,8 @@
 
 use core::time::Duration;
 
+use crate::rng::SplitMix64;
+
 /// How often and how patiently to retry something that failed for a reason that may pass.
 ///
 /// Built with `Default` and the `with_*` setters, like every configuration in ffc.
@@ -98,7 +100,7 @@ impl RetryPolicy {
         Backoff {
             policy: *self,
             failures: 0,
-            rng: SplitMix64(seed),
+            rng: SplitMix64::new(seed),
         }
     }
 
@@ -171,22 +173,8 @@ impl Backoff {
         if nanos == 0 {
             return Duration::ZERO;
         }
-        let draw = self.rng.next() % nanos.saturating_add(1).max(1);
+        let draw = self.rng.next_u64() % nanos.saturating_add(1).max(1);
         Duration::from_nanos(draw)
-    }
-}
-
-/// SplitMix64: a tiny, well-mixed generator; jitter needs spread, not cryptography.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
 

@@ -53,8 +53,11 @@ pub mod kpi;
 pub mod model;
 pub mod outbox;
 pub mod ring;
+pub mod rng;
 #[cfg(feature = "alloc")]
 pub mod rollup;
+#[cfg(feature = "alloc")]
+pub mod sales;
 #[cfg(feature = "alloc")]
 pub mod secret;
 pub mod time;

@@ -45,6 +45,7 @@ const HOUR: i64 = 3_600;
 /// at least the ring's length, so no `In-C-X` shows it any more. Nothing was recorded;
 /// the caller can ignore it (BACnet never serves it) or count it elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct OutOfWindow {
     /// How many hours before the current hour the event's hour lies.
     pub hours_back: i64,

@@ -4,7 +4,8 @@
 //! - The long-lived token from `access_token.cgi` is fetched once and cached; when the
 //!   counter answers 401 or 403 the token is fetched again, once, and the request repeated.
 //! - Connect errors, timeouts, dropped connections and 5xx answers are retried with
-//!   exponential backoff, at most [`RetryPolicy::attempts`] times; 4xx answers never are.
+//!   the family's one backoff ([`RetryPolicy`]: exponential, full jitter, capped), at most
+//!   [`RetryPolicy::attempts`] attempts in all; 4xx answers never are.
 //! - The password and token travel as query parameters; every logged URL goes through
 //!   [`RedactedUrl`], and errors keep no URL at all.
 //! - [`DeviceClient::pull`] splits a long range into day windows, fetches them with bounded
@@ -12,13 +13,13 @@
 //!   everything up to the last complete window and where to resume.
 //!
 //! ```no_run
-//! use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+//! use ffc_device::client::{DeviceClientConfig, Credentials, DeviceClient};
 //! use ffc_device::query::DataType;
 //! use ffc_core::{Resolution, Zone};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let zone = Zone::iana("Europe/London").ok_or("zone")?;
-//! let config = ClientConfig::new("http://127.0.0.1:8080/cgi-bin/", zone);
+//! let config = DeviceClientConfig::new("http://127.0.0.1:8080/cgi-bin/", zone);
 //! let client = DeviceClient::new(config, Credentials::new("admin", "123456"))?;
 //! let from = 1_704_067_200; // 2024-01-01 00:00 GMT
 //! let records = client
@@ -33,6 +34,7 @@
 use core::fmt;
 use std::time::Duration;
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{CountRecord, Resolution, UnixSeconds, Zone};
 use futures_util::stream::{self, StreamExt};
 use reqwest::{StatusCode, Url};
@@ -45,30 +47,13 @@ use crate::secret::{RedactedUrl, Secret};
 /// The counter's username and password (the Setup Wizard password).
 pub use ffc_core::secret::Credentials;
 
-/// How often and how patiently to retry a request that failed for a reason that may pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (default 4; at least 1).
-    pub attempts: u32,
-    /// Wait before the second attempt (default 200 ms); doubles after each failure.
-    pub initial_backoff: Duration,
-    /// The longest wait between attempts (default 5 s).
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
-        }
-    }
-}
-
 /// Where the counter is and how to talk to it.
+///
+/// Built with [`DeviceClientConfig::new`] and the `with_*` setters, like every configuration
+/// in ffc.
 #[derive(Debug, Clone)]
-pub struct ClientConfig {
+#[non_exhaustive]
+pub struct DeviceClientConfig {
     /// The counter's CGI directory, e.g. `http://192.168.2.123/cgi-bin/`.
     pub base_url: String,
     /// The count CGI under it (default `apiCount.cgi`).
@@ -79,7 +64,9 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Connect timeout (default 10 s).
     pub connect_timeout: Duration,
-    /// Retries of failures that may pass.
+    /// Retries of failures that may pass (default [`RetryPolicy::default`]: 4 attempts,
+    /// waits up to 200 ms doubling to 5 s, full jitter). A policy without an attempt limit
+    /// retries a request until it gets an answer.
     pub retry: RetryPolicy,
     /// Windows fetched at once by [`DeviceClient::pull`] (default 4; at least 1).
     pub concurrency: usize,
@@ -87,10 +74,10 @@ pub struct ClientConfig {
     pub max_body_bytes: usize,
 }
 
-impl ClientConfig {
+impl DeviceClientConfig {
     /// The defaults for a counter at `base_url` in `zone`.
-    pub fn new(base_url: impl Into<String>, zone: Zone) -> ClientConfig {
-        ClientConfig {
+    pub fn new(base_url: impl Into<String>, zone: Zone) -> DeviceClientConfig {
+        DeviceClientConfig {
             base_url: base_url.into(),
             count_path: DEFAULT_COUNT_PATH.to_owned(),
             zone,
@@ -100,6 +87,48 @@ impl ClientConfig {
             concurrency: 4,
             max_body_bytes: MAX_BODY_BYTES,
         }
+    }
+
+    /// Sets the count CGI's path under the base URL.
+    pub fn with_count_path(mut self, count_path: impl Into<String>) -> Self {
+        self.count_path = count_path.into();
+        self
+    }
+
+    /// Sets the counter's time zone.
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Sets the whole-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many windows [`DeviceClient::pull`] fetches at once.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets the largest answer read.
+    pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
     }
 }
 
@@ -150,7 +179,7 @@ fn classify(e: reqwest::Error) -> Failure {
 /// What went wrong talking to a counter. Every variant says what to do about it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ClientError {
+pub enum DeviceClientError {
     /// The configured base URL is not an http(s) URL; fix the configuration.
     #[error("the base URL is not usable: {0}")]
     BaseUrl(String),
@@ -185,7 +214,7 @@ pub enum ClientError {
         /// Why the last one failed.
         last: Failure,
     },
-    /// The answer is larger than [`ClientConfig::max_body_bytes`]; ask for a shorter window or a coarser
+    /// The answer is larger than [`DeviceClientConfig::max_body_bytes`]; ask for a shorter window or a coarser
     /// resolution.
     #[error("the answer exceeds {limit} bytes")]
     BodyTooLarge {
@@ -200,7 +229,7 @@ pub enum ClientError {
     TokenBody(#[from] TokenBodyError),
 }
 
-/// The default for [`ClientConfig::max_body_bytes`]: a day of 1-second JSON is about 12 MB.
+/// The default for [`DeviceClientConfig::max_body_bytes`]: a day of 1-second JSON is about 12 MB.
 pub const MAX_BODY_BYTES: usize = 64 << 20;
 
 enum Read {
@@ -223,7 +252,7 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
     Ok(body)
 }
 
-/// The longest part of a refusal message kept in [`ClientError::Rejected`].
+/// The longest part of a refusal message kept in [`DeviceClientError::Rejected`].
 const MESSAGE_LIMIT: usize = 200;
 
 #[derive(Default)]
@@ -248,6 +277,7 @@ pub struct PullProgress {
 /// A pull that stopped: the records of every window before the failed one, and where to
 /// start again (call [`DeviceClient::pull`] with `from = resume_from`).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 #[error("pull stopped; {} records kept, resume from {resume_from}: {source}", records.len())]
 pub struct PullError {
     /// Records of the complete windows, in order.
@@ -256,7 +286,7 @@ pub struct PullError {
     pub resume_from: UnixSeconds,
     /// Why the window failed.
     #[source]
-    pub source: ClientError,
+    pub source: DeviceClientError,
 }
 
 /// A client for one counter.
@@ -287,13 +317,13 @@ impl fmt::Debug for DeviceClient {
 impl DeviceClient {
     /// A client; nothing is sent until the first request.
     pub fn new(
-        config: ClientConfig,
+        config: DeviceClientConfig,
         credentials: Credentials,
-    ) -> Result<DeviceClient, ClientError> {
+    ) -> Result<DeviceClient, DeviceClientError> {
         let mut base =
-            Url::parse(&config.base_url).map_err(|e| ClientError::BaseUrl(format!("{e}")))?;
+            Url::parse(&config.base_url).map_err(|e| DeviceClientError::BaseUrl(format!("{e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(ClientError::BaseUrl(format!(
+            return Err(DeviceClientError::BaseUrl(format!(
                 "scheme {} is not http(s)",
                 base.scheme()
             )));
@@ -305,7 +335,7 @@ impl DeviceClient {
         base.set_query(None);
         let join = |path: &str| {
             base.join(path)
-                .map_err(|e| ClientError::BaseUrl(e.to_string()))
+                .map_err(|e| DeviceClientError::BaseUrl(e.to_string()))
         };
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -313,17 +343,14 @@ impl DeviceClient {
             // The counter is one host on the LAN: no proxy should see the token.
             .no_proxy()
             .build()
-            .map_err(|e| ClientError::BaseUrl(classify(e).to_string()))?;
+            .map_err(|e| DeviceClientError::BaseUrl(classify(e).to_string()))?;
         Ok(DeviceClient {
             http,
             count_url: join(&config.count_path)?,
             token_url: join(TOKEN_PATH)?,
             credentials,
             zone: config.zone,
-            retry: RetryPolicy {
-                attempts: config.retry.attempts.max(1),
-                ..config.retry
-            },
+            retry: config.retry,
             concurrency: config.concurrency.max(1),
             max_body_bytes: config.max_body_bytes,
             token: Mutex::new(TokenCache::default()),
@@ -341,11 +368,12 @@ impl DeviceClient {
         &self,
         url: &Url,
         what: &'static str,
-    ) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    ) -> Result<(StatusCode, Vec<u8>), DeviceClientError> {
         let redacted = RedactedUrl(url.as_str());
-        let mut backoff = self.retry.initial_backoff;
-        let mut last = Failure::Connect;
-        for attempt in 1..=self.retry.attempts {
+        let mut backoff = self.retry.backoff();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt = attempt.saturating_add(1);
             tracing::debug!(url = %redacted, attempt, what, "GET");
             let failure = match self.http.get(url.clone()).send().await {
                 Ok(response) => {
@@ -360,7 +388,7 @@ impl DeviceClient {
                             }
                             Err(Read::Transport(e)) => classify(e),
                             Err(Read::TooLarge) => {
-                                return Err(ClientError::BodyTooLarge {
+                                return Err(DeviceClientError::BodyTooLarge {
                                     limit: self.max_body_bytes,
                                 })
                             }
@@ -370,16 +398,16 @@ impl DeviceClient {
                 Err(e) => classify(e),
             };
             tracing::warn!(url = %redacted, attempt, what, failure = %failure, "attempt failed");
-            last = failure;
-            if attempt < self.retry.attempts {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(self.retry.max_backoff);
+            match backoff.next_delay() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    return Err(DeviceClientError::Unavailable {
+                        attempts: attempt,
+                        last: failure,
+                    })
+                }
             }
         }
-        Err(ClientError::Unavailable {
-            attempts: self.retry.attempts,
-            last,
-        })
     }
 
     /// The start of a refusal message, with anything secret masked.
@@ -398,19 +426,19 @@ impl DeviceClient {
         text.trim().to_owned()
     }
 
-    async fn fetch_token(&self) -> Result<Secret, ClientError> {
+    async fn fetch_token(&self) -> Result<Secret, DeviceClientError> {
         let mut url = self.token_url.clone();
         url.query_pairs_mut()
             .append_pair("username", &self.credentials.username)
             .append_pair("password", self.credentials.password.expose());
         let (status, body) = self.get(&url, "token").await?;
         if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-            return Err(ClientError::Credentials {
+            return Err(DeviceClientError::Credentials {
                 status: status.as_u16(),
             });
         }
         if !status.is_success() {
-            return Err(ClientError::Rejected {
+            return Err(DeviceClientError::Rejected {
                 status: status.as_u16(),
                 message: self.message(&body, None),
             });
@@ -425,24 +453,24 @@ impl DeviceClient {
     /// it is a [`Secret`], redacted in `Debug`, so `expose()` it only onto the wire.
     ///
     /// ```no_run
-    /// # async fn demo() -> Result<(), ffc_device::client::ClientError> {
+    /// # async fn demo() -> Result<(), ffc_device::client::DeviceClientError> {
     /// use ffc_core::Zone;
-    /// use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+    /// use ffc_device::client::{DeviceClientConfig, Credentials, DeviceClient};
     /// let client = DeviceClient::new(
-    ///     ClientConfig::new("http://192.168.2.123/cgi-bin/", Zone::UTC),
+    ///     DeviceClientConfig::new("http://192.168.2.123/cgi-bin/", Zone::UTC),
     ///     Credentials::new("admin", "123456"),
     /// )?;
     /// let token = client.token().await?;
     /// assert!(!format!("{token:?}").contains(token.expose()));
     /// # Ok(()) }
     /// ```
-    pub async fn token(&self) -> Result<Secret, ClientError> {
+    pub async fn token(&self) -> Result<Secret, DeviceClientError> {
         Ok(self.cached_token().await?.1)
     }
 
     /// The cached token, fetching one if there is none. Held under the lock so concurrent
     /// windows wait for one fetch instead of each making its own.
-    async fn cached_token(&self) -> Result<(u64, Secret), ClientError> {
+    async fn cached_token(&self) -> Result<(u64, Secret), DeviceClientError> {
         let mut cache = self.token.lock().await;
         if let Some(t) = &cache.token {
             return Ok((cache.generation, t.clone()));
@@ -462,7 +490,7 @@ impl DeviceClient {
     }
 
     /// One `apiCount.cgi` request: the records of `query`'s window.
-    pub async fn counts(&self, query: &Query) -> Result<CountBody, ClientError> {
+    pub async fn counts(&self, query: &Query) -> Result<CountBody, DeviceClientError> {
         let mut refreshed = false;
         loop {
             let (generation, token) = self.cached_token().await?;
@@ -477,7 +505,7 @@ impl DeviceClient {
             let (status, body) = self.get(&url, "counts").await?;
             if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
                 if refreshed {
-                    return Err(ClientError::TokenRefused {
+                    return Err(DeviceClientError::TokenRefused {
                         status: status.as_u16(),
                     });
                 }
@@ -490,7 +518,7 @@ impl DeviceClient {
                 continue;
             }
             if !status.is_success() {
-                return Err(ClientError::Rejected {
+                return Err(DeviceClientError::Rejected {
                     status: status.as_u16(),
                     message: self.message(&body, Some(&token)),
                 });

@@ -5,39 +5,36 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{
     CountEvent, CountRecord, Metric, PeopleType, Resolution, Source, Subject, UnixSeconds, Zone,
 };
 use ffc_device::client::{
-    ClientConfig, ClientError, Credentials, DeviceClient, Failure, PullProgress, RetryPolicy,
+    Credentials, DeviceClient, DeviceClientConfig, DeviceClientError, Failure, PullProgress,
 };
 use ffc_device::query::{DataType, Query, QueryError};
-use ffc_device::sim::{Fault, SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 
 fn london() -> Zone {
     Zone::iana("Europe/London").expect("zone")
 }
 
 async fn sim(zone: Zone) -> Simulator {
-    Simulator::start(SimConfig {
-        zone,
-        seed: 42,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts")
+    Simulator::start(DeviceSimConfig::default().with_zone(zone).with_seed(42))
+        .await
+        .expect("simulator starts")
 }
 
-fn config(sim: &Simulator) -> ClientConfig {
-    let mut c = ClientConfig::new(sim.base_url(), sim.config().zone);
-    c.timeout = Duration::from_secs(1);
-    c.retry = RetryPolicy {
-        attempts: 4,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-    };
-    c.concurrency = 3;
-    c
+fn config(sim: &Simulator) -> DeviceClientConfig {
+    DeviceClientConfig::new(sim.base_url(), sim.config().zone)
+        .with_timeout(Duration::from_secs(1))
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(Some(4))
+                .with_initial(Duration::from_millis(10))
+                .with_cap(Duration::from_millis(50)),
+        )
+        .with_concurrency(3)
 }
 
 fn client(sim: &Simulator) -> DeviceClient {
@@ -248,7 +245,7 @@ async fn token_is_refreshed_once_after_revocation() {
     let wrong =
         DeviceClient::new(config(&sim), Credentials::new("admin", "654321")).expect("client");
     match wrong.counts(&query).await {
-        Err(ClientError::Credentials { status: 401 }) => {}
+        Err(DeviceClientError::Credentials { status: 401 }) => {}
         other => panic!("expected a credentials error, got {other:?}"),
     }
     // Refused credentials are not retried.
@@ -274,7 +271,7 @@ async fn token_is_the_counters_fetched_once_and_redacted() {
         DeviceClient::new(config(&sim), Credentials::new("admin", "654321")).expect("client");
     assert!(matches!(
         wrong.token().await,
-        Err(ClientError::Credentials { status: 401 })
+        Err(DeviceClientError::Credentials { status: 401 })
     ));
 }
 
@@ -306,7 +303,7 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     // Four attempts, four failures: the client gives up and says why.
     sim.inject([Fault::Status(502); 4]);
     match client.counts(&query).await {
-        Err(ClientError::Unavailable {
+        Err(DeviceClientError::Unavailable {
             attempts: 4,
             last: Failure::Status(502),
         }) => {}
@@ -314,7 +311,7 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     }
     sim.inject([Fault::Drop; 4]);
     match client.counts(&query).await {
-        Err(ClientError::Unavailable {
+        Err(DeviceClientError::Unavailable {
             last: Failure::Transport(_),
             ..
         }) => {}
@@ -325,7 +322,7 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     sim.inject([Fault::Status(404), Fault::Status(503)]);
     let faults = sim.stats().faults;
     match client.counts(&query).await {
-        Err(ClientError::Rejected {
+        Err(DeviceClientError::Rejected {
             status: 404,
             message,
         }) => assert!(message.contains("injected"), "{message}"),
@@ -337,15 +334,16 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
     // Nothing listening: connect errors are retried, then reported.
     let port = sim.addr().port();
     drop(sim);
-    let mut c = ClientConfig::new(format!("http://127.0.0.1:{port}/cgi-bin/"), Zone::UTC);
-    c.retry = RetryPolicy {
-        attempts: 2,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(1),
-    };
+    let c = DeviceClientConfig::new(format!("http://127.0.0.1:{port}/cgi-bin/"), Zone::UTC)
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(Some(2))
+                .with_initial(Duration::from_millis(1))
+                .with_cap(Duration::from_millis(1)),
+        );
     let gone = DeviceClient::new(c, Credentials::new("admin", "123456")).expect("client");
     match gone.counts(&query).await {
-        Err(ClientError::Unavailable { attempts: 2, .. }) => {}
+        Err(DeviceClientError::Unavailable { attempts: 2, .. }) => {}
         other => panic!("expected Unavailable, got {other:?}"),
     }
 }
@@ -353,8 +351,7 @@ async fn retries_connect_errors_timeouts_drops_and_5xx_but_never_4xx() {
 #[tokio::test]
 async fn answers_over_the_size_limit_are_refused_not_retried() {
     let sim = sim(Zone::UTC).await;
-    let mut c = config(&sim);
-    c.max_body_bytes = 4096;
+    let c = config(&sim).with_max_body_bytes(4096);
     let client = DeviceClient::new(c, Credentials::new("admin", "123456")).expect("client");
     let query = Query::builder()
         .resolution(Resolution::Minutes(1))
@@ -362,7 +359,7 @@ async fn answers_over_the_size_limit_are_refused_not_retried() {
         .build(&Zone::UTC)
         .expect("query");
     match client.counts(&query).await {
-        Err(ClientError::BodyTooLarge { limit: 4096 }) => {}
+        Err(DeviceClientError::BodyTooLarge { limit: 4096 }) => {}
         other => panic!("expected BodyTooLarge, got {other:?}"),
     }
     assert_eq!(sim.stats().count_requests, 1);
@@ -371,12 +368,9 @@ async fn answers_over_the_size_limit_are_refused_not_retried() {
 #[tokio::test]
 async fn pull_concurrency_is_bounded() {
     // A slow counter (50 ms a request) so windows overlap if the client lets them.
-    let sim = Simulator::start(SimConfig {
-        latency: Duration::from_millis(50),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
+    let sim = Simulator::start(DeviceSimConfig::default().with_latency(Duration::from_millis(50)))
+        .await
+        .expect("simulator");
     let client = client(&sim); // concurrency 3
     let from = 1_704_067_200;
     let records = client
@@ -403,9 +397,9 @@ async fn pull_concurrency_is_bounded() {
 async fn a_failed_pull_resumes_from_the_last_complete_window() {
     let zone = london();
     let sim = sim(zone).await;
-    let mut c = config(&sim);
-    c.concurrency = 1;
-    c.retry.attempts = 2;
+    let base = config(&sim);
+    let retry = base.retry.with_max_attempts(Some(2));
+    let c = base.with_concurrency(1).with_retry(retry);
     let client = DeviceClient::new(c, Credentials::new("admin", "123456")).expect("client");
     let from = 1_706_659_200; // 2024-01-31 00:00 GMT
     let to = from + 3 * 86_400;
@@ -421,7 +415,7 @@ async fn a_failed_pull_resumes_from_the_last_complete_window() {
         .expect_err("window 2 fails");
     assert_eq!(err.resume_from, from + 86_400);
     assert_eq!(err.records.as_slice(), whole.get(..48).expect("a day"));
-    assert!(matches!(err.source, ClientError::Unavailable { .. }));
+    assert!(matches!(err.source, DeviceClientError::Unavailable { .. }));
     let rest = client
         .pull(
             err.resume_from,
@@ -468,7 +462,7 @@ async fn bad_queries_are_refused_before_sending() {
     {
         Err(e) => assert!(matches!(
             e.source,
-            ClientError::Query(QueryError::EndBeforeStart)
+            DeviceClientError::Query(QueryError::EndBeforeStart)
         )),
         Ok(_) => panic!("a reversed range must be refused"),
     }
@@ -478,7 +472,7 @@ async fn bad_queries_are_refused_before_sending() {
     {
         Err(e) => assert!(matches!(
             e.source,
-            ClientError::Query(QueryError::DayResolution)
+            DeviceClientError::Query(QueryError::DayResolution)
         )),
         Ok(_) => panic!("days must be refused"),
     }

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{Resolution, Zone};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient, RetryPolicy};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{DataType, Query};
 use ffc_device::secret::Secret;
-use ffc_device::sim::{Fault, SimConfig, Simulator};
+use ffc_device::sim::{DeviceSimConfig, Fault, Simulator};
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -49,18 +50,15 @@ async fn credentials_stay_out_of_logs_debug_and_errors() {
         .try_init()
         .expect("the only subscriber of this test binary");
 
-    let sim = Simulator::start(SimConfig {
-        password: Secret::new(PASSWORD),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    let mut config = ClientConfig::new(sim.base_url(), Zone::UTC);
-    config.retry = RetryPolicy {
-        attempts: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(5),
-    };
+    let sim = Simulator::start(DeviceSimConfig::default().with_password(Secret::new(PASSWORD)))
+        .await
+        .expect("simulator");
+    let config = DeviceClientConfig::new(sim.base_url(), Zone::UTC).with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(Some(3))
+            .with_initial(Duration::from_millis(5))
+            .with_cap(Duration::from_millis(5)),
+    );
     let client =
         DeviceClient::new(config.clone(), Credentials::new("admin", PASSWORD)).expect("client");
     let query = Query::builder()

@@ -14,15 +14,17 @@
 //! let records = v.sales.records(|_store| Zone::UTC);
 //! assert_eq!(records[0].start, 1_717_236_000); // 2024-06-01 10:00 UTC
 //! let batches = v.sales.day_batches();
-//! assert_eq!(batches[0].rows[0].transaction_date, "2024-06-01 10:00:00");
+//! assert_eq!(batches[0].rows[0].transaction_date.to_string(), "2024-06-01 10:00:00");
+//! assert_eq!(batches[0].rows[0].amount_cents, 1500);
 //! ```
 
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use ffc_core::time::{seconds_to_naive, Format};
+use ffc_core::sales::SalesRow;
+use ffc_core::time::seconds_to_naive;
 use ffc_core::{UnixSeconds, UtcOffset, Zone};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// Seconds in an hour.
 const HOUR: i64 = 3600;
@@ -128,43 +130,6 @@ pub struct SalesRecord {
     pub amount_cents: u64,
 }
 
-/// An amount in cents, written to JSON as a decimal number with at most two decimals.
-///
-/// The JSON number is `cents / 100` as an `f64`; every amount the validator accepts (at most
-/// 15 significant digits) prints back exactly, because shortest round-trip formatting of
-/// the nearest double gives the decimal itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Cents(pub u64);
-
-impl Serialize for Cents {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Exact for every value below 2^53 cents; the validator caps amounts far below.
-        #[allow(clippy::cast_precision_loss)]
-        s.serialize_f64(self.0 as f64 / 100.0)
-    }
-}
-
-/// One row of the V9 sales import API (`POST /v9/api/Import/Sales`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImportRow {
-    /// Site code.
-    #[serde(rename = "SiteCode")]
-    pub site_code: String,
-    /// Local hour start, `YYYY-MM-DD HH:mm:ss`.
-    #[serde(rename = "TransactionDate")]
-    pub transaction_date: String,
-    /// Transactions in the hour.
-    #[serde(rename = "TotalTransactionQuantity")]
-    pub quantity: u64,
-    /// Amount in the hour.
-    #[serde(rename = "TotalTransactionAmount")]
-    pub amount: Cents,
-    /// Units per transaction. DECISION: the sales CSV has no unit counts, so this is `null`
-    /// (unknown) rather than a made-up 0.
-    #[serde(rename = "UnitPerTransaction")]
-    pub unit_per_transaction: Option<f64>,
-}
-
 /// Every import row of one site on one local day. The import API replaces a site's whole
 /// day when any row of it arrives, so a batch is sent whole or not at all.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,7 +139,7 @@ pub struct DayBatch {
     /// Local date.
     pub date: NaiveDate,
     /// The day's hourly rows, in time order.
-    pub rows: Vec<ImportRow>,
+    pub rows: Vec<SalesRow>,
 }
 
 /// A (site, local day) pair, named in reports.
@@ -388,13 +353,10 @@ impl HourlySales {
             let Some(hour) = seconds_to_naive(h) else {
                 continue;
             };
-            let row = ImportRow {
-                site_code: self.store_name(s).to_owned(),
-                transaction_date: Format::DateTime.display(hour).to_string(),
-                quantity: t.transactions,
-                amount: Cents(t.amount_cents),
-                unit_per_transaction: None,
-            };
+            // Amounts are capped far below i64::MAX by the validator (15 significant
+            // digits); saturating keeps an impossible overflow from wrapping.
+            let cents = i64::try_from(t.amount_cents).unwrap_or(i64::MAX);
+            let row = SalesRow::new(self.store_name(s), hour, t.transactions, cents);
             source_rows += t.rows;
             match out.last_mut() {
                 Some(batch) if last == Some((s, day)) => batch.rows.push(row),

@@ -194,6 +194,9 @@ fn cents_i64(cents: u64) -> i64 {
     i64::try_from(cents).unwrap_or(i64::MAX)
 }
 
+/// Sales per store on the UTC timeline (hour start → totals), grouped by local day.
+type PerStore = BTreeMap<StoreIdx, BTreeMap<i64, BTreeMap<UnixSeconds, Totals>>>;
+
 /// Joins sales with footfall. Every local day with sales is covered hour by hour (23 or 25
 /// hours on a DST change day, following the footfall's zone); sales of a local hour land on
 /// the UTC hour [`HourlySales::records`] gives it.
@@ -202,15 +205,34 @@ pub fn convert(
     footfall: &HashMap<String, StoreFootfall<'_>>,
     operating: &OperatingHours,
 ) -> Result<Conversion, ConversionError> {
-    // Sales per store on the UTC timeline, grouped by local day.
-    let mut per_store: BTreeMap<StoreIdx, BTreeMap<i64, BTreeMap<UnixSeconds, Totals>>> =
-        BTreeMap::new();
     let mut out = Conversion::default();
+    let per_store = by_local_day(sales, footfall, &mut out.stores_without_footfall)?;
+    for (store, days) in &per_store {
+        let name = sales.store_name(*store);
+        let Some(ff) = footfall.get(name) else {
+            continue;
+        };
+        for (&day, day_sales) in days {
+            let day_row = convert_day(name, ff, day, day_sales, operating, &mut out.hours);
+            out.days.push(day_row);
+        }
+    }
+    Ok(out)
+}
+
+/// Places each store's sales hours on the UTC timeline of its footfall, grouped by local
+/// day; stores without footfall are listed in `without_footfall` (once each) and left out.
+fn by_local_day(
+    sales: &HourlySales,
+    footfall: &HashMap<String, StoreFootfall<'_>>,
+    without_footfall: &mut Vec<String>,
+) -> Result<PerStore, ConversionError> {
+    let mut per_store = PerStore::new();
     for (store, hour_key, totals) in sales.store_hours() {
         let name = sales.store_name(store);
         let Some(ff) = footfall.get(name) else {
-            if out.stores_without_footfall.last().map(String::as_str) != Some(name) {
-                out.stores_without_footfall.push(name.to_owned());
+            if without_footfall.last().map(String::as_str) != Some(name) {
+                without_footfall.push(name.to_owned());
             }
             continue;
         };
@@ -233,81 +255,82 @@ pub fn convert(
         t.amount_cents = t.amount_cents.saturating_add(totals.amount_cents);
         t.rows += totals.rows;
     }
+    Ok(per_store)
+}
 
-    for (store, days) in &per_store {
-        let name = sales.store_name(*store);
-        let Some(ff) = footfall.get(name) else {
-            continue;
+/// One store's local day, hour by hour: pushes each hour's row onto `hours` and returns
+/// the day's row.
+fn convert_day(
+    name: &str,
+    ff: &StoreFootfall<'_>,
+    day: i64,
+    day_sales: &BTreeMap<UnixSeconds, Totals>,
+    operating: &OperatingHours,
+    hours: &mut Vec<HourConversion>,
+) -> DayConversion {
+    let zone = ff.zone;
+    let from = zone.local_to_utc(day * SECONDS_PER_DAY);
+    let to = zone.local_to_utc((day + 1) * SECONDS_PER_DAY);
+    let mut day_row = DayConversion {
+        store: name.to_owned(),
+        date: seconds_to_naive(day * SECONDS_PER_DAY).map_or(NaiveDate::MIN, |d| d.date()),
+        transactions: 0,
+        amount_cents: 0,
+        footfall_in: 0,
+        incomplete_hours: 0,
+        hours_with_sales_without_footfall: 0,
+        conversion_rate: None,
+        atv: None,
+    };
+    let mut whole_counts: Vec<(UnixSeconds, Counts)> = Vec::new();
+    for start in Resolution::Hour.buckets(from, to, zone) {
+        let t = day_sales.get(&start).copied().unwrap_or_default();
+        let bucket = ff.hour(start);
+        let has_sales = t.transactions > 0 || t.amount_cents > 0;
+        // A NoData bucket of a roll-up is no footfall at all, like an absent one.
+        let no_footfall = matches!(&bucket, None | Some((_, Completeness::NoData)));
+        let flag = match &bucket {
+            _ if no_footfall && has_sales => Some(HourFlag::SalesWithoutFootfall),
+            Some((_, Completeness::Partial { .. })) => Some(HourFlag::PartialFootfall),
+            _ => None,
         };
-        let zone = ff.zone;
-        for (&day, day_sales) in days {
-            let from = zone.local_to_utc(day * SECONDS_PER_DAY);
-            let to = zone.local_to_utc((day + 1) * SECONDS_PER_DAY);
-            let mut day_row = DayConversion {
-                store: name.to_owned(),
-                date: seconds_to_naive(day * SECONDS_PER_DAY).map_or(NaiveDate::MIN, |d| d.date()),
-                transactions: 0,
-                amount_cents: 0,
-                footfall_in: 0,
-                incomplete_hours: 0,
-                hours_with_sales_without_footfall: 0,
-                conversion_rate: None,
-                atv: None,
-            };
-            let mut whole_counts: Vec<(UnixSeconds, Counts)> = Vec::new();
-            for start in Resolution::Hour.buckets(from, to, zone) {
-                let t = day_sales.get(&start).copied().unwrap_or_default();
-                let bucket = ff.hour(start);
-                let has_sales = t.transactions > 0 || t.amount_cents > 0;
-                // A NoData bucket of a roll-up is no footfall at all, like an absent one.
-                let no_footfall = matches!(&bucket, None | Some((_, Completeness::NoData)));
-                let flag = match &bucket {
-                    _ if no_footfall && has_sales => Some(HourFlag::SalesWithoutFootfall),
-                    Some((_, Completeness::Partial { .. })) => Some(HourFlag::PartialFootfall),
-                    _ => None,
-                };
-                let open = operating.is_open(start, &zone);
-                match &bucket {
-                    Some((counts, c)) if c.is_whole() => whole_counts.push((start, *counts)),
-                    _ if open => day_row.incomplete_hours += 1,
-                    _ => {}
-                }
-                if flag == Some(HourFlag::SalesWithoutFootfall) {
-                    day_row.hours_with_sales_without_footfall += 1;
-                }
-                day_row.transactions = day_row.transactions.saturating_add(t.transactions);
-                day_row.amount_cents = day_row.amount_cents.saturating_add(t.amount_cents);
-                let a01 = bucket
-                    .as_ref()
-                    .filter(|_| !no_footfall)
-                    .map(|(c, _)| c.visitors_in);
-                out.hours.push(HourConversion {
-                    store: name.to_owned(),
-                    start,
-                    local: seconds_to_naive(zone.local_seconds(start))
-                        .unwrap_or(NaiveDateTime::MIN),
-                    transactions: t.transactions,
-                    amount_cents: t.amount_cents,
-                    footfall_in: a01,
-                    completeness: bucket.map(|(_, c)| c),
-                    flag,
-                    conversion_rate: match (flag, a01) {
-                        (None, Some(a)) => conversion_rate(t.transactions, a),
-                        _ => None,
-                    },
-                    atv: atv(cents_i64(t.amount_cents), t.transactions),
-                });
-            }
-            day_row.footfall_in =
-                footfall_in(whole_counts.iter().map(|(s, c)| (*s, c)), operating, &zone);
-            day_row.conversion_rate = if day_row.incomplete_hours == 0 {
-                conversion_rate(day_row.transactions, day_row.footfall_in)
-            } else {
-                None
-            };
-            day_row.atv = atv(cents_i64(day_row.amount_cents), day_row.transactions);
-            out.days.push(day_row);
+        let open = operating.is_open(start, &zone);
+        match &bucket {
+            Some((counts, c)) if c.is_whole() => whole_counts.push((start, *counts)),
+            _ if open => day_row.incomplete_hours += 1,
+            _ => {}
         }
+        if flag == Some(HourFlag::SalesWithoutFootfall) {
+            day_row.hours_with_sales_without_footfall += 1;
+        }
+        day_row.transactions = day_row.transactions.saturating_add(t.transactions);
+        day_row.amount_cents = day_row.amount_cents.saturating_add(t.amount_cents);
+        let a01 = bucket
+            .as_ref()
+            .filter(|_| !no_footfall)
+            .map(|(c, _)| c.visitors_in);
+        hours.push(HourConversion {
+            store: name.to_owned(),
+            start,
+            local: seconds_to_naive(zone.local_seconds(start)).unwrap_or(NaiveDateTime::MIN),
+            transactions: t.transactions,
+            amount_cents: t.amount_cents,
+            footfall_in: a01,
+            completeness: bucket.map(|(_, c)| c),
+            flag,
+            conversion_rate: match (flag, a01) {
+                (None, Some(a)) => conversion_rate(t.transactions, a),
+                _ => None,
+            },
+            atv: atv(cents_i64(t.amount_cents), t.transactions),
+        });
     }
-    Ok(out)
+    day_row.footfall_in = footfall_in(whole_counts.iter().map(|(s, c)| (*s, c)), operating, &zone);
+    day_row.conversion_rate = if day_row.incomplete_hours == 0 {
+        conversion_rate(day_row.transactions, day_row.footfall_in)
+    } else {
+        None
+    };
+    day_row.atv = atv(cents_i64(day_row.amount_cents), day_row.transactions);
+    day_row
 }

@@ -1,14 +1,14 @@
 //! Why a row, a field or a header was refused, and the one error a whole read can end with.
 //!
 //! A [`Reason`] is a small `Copy` value that names one rule of the sales-file format; a
-//! [`RowError`] puts it in its place (line, byte offset, column, the offending value). Each
+//! [`SalesRowError`] puts it in its place (line, byte offset, column, the offending value). Each
 //! reason's `Display` says what to change in the file.
 
 use core::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::mapping::SalesField;
+use crate::field::SalesField;
 
 /// Why a value or a row was refused. Each variant is one rule of the sales-file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -73,7 +73,7 @@ pub enum Reason {
     /// Adding the row would overflow the hour's totals.
     TotalOverflow,
     /// The row is longer than the configured limit (bytes) or has more than
-    /// [`crate::validate::MAX_FIELDS`] fields; it was skipped without being buffered.
+    /// [`MAX_FIELDS`] fields; it was skipped without being buffered.
     RowTooLong {
         /// The byte limit in force.
         limit: u64,
@@ -134,7 +134,7 @@ impl fmt::Display for Reason {
             Reason::RowTooLong { limit } => write!(
                 f,
                 "row longer than {limit} bytes or {} fields: check the file's quoting",
-                crate::validate::MAX_FIELDS
+                MAX_FIELDS
             ),
             Reason::TotalOverflow => {
                 f.write_str("the hour's totals would overflow: the values are implausibly large")
@@ -143,13 +143,18 @@ impl fmt::Display for Reason {
     }
 }
 
-/// The longest value a [`RowError`] keeps, in bytes; longer values are cut at a character
+/// Most fields a row may have (a row with more is refused like an over-long one,
+/// [`Reason::RowTooLong`]).
+pub const MAX_FIELDS: usize = 4096;
+
+/// The longest value a [`SalesRowError`] keeps, in bytes; longer values are cut at a character
 /// boundary so an error list stays small whatever the file holds.
 pub const VALUE_EXCERPT_BYTES: usize = 64;
 
 /// One refused row or field, with its place in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
+#[non_exhaustive]
+pub struct SalesRowError {
     /// 1-based line where the record starts.
     pub line: u64,
     /// Byte offset of the record's start in the file.
@@ -168,7 +173,7 @@ pub struct RowError {
     pub message: String,
 }
 
-impl RowError {
+impl SalesRowError {
     pub(crate) fn new(
         line: u64,
         byte: u64,
@@ -176,7 +181,7 @@ impl RowError {
         value: &[u8],
         reason: Reason,
     ) -> Self {
-        RowError {
+        SalesRowError {
             line,
             byte,
             field: field.map(|(f, _)| f),
@@ -188,7 +193,7 @@ impl RowError {
     }
 }
 
-impl fmt::Display for RowError {
+impl fmt::Display for SalesRowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}", self.line)?;
         if let (Some(field), Some(column)) = (self.field, self.column) {
@@ -271,7 +276,7 @@ impl fmt::Display for HeaderProblem {
 /// this kind: they go into the report.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SalesError {
+pub enum SalesFileError {
     /// Reading the input failed; retry or check the file.
     #[error("reading the sales file failed at byte {byte}: {source}")]
     Io {

@@ -14,7 +14,7 @@
 //!             S001,01-06-2024 10:50,1,\"1,234.50\"\r\n\
 //!             S002,31-06-2024 11:00,2,$12\r\n\
 //!             \r\n";
-//! let config = ValidationConfig::default().known_stores(["S001", "S002"]);
+//! let config = ValidationConfig::default().with_known_stores(["S001", "S002"]);
 //! let v = validate_bytes(file.as_bytes(), &config);
 //! assert_eq!(v.counts.valid, 1);
 //! let reasons: Vec<_> = v.errors.iter().map(|e| (e.line, e.reason)).collect();
@@ -36,13 +36,15 @@
 pub mod aggregate;
 pub mod conversion;
 pub mod error;
+pub mod field;
 pub mod mapping;
 pub mod report;
 pub mod validate;
 pub mod value;
 
-pub use aggregate::{Cents, DayBatch, HourlySales, ImportRow, SalesHour, SalesRecord, SiteDay};
-pub use error::{HeaderProblem, Reason, RowError, SalesError};
+pub use aggregate::{DayBatch, HourlySales, SalesHour, SalesRecord, SiteDay};
+pub use error::{HeaderProblem, Reason, SalesFileError, SalesRowError};
+pub use ffc_core::sales::SalesRow;
 pub use mapping::{Columns, HeaderMapping, SalesField};
 pub use report::{Import, ImportMode, ImportReport, Outcome};
 pub use validate::{

@@ -26,7 +26,7 @@
 use serde::Serialize;
 
 use crate::aggregate::{DayBatch, SiteDay};
-use crate::error::{HeaderProblem, RowError};
+use crate::error::{HeaderProblem, SalesRowError};
 use crate::validate::{RowCounts, Validation};
 
 /// Whether a file with errors imports anything.
@@ -87,7 +87,7 @@ pub struct ImportReport {
     /// Whether `errors` was cut at the configured limit.
     pub errors_truncated: bool,
     /// The errors, in file order, up to the configured limit.
-    pub errors: Vec<RowError>,
+    pub errors: Vec<SalesRowError>,
 }
 
 /// A report and the batches to send with it.

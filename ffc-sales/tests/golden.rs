@@ -15,10 +15,10 @@ fn golden_dir() -> PathBuf {
 
 fn config_for(stem: &str) -> ValidationConfig {
     let config = ValidationConfig::default()
-        .known_stores(["S001", "S002", "S003"])
-        .max_errors(50);
+        .with_known_stores(["S001", "S002", "S003"])
+        .with_max_errors(50);
     if stem.starts_with("mapped_") {
-        config.mapping(
+        config.with_mapping(
             HeaderMapping::by_name()
                 .map(SalesField::StoreCode, "Branch")
                 .map(SalesField::TotalTransactionValue, "Net Sales"),
@@ -94,11 +94,11 @@ fn valid_golden_file_is_imported_whole() {
     assert_eq!(v.counts.valid, 6);
     assert_eq!(v.counts.blank, 1);
     let import = v.import("valid.csv", ImportMode::Atomic);
-    let cents: u64 = import
+    let cents: i64 = import
         .batches
         .iter()
         .flat_map(|b| &b.rows)
-        .map(|r| r.amount.0)
+        .map(|r| r.amount_cents)
         .sum();
     assert_eq!(cents, 12050 + 1550 + 123_456 + 99_999 + 1); // the 10:00 row is 0
 }

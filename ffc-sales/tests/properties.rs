@@ -176,7 +176,7 @@ proptest! {
         shape in shape(),
     ) {
         let bytes = render(&rows, &shape);
-        let v = validate_bytes(&bytes, &ValidationConfig::default().known_stores(STORES));
+        let v = validate_bytes(&bytes, &ValidationConfig::default().with_known_stores(STORES));
         prop_assert!(v.is_valid(), "{:?} {:?}", v.header_problems, v.errors);
         prop_assert_eq!(v.counts.valid, rows.len() as u64);
 
@@ -212,8 +212,9 @@ proptest! {
             prop_assert!(batch_keys.insert((b.site.clone(), b.date)));
             for r in &b.rows {
                 prop_assert_eq!(&r.site_code, &b.site);
-                prop_assert!(r.transaction_date.starts_with(&b.date.to_string()));
-                sent.insert((r.site_code.clone(), r.transaction_date.clone()), (r.quantity, r.amount.0));
+                prop_assert_eq!(r.transaction_date.date(), b.date);
+                let cents = u64::try_from(r.amount_cents).unwrap();
+                sent.insert((r.site_code.clone(), r.transaction_date.format("%Y-%m-%d %H:%M:%S").to_string()), (r.quantity, cents));
             }
         }
         let want_sent: BTreeMap<_, _> = want.iter().map(|(k, v)| (k.clone(), (v.0, v.1))).collect();
@@ -304,12 +305,10 @@ proptest! {
 
 /// Validates with tight and default limits and checks what must always hold.
 fn check_invariants(bytes: &[u8]) -> ffc_sales::Validation {
-    let tight = ValidationConfig {
-        max_row_bytes: 16,
-        ..ValidationConfig::default()
-            .max_errors(2)
-            .known_stores(["S001"])
-    };
+    let tight = ValidationConfig::default()
+        .with_max_row_bytes(16)
+        .with_max_errors(2)
+        .with_known_stores(["S001"]);
     for config in [&tight] {
         let v = validate_bytes(bytes, config);
         assert_eq!(v.counts.rows, v.counts.valid + v.counts.invalid);

@@ -4,7 +4,7 @@ use std::io::{self, Read};
 
 use ffc_core::Zone;
 use ffc_sales::{
-    validate_bytes, validate_reader, HeaderProblem, ImportMode, Outcome, Reason, SalesError,
+    validate_bytes, validate_reader, HeaderProblem, ImportMode, Outcome, Reason, SalesFileError,
     ValidationConfig,
 };
 
@@ -78,7 +78,7 @@ fn tiny_reads_give_the_same_result_as_one_buffer() {
     .unwrap();
     let mut with_bom = b"\xef\xbb\xbf".to_vec();
     with_bom.extend_from_slice(&file);
-    let config = ValidationConfig::default().known_stores(["S001", "S002", "S003"]);
+    let config = ValidationConfig::default().with_known_stores(["S001", "S002", "S003"]);
     for input in [&file, &with_bom] {
         let whole = validate_bytes(input, &config);
         for step in [1, 2, 3, 7, 64] {
@@ -99,7 +99,10 @@ fn errors_are_all_counted_but_kept_up_to_the_limit() {
     for i in 0..10 {
         file.push_str(&format!("S1,01-06-2024 09:{i:02},1,1.234\n"));
     }
-    let v = validate_bytes(file.as_bytes(), &ValidationConfig::default().max_errors(3));
+    let v = validate_bytes(
+        file.as_bytes(),
+        &ValidationConfig::default().with_max_errors(3),
+    );
     assert_eq!(v.error_count, 10);
     assert_eq!(v.errors.len(), 3);
     assert_eq!(v.errors[2].line, 4);
@@ -130,10 +133,7 @@ fn an_overlong_row_is_refused_without_buffering_and_reading_goes_on() {
     let long = "9".repeat(10_000);
     let file =
         format!("{HEADER}\nS1,01-06-2024 09:00,1,{long}\nS1,01-06-2024 10:00,1,x\nS1,01-06-2024 11:00,2,3\n");
-    let config = ValidationConfig {
-        max_row_bytes: 256,
-        ..ValidationConfig::default()
-    };
+    let config = ValidationConfig::default().with_max_row_bytes(256);
     let v = validate_bytes(file.as_bytes(), &config);
     let places: Vec<(u64, Reason)> = v.errors.iter().map(|e| (e.line, e.reason)).collect();
     assert_eq!(
@@ -154,7 +154,7 @@ fn an_overlong_row_is_refused_without_buffering_and_reading_goes_on() {
 #[test]
 fn a_read_error_stops_with_the_offset_reached() {
     let err = validate_reader(Failing { ok: 100 }, &ValidationConfig::default()).unwrap_err();
-    let SalesError::Io { byte, .. } = err else {
+    let SalesFileError::Io { byte, .. } = err else {
         panic!("{err}")
     };
     assert_eq!(byte, 100);
@@ -167,7 +167,7 @@ fn duplicates_can_be_turned_off_and_any_store_is_accepted_without_a_list() {
     assert_eq!(on.counts.duplicates, 1);
     let off = validate_bytes(
         file.as_bytes(),
-        &ValidationConfig::default().detect_duplicates(false),
+        &ValidationConfig::default().with_detect_duplicates(false),
     );
     assert!(off.is_valid());
     assert_eq!(off.sales.totals(), (2, 200));

@@ -6,12 +6,10 @@ use libfuzzer_sys::fuzz_target;
 use ffc_sales::{validate_bytes, ImportMode, ValidationConfig};
 
 fuzz_target!(|data: &[u8]| {
-    let tight = ValidationConfig {
-        max_row_bytes: 64,
-        ..ValidationConfig::default()
-            .max_errors(4)
-            .known_stores(["S001", "S002"])
-    };
+    let tight = ValidationConfig::default()
+        .with_max_row_bytes(64)
+        .with_max_errors(4)
+        .with_known_stores(["S001", "S002"]);
     for config in [ValidationConfig::default(), tight] {
         let v = validate_bytes(data, &config);
         assert_eq!(v.counts.rows, v.counts.valid + v.counts.invalid);

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use ffc_core::time::naive_to_seconds;
 use ffc_core::Resolution;
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::DataType;
 use ffc_examples::args;
 
@@ -26,7 +26,7 @@ async fn run() -> Result<(), String> {
     let zone = args::parse_zone(rest.first().map_or("UTC", String::as_str))?;
     let password = std::env::var("FFC_PASSWORD").map_err(|_| "set FFC_PASSWORD")?;
     let client = DeviceClient::new(
-        ClientConfig::new(url.clone(), zone),
+        DeviceClientConfig::new(url.clone(), zone),
         Credentials::new("admin", password),
     )
     .map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ffc_core::{CameraSerial, Zone};
-use ffc_device::client::{ClientConfig, Credentials, DeviceClient};
+use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::{split_range, DataType, Query};
 use ffc_examples::args::{self, RecordFormat};
 use ffc_examples::runtime;
@@ -625,7 +625,7 @@ async fn run_device(device: DeviceArgs) -> Result<(), String> {
             .clone()
             .ok_or("no password: set FFC_PASSWORD or pass --password")?;
         DeviceClient::new(
-            ClientConfig::new(device.url.clone(), zone),
+            DeviceClientConfig::new(device.url.clone(), zone),
             Credentials::new(device.username.clone(), password),
         )
         .map_err(|e| e.to_string())
@@ -756,8 +756,8 @@ async fn run_device(device: DeviceArgs) -> Result<(), String> {
             if printing {
                 return Ok(());
             }
-            let mut config = ClientConfig::new(device.url.clone(), zone);
-            config.concurrency = *concurrency;
+            let config =
+                DeviceClientConfig::new(device.url.clone(), zone).with_concurrency(*concurrency);
             let password = device
                 .password
                 .clone()
@@ -1444,7 +1444,7 @@ fn sales_import(
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut config = ffc_sales::ValidationConfig::default();
     if !stores.is_empty() {
-        config = config.known_stores(stores);
+        config = config.with_known_stores(stores);
     }
     let mode = if valid_rows_only {
         ffc_sales::ImportMode::ValidRowsOnly

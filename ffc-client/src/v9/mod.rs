@@ -1,6 +1,6 @@
 //! Sans-IO codec of the Analytic Manager V9 APIs: request bodies out, typed values in.
 //!
-//! One codec, shared by the HTTP client ([`crate::http`]), the simulator ([`crate::sim`])
+//! One codec, shared by the HTTP client (module `http`), the simulator (module `sim`)
 //! and the fuzz targets. Nothing here does IO; every decoder takes bytes and never panics.
 //!
 //! | endpoint | request | response |

@@ -13,76 +13,49 @@ use serde_json::{json, Value};
 
 use super::{parse_json, server_message, DecodeError};
 
-/// One sales row on the wire. A validated sales CSV arrives through ffc-sales (feature
-/// `sales`): [`SalesBatch::from_day_batches`] turns its whole-day batches into one upload.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SalesRow {
-    /// `SiteCode`: the site's code in Analytic Manager.
-    pub site_code: String,
-    /// `TransactionDate`, site-local wall-clock time.
-    pub transaction_date: NaiveDateTime,
-    /// `TotalTransactionQuantity`.
-    pub quantity: u64,
-    /// `TotalTransactionAmount` in hundredths (at most 2 decimals on the wire).
-    pub amount_cents: i64,
-    /// `UnitPerTransaction`, when known.
-    pub units_per_transaction: Option<f64>,
+pub use ffc_core::sales::SalesRow;
+
+/// The row on the wire (its `Serialize` form in ffc-core: `UnitPerTransaction` is `null`
+/// when unknown).
+pub fn row_to_json(row: &SalesRow) -> Value {
+    serde_json::to_value(row).unwrap_or(Value::Null)
 }
 
-impl SalesRow {
-    /// The row on the wire.
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({
-            "SiteCode": self.site_code,
-            "TransactionDate": self.transaction_date.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "TotalTransactionQuantity": self.quantity,
-            "TotalTransactionAmount": self.amount_cents as f64 / 100.0,
-        });
-        if let (Some(u), Some(obj)) = (self.units_per_transaction, v.as_object_mut()) {
-            obj.insert("UnitPerTransaction".into(), json!(u));
-        }
-        v
+/// Reads a row from the wire (the simulator's side), strictly: a field missing or of the
+/// wrong type, a time not `YYYY-MM-DD HH:mm:ss`, or an amount with more than 2 decimals is
+/// an error naming the field.
+pub fn row_from_json(v: &Value) -> Result<SalesRow, String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let site_code = s("SiteCode").ok_or("SiteCode missing")?.to_owned();
+    let date = s("TransactionDate").ok_or("TransactionDate missing")?;
+    let transaction_date = NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S")
+        .map_err(|_| format!("TransactionDate {date:?} is not YYYY-MM-DD HH:mm:ss"))?;
+    let quantity = v
+        .get("TotalTransactionQuantity")
+        .and_then(Value::as_u64)
+        .ok_or("TotalTransactionQuantity is not a whole number")?;
+    let amount = v
+        .get("TotalTransactionAmount")
+        .and_then(Value::as_f64)
+        .ok_or("TotalTransactionAmount is not a number")?;
+    let cents = (amount * 100.0).round();
+    if (amount * 100.0 - cents).abs() > 1e-6 || !cents.is_finite() {
+        return Err(format!(
+            "TotalTransactionAmount {amount} has more than 2 decimals"
+        ));
     }
-
-    /// Reads a row from the wire (the simulator's side).
-    pub fn from_json(v: &Value) -> Result<Self, String> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str);
-        let site_code = s("SiteCode").ok_or("SiteCode missing")?.to_owned();
-        let date = s("TransactionDate").ok_or("TransactionDate missing")?;
-        let transaction_date = NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S")
-            .map_err(|_| format!("TransactionDate {date:?} is not YYYY-MM-DD HH:mm:ss"))?;
-        let quantity = v
-            .get("TotalTransactionQuantity")
-            .and_then(Value::as_u64)
-            .ok_or("TotalTransactionQuantity is not a whole number")?;
-        let amount = v
-            .get("TotalTransactionAmount")
-            .and_then(Value::as_f64)
-            .ok_or("TotalTransactionAmount is not a number")?;
-        let cents = (amount * 100.0).round();
-        if (amount * 100.0 - cents).abs() > 1e-6 || !cents.is_finite() {
-            return Err(format!(
-                "TotalTransactionAmount {amount} has more than 2 decimals"
-            ));
-        }
-        // Beyond 2^53 cents an f64 no longer holds whole cents, and `as i64` would saturate
-        // silently: refuse the amount instead.
-        if cents.abs() > 9_007_199_254_740_992.0 {
-            return Err(format!("TotalTransactionAmount {amount} is too large"));
-        }
-        Ok(SalesRow {
-            site_code,
-            transaction_date,
-            quantity,
-            amount_cents: cents as i64,
-            units_per_transaction: v.get("UnitPerTransaction").and_then(Value::as_f64),
-        })
+    // Beyond 2^53 cents an f64 no longer holds whole cents, and `as i64` would saturate
+    // silently: refuse the amount instead.
+    if cents.abs() > 9_007_199_254_740_992.0 {
+        return Err(format!("TotalTransactionAmount {amount} is too large"));
     }
-
-    /// The (site, day) this row replaces on the server.
-    pub fn day(&self) -> (String, NaiveDate) {
-        (self.site_code.clone(), self.transaction_date.date())
-    }
+    Ok(SalesRow {
+        site_code,
+        transaction_date,
+        quantity,
+        amount_cents: cents as i64,
+        units_per_transaction: v.get("UnitPerTransaction").and_then(Value::as_f64),
+    })
 }
 
 /// What the rows of a batch are known to cover.
@@ -113,7 +86,7 @@ pub enum PartialDays {
 /// Why a batch was refused before sending.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SalesError {
+pub enum SalesUploadError {
     /// The batch touches (site, day)s it does not hold whole; sending it would replace
     /// those days with part of their transactions. Widen the window to whole days or pass
     /// [`PartialDays::Send`].
@@ -136,45 +109,6 @@ pub enum SalesError {
         /// Index of the row.
         row: usize,
     },
-    /// An ffc-sales import row whose `TransactionDate` is not `YYYY-MM-DD HH:mm:ss` or
-    /// whose amount does not fit: a bug in the producer, not in the file; report it.
-    #[error("import row of {site}: {reason}")]
-    ImportRow {
-        /// The row's site code.
-        site: String,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-#[cfg(feature = "sales")]
-impl TryFrom<&ffc_sales::ImportRow> for SalesRow {
-    type Error = SalesError;
-
-    fn try_from(row: &ffc_sales::ImportRow) -> Result<Self, SalesError> {
-        let bad = |reason: String| SalesError::ImportRow {
-            site: row.site_code.clone(),
-            reason,
-        };
-        let transaction_date =
-            NaiveDateTime::parse_from_str(&row.transaction_date, "%Y-%m-%d %H:%M:%S").map_err(
-                |_| {
-                    bad(format!(
-                        "TransactionDate {:?} is not YYYY-MM-DD HH:mm:ss",
-                        row.transaction_date
-                    ))
-                },
-            )?;
-        let amount_cents = i64::try_from(row.amount.0)
-            .map_err(|_| bad(format!("amount of {} cents does not fit", row.amount.0)))?;
-        Ok(SalesRow {
-            site_code: row.site_code.clone(),
-            transaction_date,
-            quantity: row.quantity,
-            amount_cents,
-            units_per_transaction: row.unit_per_transaction,
-        })
-    }
 }
 
 #[cfg(feature = "sales")]
@@ -185,12 +119,11 @@ impl SalesBatch {
     /// whole days ([`Coverage::WholeDays`]).
     pub fn from_day_batches<'a>(
         batches: impl IntoIterator<Item = &'a ffc_sales::DayBatch>,
-    ) -> Result<Self, SalesError> {
+    ) -> Result<Self, SalesUploadError> {
         let rows = batches
             .into_iter()
-            .flat_map(|b| b.rows.iter())
-            .map(SalesRow::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+            .flat_map(|b| b.rows.iter().cloned())
+            .collect();
         SalesBatch::new(rows, Coverage::WholeDays)
     }
 }
@@ -205,16 +138,16 @@ pub struct SalesBatch {
 
 impl SalesBatch {
     /// Checks the rows against `coverage` and finds the (site, day)s held only in part.
-    pub fn new(rows: Vec<SalesRow>, coverage: Coverage) -> Result<Self, SalesError> {
+    pub fn new(rows: Vec<SalesRow>, coverage: Coverage) -> Result<Self, SalesUploadError> {
         let mut days = BTreeSet::new();
         let mut partial = BTreeSet::new();
         for (i, r) in rows.iter().enumerate() {
             if r.site_code.trim().is_empty() {
-                return Err(SalesError::EmptySite { row: i });
+                return Err(SalesUploadError::EmptySite { row: i });
             }
             if let Coverage::Window { from, to } = coverage {
                 if r.transaction_date < from || r.transaction_date >= to {
-                    return Err(SalesError::OutsideWindow {
+                    return Err(SalesUploadError::OutsideWindow {
                         row: i,
                         at: r.transaction_date,
                     });
@@ -254,13 +187,13 @@ impl SalesBatch {
     }
 
     /// The request body, if `policy` allows sending this batch.
-    pub fn to_body(&self, policy: PartialDays) -> Result<Vec<u8>, SalesError> {
+    pub fn to_body(&self, policy: PartialDays) -> Result<Vec<u8>, SalesUploadError> {
         if policy == PartialDays::Refuse && !self.partial.is_empty() {
-            return Err(SalesError::PartialDays {
+            return Err(SalesUploadError::PartialDays {
                 days: self.partial_days(),
             });
         }
-        let rows: Vec<Value> = self.rows.iter().map(SalesRow::to_json).collect();
+        let rows: Vec<Value> = self.rows.iter().map(row_to_json).collect();
         Ok(serde_json::to_vec(&rows).unwrap_or_default())
     }
 }
@@ -299,7 +232,7 @@ pub fn decode_rows(body: &[u8]) -> Result<Vec<SalesRow>, DecodeError> {
     let arr = v.as_array().ok_or(DecodeError::Missing("array of rows"))?;
     arr.iter()
         .enumerate()
-        .map(|(row, r)| SalesRow::from_json(r).map_err(|reason| DecodeError::Row { row, reason }))
+        .map(|(row, r)| row_from_json(r).map_err(|reason| DecodeError::Row { row, reason }))
         .collect()
 }
 
@@ -339,7 +272,7 @@ mod tests {
         let rows = decode_rows(body).unwrap();
         assert_eq!(rows[0].amount_cents, 4550);
         assert_eq!(rows[0].units_per_transaction, Some(1.5));
-        assert_eq!(SalesRow::from_json(&rows[0].to_json()).unwrap(), rows[0]);
+        assert_eq!(row_from_json(&row_to_json(&rows[0])).unwrap(), rows[0]);
         assert_eq!(
             decode_import(br#"{"done": 5, "total": 5}"#).unwrap(),
             ImportResult { done: 5, total: 5 }
@@ -369,7 +302,7 @@ mod tests {
         let err = batch.to_body(PartialDays::Refuse).unwrap_err();
         assert_eq!(
             err,
-            SalesError::PartialDays {
+            SalesUploadError::PartialDays {
                 days: vec![("S01".into(), at(1, 0).date())]
             }
         );
@@ -395,14 +328,14 @@ mod tests {
                     to: at(3, 0)
                 }
             ),
-            Err(SalesError::OutsideWindow {
+            Err(SalesUploadError::OutsideWindow {
                 row: 0,
                 at: at(4, 1)
             })
         );
         assert_eq!(
             SalesBatch::new(vec![row(" ", 1, 1)], Coverage::WholeDays),
-            Err(SalesError::EmptySite { row: 0 })
+            Err(SalesUploadError::EmptySite { row: 0 })
         );
     }
 
@@ -438,13 +371,15 @@ mod tests {
         // The wire rows read back equal (what the server simulator does).
         let body = batch.to_body(PartialDays::Refuse).unwrap();
         assert_eq!(decode_rows(&body).unwrap(), batch.rows());
-        // A malformed import row is a typed error, not a panic.
-        let mut bad = import.batches[0].rows[0].clone();
-        bad.transaction_date = "01/05/2024".into();
-        assert!(matches!(
-            SalesRow::try_from(&bad),
-            Err(SalesError::ImportRow { .. })
-        ));
+        // The rows sent are ffc-sales' rows themselves, typed: no text in between.
+        assert_eq!(
+            batch.rows(),
+            &import
+                .batches
+                .iter()
+                .flat_map(|b| b.rows.clone())
+                .collect::<Vec<_>>()[..]
+        );
     }
 
     proptest::proptest! {

@@ -31,7 +31,11 @@ impl OccupancyUnit {
 }
 
 /// An area: a polygon, its ROI id, and how long a person must stay to count.
+///
+/// Built with [`CountingArea::new`] and the `with_*` setters (const, so firmware can keep
+/// its areas in a `static`), like every configuration in ffc.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct CountingArea<const V: usize> {
     /// The ROI id events and samples carry.
     pub roi: RoiId,
@@ -39,6 +43,35 @@ pub struct CountingArea<const V: usize> {
     pub polygon: Polygon<V>,
     /// Seconds a person must have been inside (at least) before they count In.
     pub dwell: u32,
+}
+
+impl<const V: usize> CountingArea<V> {
+    /// The area `polygon` with ROI id `roi`, counting on entry (no dwell).
+    pub const fn new(roi: RoiId, polygon: Polygon<V>) -> Self {
+        CountingArea {
+            roi,
+            polygon,
+            dwell: 0,
+        }
+    }
+
+    /// Sets the ROI id events and samples carry.
+    pub const fn with_roi(mut self, roi: RoiId) -> Self {
+        self.roi = roi;
+        self
+    }
+
+    /// Sets the polygon.
+    pub const fn with_polygon(mut self, polygon: Polygon<V>) -> Self {
+        self.polygon = polygon;
+        self
+    }
+
+    /// Sets the seconds a person must have been inside before they count In.
+    pub const fn with_dwell(mut self, dwell: u32) -> Self {
+        self.dwell = dwell;
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,7 +107,7 @@ impl<const A: usize> Default for Areas<A> {
 /// use ffc_core::{CameraSerial, Metric, RoiId, Zone};
 ///
 /// let desk = Polygon::new(&[Point::new(0.0, 0.0), Point::new(10.0, 0.0), Point::new(10.0, 10.0), Point::new(0.0, 10.0)])?;
-/// let area = CountingArea { roi: RoiId(3), polygon: desk, dwell: 5 };
+/// let area = CountingArea::new(RoiId(3), desk).with_dwell(5);
 /// let mut counter: AreaCounter<1, 16, 4> = AreaCounter::new(CameraSerial::from_u64(7), Zone::UTC, [area]);
 /// let mut events = Vec::new();
 /// for t in 0..=6 {

@@ -28,6 +28,7 @@ impl Point {
 
 /// Why a line or polygon cannot be used for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GeometryError {
     /// A coordinate or the band is NaN or infinite; configure finite numbers.
     NotFinite,

@@ -3,7 +3,7 @@
 use crate::model::{CameraSerial, CountEvent, Metric, PeopleId, Source};
 use crate::time::{UnixSeconds, Zone};
 
-use super::geometry::{CountingLine, Place, Side};
+use super::geometry::{CountingLine, Place, Point, Side};
 use super::tracks::{FrameReport, TrackTable, TrackedObject, Visit};
 
 /// What one track knows about one line.
@@ -24,6 +24,68 @@ struct Lines<const L: usize>([LineState; L]);
 impl<const L: usize> Default for Lines<L> {
     fn default() -> Self {
         Lines([LineState::default(); L])
+    }
+}
+
+impl LineState {
+    /// The state of a track first seen at `place` at `now`.
+    fn first_seen(place: Place, now: UnixSeconds) -> LineState {
+        let mut state = LineState::default();
+        if let Place::Zone(side) = place {
+            state.side = side_sign(side);
+        }
+        // First seen in the band: origin unknown, so `side` stays 0.
+        state.in_band = place == Place::Band;
+        state.entered = now;
+        state
+    }
+
+    /// Moves the track to `place` (from `last`, seen at `last_time`, to `position` at `now`).
+    /// Returns the side it reached (-1 or +1) and the instant its passage started when the
+    /// move completes a crossing; counts a U-turn in `total`.
+    fn advance(
+        &mut self,
+        line: &CountingLine,
+        place: Place,
+        (last, last_time): (Point, UnixSeconds),
+        position: Point,
+        now: UnixSeconds,
+        total: &mut LineTotals,
+    ) -> Option<(i8, UnixSeconds)> {
+        match place {
+            Place::Zone(side) => {
+                let to = side_sign(side);
+                let from = self.side;
+                let start = if self.in_band {
+                    if from != 0 && from == to {
+                        total.u_turns += 1;
+                    }
+                    Some(self.entered)
+                } else if line.move_crosses(last, position) {
+                    Some(last_time)
+                } else {
+                    None
+                };
+                self.in_band = false;
+                self.side = to;
+                match start {
+                    Some(start) if from != 0 && from != to => Some((to, start)),
+                    _ => None,
+                }
+            }
+            Place::Band => {
+                if !self.in_band {
+                    self.in_band = true;
+                    self.entered = now;
+                }
+                None
+            }
+            Place::Beside => {
+                self.in_band = false;
+                self.side = 0;
+                None
+            }
+        }
     }
 }
 
@@ -154,49 +216,11 @@ impl<const L: usize, const T: usize> LineCounter<L, T> {
             {
                 let place = line.place(obj.position);
                 if is_new {
-                    *state = LineState::default();
-                    if let Place::Zone(side) = place {
-                        state.side = side_sign(side);
-                    }
-                    // First seen in the band: origin unknown, so `side` stays 0.
-                    state.in_band = place == Place::Band;
-                    state.entered = now;
+                    *state = LineState::first_seen(place, now);
                     continue;
                 }
-                let crossed = match place {
-                    Place::Zone(side) => {
-                        let to = side_sign(side);
-                        let from = state.side;
-                        let start = if state.in_band {
-                            if from != 0 && from == to {
-                                total.u_turns += 1;
-                            }
-                            Some(state.entered)
-                        } else if line.move_crosses(slot.last, obj.position) {
-                            Some(slot.last_time)
-                        } else {
-                            None
-                        };
-                        state.in_band = false;
-                        state.side = to;
-                        match start {
-                            Some(start) if from != 0 && from != to => Some((to, start)),
-                            _ => None,
-                        }
-                    }
-                    Place::Band => {
-                        if !state.in_band {
-                            state.in_band = true;
-                            state.entered = now;
-                        }
-                        None
-                    }
-                    Place::Beside => {
-                        state.in_band = false;
-                        state.side = 0;
-                        None
-                    }
-                };
+                let from = (slot.last, slot.last_time);
+                let crossed = state.advance(line, place, from, obj.position, now, total);
                 if let Some((to, start)) = crossed {
                     let metric = if to > 0 { Metric::In } else { Metric::Out };
                     match metric {

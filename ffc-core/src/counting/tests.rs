@@ -457,11 +457,7 @@ fn square_area(dwell: u32) -> CountingArea<4> {
         Point::new(0.0, 10.0),
     ])
     .unwrap();
-    CountingArea {
-        roi: RoiId(4),
-        polygon,
-        dwell,
-    }
+    CountingArea::new(RoiId(4), polygon).with_dwell(dwell)
 }
 
 #[test]

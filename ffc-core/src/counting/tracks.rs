@@ -181,8 +181,26 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
         mut visit: impl FnMut(&mut Slot<S>, Visit<'_>),
     ) -> FrameReport {
         self.frame = self.frame.wrapping_add(1);
-        let frame = self.frame;
         let mut report = FrameReport::default();
+        let waiting = self.match_known(now, objects, &mut visit, &mut report);
+        self.sweep(&mut visit, &mut report);
+        if waiting > 0 {
+            self.start_waiting(now, objects, &mut visit, &mut report);
+        }
+        report.tracks = self.active as u32;
+        report
+    }
+
+    /// Pass 1: updates known tracks and starts new ones in free slots. Returns how many new
+    /// ones found the table full.
+    fn match_known(
+        &mut self,
+        now: UnixSeconds,
+        objects: &[TrackedObject],
+        visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>),
+        report: &mut FrameReport,
+    ) -> u32 {
+        let frame = self.frame;
         let mut waiting = 0u32;
         let mut previous: Option<usize> = None;
         for obj in objects {
@@ -215,7 +233,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                         slot.people_type = obj.people_type;
                     }
                 }
-                None => match self.start(obj, now, false, &mut visit) {
+                None => match self.start(obj, now, false, visit) {
                     Some(i) => {
                         if let Some(f) = previous.and_then(|p| self.follow.get_mut(p)) {
                             *f = i;
@@ -227,6 +245,12 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                 },
             }
         }
+        waiting
+    }
+
+    /// Pass 2: drops the tracks absent from the frame.
+    fn sweep(&mut self, visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>), report: &mut FrameReport) {
+        let frame = self.frame;
         for slot in &mut self.slots {
             if slot.active && slot.seen != frame {
                 visit(slot, Visit::Lost);
@@ -235,39 +259,46 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                 report.lost += 1;
             }
         }
-        if waiting > 0 {
-            for (i, obj) in objects.iter().enumerate() {
-                if !obj.position.is_finite() {
-                    continue;
-                }
-                let earlier = |objects: &[TrackedObject]| {
-                    objects
-                        .get(..i)
-                        .unwrap_or(&[])
-                        .iter()
-                        .any(|o| o.id == obj.id && o.position.is_finite())
-                };
-                match self.find(obj.id, None) {
-                    // Handled in the first pass, duplicates included.
-                    Some(k) if self.slots.get(k).is_some_and(|s| !s.late) => {}
-                    Some(_) => {
-                        if earlier(objects) {
-                            report.duplicates += 1;
-                        }
+    }
+
+    /// Pass 3 (only when pass 1 found the table full): starts the remaining new objects in
+    /// the slots the sweep freed.
+    fn start_waiting(
+        &mut self,
+        now: UnixSeconds,
+        objects: &[TrackedObject],
+        visit: &mut impl FnMut(&mut Slot<S>, Visit<'_>),
+        report: &mut FrameReport,
+    ) {
+        for (i, obj) in objects.iter().enumerate() {
+            if !obj.position.is_finite() {
+                continue;
+            }
+            let earlier = |objects: &[TrackedObject]| {
+                objects
+                    .get(..i)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|o| o.id == obj.id && o.position.is_finite())
+            };
+            match self.find(obj.id, None) {
+                // Handled in the first pass, duplicates included.
+                Some(k) if self.slots.get(k).is_some_and(|s| !s.late) => {}
+                Some(_) => {
+                    if earlier(objects) {
+                        report.duplicates += 1;
                     }
-                    None => {
-                        if earlier(objects) {
-                            report.duplicates += 1;
-                        } else if self.start(obj, now, true, &mut visit).is_some() {
-                            report.started += 1;
-                        } else {
-                            report.untracked += 1;
-                        }
+                }
+                None => {
+                    if earlier(objects) {
+                        report.duplicates += 1;
+                    } else if self.start(obj, now, true, visit).is_some() {
+                        report.started += 1;
+                    } else {
+                        report.untracked += 1;
                     }
                 }
             }
         }
-        report.tracks = self.active as u32;
-        report
     }
 }

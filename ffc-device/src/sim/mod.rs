@@ -14,8 +14,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
-//! use ffc_device::sim::{SimConfig, Simulator};
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! use ffc_device::sim::{DeviceSimConfig, Simulator};
+//! let sim = Simulator::start(DeviceSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! # Ok(()) }
 //! ```
@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ffc_core::aggregate::Series;
+use ffc_core::rng::SplitMix64;
 use ffc_core::{
-    CameraSerial, CountEvent, CountRecord, Metric, PeopleId, PeopleType, RoiId, Source, Subject,
-    UnixSeconds, Zone,
+    CountEvent, CountRecord, Metric, PeopleId, PeopleType, RoiId, Source, Subject, UnixSeconds,
 };
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -40,48 +40,12 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body;
-use crate::query::{Query, DEFAULT_COUNT_PATH, TOKEN_PATH};
+use crate::query::{Query, TOKEN_PATH};
 use crate::secret::{RedactedUrl, Secret};
 
-/// How the simulated counter behaves.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// The counter's serial.
-    pub serial: CameraSerial,
-    /// The `cntset` name, `{CompanyCode} - {CounterName}`.
-    pub name: String,
-    /// The username it accepts.
-    pub username: String,
-    /// The password it accepts.
-    pub password: Secret,
-    /// The counter's time zone.
-    pub zone: Zone,
-    /// Seed of the synthetic event stream.
-    pub seed: u64,
-    /// Visitors crossing per hour at the busiest hour of the day (mean).
-    pub peak_per_hour: u32,
-    /// The count CGI's path under `/cgi-bin/` (default `apiCount.cgi`).
-    pub count_path: String,
-    /// Time taken to answer every count request, as a slow embedded counter does
-    /// (default none).
-    pub latency: Duration,
-}
+mod config;
 
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            serial: CameraSerial::from_u64(0x6afc_e315),
-            name: "ACME - Door 1".to_owned(),
-            username: "admin".to_owned(),
-            password: Secret::new("123456"),
-            zone: Zone::UTC,
-            seed: 1,
-            peak_per_hour: 120,
-            count_path: DEFAULT_COUNT_PATH.to_owned(),
-            latency: Duration::ZERO,
-        }
-    }
-}
+pub use config::DeviceSimConfig;
 
 /// A fault served instead of (or before) one request's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +109,7 @@ impl Drop for InFlight<'_> {
 }
 
 struct State {
-    config: SimConfig,
+    config: DeviceSimConfig,
     generation: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
     counters: Counters,
@@ -185,26 +149,6 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// SplitMix64: a small, well-mixed generator; enough for a synthetic crowd.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-}
-
 /// Share of the peak rate by local hour: closed at night, busiest at lunch and evening.
 const DAY_PROFILE: [u8; 24] = [
     0, 0, 0, 0, 0, 0, 2, 10, 30, 50, 60, 80, 100, 90, 70, 65, 75, 90, 85, 60, 40, 20, 5, 1,
@@ -213,15 +157,20 @@ const DAY_PROFILE: [u8; 24] = [
 impl State {
     fn token(&self) -> String {
         let generation = self.generation.load(Ordering::SeqCst);
-        let mut rng = Rng(self.config.seed ^ generation.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        format!("sim{generation}.{:016x}{:016x}", rng.next(), rng.next())
+        let mut rng =
+            SplitMix64::new(self.config.seed ^ generation.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        format!(
+            "sim{generation}.{:016x}{:016x}",
+            rng.next_u64(),
+            rng.next_u64()
+        )
     }
 
     /// The events of one UTC hour, the same for the same seed.
     fn hour_events(&self, hour: i64, out: &mut Vec<CountEvent>) {
         let c = &self.config;
         let start = hour * 3600;
-        let mut rng = Rng(c.seed ^ (hour as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng = SplitMix64::new(c.seed ^ (hour as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let local_hour = c.zone.local_seconds(start).rem_euclid(86_400) / 3600;
         let share = DAY_PROFILE
             .get(usize::try_from(local_hour).unwrap_or(0))
@@ -359,42 +308,56 @@ async fn handle(
     }
     let params: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
-    };
     let Some(cgi) = uri.path().strip_prefix("/cgi-bin/") else {
         return Ok(error(StatusCode::NOT_FOUND, "no such path"));
     };
-    let config = &state.config;
-    let counters = &state.counters;
     if cgi == TOKEN_PATH {
-        counters.token_requests.fetch_add(1, Ordering::SeqCst);
-        let ok = secret_matches(param("username"), &config.username)
-            & secret_matches(param("password"), config.password.expose());
-        if !bool::from(ok) {
-            return Ok(error(
-                StatusCode::UNAUTHORIZED,
-                "invalid username or password",
-            ));
-        }
-        counters.tokens_issued.fetch_add(1, Ordering::SeqCst);
-        let body = serde_json::json!({ "access_token": state.token() }).to_string();
-        return Ok(answer(StatusCode::OK, "application/json", body));
+        return Ok(serve_token(&state, &params));
     }
-    if cgi != config.count_path {
+    if cgi != state.config.count_path {
         return Ok(error(StatusCode::NOT_FOUND, "no such CGI"));
     }
+    Ok(serve_counts(&state, &params).await)
+}
+
+/// The value of query parameter `name`, if present.
+fn param<'p>(params: &'p [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+/// `access_token.cgi`: a token for the right username and password, 401 otherwise.
+fn serve_token(state: &State, params: &[(Cow<'_, str>, Cow<'_, str>)]) -> Response<Full<Bytes>> {
+    let config = &state.config;
+    let counters = &state.counters;
+    counters.token_requests.fetch_add(1, Ordering::SeqCst);
+    let ok = secret_matches(param(params, "username"), &config.username)
+        & secret_matches(param(params, "password"), config.password.expose());
+    if !bool::from(ok) {
+        return error(StatusCode::UNAUTHORIZED, "invalid username or password");
+    }
+    counters.tokens_issued.fetch_add(1, Ordering::SeqCst);
+    let body = serde_json::json!({ "access_token": state.token() }).to_string();
+    answer(StatusCode::OK, "application/json", body)
+}
+
+/// The count CGI: the records of a valid query with the current token, in its format.
+async fn serve_counts(
+    state: &State,
+    params: &[(Cow<'_, str>, Cow<'_, str>)],
+) -> Response<Full<Bytes>> {
+    let config = &state.config;
+    let counters = &state.counters;
     counters.count_requests.fetch_add(1, Ordering::SeqCst);
     let _in_flight = InFlight::enter(counters);
-    if !bool::from(secret_matches(param("access_token"), &state.token())) {
+    if !bool::from(secret_matches(
+        param(params, "access_token"),
+        &state.token(),
+    )) {
         counters.token_refusals.fetch_add(1, Ordering::SeqCst);
-        return Ok(error(
-            StatusCode::UNAUTHORIZED,
-            "invalid or expired access token",
-        ));
+        return error(StatusCode::UNAUTHORIZED, "invalid or expired access token");
     }
     let query = match Query::from_params(
         params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
@@ -403,7 +366,7 @@ async fn handle(
         Ok(q) => q,
         Err(e) => {
             counters.bad_queries.fetch_add(1, Ordering::SeqCst);
-            return Ok(error(StatusCode::BAD_REQUEST, &e.to_string()));
+            return error(StatusCode::BAD_REQUEST, &e.to_string());
         }
     };
     if !config.latency.is_zero() {
@@ -421,12 +384,12 @@ async fn handle(
         crate::query::DataType::Json => "application/json",
         crate::query::DataType::Xml => "application/xml",
     };
-    Ok(answer(StatusCode::OK, content_type, body))
+    answer(StatusCode::OK, content_type, body)
 }
 
 impl Simulator {
     /// Binds a free port on 127.0.0.1 and starts serving on the current tokio runtime.
-    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+    pub async fn start(config: DeviceSimConfig) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
@@ -482,7 +445,7 @@ impl Simulator {
     }
 
     /// The configuration served.
-    pub fn config(&self) -> &SimConfig {
+    pub fn config(&self) -> &DeviceSimConfig {
         &self.state.config
     }
 

@@ -22,19 +22,21 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use ffc_core::aggregate::Series;
-use ffc_core::rollup::{rollup_branch, BranchSpec};
-use ffc_core::time::{naive_to_seconds, seconds_to_naive};
-use ffc_core::{CameraSerial, Resolution, UnixSeconds, Zone};
-use serde_json::{json, Map, Value};
+use ffc_core::rollup::BranchSpec;
+use ffc_core::{CameraSerial, UnixSeconds, Zone};
+use serde_json::json;
+
+mod data;
 
 use crate::secret::Secret;
-use crate::v9::cube::{Cube, CubeQuery, Granularity, Measure, Operator};
-use crate::v9::export::{encode_export, ExportRow, InfoJson, Level, Period};
+use crate::v9;
+use crate::v9::cube::CubeQuery;
+use crate::v9::export::encode_export;
 use crate::v9::sales::{by_day, decode_rows, encode_import, ImportResult, SalesRow};
 use crate::v9::token::{encode_token, expiry_of, TokenRequest};
-use crate::v9::{self, DecodeError};
+use data::{export_rows, load_rows};
 
 /// One simulated branch.
 #[derive(Debug, Clone)]
@@ -51,19 +53,57 @@ pub struct SimSite {
     pub counters: BTreeMap<CameraSerial, Series>,
 }
 
-/// Simulator settings.
+/// Simulator settings: [`ServerSimConfig::new`] with the one user's credentials, then
+/// the `with_*` setters, like every configuration in ffc.
 #[derive(Debug, Clone)]
-pub struct SimConfig {
+#[non_exhaustive]
+pub struct ServerSimConfig {
     /// The one user's e-mail.
     pub email: String,
     /// Its password.
     pub password: Secret,
-    /// Token lifetime in seconds; `None` follows the server's rule ([`expiry_of`]).
+    /// Token lifetime in seconds; `None` (the default) follows the server's rule
+    /// ([`expiry_of`]).
     pub token_lifetime: Option<i64>,
-    /// The branches.
+    /// The branches (default none).
     pub sites: Vec<SimSite>,
-    /// Answer `load` in the `"queryType":"multi"` shape.
+    /// Answer `load` in the `"queryType":"multi"` shape (default off).
     pub multi_shape: bool,
+}
+
+impl ServerSimConfig {
+    /// A simulator of one user with these credentials, no branches, the server's token
+    /// lifetime and the plain `load` shape.
+    pub fn new(email: impl Into<String>, password: Secret) -> Self {
+        ServerSimConfig {
+            email: email.into(),
+            password,
+            token_lifetime: None,
+            sites: Vec::new(),
+            multi_shape: false,
+        }
+    }
+
+    /// Sets the token lifetime in seconds (`None`: the server's rule).
+    #[must_use]
+    pub fn with_token_lifetime(mut self, seconds: Option<i64>) -> Self {
+        self.token_lifetime = seconds;
+        self
+    }
+
+    /// Sets the branches.
+    #[must_use]
+    pub fn with_sites(mut self, sites: Vec<SimSite>) -> Self {
+        self.sites = sites;
+        self
+    }
+
+    /// Answers `load` in the `"queryType":"multi"` shape, or not.
+    #[must_use]
+    pub fn with_multi_shape(mut self, multi_shape: bool) -> Self {
+        self.multi_shape = multi_shape;
+        self
+    }
 }
 
 /// An endpoint, for failure injection and statistics.
@@ -114,7 +154,7 @@ struct Inner {
 }
 
 struct Shared {
-    config: SimConfig,
+    config: ServerSimConfig,
     clock: AtomicI64,
     in_flight: AtomicUsize,
     inner: Mutex<Inner>,
@@ -167,7 +207,7 @@ fn error(status: StatusCode, message: &str) -> Reply {
 
 impl Simulator {
     /// Starts on `127.0.0.1` with the simulated clock at `now`.
-    pub async fn start(config: SimConfig, now: UnixSeconds) -> std::io::Result<Self> {
+    pub async fn start(config: ServerSimConfig, now: UnixSeconds) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             config,
             clock: AtomicI64::new(now),
@@ -321,31 +361,6 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn day_bounds(zone: Zone, from: NaiveDate, to: NaiveDate) -> (UnixSeconds, UnixSeconds) {
-    let start = zone.local_to_utc(naive_to_seconds(from.and_time(NaiveTime::MIN)));
-    let end = to.succ_opt().map_or(UnixSeconds::MAX / 2, |d| {
-        zone.local_to_utc(naive_to_seconds(d.and_time(NaiveTime::MIN)))
-    });
-    (start, end)
-}
-
-fn rebucket(
-    series: &BTreeMap<CameraSerial, Series>,
-    resolution: Resolution,
-) -> BTreeMap<CameraSerial, Series> {
-    series
-        .iter()
-        .filter_map(|(k, s)| {
-            let s = if s.resolution() == resolution {
-                s.clone()
-            } else {
-                s.rebucket(resolution).ok()?
-            };
-            Some((*k, s))
-        })
-        .collect()
-}
-
 async fn export(
     State(shared): State<Arc<Shared>>,
     Query(params): Query<HashMap<String, String>>,
@@ -370,90 +385,6 @@ async fn export(
         Ok(rows) => reply(StatusCode::OK, encode_export(&rows)),
         Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
     }
-}
-
-fn export_rows(config: &SimConfig, info: &str) -> Result<Vec<ExportRow>, DecodeError> {
-    let info = InfoJson::from_json(info)?;
-    let (date, time) = info.patterns()?;
-    let (from, to) = info.range()?;
-    let resolution = info.period.resolution();
-    let mut rows = Vec::new();
-    let stamp = |row: &mut ExportRow, start: UnixSeconds, zone: Zone| {
-        let local = seconds_to_naive(zone.local_seconds(start)).unwrap_or_default();
-        row.date_time = Some(match info.period {
-            Period::Hourly => format!(
-                "{} {}",
-                date.format_datetime(local),
-                time.format_datetime(local)
-            ),
-            Period::Daily => date.format_datetime(local),
-        });
-        row.value_date_time = Some(local.format("%Y-%m-%dT%H:%M:%S").to_string());
-        row.date_time_format = Some(format!("{} {}", date.as_str(), time.as_str()));
-    };
-    for id in &info.ids {
-        match info.level {
-            Level::Site => {
-                let Some(site) = config
-                    .sites
-                    .iter()
-                    .find(|s| s.spec.site.0.to_string() == *id)
-                else {
-                    continue;
-                };
-                let (start, end) = day_bounds(site.zone, from, to);
-                let series = rebucket(&site.counters, resolution);
-                let branch = rollup_branch(&site.spec, &series, start, end, resolution, site.zone)
-                    .map_err(|e| DecodeError::Invalid(e.to_string()))?;
-                for b in branch.buckets {
-                    let mut row = ExportRow {
-                        branch_id: Some(u64::from(site.spec.site.0)),
-                        site: Some(site.name.clone()),
-                        branch_code: Some(site.code.clone()),
-                        value_in: Some(b.counts.visitors_in),
-                        value_out: Some(b.counts.visitors_out),
-                        outside_traffic: b.outside,
-                        aggregation_status: Some(b.completeness.label().to_owned()),
-                        ..ExportRow::default()
-                    };
-                    stamp(&mut row, b.start, site.zone);
-                    rows.push(row);
-                }
-            }
-            Level::Counter => {
-                let Ok(serial) = id.parse::<CameraSerial>() else {
-                    continue;
-                };
-                for site in &config.sites {
-                    let Some(s) = site.counters.get(&serial) else {
-                        continue;
-                    };
-                    let s = if s.resolution() == resolution {
-                        s.clone()
-                    } else {
-                        s.rebucket(resolution)
-                            .map_err(|e| DecodeError::Invalid(e.to_string()))?
-                    };
-                    let (start, end) = day_bounds(site.zone, from, to);
-                    for (at, b) in s.iter().filter(|(at, _)| *at >= start && *at < end) {
-                        let mut row = ExportRow {
-                            branch_id: Some(u64::from(site.spec.site.0)),
-                            site: Some(site.name.clone()),
-                            camera_serial: Some(serial.to_string()),
-                            counter: Some(format!("Counter {serial}")),
-                            value_in: Some(b.counts.visitors_in),
-                            value_out: Some(b.counts.visitors_out),
-                            outside_traffic: b.outside,
-                            ..ExportRow::default()
-                        };
-                        stamp(&mut row, at, site.zone);
-                        rows.push(row);
-                    }
-                }
-            }
-        }
-    }
-    Ok(rows)
 }
 
 async fn load(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Reply {
@@ -488,103 +419,6 @@ async fn load(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         }
         Err(e) => error(StatusCode::BAD_REQUEST, &e),
     }
-}
-
-fn load_rows(config: &SimConfig, q: &CubeQuery) -> Result<Vec<Value>, String> {
-    let t = q.time.ok_or("the simulator needs a time dimension")?;
-    let resolution = match t.granularity {
-        Granularity::Hour => Resolution::Hour,
-        Granularity::Day => Resolution::Day,
-        other => {
-            return Err(format!(
-                "the simulator serves hour and day, not {}",
-                other.name()
-            ))
-        }
-    };
-    let wanted = |member: &str, value: &str| {
-        q.filters
-            .iter()
-            .filter(|f| f.member == member)
-            .all(|f| match f.operator {
-                Operator::Equals => f.values.iter().any(|v| v == value),
-                Operator::NotEquals => f.values.iter().all(|v| v != value),
-                _ => true,
-            })
-    };
-    let c = q.cube;
-    let time_key = c.member(&format!("Time.{}", t.granularity.name()));
-    let mut out = Vec::new();
-    for site in &config.sites {
-        let site_id = site.spec.site.0.to_string();
-        if !wanted("SiteId", &site_id) {
-            continue;
-        }
-        let (start, end) = day_bounds(site.zone, t.from, t.to);
-        let series = rebucket(&site.counters, resolution);
-        // A subject is the branch (site cube) or one counter as an area (area cube).
-        let subjects: Vec<(Option<CameraSerial>, BranchSpec)> = match c {
-            Cube::SiteSummary => vec![(None, site.spec.clone())],
-            Cube::AreaSummary => site
-                .spec
-                .counters
-                .iter()
-                .filter(|s| wanted("AreaId", &s.to_string()))
-                .map(|s| {
-                    (
-                        Some(*s),
-                        BranchSpec {
-                            site: site.spec.site,
-                            counters: vec![*s],
-                        },
-                    )
-                })
-                .collect(),
-        };
-        for (area, spec) in subjects {
-            let rolled = rollup_branch(&spec, &series, start, end, resolution, site.zone)
-                .map_err(|e| e.to_string())?;
-            for b in rolled.buckets {
-                let mut row = Map::new();
-                let local = seconds_to_naive(site.zone.local_seconds(b.start)).unwrap_or_default();
-                row.insert(
-                    time_key.clone(),
-                    local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string().into(),
-                );
-                for m in &q.measures {
-                    let v: Value = match m {
-                        Measure::A01 => b.counts.visitors_in.into(),
-                        Measure::A02 => b.counts.visitors_out.into(),
-                        Measure::A05 | Measure::A61 => b.outside.map_or(Value::Null, Value::from),
-                        // Cube answers measures as strings; mimic it for one of them.
-                        Measure::A03 => b
-                            .counts
-                            .visitors_in
-                            .saturating_sub(b.counts.visitors_out)
-                            .to_string()
-                            .into(),
-                        _ => Value::Null,
-                    };
-                    row.insert(c.member(m.code()), v);
-                }
-                for d in &q.dimensions {
-                    let v: Value = match d.as_str() {
-                        "SiteId" => site_id.clone().into(),
-                        "SiteName" => site.name.clone().into(),
-                        "AreaId" => area.map_or(Value::Null, |a| a.to_string().into()),
-                        "AggregationStatus" => b.completeness.label().into(),
-                        _ => Value::Null,
-                    };
-                    row.insert(c.member(d), v);
-                }
-                out.push(Value::Object(row));
-            }
-        }
-    }
-    if let Some(limit) = q.limit {
-        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    }
-    Ok(out)
 }
 
 async fn sales(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Reply {

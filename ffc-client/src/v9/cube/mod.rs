@@ -336,18 +336,7 @@ impl CubeQuery {
     pub fn from_body(body: &[u8]) -> Result<Self, DecodeError> {
         let v = parse_json(body)?;
         let q = v.get("query").ok_or(DecodeError::Missing("query"))?;
-        let invalid = |what: String| DecodeError::Invalid(what);
-        let mut cube: Option<Cube> = None;
-        let mut split = |member: &str| -> Result<String, DecodeError> {
-            let (c, rest) = member
-                .split_once('.')
-                .ok_or_else(|| invalid(format!("member {member:?} has no cube prefix")))?;
-            let c = Cube::from_name(c).ok_or_else(|| invalid(format!("unknown cube {c:?}")))?;
-            if *cube.get_or_insert(c) != c {
-                return Err(invalid("members of two cubes in one query".into()));
-            }
-            Ok(rest.to_owned())
-        };
+        let mut members = Members::default();
         let strings = |key: &'static str| -> Vec<&str> {
             q.get(key)
                 .and_then(Value::as_array)
@@ -356,7 +345,7 @@ impl CubeQuery {
         };
         let mut measures = Vec::new();
         for m in strings("measures") {
-            let code = split(m)?;
+            let code = members.split(m)?;
             measures.push(
                 Measure::from_code(&code)
                     .ok_or_else(|| invalid(format!("unknown measure {m:?}")))?,
@@ -364,37 +353,16 @@ impl CubeQuery {
         }
         let mut dimensions = Vec::new();
         for d in strings("dimensions") {
-            dimensions.push(split(d)?);
+            dimensions.push(members.split(d)?);
         }
-        let mut time = None;
-        if let Some(t) = q
+        let time = match q
             .get("timeDimensions")
             .and_then(Value::as_array)
             .and_then(|a| a.first())
         {
-            if let Some(d) = t.get("dimension").and_then(Value::as_str) {
-                split(d)?;
-            }
-            let granularity = t
-                .get("granularity")
-                .and_then(Value::as_str)
-                .and_then(Granularity::from_name)
-                .ok_or_else(|| invalid("timeDimensions[0].granularity".into()))?;
-            let range: Vec<&str> = t
-                .get("dateRange")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let day = |s: Option<&&str>| {
-                s.and_then(|s| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok())
-                    .ok_or_else(|| invalid("timeDimensions[0].dateRange".into()))
-            };
-            time = Some(TimeDimension {
-                granularity,
-                from: day(range.first())?,
-                to: day(range.get(1))?,
-            });
-        }
+            Some(t) => Some(members.time(t)?),
+            None => None,
+        };
         let mut filters = Vec::new();
         for f in q
             .get("filters")
@@ -402,38 +370,93 @@ impl CubeQuery {
             .into_iter()
             .flatten()
         {
-            let member = f
-                .get("member")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("filter without member".into()))?;
-            let operator = f
-                .get("operator")
-                .and_then(Value::as_str)
-                .and_then(Operator::from_name)
-                .ok_or_else(|| invalid(format!("filter on {member:?}: unknown operator")))?;
-            let values = f
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            filters.push(Filter {
-                member: split(member)?,
-                operator,
-                values,
-            });
+            filters.push(members.filter(f)?);
         }
         let limit = q.get("limit").and_then(Value::as_u64);
         Ok(CubeQuery {
-            cube: cube.unwrap_or(Cube::SiteSummary),
+            cube: members.cube.unwrap_or(Cube::SiteSummary),
             measures,
             dimensions,
             time,
             filters,
             limit,
+        })
+    }
+}
+
+fn invalid(what: String) -> DecodeError {
+    DecodeError::Invalid(what)
+}
+
+/// The cube a query's members name, learnt from the first and checked on every other.
+#[derive(Default)]
+struct Members {
+    cube: Option<Cube>,
+}
+
+impl Members {
+    /// `cube.member` → `member`; an error for an unknown cube or a second cube.
+    fn split(&mut self, member: &str) -> Result<String, DecodeError> {
+        let (c, rest) = member
+            .split_once('.')
+            .ok_or_else(|| invalid(format!("member {member:?} has no cube prefix")))?;
+        let c = Cube::from_name(c).ok_or_else(|| invalid(format!("unknown cube {c:?}")))?;
+        if *self.cube.get_or_insert(c) != c {
+            return Err(invalid("members of two cubes in one query".into()));
+        }
+        Ok(rest.to_owned())
+    }
+
+    /// `timeDimensions[0]`.
+    fn time(&mut self, t: &Value) -> Result<TimeDimension, DecodeError> {
+        if let Some(d) = t.get("dimension").and_then(Value::as_str) {
+            self.split(d)?;
+        }
+        let granularity = t
+            .get("granularity")
+            .and_then(Value::as_str)
+            .and_then(Granularity::from_name)
+            .ok_or_else(|| invalid("timeDimensions[0].granularity".into()))?;
+        let range: Vec<&str> = t
+            .get("dateRange")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let day = |s: Option<&&str>| {
+            s.and_then(|s| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok())
+                .ok_or_else(|| invalid("timeDimensions[0].dateRange".into()))
+        };
+        Ok(TimeDimension {
+            granularity,
+            from: day(range.first())?,
+            to: day(range.get(1))?,
+        })
+    }
+
+    /// One of `filters`.
+    fn filter(&mut self, f: &Value) -> Result<Filter, DecodeError> {
+        let member = f
+            .get("member")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("filter without member".into()))?;
+        let operator = f
+            .get("operator")
+            .and_then(Value::as_str)
+            .and_then(Operator::from_name)
+            .ok_or_else(|| invalid(format!("filter on {member:?}: unknown operator")))?;
+        let values = f
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Filter {
+            member: self.split(member)?,
+            operator,
+            values,
         })
     }
 }
@@ -538,67 +561,4 @@ pub fn decode_load(cube: Cube, body: &[u8]) -> Result<Vec<CubeRow>, DecodeError>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// spec §2, the published request body.
-    const SAMPLE_QUERY: &str = r#"{"query":{"measures":["ffc_site_summary.A01"],"dimensions":[],"timeDimensions":[{"dimension":"ffc_site_summary.Time","granularity":"day","dateRange":["2024-01-01","2024-01-31"]}],"filters":[{"member":"ffc_site_summary.SiteId","operator":"equals","values":["30273"]}],"limit":1000000}}"#;
-
-    #[test]
-    fn published_query_decodes_and_re_encodes_equal() {
-        let q = CubeQuery::from_body(SAMPLE_QUERY.as_bytes()).unwrap();
-        assert_eq!(q.cube, Cube::SiteSummary);
-        assert_eq!(q.measures, [Measure::A01]);
-        assert_eq!(q.time.unwrap().granularity, Granularity::Day);
-        assert_eq!(q.filters[0].member, "SiteId");
-        assert_eq!(q.filters[0].values, ["30273"]);
-        assert_eq!(q.limit, Some(1_000_000));
-        let orig: Value = serde_json::from_str(SAMPLE_QUERY).unwrap();
-        assert_eq!(q.to_body(), orig);
-        assert_eq!(q.chunks(30).len(), 2);
-        assert!(
-            CubeQuery::from_body(br#"{"query":{"measures":["ffc_site_summary.Z99"]}}"#).is_err()
-        );
-        assert!(CubeQuery::from_body(
-            br#"{"query":{"measures":["ffc_site_summary.A01","ffc_area_summary.A02"]}}"#
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn both_published_response_shapes_decode() {
-        let single = br#"{"data":[{"ffc_site_summary.A01": "120", "ffc_site_summary.Time.day": "2024-01-01T00:00:00.000", "ffc_site_summary.SiteId": "30273"}]}"#;
-        let multi = br#"{"queryType":"multi","results":[{"data":[{"ffc_site_summary.A01": 120, "ffc_site_summary.Time.day": "2024-01-01T00:00:00.000", "ffc_site_summary.SiteId": "30273"}]}]}"#;
-        let a = decode_load(Cube::SiteSummary, single).unwrap();
-        let b = decode_load(Cube::SiteSummary, multi).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a[0].get(Measure::A01), Some(120.0));
-        assert_eq!(a[0].time.unwrap().to_string(), "2024-01-01 00:00:00");
-        assert_eq!(a[0].members.get("SiteId"), Some(&Value::from("30273")));
-        assert_eq!(
-            decode_load(Cube::SiteSummary, br#"{"error":"Continue wait"}"#),
-            Err(DecodeError::Server("Continue wait".into()))
-        );
-        assert!(matches!(
-            decode_load(
-                Cube::SiteSummary,
-                br#"{"data":[{"ffc_site_summary.A01":"x"}]}"#
-            ),
-            Err(DecodeError::Row { row: 0, .. })
-        ));
-        let nulls = decode_load(
-            Cube::SiteSummary,
-            br#"{"data":[{"ffc_site_summary.A02":null}]}"#,
-        )
-        .unwrap();
-        assert_eq!(nulls[0].get(Measure::A02), None);
-    }
-
-    #[test]
-    fn every_measure_code_round_trips() {
-        for m in Measure::ALL {
-            assert_eq!(Measure::from_code(m.code()), Some(*m));
-        }
-        assert_eq!(Measure::ALL.len(), 19);
-    }
-}
+mod tests;

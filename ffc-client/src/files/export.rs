@@ -1,0 +1,254 @@
+//! Export files (CSV, TXT, `.xlsx`): the header mapped onto the columns, then every row
+//! read, or kept as an error naming its line.
+
+use ffc_core::CameraSerial;
+
+use super::{
+    normalize, Column, ExportFile, ExportFileOptions, FileError, FileRow, Reason, COLUMNS,
+};
+use crate::datefmt::parse_local;
+
+/// Column positions found in a header.
+#[derive(Debug, Clone)]
+struct Mapping {
+    at: [Option<usize>; COLUMNS],
+}
+
+const ALL: [Column; COLUMNS] = [
+    Column::DateTime,
+    Column::Date,
+    Column::Time,
+    Column::In,
+    Column::Out,
+    Column::Outside,
+    Column::Site,
+    Column::SiteId,
+    Column::Counter,
+    Column::Serial,
+];
+
+impl Mapping {
+    fn new<'a>(
+        headers: impl Iterator<Item = &'a str>,
+        opts: &ExportFileOptions,
+    ) -> Result<Self, Reason> {
+        let names: Vec<String> = headers.map(normalize).collect();
+        let mut at = [None; COLUMNS];
+        for col in ALL {
+            let custom = opts
+                .custom
+                .iter()
+                .rev()
+                .find(|(c, _)| *c == col)
+                .map(|(_, h)| h.as_str());
+            let found = match custom {
+                Some(h) => names.iter().position(|n| n == h),
+                None => col
+                    .aliases()
+                    .iter()
+                    .find_map(|a| names.iter().position(|n| n == a)),
+            };
+            if let Some(slot) = at.get_mut(col.index()) {
+                *slot = found;
+            }
+        }
+        let m = Mapping { at };
+        if m.get(Column::DateTime).is_none() && m.get(Column::Date).is_none() {
+            return Err(Reason::MissingColumn("DateTime or Date"));
+        }
+        for c in [Column::In, Column::Out] {
+            if m.get(c).is_none() {
+                return Err(Reason::MissingColumn(c.name()));
+            }
+        }
+        Ok(m)
+    }
+
+    fn get(&self, c: Column) -> Option<usize> {
+        self.at.get(c.index()).copied().flatten()
+    }
+
+    fn row<'a>(
+        &self,
+        line: u64,
+        field: impl Fn(usize) -> Option<&'a str>,
+        opts: &ExportFileOptions,
+    ) -> Result<FileRow, Reason> {
+        let text = |c: Column| self.get(c).and_then(&field).map(str::trim);
+        let date_text = text(Column::DateTime).or(text(Column::Date)).unwrap_or("");
+        let time_text = text(Column::Time);
+        let local = parse_local(date_text, time_text, &opts.date, &opts.time).ok_or_else(|| {
+            Reason::BadDate {
+                value: match time_text {
+                    Some(t) => format!("{date_text} {t}"),
+                    None => date_text.to_owned(),
+                },
+            }
+        })?;
+        let count = |c: Column| -> Result<Option<u64>, Reason> {
+            match text(c) {
+                None | Some("") => Ok(None),
+                Some(v) => v.parse::<u64>().map(Some).map_err(|_| Reason::BadNumber {
+                    column: c.name(),
+                    value: v.to_owned(),
+                }),
+            }
+        };
+        let required = |c: Column| -> Result<u64, Reason> {
+            count(c)?.ok_or(Reason::BadNumber {
+                column: c.name(),
+                value: String::new(),
+            })
+        };
+        let serial = match text(Column::Serial) {
+            None | Some("") => None,
+            Some(s) => Some(CameraSerial::parse(s).map_err(|_| Reason::BadSerial {
+                value: s.to_owned(),
+            })?),
+        };
+        let site_id = match count(Column::SiteId)? {
+            None => None,
+            Some(v) => Some(u32::try_from(v).map_err(|_| Reason::BadNumber {
+                column: Column::SiteId.name(),
+                value: v.to_string(),
+            })?),
+        };
+        let owned = |c: Column| text(c).filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(FileRow {
+            line,
+            local,
+            count_in: required(Column::In)?,
+            count_out: required(Column::Out)?,
+            outside: count(Column::Outside)?,
+            site: owned(Column::Site),
+            site_id,
+            counter: owned(Column::Counter),
+            serial,
+        })
+    }
+}
+
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| first.iter().filter(|b| **b == d).count();
+    [b'\t', b';', b',']
+        .into_iter()
+        .max_by_key(|d| (count(*d), *d == b','))
+        .unwrap_or(b',')
+}
+
+/// Reads a CSV or TXT export file.
+pub fn read_export(
+    file: &str,
+    bytes: &[u8],
+    opts: &ExportFileOptions,
+) -> Result<ExportFile, FileError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let fail = |line: u64, byte: u64, reason: Reason| FileError {
+        file: file.to_owned(),
+        line,
+        byte,
+        reason,
+    };
+    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(bytes));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut record = csv::StringRecord::new();
+    let header_ok = reader
+        .read_record(&mut record)
+        .map_err(|e| fail(1, 0, Reason::Csv(e.to_string())))?;
+    if !header_ok {
+        return Err(fail(1, 0, Reason::Empty));
+    }
+    let mapping = Mapping::new(record.iter(), opts).map_err(|r| fail(1, 0, r))?;
+    let mut out = ExportFile::default();
+    loop {
+        let pos = reader.position().clone();
+        let (line, byte) = (pos.line(), pos.byte());
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // Blank lines (only empty fields) are padding, not rows.
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let line = record.position().map_or(line, csv::Position::line);
+                match mapping.row(line, |i| record.get(i), opts) {
+                    Ok(r) => out.rows.push(r),
+                    Err(reason) => out.errors.push(fail(line, byte, reason)),
+                }
+            }
+            Err(e) => {
+                let at = e.position().cloned().unwrap_or(pos);
+                out.errors
+                    .push(fail(at.line(), at.byte(), Reason::Csv(e.to_string())));
+                // A UTF-8 error leaves the reader past the record; an IO error cannot
+                // happen on a slice. Either way, go on with the next record.
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the first sheet of an `.xlsx` export. Date cells are read as dates; text cells
+/// with the patterns in `opts`.
+#[cfg(feature = "xlsx")]
+pub fn read_xlsx(
+    file: &str,
+    bytes: &[u8],
+    opts: &ExportFileOptions,
+) -> Result<ExportFile, FileError> {
+    use calamine::{Data, DataType, Reader, Xlsx};
+    let fail = |line: u64, reason: Reason| FileError {
+        file: file.to_owned(),
+        line,
+        byte: 0,
+        reason,
+    };
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| fail(0, Reason::Workbook(e.to_string())))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| fail(0, Reason::Empty))?
+        .map_err(|e| fail(0, Reason::Workbook(e.to_string())))?;
+    let (d, t) = (&opts.date, &opts.time);
+    let text = |cell: &Data| -> String {
+        match cell {
+            Data::DateTime(_) | Data::DateTimeIso(_) => cell
+                .as_datetime()
+                .map(|dt| format!("{} {}", d.format_datetime(dt), t.format_datetime(dt)))
+                .unwrap_or_default(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            other => other.to_string(),
+        }
+    };
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .ok_or_else(|| fail(first_row, Reason::Empty))?
+        .iter()
+        .map(text)
+        .collect();
+    let mapping =
+        Mapping::new(header.iter().map(String::as_str), opts).map_err(|r| fail(first_row, r))?;
+    let mut out = ExportFile::default();
+    for (i, row) in rows.enumerate() {
+        let line = first_row + 1 + i as u64;
+        let cells: Vec<String> = row.iter().map(text).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        match mapping.row(line, |i| cells.get(i).map(String::as_str), opts) {
+            Ok(r) => out.rows.push(r),
+            Err(reason) => out.errors.push(fail(line, reason)),
+        }
+    }
+    Ok(out)
+}

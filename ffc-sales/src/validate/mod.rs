@@ -1,0 +1,312 @@
+//! The streaming validator: one pass over the file, every error collected (up to a limit),
+//! valid rows summed per store and hour as they go.
+//!
+//! The CSV layer is `csv-core`, the `csv` crate's own parser (quoted fields, CRLF, blank
+//! lines, a UTF-8 byte-order mark before the header), driven here directly so every record
+//! gets its true line number and byte offset (the `csv` crate's own line count drifts on
+//! CRLF files and skipped blank lines). Between records, a plain line (no quote, no lone
+//! CR) is split without it, as csv-core would split it, and read in place (see
+//! `split_plain_line`); csv-core takes every other line. Rows whose fields are all empty (a spreadsheet's
+//! trailing `,,,`) are counted as blank and skipped. No row is kept after it is checked, and
+//! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
+//!
+//! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
+//! duplicate detection is on, the default) one entry per valid row (about 5 bytes while
+//! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
+//! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
+
+mod config;
+mod driver;
+mod duplicates;
+mod record;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+
+/// Most fields a row may have; kept here too, where it always was.
+pub use crate::error::MAX_FIELDS;
+pub use config::{ValidationConfig, DEFAULT_MAX_ERRORS, DEFAULT_MAX_ROW_BYTES};
+pub use driver::{validate_bytes, validate_reader};
+pub use record::RawRecord;
+
+use crate::aggregate::{day_key, hour_start, HourlySales, StoreIdx};
+use crate::error::{HeaderProblem, Reason, SalesRowError};
+use crate::mapping::{column_number, Columns, SalesField};
+use crate::value::{parse_amount_cents, parse_quantity, parse_store, DateTimeParser};
+use duplicates::{DuplicateIndex, RowKey};
+
+/// Row counts of one file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RowCounts {
+    /// Data rows read (blank rows not included).
+    pub rows: u64,
+    /// Rows that passed every check and were summed.
+    pub valid: u64,
+    /// Rows with at least one error (duplicates included).
+    pub invalid: u64,
+    /// Of the invalid rows, those that repeat an earlier row.
+    pub duplicates: u64,
+    /// Rows whose fields were all empty, skipped.
+    pub blank: u64,
+}
+
+/// The result of validating one file: what was wrong, and the valid rows summed.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    /// Problems with the header row; when there are any, no row was read.
+    pub header_problems: Vec<HeaderProblem>,
+    /// Row counts.
+    pub counts: RowCounts,
+    /// The first [`ValidationConfig::max_errors`] errors, in file order.
+    pub errors: Vec<SalesRowError>,
+    /// How many errors there were in all.
+    pub error_count: u64,
+    /// The valid rows, summed per store and local hour.
+    pub sales: HourlySales,
+    /// (store, local day) pairs with an invalid row.
+    pub(crate) tainted_days: BTreeSet<(StoreIdx, i32)>,
+    /// Stores with an invalid row whose day could not be read.
+    pub(crate) tainted_stores: BTreeSet<StoreIdx>,
+    /// Invalid rows whose store could not be read (or is unknown).
+    pub unattributed_invalid_rows: u64,
+}
+
+impl Validation {
+    /// True when the header resolved and no row had an error.
+    pub fn is_valid(&self) -> bool {
+        self.header_problems.is_empty() && self.error_count == 0
+    }
+}
+
+/// The validator as a state machine: feed it the header record, then each row record.
+/// [`validate_reader`] and [`validate_bytes`] drive it with the `csv` crate; a caller with
+/// its own CSV reader can drive it too.
+#[derive(Debug)]
+pub struct Validator<'c> {
+    config: &'c ValidationConfig,
+    columns: Option<Columns>,
+    out: Validation,
+    duplicates: DuplicateIndex,
+    /// The last store code and its index: files are usually sorted by store, so most rows
+    /// skip the lookups.
+    last_store: Vec<u8>,
+    last_store_result: Result<StoreIdx, Reason>,
+    /// Remembers the last date and hour: rows of one hour only have their minutes read.
+    dates: DateTimeParser,
+}
+
+impl<'c> Validator<'c> {
+    /// A validator with nothing read yet.
+    pub fn new(config: &'c ValidationConfig) -> Self {
+        Validator {
+            config,
+            columns: None,
+            out: Validation::default(),
+            duplicates: DuplicateIndex::default(),
+            last_store: Vec::new(),
+            last_store_result: Err(Reason::Empty),
+            dates: DateTimeParser::new(),
+        }
+    }
+
+    /// Reads the header row. `false` when it does not resolve (the problems are in the
+    /// result); rows fed after that are ignored.
+    pub fn header(&mut self, record: &RawRecord<'_>) -> bool {
+        let names: Vec<String> = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        match self.config.mapping.resolve(names) {
+            Ok(c) => {
+                self.columns = Some(c);
+                true
+            }
+            Err(problems) => {
+                self.out.header_problems = problems;
+                false
+            }
+        }
+    }
+
+    fn error(&mut self, line: u64, byte: u64, field: Option<SalesField>, value: &[u8], r: Reason) {
+        self.out.error_count += 1;
+        if self.out.errors.len() < self.config.max_errors {
+            let place = field.and_then(|f| {
+                let c = self.columns?;
+                Some((f, column_number(c.index(f))))
+            });
+            self.out
+                .errors
+                .push(SalesRowError::new(line, byte, place, value, r));
+        }
+    }
+
+    fn store(&mut self, raw: &[u8]) -> Result<StoreIdx, Reason> {
+        if raw == self.last_store.as_slice() {
+            return self.last_store_result;
+        }
+        // Interned codes are valid known ones: one lookup, by the raw bytes, for a store
+        // seen before.
+        let result = match self.out.sales.index_of(raw) {
+            Some(i) => Ok(i),
+            None => parse_store(raw).and_then(|code| match &self.config.known_stores {
+                Some(known) if !known.contains(code) => Err(Reason::UnknownStore),
+                _ => Ok(self.out.sales.intern(code)),
+            }),
+        };
+        self.last_store.clear();
+        self.last_store.extend_from_slice(raw);
+        self.last_store_result = result;
+        result
+    }
+
+    /// Checks one data row and, when valid, adds it to the hourly sums.
+    /// `line` (1-based) and `byte` say where the record starts, for the error list.
+    pub fn row(&mut self, record: &RawRecord<'_>, line: u64, byte: u64) {
+        let Some(columns) = self.columns else {
+            return;
+        };
+        if record.all_empty() {
+            self.out.counts.blank += 1;
+            return;
+        }
+        self.out.counts.rows += 1;
+        if record.len() < columns.needed() {
+            self.out.counts.invalid += 1;
+            self.out.unattributed_invalid_rows += 1;
+            let reason = Reason::MissingFields {
+                found: u32::try_from(record.len()).unwrap_or(u32::MAX),
+                needed: u32::try_from(columns.needed()).unwrap_or(u32::MAX),
+            };
+            self.error(line, byte, None, &record.joined(), reason);
+            return;
+        }
+        let get = |f: SalesField| record.get(columns.index(f)).unwrap_or_default();
+        let raw_store = get(SalesField::StoreCode);
+        let raw_dt = get(SalesField::DateTime);
+        let raw_qty = get(SalesField::TotalTransactionQty);
+        let raw_amount = get(SalesField::TotalTransactionValue);
+
+        let store = self.store(raw_store);
+        let dt = self.dates.parse(raw_dt);
+        let qty = parse_quantity(raw_qty);
+        let amount = parse_amount_cents(raw_amount);
+
+        let (Ok(s), Ok(d), Ok(q), Ok(c)) = (store, dt, qty, amount) else {
+            let fields = [
+                (SalesField::StoreCode, raw_store, store.err()),
+                (SalesField::DateTime, raw_dt, dt.err()),
+                (SalesField::TotalTransactionQty, raw_qty, qty.err()),
+                (SalesField::TotalTransactionValue, raw_amount, amount.err()),
+            ];
+            self.refuse_fields(line, byte, fields, store.ok(), dt.ok());
+            return;
+        };
+        self.sum(record, (line, byte), (s, d), (q, c), raw_amount);
+    }
+
+    /// A row with at least one unreadable field: one error per field, and the row's day
+    /// (or, without a readable time, its whole store) withheld from the import.
+    fn refuse_fields(
+        &mut self,
+        line: u64,
+        byte: u64,
+        fields: [(SalesField, &[u8], Option<Reason>); 4],
+        store: Option<StoreIdx>,
+        time: Option<i64>,
+    ) {
+        self.out.counts.invalid += 1;
+        for (field, raw, result) in fields {
+            if let Some(reason) = result {
+                self.error(line, byte, Some(field), raw, reason);
+            }
+        }
+        match (store, time) {
+            (Some(s), Some(d)) => {
+                self.out.tainted_days.insert((s, day_key(d)));
+            }
+            (Some(s), None) => {
+                self.out.tainted_stores.insert(s);
+            }
+            (None, _) => self.out.unattributed_invalid_rows += 1,
+        }
+    }
+
+    /// Sums a row whose fields all read: refused instead when it repeats an earlier row or
+    /// its hour's totals would overflow.
+    fn sum(
+        &mut self,
+        record: &RawRecord<'_>,
+        (line, byte): (u64, u64),
+        (s, d): (StoreIdx, i64),
+        (q, c): (u64, u64),
+        raw_amount: &[u8],
+    ) {
+        let hour = hour_start(d);
+        let (slot, placement, totals) = self.out.sales.locate(s, hour);
+        let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
+        let duplicate_of = if self.config.detect_duplicates {
+            self.duplicates.check(slot, placement, key, line)
+        } else {
+            None
+        };
+        // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
+        let added = duplicate_of.is_none() && totals.add(q, c);
+        if let Some(first_line) = duplicate_of {
+            self.out.counts.invalid += 1;
+            self.out.counts.duplicates += 1;
+            self.out.tainted_days.insert((s, day_key(d)));
+            self.error(
+                line,
+                byte,
+                None,
+                &record.joined(),
+                Reason::DuplicateRow { first_line },
+            );
+            return;
+        }
+        if !added {
+            if self.config.detect_duplicates {
+                self.duplicates.forget(slot, key);
+            }
+            self.out.counts.invalid += 1;
+            self.out.tainted_days.insert((s, day_key(d)));
+            self.error(
+                line,
+                byte,
+                Some(SalesField::TotalTransactionValue),
+                raw_amount,
+                Reason::TotalOverflow,
+            );
+            return;
+        }
+        self.out.counts.valid += 1;
+    }
+
+    /// Records a row that was too long to buffer.
+    pub fn too_long(&mut self, line: u64, byte: u64) {
+        if self.columns.is_none() {
+            return;
+        }
+        self.out.counts.rows += 1;
+        self.out.counts.invalid += 1;
+        self.out.unattributed_invalid_rows += 1;
+        let limit = self.config.max_row_bytes as u64;
+        self.error(line, byte, None, b"", Reason::RowTooLong { limit });
+    }
+
+    /// Records a header row that was too long to buffer.
+    pub fn header_too_long(&mut self) {
+        self.out.header_problems.push(HeaderProblem::HeaderTooLong);
+    }
+
+    /// The result. A validator that never saw a header reports [`HeaderProblem::NoHeader`].
+    pub fn finish(mut self) -> Validation {
+        if self.columns.is_none() && self.out.header_problems.is_empty() {
+            self.out.header_problems.push(HeaderProblem::NoHeader);
+        }
+        self.out.sales.seal();
+        self.out
+    }
+}

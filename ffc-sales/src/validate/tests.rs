@@ -1,0 +1,114 @@
+//! The validator's own tests: plain-line and csv-core paths agree, varints round-trip.
+
+use super::driver::validate_slice;
+use super::duplicates::{push_varint, read_varint};
+use super::*;
+use proptest::prelude::*;
+
+/// Everything a validation says, for comparing two.
+fn summary(v: &Validation) -> String {
+    let hours: Vec<_> = v.sales.iter().collect();
+    format!(
+        "{:?} {:?} {:?} {} {:?} {:?} {} {:?}",
+        v.header_problems,
+        v.counts,
+        v.errors,
+        v.error_count,
+        v.tainted_days,
+        v.tainted_stores,
+        v.unattributed_invalid_rows,
+        hours
+    )
+}
+
+fn field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("S001".to_owned()),
+        Just("S002".to_owned()),
+        Just("01-06-2024 09:00".to_owned()),
+        Just("01-06-2024 10:30".to_owned()),
+        Just("1".to_owned()),
+        Just("2.50".to_owned()),
+        Just(String::new()),
+        Just("\"".to_owned()),
+        Just("\"a,b\"".to_owned()),
+        Just("\"a\r\nb\"".to_owned()),
+        Just("\r".to_owned()),
+        Just("\n".to_owned()),
+        Just("\r\n".to_owned()),
+        Just("\u{feff}".to_owned()),
+        Just("x".repeat(1030)),
+        "[0-9.,$ -]{0,6}",
+        "[\\PC]{0,4}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// Plain lines split without csv-core give exactly what csv-core gives: records,
+    /// lines, byte offsets, blank rows, row limits (long rows, many fields), quoted
+    /// and multi-line fields, lone CRs, stray byte-order marks; in default and tight
+    /// configurations.
+    #[test]
+    fn plain_lines_split_as_csv_core_does(
+        lines in proptest::collection::vec(
+            (proptest::collection::vec(field(), 0..40), 0usize..3, any::<bool>()),
+            0..12,
+        ),
+        bom in any::<bool>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let mut text = String::new();
+        if bom {
+            text.push('\u{feff}');
+        }
+        text.push_str("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\r\n");
+        for (fields, blanks, crlf) in &lines {
+            let eol = if *crlf { "\r\n" } else { "\n" };
+            for _ in 0..*blanks {
+                text.push_str(eol);
+            }
+            text.push_str(&fields.join(","));
+            text.push_str(eol);
+        }
+        let tight = ValidationConfig {
+            max_row_bytes: 16,
+            ..ValidationConfig::default().with_max_errors(3).with_known_stores(["S001"])
+        };
+        let mut with_noise = text.clone().into_bytes();
+        with_noise.extend_from_slice(&noise);
+        for bytes in [text.as_bytes(), &with_noise, &noise] {
+            for config in [&ValidationConfig::default(), &tight] {
+                let plain = validate_slice(bytes, config, true);
+                let core = validate_slice(bytes, config, false);
+                prop_assert_eq!(summary(&plain), summary(&core));
+            }
+        }
+    }
+}
+
+#[test]
+fn varints_round_trip() {
+    let values = [
+        0,
+        1,
+        127,
+        128,
+        16_383,
+        16_384,
+        u64::from(u32::MAX),
+        u64::MAX,
+    ];
+    let mut buf = Vec::new();
+    for v in values {
+        push_varint(&mut buf, v);
+    }
+    let mut pos = 0;
+    for v in values {
+        assert_eq!(read_varint(&buf, &mut pos), Some(v));
+    }
+    assert_eq!(pos, buf.len());
+    assert_eq!(read_varint(&buf, &mut pos), None);
+    assert_eq!(read_varint(&[0x80; 11], &mut 0), None);
+}
