@@ -53,9 +53,9 @@ struct Rig {
 async fn start(auth: Auth, limits: Limits) -> Rig {
     let sink = Arc::new(MemorySink::new());
     let dead = Arc::new(MemoryDeadLetters::new());
-    let mut config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
-    config.auth = auth;
-    config.limits = limits;
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap())
+        .with_auth(auth)
+        .with_limits(limits);
     let server = Receiver::bind(config, sink.clone(), dead.clone())
         .await
         .unwrap();

@@ -30,8 +30,8 @@ async fn events_arrive_over_wss_and_plain_ws_is_refused() {
         .with_single_cert(vec![cert.clone()], key)
         .unwrap();
     let sink = Arc::new(MemorySink::new());
-    let mut config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
-    config.tls = Some(TlsAcceptor::from(Arc::new(tls)));
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap())
+        .with_tls(Some(TlsAcceptor::from(Arc::new(tls))));
     let handle = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
         .await
         .unwrap()
