@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The long form of the fault soak (ffc-protocols/tests/soak.rs):
+# The long form of the fault soak (examples/tests/soak.rs, driving the reference
+# integrations ws_to_postgres and mqtt_workers):
 #   scripts/soak.sh [SECONDS] [COUNTERS] [WORKERS] [RATE] [SEED]
 # SECONDS of pushing with kill -9 faults per path (default 600), COUNTERS simulated counters
 # (default 200), WORKERS processes per path (default 3), RATE events per counter per second
@@ -15,4 +16,4 @@ export FFC_SOAK_RATE="${4:-10}"
 if [ -n "${5:-}" ]; then export FFC_SOAK_SEED="$5"; fi
 # shellcheck disable=SC1091
 source scripts/services.sh
-cargo test --release -p ffc-protocols --all-features --test soak -- --nocapture
+cargo test --release -p ffc-examples --test soak -- --nocapture

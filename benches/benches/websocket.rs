@@ -19,7 +19,7 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::codec::{decode, encode_classic, encode_pro2};
-use ffc_protocols::ws::server::{Server, ServerConfig};
+use ffc_protocols::ws::server::{Receiver, ReceiverConfig};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -133,8 +133,8 @@ async fn bare_server() -> SocketAddr {
 }
 
 async fn ffc_server() -> SocketAddr {
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    let server = Server::bind(
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
+    let server = Receiver::bind(
         config,
         Arc::new(MemorySink::with_limit(usize::MAX)),
         Arc::new(MemoryDeadLetters::new()),

@@ -167,8 +167,8 @@ fn ws_to_postgres_keeps_every_event_once_and_acknowledges_after_commit() {
     let delivered: u64 = rt.block_on(async {
         let mut tasks = Vec::new();
         for c in 0..3u64 {
-            let mut config = SenderConfig::new(format!("ws://{addr}/counter/{c}"));
-            config.token = Some("scale-out-token".into());
+            let config =
+                SenderConfig::new(format!("ws://{addr}/counter/{c}")).with_token("scale-out-token");
             tasks.push(tokio::spawn(async move {
                 let serial = CameraSerial::from_u64(0x7700 + c);
                 let mut sender: Sender<64> = Sender::new(config);
@@ -236,10 +236,11 @@ fn mqtt_workers_share_one_subscription_into_one_database() {
         let mut tasks = Vec::new();
         for c in 0..counters {
             let serial = CameraSerial::from_u64(0x7800 + c);
-            let mut config = PublisherConfig::new(&broker, serial).expect("url");
-            config.topic = Some(format!("{root}/{serial}"));
-            config.client_id = Some(format!("{root}/{serial}"));
-            config.qos = Qos::AtLeastOnce;
+            let config = PublisherConfig::new(&broker, serial)
+                .expect("url")
+                .with_topic(Some(format!("{root}/{serial}")))
+                .with_client_id(Some(format!("{root}/{serial}")))
+                .with_qos(Qos::AtLeastOnce);
             let publisher = Publisher::connect(config).await.expect("connect");
             tasks.push(tokio::spawn(async move {
                 for n in 0..per_counter {

@@ -8,13 +8,15 @@
 //! | [`ws::codec`] | `alloc` | WebSocket payloads: classic envelope (JSON and Python-literal), test message, 3D Pro2 flat form |
 //! | [`sink`] | `std` | [`sink::EventSink`]: memory, JSON-lines file (synced before it returns), channel; dead letters |
 //! | `sink::postgres` | `postgres` | `PgSink`: PostgreSQL, exactly once on the event key, hourly totals in the same transaction, group commit, ack after `COMMIT` |
-//! | `ws::server` | `ws` | the receiver counters connect to (auth, `OK` only after the sink kept the event) |
+//! | `ws::server` | `ws` | `Receiver`: the receiver counters connect to (auth, `OK` only after the sink kept the event, drain on shutdown) |
 //! | `ws::sender` | `ws` | the counter side: sends from ffc-core's outbox, waits for `OK` |
 //! | [`mqtt::codec`] | `alloc` | MQTT payloads: occupancy samples and counting events, `#` comments tolerated |
 //! | `mqtt::subscriber` | `mqtt` | rumqttc subscriber: reconnect and re-subscribe, shared subscriptions, sink or stream, dead letters |
+//! | `mqtt::worker` | `mqtt` | the ingestion worker: subscriber into sinks, restarts after a sink failure, stops on a shutdown future |
 //! | `mqtt::publisher` | `mqtt` | the counter side: publishes both kinds with its serial as client id |
 //! | [`bacnet::wire`] | `alloc` | BACnet/IP datagrams: BVLC, NPDU, APDU headers, Who-Is, I-Am, ReadProperty(-Multiple) |
 //! | `bacnet::client`, `bacnet::device` | `bacnet` | sans-IO cores (`ClientCore`, `DeviceCore`) and their tokio UDP loops (`Client`, `SimulatedDevice`) |
+//! | `shutdown` | `ws` or `mqtt` | [`signal`](crate::shutdown) resolving on Ctrl-C, and SIGTERM on unix |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -33,6 +35,8 @@ pub mod bacnet;
 mod fields;
 #[cfg(feature = "alloc")]
 pub mod mqtt;
+#[cfg(any(feature = "ws", feature = "mqtt"))]
+pub mod shutdown;
 #[cfg(feature = "std")]
 pub mod sink;
 #[cfg(feature = "alloc")]

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{
     CameraSerial, CountEvent, Metric, OccupancySample, PeopleId, PeopleType, RoiId, Source,
     UtcOffset,
@@ -550,8 +551,7 @@ async fn broker_restart_mid_stream_qos1_loses_nothing() {
     config.filters = vec!["/t/restart/+".into()];
     config.qos = Qos::AtLeastOnce;
     config.clean_session = false;
-    config.backoff_min = Duration::from_millis(50);
-    config.backoff_max = Duration::from_millis(400);
+    config.retry = RetryPolicy::forever(Duration::from_millis(50), Duration::from_millis(400));
     let (mut rx, task, mut status, stopper) = subscribed_stream(config).await;
 
     let n = 600u64;
@@ -560,8 +560,7 @@ async fn broker_restart_mid_stream_qos1_loses_nothing() {
     pc.topic = Some("/t/restart/c".into());
     pc.qos = Qos::AtLeastOnce;
     pc.clean_session = false;
-    pc.backoff_min = Duration::from_millis(50);
-    pc.backoff_max = Duration::from_millis(400);
+    pc.retry = RetryPolicy::forever(Duration::from_millis(50), Duration::from_millis(400));
     let publisher = Publisher::connect(pc).await.unwrap();
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     // The first half goes out while the broker runs; the second half is published while
@@ -625,14 +624,12 @@ async fn broker_restart_mid_stream_qos0_continues() {
     let mut own = OwnBroker::start(&b.start);
     let mut config = SubscriberConfig::new(&url(own.port), "restart-sub-q0").unwrap();
     config.filters = vec!["/t/restart0/+".into()];
-    config.backoff_min = Duration::from_millis(50);
-    config.backoff_max = Duration::from_millis(400);
+    config.retry = RetryPolicy::forever(Duration::from_millis(50), Duration::from_millis(400));
     let (mut rx, task, mut status, stopper) = subscribed_stream(config).await;
     let counter = serial(0x10);
     let mut pc = PublisherConfig::new(&url(own.port), counter).unwrap();
     pc.topic = Some("/t/restart0/c".into());
-    pc.backoff_min = Duration::from_millis(50);
-    pc.backoff_max = Duration::from_millis(400);
+    pc.retry = RetryPolicy::forever(Duration::from_millis(50), Duration::from_millis(400));
     let publisher = Publisher::connect(pc).await.unwrap();
     let mut progress = publisher.progress();
 

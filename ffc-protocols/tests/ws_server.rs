@@ -10,7 +10,7 @@ use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, So
 use ffc_protocols::sink::{Accepted, EventSink, MemoryDeadLetters, MemorySink, SinkError};
 use ffc_protocols::ws::codec::{encode_classic, TEST_MESSAGE};
 use ffc_protocols::ws::sender::{SendError, Sender, SenderConfig};
-use ffc_protocols::ws::server::{Auth, Limits, Server, ServerConfig, ServerHandle};
+use ffc_protocols::ws::server::{Auth, Limits, Receiver, ReceiverConfig, ReceiverHandle};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -45,7 +45,7 @@ fn classic(n: u64) -> String {
 }
 
 struct Rig {
-    handle: ServerHandle,
+    handle: ReceiverHandle,
     sink: Arc<MemorySink>,
     dead: Arc<MemoryDeadLetters>,
 }
@@ -53,10 +53,10 @@ struct Rig {
 async fn start(auth: Auth, limits: Limits) -> Rig {
     let sink = Arc::new(MemorySink::new());
     let dead = Arc::new(MemoryDeadLetters::new());
-    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.auth = auth;
-    config.limits = limits;
-    let server = Server::bind(config, sink.clone(), dead.clone())
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap())
+        .with_auth(auth)
+        .with_limits(limits);
+    let server = Receiver::bind(config, sink.clone(), dead.clone())
         .await
         .unwrap();
     Rig {
@@ -240,10 +240,7 @@ async fn the_sender_authenticates_too() {
 
 #[tokio::test]
 async fn bad_messages_are_dead_lettered_or_closed_while_others_are_served() {
-    let limits = Limits {
-        max_message_bytes: 1024,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_message_bytes(1024);
     let rig = start(Auth::new(), limits).await;
     let mut good = connect(&rig).await;
     let mut bad = connect(&rig).await;
@@ -308,10 +305,7 @@ async fn bad_messages_are_dead_lettered_or_closed_while_others_are_served() {
 
 #[tokio::test]
 async fn a_handshake_that_never_finishes_is_cut() {
-    let limits = Limits {
-        handshake_timeout: Duration::from_millis(300),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_handshake_timeout(Duration::from_millis(300));
     let rig = start(Auth::new(), limits).await;
     let mut tcp = TcpStream::connect(rig.handle.local_addr()).await.unwrap();
     tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
@@ -339,10 +333,7 @@ async fn a_handshake_that_never_finishes_is_cut() {
 
 #[tokio::test]
 async fn connections_over_the_limit_get_503() {
-    let limits = Limits {
-        max_connections: 2,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_connections(2);
     let rig = start(Auth::new(), limits).await;
     let _a = connect(&rig).await;
     let _b = connect(&rig).await;
@@ -369,9 +360,9 @@ impl EventSink for BrokenSink {
 
 #[tokio::test]
 async fn a_failing_sink_means_no_ok() {
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
     let dead = Arc::new(MemoryDeadLetters::new());
-    let handle = Server::bind(config, Arc::new(BrokenSink), dead.clone())
+    let handle = Receiver::bind(config, Arc::new(BrokenSink), dead.clone())
         .await
         .unwrap()
         .spawn();
@@ -410,8 +401,8 @@ async fn shutdown_finishes_the_acknowledgement_in_flight() {
         entered: tokio::sync::Notify::new(),
         inner: MemorySink::new(),
     });
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    let handle = Server::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
+    let handle = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
         .await
         .unwrap()
         .spawn();
@@ -517,4 +508,33 @@ with connect(url, additional_headers={"Authorization": "Basic YWRtaW46MTIzNDU2"}
         Some("658a2443-72ba-422c-85dc-e4e10baa1288")
     );
     assert_eq!(events[1].source, Source::WebSocketPro2);
+}
+
+#[tokio::test]
+async fn run_serves_until_its_shutdown_future_and_returns_the_counters() {
+    let sink = Arc::new(MemorySink::new());
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap());
+    let receiver = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
+        .await
+        .unwrap();
+    let addr = receiver.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(receiver.run(async {
+        let _ = stopped.await;
+    }));
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .unwrap();
+    for n in [1, 2, 1] {
+        ws.send(Message::text(classic(n))).await.unwrap();
+        assert_eq!(next_text(&mut ws).await, "OK");
+    }
+    stop.send(()).unwrap();
+    // Drained: the connection is closed as the receiver goes away.
+    assert_eq!(close_code(&mut ws).await, Some(CloseCode::Away));
+    let stats = running.await.unwrap().unwrap();
+    assert_eq!((stats.accepted, stats.duplicates), (2, 1));
+    assert_eq!(sink.len(), 2);
+    assert!(TcpStream::connect(addr).await.is_err());
 }

@@ -10,7 +10,7 @@ use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::sender::{SendError, Sender, SenderConfig};
 use ffc_protocols::ws::server::tokio_rustls::rustls::{self, pki_types};
 use ffc_protocols::ws::server::tokio_rustls::{TlsAcceptor, TlsConnector};
-use ffc_protocols::ws::server::{Server, ServerConfig};
+use ffc_protocols::ws::server::{Receiver, ReceiverConfig};
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -30,9 +30,9 @@ async fn events_arrive_over_wss_and_plain_ws_is_refused() {
         .with_single_cert(vec![cert.clone()], key)
         .unwrap();
     let sink = Arc::new(MemorySink::new());
-    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.tls = Some(TlsAcceptor::from(Arc::new(tls)));
-    let handle = Server::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap())
+        .with_tls(Some(TlsAcceptor::from(Arc::new(tls))));
+    let handle = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
         .await
         .unwrap()
         .spawn();

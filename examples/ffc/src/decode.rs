@@ -231,7 +231,7 @@ fn decode_mqtt(bytes: &[u8]) -> Decoded {
     use ffc_protocols::mqtt::codec::{self, DecodeError, Message};
     let kind = Kind::Mqtt;
     let mut lines = Vec::new();
-    for (offset, line, payload) in crate::mqtt_split::payloads(bytes) {
+    for (offset, line, payload) in codec::split_payloads(bytes) {
         match codec::decode(payload) {
             Ok(Message::Count(event)) => {
                 let mut v = serde_json::to_value(event).unwrap_or(Value::Null);

@@ -13,7 +13,6 @@ pub mod demo;
 pub mod device;
 pub mod listen;
 pub mod logging;
-pub mod mqtt_split;
 pub mod report;
 pub mod sales;
 pub mod sample;

@@ -66,26 +66,6 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 
-    /// The splitter's invariants (also the cargo-fuzz target `cli_mqtt_split`): payloads
-    /// in order, not overlapping, the input's own bytes, line numbers counting newlines.
-    #[test]
-    fn mqtt_splitter_gives_the_inputs_own_bytes_in_order(
-        bytes in proptest::collection::vec(
-            prop_oneof![Just(b'{'), Just(b'}'), Just(b'"'), Just(b'\\'), Just(b'#'), Just(b'\n'), Just(b' '), any::<u8>()],
-            0..256,
-        ),
-    ) {
-        let mut end = 0;
-        for (offset, line, payload) in ffc_cli::mqtt_split::payloads(&bytes) {
-            prop_assert!(offset >= end);
-            prop_assert!(!payload.is_empty());
-            prop_assert_eq!(bytes.get(offset..offset + payload.len()), Some(payload));
-            let newlines = bytes.get(..offset).unwrap_or_default().iter().filter(|b| **b == b'\n').count();
-            prop_assert_eq!(line, newlines + 1);
-            end = offset + payload.len();
-        }
-    }
-
     #[test]
     fn hex_spacing_does_not_change_a_datagram(
         datagram in proptest::collection::vec(any::<u8>(), 1..64),

@@ -71,6 +71,9 @@ use crate::fields::{
 };
 pub use crate::fields::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 
+mod split;
+pub use split::split_payloads;
+
 /// What one payload says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Message {

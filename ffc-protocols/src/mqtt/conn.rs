@@ -138,6 +138,16 @@ pub(crate) enum PollError {
     Tls(String),
 }
 
+impl PollError {
+    /// What went wrong, for a log line or an error that keeps the last failure.
+    pub fn into_message(self) -> String {
+        match self {
+            PollError::Refused { reason, .. } => reason.to_owned(),
+            PollError::Connection(e) | PollError::Tls(e) => e,
+        }
+    }
+}
+
 pub(crate) fn connect(opts: &ConnOptions<'_>) -> Result<(Client, EventLoop), SetupError> {
     if opts.client_id.len() > 65_535 || (opts.client_id.is_empty() && !opts.clean_session) {
         return Err(SetupError::ClientId);
@@ -273,113 +283,94 @@ impl Client {
 impl EventLoop {
     pub async fn poll(&mut self) -> Result<Polled, PollError> {
         match self {
-            EventLoop::V4(l) => match l.poll().await {
-                Ok(rumqttc::Event::Incoming(p)) => Ok(match p {
-                    rumqttc::Packet::ConnAck(a) => Polled::ConnAck {
-                        session_present: a.session_present,
-                    },
-                    rumqttc::Packet::Publish(p) => Polled::Publish(Publish::V4(p)),
-                    rumqttc::Packet::PubAck(_) => Polled::PubAck,
-                    rumqttc::Packet::SubAck(a) => Polled::SubAck {
-                        refused: a
-                            .return_codes
-                            .iter()
-                            .position(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)),
-                    },
-                    _ => Polled::Other,
-                }),
-                Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
-                    Ok(Polled::PublishWritten { qos0: pkid == 0 })
-                }
-                Ok(rumqttc::Event::Outgoing(_)) => Ok(Polled::Other),
-                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
-                    use rumqttc::ConnectReturnCode as C;
-                    let (reason, permanent) = match code {
-                        C::BadUserNamePassword => ("bad username or password", true),
-                        C::NotAuthorized => ("not authorized (check username and password)", true),
-                        C::BadClientId => ("client id refused", true),
-                        C::RefusedProtocolVersion => ("protocol version refused", true),
-                        C::ServiceUnavailable => ("service unavailable", false),
-                        C::Success => ("refused", false),
-                    };
-                    Err(PollError::Refused { reason, permanent })
-                }
-                #[cfg(feature = "tls")]
-                Err(rumqttc::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
-                Err(e) => Err(PollError::Connection(e.to_string())),
-            },
-            EventLoop::V5(l) => match l.poll().await {
-                Ok(v5::Event::Incoming(p)) => {
-                    use v5::mqttbytes::v5::Packet;
-                    Ok(match p {
-                        Packet::ConnAck(a) => Polled::ConnAck {
-                            session_present: a.session_present,
-                        },
-                        Packet::Publish(p) => Polled::Publish(Publish::V5(p)),
-                        Packet::PubAck(_) => Polled::PubAck,
-                        Packet::SubAck(a) => Polled::SubAck {
-                            refused: a.return_codes.iter().position(|c| {
-                                !matches!(c, v5::mqttbytes::v5::SubscribeReasonCode::Success(_))
-                            }),
-                        },
-                        _ => Polled::Other,
-                    })
-                }
-                Ok(v5::Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
-                    Ok(Polled::PublishWritten { qos0: pkid == 0 })
-                }
-                Ok(v5::Event::Outgoing(_)) => Ok(Polled::Other),
-                Err(v5::ConnectionError::ConnectionRefused(code)) => {
-                    use v5::mqttbytes::v5::ConnectReturnCode as C;
-                    let (reason, permanent) = match code {
-                        C::BadUserNamePassword => ("bad username or password", true),
-                        C::NotAuthorized => ("not authorized (check username and password)", true),
-                        C::BadAuthenticationMethod => ("authentication method refused", true),
-                        C::ClientIdentifierNotValid | C::BadClientId => ("client id refused", true),
-                        C::Banned => ("client banned", true),
-                        C::RefusedProtocolVersion | C::UnsupportedProtocolVersion => {
-                            ("protocol version refused", true)
-                        }
-                        C::ServerUnavailable | C::ServiceUnavailable => {
-                            ("server unavailable", false)
-                        }
-                        C::ServerBusy => ("server busy", false),
-                        C::ConnectionRateExceeded => ("connection rate exceeded", false),
-                        _ => ("refused", false),
-                    };
-                    Err(PollError::Refused { reason, permanent })
-                }
-                #[cfg(feature = "tls")]
-                Err(v5::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
-                Err(e) => Err(PollError::Connection(e.to_string())),
-            },
+            EventLoop::V4(l) => poll_v4(l).await,
+            EventLoop::V5(l) => poll_v5(l).await,
         }
     }
 }
 
-/// Exponential backoff between reconnect attempts, reset once a ConnAck arrives.
-pub(crate) struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
+/// One poll of an MQTT 3.1.1 event loop, reduced to what the callers act on.
+async fn poll_v4(l: &mut rumqttc::EventLoop) -> Result<Polled, PollError> {
+    match l.poll().await {
+        Ok(rumqttc::Event::Incoming(p)) => Ok(match p {
+            rumqttc::Packet::ConnAck(a) => Polled::ConnAck {
+                session_present: a.session_present,
+            },
+            rumqttc::Packet::Publish(p) => Polled::Publish(Publish::V4(p)),
+            rumqttc::Packet::PubAck(_) => Polled::PubAck,
+            rumqttc::Packet::SubAck(a) => Polled::SubAck {
+                refused: a
+                    .return_codes
+                    .iter()
+                    .position(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)),
+            },
+            _ => Polled::Other,
+        }),
+        Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
+            Ok(Polled::PublishWritten { qos0: pkid == 0 })
+        }
+        Ok(rumqttc::Event::Outgoing(_)) => Ok(Polled::Other),
+        Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+            use rumqttc::ConnectReturnCode as C;
+            let (reason, permanent) = match code {
+                C::BadUserNamePassword => ("bad username or password", true),
+                C::NotAuthorized => ("not authorized (check username and password)", true),
+                C::BadClientId => ("client id refused", true),
+                C::RefusedProtocolVersion => ("protocol version refused", true),
+                C::ServiceUnavailable => ("service unavailable", false),
+                C::Success => ("refused", false),
+            };
+            Err(PollError::Refused { reason, permanent })
+        }
+        #[cfg(feature = "tls")]
+        Err(rumqttc::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
+        Err(e) => Err(PollError::Connection(e.to_string())),
+    }
 }
 
-impl Backoff {
-    pub fn new(min: Duration, max: Duration) -> Self {
-        let min = min.max(Duration::from_millis(1));
-        Backoff {
-            min,
-            max: max.max(min),
-            next: min,
+/// One poll of an MQTT 5 event loop, reduced to what the callers act on.
+async fn poll_v5(l: &mut v5::EventLoop) -> Result<Polled, PollError> {
+    match l.poll().await {
+        Ok(v5::Event::Incoming(p)) => {
+            use v5::mqttbytes::v5::Packet;
+            Ok(match p {
+                Packet::ConnAck(a) => Polled::ConnAck {
+                    session_present: a.session_present,
+                },
+                Packet::Publish(p) => Polled::Publish(Publish::V5(p)),
+                Packet::PubAck(_) => Polled::PubAck,
+                Packet::SubAck(a) => Polled::SubAck {
+                    refused: a.return_codes.iter().position(|c| {
+                        !matches!(c, v5::mqttbytes::v5::SubscribeReasonCode::Success(_))
+                    }),
+                },
+                _ => Polled::Other,
+            })
         }
-    }
-    pub fn reset(&mut self) {
-        self.next = self.min;
-    }
-    /// The wait before the next attempt; doubles up to the maximum.
-    pub fn step(&mut self) -> Duration {
-        let now = self.next;
-        self.next = (self.next * 2).min(self.max);
-        now
+        Ok(v5::Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
+            Ok(Polled::PublishWritten { qos0: pkid == 0 })
+        }
+        Ok(v5::Event::Outgoing(_)) => Ok(Polled::Other),
+        Err(v5::ConnectionError::ConnectionRefused(code)) => {
+            use v5::mqttbytes::v5::ConnectReturnCode as C;
+            let (reason, permanent) = match code {
+                C::BadUserNamePassword => ("bad username or password", true),
+                C::NotAuthorized => ("not authorized (check username and password)", true),
+                C::BadAuthenticationMethod => ("authentication method refused", true),
+                C::ClientIdentifierNotValid | C::BadClientId => ("client id refused", true),
+                C::Banned => ("client banned", true),
+                C::RefusedProtocolVersion | C::UnsupportedProtocolVersion => {
+                    ("protocol version refused", true)
+                }
+                C::ServerUnavailable | C::ServiceUnavailable => ("server unavailable", false),
+                C::ServerBusy => ("server busy", false),
+                C::ConnectionRateExceeded => ("connection rate exceeded", false),
+                _ => ("refused", false),
+            };
+            Err(PollError::Refused { reason, permanent })
+        }
+        #[cfg(feature = "tls")]
+        Err(v5::ConnectionError::Tls(e)) => Err(PollError::Tls(e.to_string())),
+        Err(e) => Err(PollError::Connection(e.to_string())),
     }
 }

@@ -31,11 +31,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::codec::{self, EncodeError, Message};
-use super::conn::{self, Backoff, Client, ConnOptions, PollError, Polled};
+use super::conn::{self, Client, ConnOptions, EventLoop, PollError, Polled};
 use super::{BrokerUrl, Credentials, Protocol, Qos, SetupError, UrlError};
+use ffc_core::backoff::{Backoff, RetryPolicy};
 
 /// How the simulated counter connects and publishes.
+///
+/// Built with [`PublisherConfig::new`] and the `with_*` setters.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PublisherConfig {
     /// The broker.
     pub url: BrokerUrl,
@@ -57,10 +61,9 @@ pub struct PublisherConfig {
     pub session_expiry: Duration,
     /// Keep-alive interval (default 30 s).
     pub keep_alive: Duration,
-    /// First wait before reconnecting (default 100 ms), doubled up to `backoff_max`.
-    pub backoff_min: Duration,
-    /// Longest wait between reconnect attempts (default 5 s).
-    pub backoff_max: Duration,
+    /// Waits between reconnect attempts: default 100 ms doubling up to 5 s, jittered,
+    /// never giving up (reset after every ConnAck).
+    pub retry: RetryPolicy,
     /// QoS 1 publishes in flight at once (default 100).
     pub inflight: u16,
     /// rumqttc's request channel: `publish` waits while it is full (default 1024).
@@ -84,13 +87,88 @@ impl PublisherConfig {
             clean_session: true,
             session_expiry: Duration::from_secs(3600),
             keep_alive: Duration::from_secs(30),
-            backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(5),
+            retry: RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(5)),
             inflight: 100,
             channel_capacity: 1024,
             #[cfg(feature = "tls")]
             tls: None,
         })
+    }
+
+    /// Sets the client id (`None`: the serial).
+    pub fn with_client_id(mut self, client_id: Option<String>) -> Self {
+        self.client_id = client_id;
+        self
+    }
+
+    /// Sets the topic (`None`: `/status/{serial}`).
+    pub fn with_topic(mut self, topic: Option<String>) -> Self {
+        self.topic = topic;
+        self
+    }
+
+    /// Sets the QoS of every publish.
+    pub fn with_qos(mut self, qos: Qos) -> Self {
+        self.qos = qos;
+        self
+    }
+
+    /// Sets the username and password (`None`: anonymous).
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets the protocol version.
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Sets whether each connect starts a fresh session (`false`: persistent).
+    pub fn with_clean_session(mut self, clean_session: bool) -> Self {
+        self.clean_session = clean_session;
+        self
+    }
+
+    /// Sets the MQTT 5 session expiry.
+    pub fn with_session_expiry(mut self, session_expiry: Duration) -> Self {
+        self.session_expiry = session_expiry;
+        self
+    }
+
+    /// Sets the keep-alive interval.
+    pub fn with_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Sets the waits between reconnect attempts.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many QoS 1 publishes may be in flight at once.
+    pub fn with_inflight(mut self, inflight: u16) -> Self {
+        self.inflight = inflight;
+        self
+    }
+
+    /// Sets the capacity of rumqttc's request channel.
+    pub fn with_channel_capacity(mut self, channel_capacity: usize) -> Self {
+        self.channel_capacity = channel_capacity;
+        self
+    }
+
+    /// Sets the TLS client configuration for `mqtts://`.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(
+        mut self,
+        tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+    ) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The client id used: the configured one, else the serial.
@@ -178,56 +256,18 @@ impl Publisher {
             #[cfg(feature = "tls")]
             tls: config.tls.clone(),
         };
-        let (client, mut eventloop) = conn::connect(&opts)?;
+        let (client, eventloop) = conn::connect(&opts)?;
         let url = config.url.to_string();
         let (progress_tx, mut progress) = watch::channel(Progress::default());
-        let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
-        let task_url = url.clone();
+        let backoff = config.retry.backoff();
         let closing = Arc::new(AtomicBool::new(false));
-        let task_closing = closing.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match eventloop.poll().await {
-                    Ok(Polled::ConnAck { .. }) => {
-                        backoff.reset();
-                        progress_tx.send_modify(|p| p.connacks += 1);
-                    }
-                    Ok(Polled::PublishWritten { qos0: true }) => {
-                        progress_tx.send_modify(|p| p.written += 1);
-                    }
-                    Ok(Polled::PubAck) => progress_tx.send_modify(|p| p.acked += 1),
-                    Ok(_) => {}
-                    Err(PollError::Refused {
-                        reason,
-                        permanent: true,
-                    }) => {
-                        progress_tx.send_modify(|p| p.refused = Some(reason));
-                        break;
-                    }
-                    Err(PollError::Tls(e)) => {
-                        tracing::warn!(url = %task_url, error = %e, "TLS handshake failed");
-                        progress_tx.send_modify(|p| {
-                            p.refused =
-                                Some("TLS handshake failed (check the broker's CA and host name)")
-                        });
-                        break;
-                    }
-                    // After `close` the connection ends on purpose: reconnecting would start
-                    // a session under the same client id and take over from whoever uses
-                    // it next.
-                    Err(_) if task_closing.load(Ordering::Relaxed) => break,
-                    Err(PollError::Connection(e)) if e.contains("Requests done") => break,
-                    Err(e) => {
-                        let wait = backoff.step();
-                        if let PollError::Connection(e) = e {
-                            tracing::warn!(url = %task_url, error = %e, ?wait, "publisher reconnecting");
-                        }
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
-            progress_tx.send_modify(|p| p.ended = true);
-        });
+        let task = tokio::spawn(connection(
+            eventloop,
+            progress_tx,
+            backoff,
+            url.clone(),
+            closing.clone(),
+        ));
         let first = progress
             .wait_for(|p| p.connacks > 0 || p.ended)
             .await
@@ -331,4 +371,58 @@ impl Publisher {
             task.abort();
         }
     }
+}
+
+/// The connection task: polls the event loop, reconnecting with backoff, and reports what
+/// it saw through `progress_tx` until the broker refuses for good or the publisher closes.
+async fn connection(
+    mut eventloop: EventLoop,
+    progress_tx: watch::Sender<Progress>,
+    mut backoff: Backoff,
+    url: String,
+    closing: Arc<AtomicBool>,
+) {
+    loop {
+        match eventloop.poll().await {
+            Ok(Polled::ConnAck { .. }) => {
+                backoff.reset();
+                progress_tx.send_modify(|p| p.connacks += 1);
+            }
+            Ok(Polled::PublishWritten { qos0: true }) => {
+                progress_tx.send_modify(|p| p.written += 1);
+            }
+            Ok(Polled::PubAck) => progress_tx.send_modify(|p| p.acked += 1),
+            Ok(_) => {}
+            Err(PollError::Refused {
+                reason,
+                permanent: true,
+            }) => {
+                progress_tx.send_modify(|p| p.refused = Some(reason));
+                break;
+            }
+            Err(PollError::Tls(e)) => {
+                tracing::warn!(url = %url, error = %e, "TLS handshake failed");
+                progress_tx.send_modify(|p| {
+                    p.refused = Some("TLS handshake failed (check the broker's CA and host name)")
+                });
+                break;
+            }
+            // After `close` the connection ends on purpose: reconnecting would start
+            // a session under the same client id and take over from whoever uses
+            // it next.
+            Err(_) if closing.load(Ordering::Relaxed) => break,
+            Err(PollError::Connection(e)) if e.contains("Requests done") => break,
+            Err(e) => {
+                let Some(wait) = backoff.next_delay() else {
+                    tracing::warn!(url = %url, "publisher gave up reconnecting");
+                    break;
+                };
+                if let PollError::Connection(e) = e {
+                    tracing::warn!(url = %url, error = %e, ?wait, "publisher reconnecting");
+                }
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+    progress_tx.send_modify(|p| p.ended = true);
 }

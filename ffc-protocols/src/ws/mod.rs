@@ -2,7 +2,8 @@
 //! each message with `OK`.
 //!
 //! - [`codec`] (feature `alloc`): payloads to [`ffc_core::CountEvent`] and back.
-//! - `server` (feature `ws`): the receiver.
+//! - `server` (feature `ws`): the receiver ([`Receiver`], [`ReceiverConfig`]), which owns
+//!   its run loop and drains on shutdown.
 //! - `sender` (feature `ws`): the counter side, over ffc-core's outbox.
 
 pub mod codec;
@@ -10,3 +11,5 @@ pub mod codec;
 pub mod sender;
 #[cfg(feature = "ws")]
 pub mod server;
+#[cfg(feature = "ws")]
+pub use server::{Receiver, ReceiverConfig, ReceiverHandle};

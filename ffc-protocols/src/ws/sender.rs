@@ -12,8 +12,7 @@
 //! use std::time::Duration;
 //! use ffc_protocols::ws::sender::{Sender, SenderConfig};
 //!
-//! let mut config = SenderConfig::new("ws://127.0.0.1:8080/ingest");
-//! config.token = Some("s3cret".into());
+//! let config = SenderConfig::new("ws://127.0.0.1:8080/ingest").with_token("s3cret");
 //! let mut sender: Sender = Sender::new(config);
 //! sender.check_connection().await?; // the test message, answered OK
 //! sender.push(event)?;
@@ -25,6 +24,7 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::outbox::{Outbox, Rejected, DEFAULT_CAPACITY};
 use ffc_core::{CountEvent, MessageId};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -68,11 +68,10 @@ pub struct SenderConfig {
     pub ack_timeout: Duration,
     /// Time for TCP connect plus the upgrade. Default 10 s.
     pub connect_timeout: Duration,
-    /// First pause after a failed attempt; doubles up to [`SenderConfig::max_backoff`].
-    /// Default 100 ms.
-    pub min_backoff: Duration,
-    /// Longest pause between attempts. Default 10 s.
-    pub max_backoff: Duration,
+    /// Pauses between attempts in [`Sender::deliver_all`]: default 100 ms doubling up to
+    /// 10 s, jittered; reset after every delivered event. A maximum number of attempts
+    /// makes `deliver_all` give up after that many failures in a row.
+    pub retry: RetryPolicy,
     /// TLS connector and server name for `wss://` (feature `tls`).
     #[cfg(feature = "tls")]
     pub tls: Option<(
@@ -91,11 +90,59 @@ impl SenderConfig {
             form: PayloadForm::Classic,
             ack_timeout: Duration::from_secs(u64::from(ffc_core::outbox::DEFAULT_RESEND_TIMEOUT)),
             connect_timeout: Duration::from_secs(10),
-            min_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(10),
+            retry: RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(10)),
             #[cfg(feature = "tls")]
             tls: None,
         }
+    }
+}
+
+impl SenderConfig {
+    /// Sends `Authorization: Bearer <token>`.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Secret::new(token));
+        self
+    }
+
+    /// Sends HTTP Basic authentication.
+    pub fn with_basic(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic = Some((user.into(), Secret::new(password)));
+        self
+    }
+
+    /// Sets the payload form.
+    pub fn with_form(mut self, form: PayloadForm) -> Self {
+        self.form = form;
+        self
+    }
+
+    /// Sets how long to wait for `OK` before resending on a new connection.
+    pub fn with_ack_timeout(mut self, ack_timeout: Duration) -> Self {
+        self.ack_timeout = ack_timeout;
+        self
+    }
+
+    /// Sets the time for TCP connect plus the upgrade.
+    pub fn with_connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Sets the pauses between attempts.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the TLS connector and server name for `wss://`.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(
+        mut self,
+        connector: tokio_rustls::TlsConnector,
+        server_name: tokio_rustls::rustls::pki_types::ServerName<'static>,
+    ) -> Self {
+        self.tls = Some((connector, server_name));
+        self
     }
 }
 
@@ -421,20 +468,21 @@ impl<const N: usize> Sender<N> {
     pub async fn deliver_all(&mut self, give_up_after: Duration) -> Result<u64, SendError> {
         let started = Instant::now();
         let before = self.stats.acknowledged;
-        let mut backoff = self.config.min_backoff;
+        let mut backoff = self.config.retry.backoff();
         loop {
             match self.send_next().await {
-                Ok(true) => backoff = self.config.min_backoff,
+                Ok(true) => backoff.reset(),
                 Ok(false) => return Ok(self.stats.acknowledged - before),
                 Err(SendError::Encode(e)) => return Err(SendError::Encode(e)),
-                Err(_) => {
-                    if started.elapsed() >= give_up_after {
+                Err(e) => {
+                    let wait = backoff.next_delay();
+                    let Some(wait) = wait.filter(|_| started.elapsed() < give_up_after) else {
                         return Err(SendError::GaveUp {
                             remaining: self.outbox.len(),
                         });
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.max_backoff);
+                    };
+                    tracing::debug!(error = %e, ?wait, "send failed; trying again");
+                    tokio::time::sleep(wait).await;
                 }
             }
         }

@@ -3,14 +3,13 @@
 //! behaviour); `benches/scale_out.sh` runs it in release mode and prints the table.
 //!
 //! - MQTT: a backlog of `FFC_SCALE_EVENTS` QoS 1 events waits in the persistent sessions
-//!   of N `ffc-mqtt-worker`s on one shared subscription (published while they were
+//!   of N `mqtt_workers`s on one shared subscription (published while they were
 //!   stopped); the clock runs from their start until PostgreSQL holds every event.
 //! - WebSocket: `FFC_SCALE_COUNTERS` simulated counters send the same number of events as
 //!   fast as the receivers answer `OK`, through the TCP load balancer to N
-//!   `ffc-ws-receiver`s.
+//!   `ws_to_postgres`s.
 //!
 //! Each figure is compared with the 1-worker figure of the same run (the baseline).
-#![cfg(all(feature = "ws", feature = "mqtt", feature = "postgres"))]
 
 mod soak_support;
 
@@ -104,11 +103,11 @@ async fn mqtt_backlog(peers: &Peers, store: &Store, n: usize, events: u64, count
                 "--persistent".into(),
             ];
             args.extend(store.worker_args(&name));
-            Worker::new(name, env!("CARGO_BIN_EXE_ffc-mqtt-worker"), args)
+            Worker::new(name, env!("CARGO_BIN_EXE_mqtt_workers"), args)
         })
         .collect();
     // Make the persistent sessions, then stop the workers: the backlog queues for them.
-    start_all(&mut workers, "subscribed").await;
+    start_all(&mut workers, "worker 0 subscribed").await;
     for w in &mut workers {
         w.stop().await;
     }

@@ -4,15 +4,15 @@
 //! holds exactly the sent set for WebSocket and for MQTT at QoS 1; for QoS 0 the test
 //! reports what was lost and checks that nothing was doubled or invented.
 //!
-//! - WebSocket: `FFC_SOAK_WORKERS` `ffc-ws-receiver` processes behind a small TCP load
+//! - WebSocket: `FFC_SOAK_WORKERS` `ws_to_postgres` processes (the reference integration) behind a small TCP load
 //!   balancer (below): the counters know one address, the balancer hands each new
 //!   connection to the next receiver that accepts it.
-//! - MQTT: `ffc-mqtt-worker` processes on one shared subscription (`$share/soak/...`) of a
+//! - MQTT: `mqtt_workers` processes (the reference integration, one worker each) on one shared subscription (`$share/soak/...`) of a
 //!   private persistent mosquitto (`$FFC_MOSQUITTO_BIN`), counters publishing with the
 //!   publisher simulator: at QoS 1 with persistent sessions (workers and database killed:
 //!   exact), at QoS 1 with the broker killed too (reported: mosquitto restores no shared
 //!   subscription after a restart and persists by snapshot), and at QoS 0 (reported).
-//! - Store: one PostgreSQL (`PgSink`, feature `postgres`, a private cluster from
+//! - Store: one PostgreSQL (`PgSink`, a private cluster from
 //!   `$FFC_PG_START`, killed too) when available, else every worker's own JSON-lines file.
 //!
 //! The short form runs in the test suite; `scripts/soak.sh SECONDS COUNTERS` runs the long
@@ -20,7 +20,6 @@
 //! `FFC_SOAK_COUNTERS` (default 12), `FFC_SOAK_WORKERS` (default 3), `FFC_SOAK_RATE`
 //! (events per counter per second, default 10), `FFC_SOAK_SEED` (printed on every run),
 //! `FFC_SOAK_PATHS` (default `ws,q1,q1b,q0`).
-#![cfg(all(feature = "ws", feature = "mqtt"))]
 
 mod soak_support;
 

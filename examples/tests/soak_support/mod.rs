@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::mqtt::codec::Message;
 use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
@@ -101,7 +102,7 @@ impl Rng {
 pub struct Peers {
     /// The mosquitto binary (`$FFC_MOSQUITTO_BIN`, set with `$FFC_MOSQUITTO_START`).
     pub mosquitto_bin: PathBuf,
-    /// `$FFC_PG_START DIR PORT`: a private PostgreSQL cluster (feature `postgres`).
+    /// `$FFC_PG_START DIR PORT`: a private PostgreSQL cluster.
     pub pg_start: Option<PathBuf>,
 }
 
@@ -116,7 +117,7 @@ impl Peers {
             return None;
         };
         let pg_start = std::env::var_os("FFC_PG_START").map(PathBuf::from);
-        if cfg!(feature = "postgres") && pg_start.is_none() {
+        if pg_start.is_none() {
             let why = "FFC_PG_START not set: the soak falls back to file sinks";
             if std::env::var_os("CI").is_some() {
                 panic!("{why}");
@@ -166,7 +167,7 @@ async fn wait_gone(pid: u32) {
 // ---------------------------------------------------------------------------------------
 // Worker processes.
 
-/// One worker process (`ffc-ws-receiver` or `ffc-mqtt-worker`), restartable with the
+/// One worker process (`ws_to_postgres` or `mqtt_workers`, the reference integrations), restartable with the
 /// same arguments; its stdout lines are kept for readiness and the final stats.
 pub struct Worker {
     pub name: String,
@@ -390,12 +391,10 @@ impl Drop for Broker {
 /// Where the workers keep events: each worker's own JSON-lines file, or one PostgreSQL.
 pub enum Store {
     Files(tempfile::TempDir),
-    #[cfg(feature = "postgres")]
     Postgres(Database),
 }
 
 /// A private PostgreSQL cluster (`$FFC_PG_START DIR PORT`) that the soak may kill.
-#[cfg(feature = "postgres")]
 pub struct Database {
     start: PathBuf,
     stop: Option<PathBuf>,
@@ -404,7 +403,6 @@ pub struct Database {
     pid: Option<u32>,
 }
 
-#[cfg(feature = "postgres")]
 impl Database {
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -495,7 +493,6 @@ impl Database {
     }
 }
 
-#[cfg(feature = "postgres")]
 impl Drop for Database {
     fn drop(&mut self) {
         if let Some(stop) = &self.stop {
@@ -525,7 +522,6 @@ pub fn bucket(e: &CountEvent) -> Bucket {
 
 impl Store {
     pub async fn start(peers: &Peers) -> Store {
-        #[cfg(feature = "postgres")]
         if let Some(start) = &peers.pg_start {
             let mut db = Database {
                 start: start.clone(),
@@ -544,7 +540,6 @@ impl Store {
     pub fn describe(&self) -> String {
         match self {
             Store::Files(dir) => format!("JSON-lines files in {}", dir.path().display()),
-            #[cfg(feature = "postgres")]
             Store::Postgres(db) => format!("one PostgreSQL, {}", db.url()),
         }
     }
@@ -569,7 +564,6 @@ impl Store {
                     .display()
                     .to_string(),
             ],
-            #[cfg(feature = "postgres")]
             Store::Postgres(db) => vec!["--postgres".into(), db.url()],
         }
     }
@@ -580,7 +574,6 @@ impl Store {
     }
 
     pub async fn kill9(&mut self) {
-        #[cfg(feature = "postgres")]
         if let Store::Postgres(db) = self {
             if let Some(pid) = db.pid.take() {
                 signal(pid, "-KILL");
@@ -590,7 +583,6 @@ impl Store {
     }
 
     pub async fn restart(&mut self) {
-        #[cfg(feature = "postgres")]
         if let Store::Postgres(db) = self {
             db.launch().await;
         }
@@ -613,14 +605,12 @@ impl Store {
                 }
                 out
             }
-            #[cfg(feature = "postgres")]
             Store::Postgres(db) => vec![db.events(&path.serial_prefix()).await],
         }
     }
 
     /// Empties the tables (a measurement starts from nothing).
     pub async fn truncate(&self) {
-        #[cfg(feature = "postgres")]
         if let Store::Postgres(db) = self {
             db.client()
                 .await
@@ -636,7 +626,6 @@ impl Store {
     /// How many events of `path` the store holds (all copies).
     pub async fn count(&self, path: Run) -> usize {
         match self {
-            #[cfg(feature = "postgres")]
             Store::Postgres(db) => {
                 let row = db
                     .client()
@@ -660,7 +649,6 @@ impl Store {
                 let _ = path;
                 None
             }
-            #[cfg(feature = "postgres")]
             Store::Postgres(db) => Some(db.buckets(&path.serial_prefix()).await),
         }
     }
@@ -1122,7 +1110,7 @@ pub async fn start_all(workers: &mut [Worker], ready: &str) {
     }
 }
 
-/// Starts `n` `ffc-ws-receiver`s (named `{prefix}-{i}`) writing into `store`, waits until
+/// Starts `n` `ws_to_postgres` receivers (named `{prefix}-{i}`) writing into `store`, waits until
 /// each listens, and puts a round-robin load balancer in front of them.
 pub async fn start_ws_receivers(store: &Store, n: usize, prefix: &str) -> (Vec<Worker>, Balancer) {
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
@@ -1133,7 +1121,7 @@ pub async fn start_ws_receivers(store: &Store, n: usize, prefix: &str) -> (Vec<W
             let name = format!("{prefix}-{i}");
             let mut args = vec!["--bind".to_string(), format!("127.0.0.1:{port}")];
             args.extend(store.worker_args(&name));
-            Worker::new(name, env!("CARGO_BIN_EXE_ffc-ws-receiver"), args)
+            Worker::new(name, env!("CARGO_BIN_EXE_ws_to_postgres"), args)
         })
         .collect();
     start_all(&mut workers, "listening").await;
@@ -1159,8 +1147,7 @@ pub async fn ws_run(
     let mut counters = Vec::new();
     for c in 0..settings.counters {
         let mut config = SenderConfig::new(format!("ws://{}/counter/{c}", balancer.addr));
-        config.min_backoff = Duration::from_millis(20);
-        config.max_backoff = Duration::from_millis(500);
+        config.retry = RetryPolicy::forever(Duration::from_millis(20), Duration::from_millis(500));
         config.ack_timeout = Duration::from_secs(10);
         config.connect_timeout = Duration::from_secs(3);
         if c % 2 == 1 {
@@ -1297,10 +1284,10 @@ pub async fn mqtt_run(
                 args.extend(["--qos".into(), "0".into()]);
             }
             args.extend(store.worker_args(&name));
-            Worker::new(name, env!("CARGO_BIN_EXE_ffc-mqtt-worker"), args)
+            Worker::new(name, env!("CARGO_BIN_EXE_mqtt_workers"), args)
         })
         .collect();
-    start_all(&mut workers, "subscribed").await;
+    start_all(&mut workers, "worker 0 subscribed").await;
     if qos1 == Qos1::Yes {
         // The persistent sessions must be in the broker's persistence file before the
         // first kill -9, or a restarted broker would not know the group.
@@ -1313,8 +1300,7 @@ pub async fn mqtt_run(
     let mut publishers = Vec::new();
     for c in 0..settings.counters {
         let mut config = PublisherConfig::new(&broker.url(), serial(path, c)).unwrap();
-        config.backoff_min = Duration::from_millis(20);
-        config.backoff_max = Duration::from_millis(500);
+        config.retry = RetryPolicy::forever(Duration::from_millis(20), Duration::from_millis(500));
         if qos1 == Qos1::Yes {
             config.qos = Qos::AtLeastOnce;
             config.clean_session = false;

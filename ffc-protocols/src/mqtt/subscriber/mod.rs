@@ -44,88 +44,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ffc_core::{CountEvent, OccupancySample};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
+
+use ffc_core::backoff::Backoff;
 
 use super::codec::{self, Message};
-use super::conn::{self, Backoff, Client, ConnOptions, EventLoop, PollError, Polled, Publish};
-use super::{BrokerUrl, Credentials, Protocol, Qos, SetupError, UrlError};
+use super::conn::{self, Client, ConnOptions, EventLoop, PollError, Polled, Publish};
+use super::SetupError;
 use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
-/// The default topic filter: every counter's default topic `/status/{ChipSerial}`.
-pub const DEFAULT_FILTER: &str = "/status/+";
-
-/// How the subscriber connects and what it subscribes to.
-#[derive(Clone, Debug)]
-pub struct SubscriberConfig {
-    /// The broker.
-    pub url: BrokerUrl,
-    /// The client id; with a persistent session it names the session, so keep it fixed.
-    pub client_id: String,
-    /// Username and password, when the broker wants them.
-    pub credentials: Option<Credentials>,
-    /// MQTT 3.1.1 (default) or 5.
-    pub protocol: Protocol,
-    /// Topic filters (default `[`[`DEFAULT_FILTER`]`]`).
-    pub filters: Vec<String>,
-    /// Subscribe as `$share/{group}/{filter}`: workers in one group split the stream.
-    pub share_group: Option<String>,
-    /// Subscription QoS (default 0, as counters publish).
-    pub qos: Qos,
-    /// `true` (default): a fresh session on every connect. `false`: the broker keeps the
-    /// subscriptions and the QoS 1 messages for this client id while it is away.
-    pub clean_session: bool,
-    /// How long the broker keeps a persistent session (MQTT 5 only; 3.1.1 brokers keep it
-    /// by their own settings). Default one hour.
-    pub session_expiry: Duration,
-    /// Keep-alive interval (default 30 s). The sink must not block longer than about 1.5
-    /// times this, or the broker drops the connection (it is then re-established).
-    pub keep_alive: Duration,
-    /// First wait before reconnecting (default 100 ms), doubled up to `backoff_max`.
-    pub backoff_min: Duration,
-    /// Longest wait between reconnect attempts (default 30 s).
-    pub backoff_max: Duration,
-    /// Capacity of the stream channel and of rumqttc's request channel (default 1024).
-    pub channel_capacity: usize,
-    /// QoS 1 messages in flight from the broker at once (MQTT 3.1.1; default 100).
-    pub inflight: u16,
-    /// TLS client configuration for `mqtts://` (the broker's CA).
-    #[cfg(feature = "tls")]
-    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
-}
-
-impl SubscriberConfig {
-    /// A configuration with the defaults for `url` and `client_id`.
-    pub fn new(url: &str, client_id: impl Into<String>) -> Result<Self, UrlError> {
-        Ok(SubscriberConfig {
-            url: BrokerUrl::parse(url)?,
-            client_id: client_id.into(),
-            credentials: None,
-            protocol: Protocol::V311,
-            filters: vec![DEFAULT_FILTER.to_owned()],
-            share_group: None,
-            qos: Qos::AtMostOnce,
-            clean_session: true,
-            session_expiry: Duration::from_secs(3600),
-            keep_alive: Duration::from_secs(30),
-            backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(30),
-            channel_capacity: 1024,
-            inflight: 100,
-            #[cfg(feature = "tls")]
-            tls: None,
-        })
-    }
-
-    /// The filters as sent to the broker (with the `$share/{group}/` prefix when shared).
-    pub fn subscribed_filters(&self) -> Vec<String> {
-        self.filters
-            .iter()
-            .map(|f| match &self.share_group {
-                Some(g) => format!("$share/{g}/{f}"),
-                None => f.clone(),
-            })
-            .collect()
-    }
-}
+mod config;
+pub use config::{SubscriberConfig, DEFAULT_FILTER};
 
 /// One item of [`Subscriber::into_stream`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +136,16 @@ pub enum SubscribeError {
     SubscriptionRefused {
         /// The filter as sent.
         filter: String,
+    },
+    /// The broker could not be reached within the configured
+    /// [`retry`](SubscriberConfig::retry) policy's attempts (only with a policy that has a
+    /// maximum). Check the URL and the broker, or retry forever.
+    #[error("gave up connecting to broker {url}: {error}")]
+    GaveUp {
+        /// The broker (no credentials).
+        url: String,
+        /// The last failure.
+        error: String,
     },
     /// The sink failed; the message was not acknowledged. Fix the sink and run again with
     /// the same client id: with QoS 1 and a persistent session the broker redelivers it.
@@ -330,7 +269,7 @@ impl Subscriber {
 
     async fn run(mut self, out: Output<'_>) -> Result<Stats, SubscribeError> {
         let filters = self.config.subscribed_filters();
-        let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
+        let mut backoff = self.config.retry.backoff();
         let mut stats = Stats::default();
         let mut stop = self.stop_rx.clone();
         let url = self.config.url.to_string();
@@ -430,7 +369,7 @@ impl Subscriber {
                 }
                 Ok(Polled::Publish(p)) => {
                     stats.messages += 1;
-                    if let Handled::Closed = handle(&p, out, stats).await? {
+                    if let Handled::Closed = receive(&p, out, stats).await? {
                         return Ok(());
                     }
                     let _ = requests.send(Request::Ack(Box::new(p)));
@@ -453,15 +392,14 @@ impl Subscriber {
                 }
                 Err(e) => {
                     self.status.send_modify(|s| s.connected = false);
-                    let wait = backoff.step();
-                    match e {
-                        PollError::Refused { reason, .. } => {
-                            tracing::warn!(%url, reason, ?wait, "MQTT connection refused; retrying")
-                        }
-                        PollError::Connection(e) | PollError::Tls(e) => {
-                            tracing::warn!(%url, error = %e, ?wait, "MQTT connection lost; reconnecting")
-                        }
-                    }
+                    let error = e.into_message();
+                    let Some(wait) = backoff.next_delay() else {
+                        return Err(SubscribeError::GaveUp {
+                            url: url.to_owned(),
+                            error,
+                        });
+                    };
+                    tracing::warn!(%url, %error, ?wait, "MQTT connection lost or refused; reconnecting");
                     tokio::select! {
                         biased;
                         _ = stop.wait_for(|s| *s) => return Ok(()),
@@ -473,15 +411,45 @@ impl Subscriber {
     }
 }
 
+/// receive → decode → keep, under one span per message (`serial` is filled in once the
+/// payload decoded); the caller then acknowledges.
+async fn receive(
+    p: &Publish,
+    out: &Output<'_>,
+    stats: &mut Stats,
+) -> Result<Handled, SubscribeError> {
+    let span = tracing::debug_span!(
+        "receive",
+        transport = "mqtt",
+        topic = %p.topic(),
+        serial = tracing::field::Empty,
+    );
+    let handled = handle(p, out, stats).instrument(span.clone()).await?;
+    if let Handled::Continue = handled {
+        span.in_scope(|| tracing::debug!("acknowledge"));
+    }
+    Ok(handled)
+}
+
 async fn handle(
     p: &Publish,
     out: &Output<'_>,
     stats: &mut Stats,
 ) -> Result<Handled, SubscribeError> {
-    let decoded = codec::decode(p.payload());
+    let decoded = tracing::debug_span!("decode").in_scope(|| codec::decode(p.payload()));
+    match &decoded {
+        Ok(Message::Count(event)) => {
+            tracing::Span::current().record("serial", tracing::field::display(event.serial));
+        }
+        Ok(Message::Occupancy(sample)) => {
+            tracing::Span::current().record("serial", tracing::field::display(sample.serial));
+        }
+        Err(e) => tracing::debug!(error = %e, "not decodable: dead letter"),
+    }
     match (decoded, out) {
         (Ok(Message::Count(event)), Output::Sink { events, .. }) => {
-            match events.accept(&event).await? {
+            let keep = tracing::debug_span!("keep", serial = %event.serial);
+            match events.accept(&event).instrument(keep).await? {
                 Accepted::Stored => stats.events += 1,
                 Accepted::Duplicate => stats.duplicates += 1,
             }

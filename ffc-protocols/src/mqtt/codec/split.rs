@@ -1,14 +1,15 @@
-//! How `ffc decode mqtt` finds the payloads in its input: each top-level JSON object, by
-//! brace depth outside strings and `#` comments, so one payload per line, several on one
-//! line, and the published multi-line samples with comments all split the same way.
-//!
-//! No dependencies: the cargo-fuzz target `cli_mqtt_split` includes this file as it is.
+//! Finding the payloads in a capture: each top-level JSON object, by brace depth outside
+//! strings and `#` comments, so one payload per line, several on one line, and the
+//! published multi-line samples with comments all split the same way. `ffc decode mqtt`
+//! reads its input through this; the cargo-fuzz target `mqtt_split` checks its invariants.
+
+use alloc::vec::Vec;
 
 /// Splits MQTT input into payloads: each top-level JSON object, found by brace depth
 /// outside strings and `#` comments; text outside an object up to the end of its line is a
 /// payload of its own (so garbage gets its decode error). Returns (byte offset, 1-based
 /// line, bytes).
-pub fn payloads(bytes: &[u8]) -> Vec<(usize, usize, &[u8])> {
+pub fn split_payloads(bytes: &[u8]) -> Vec<(usize, usize, &[u8])> {
     let mut out = Vec::new();
     let (mut depth, mut in_string, mut escaped, mut comment) = (0usize, false, false, false);
     let mut start: Option<(usize, usize)> = None;

@@ -1,13 +1,13 @@
-//! 100 simulated counters × 1,000 events each through the `ffc-ws-receiver` process into
+//! 100 simulated counters × 1,000 events each through the `ws_to_postgres` process (the reference integration) into
 //! its JSON-lines file sink, while the receiver is killed with SIGKILL and restarted at
 //! random points: the file ends with every event exactly once.
-#![cfg(feature = "ws")]
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::sink::read_events;
 use ffc_protocols::ws::sender::{PayloadForm, Sender, SenderConfig};
@@ -38,7 +38,7 @@ fn event(counter: u64, n: u64) -> CountEvent {
 }
 
 async fn start_receiver(port: u16, dir: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ffc-ws-receiver"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ws_to_postgres"))
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .arg("--events")
         .arg(dir.join("events.jsonl"))
@@ -92,8 +92,7 @@ async fn every_event_exactly_once_across_kill_9_restarts() {
     let mut senders = Vec::new();
     for counter in 0..COUNTERS {
         let mut config = SenderConfig::new(format!("ws://127.0.0.1:{port}/counter/{counter}"));
-        config.min_backoff = Duration::from_millis(10);
-        config.max_backoff = Duration::from_millis(200);
+        config.retry = RetryPolicy::forever(Duration::from_millis(10), Duration::from_millis(200));
         config.ack_timeout = Duration::from_secs(5);
         config.connect_timeout = Duration::from_secs(2);
         // Half the counters speak the 3D Pro2 form (UUID keys), half the classic one.
