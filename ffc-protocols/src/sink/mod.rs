@@ -2,7 +2,7 @@
 //! [`DeadLetterSink`] for messages that authenticated but did not decode.
 //!
 //! Protocol-neutral: the WebSocket receiver and the MQTT subscriber both write here.
-//! Every sink is idempotent on [`EventKey`]: [`EventSink::accept`] answers
+//! Every sink is idempotent on [`EventKey`](ffc_core::EventKey): [`EventSink::accept`] answers
 //! [`Accepted::Duplicate`] for a key it already holds and keeps nothing twice. A transport
 //! acknowledges a message only after `accept` returned `Ok` (invariant 1 of DESIGN.md).
 //!

@@ -34,7 +34,7 @@ pub struct SimulatedDevice {
 
 impl SimulatedDevice {
     /// Binds `bind` (e.g. `127.0.0.1:47808`) and serves the device until dropped.
-    /// `values` (usually an [`HourlyRing48`] the counting side records into) is advanced to
+    /// `values` (usually an [`HourlyRing48`](ffc_core::HourlyRing48) the counting side records into) is advanced to
     /// the system clock and read on every request, so changes show at once.
     pub async fn spawn<V>(
         bind: SocketAddr,

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::sink::{Accepted, DeadLetter, SinkError};
 
-/// What a [`PgSink`] has done since it connected.
+/// What a [`PgSink`](super::PgSink) has done since it connected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PgSinkStats {
     /// Transactions committed.

@@ -1,5 +1,5 @@
 //! A PostgreSQL [`EventSink`] and [`DeadLetterSink`] (feature `postgres`): events exactly once
-//! on their [`EventKey`], hourly bucket totals maintained in the same transaction, dead
+//! on their [`EventKey`](ffc_core::EventKey), hourly bucket totals maintained in the same transaction, dead
 //! letters with their raw bytes; the answer comes only after `COMMIT` returned.
 //!
 //! # How it writes
@@ -55,11 +55,11 @@
 //!
 //! | table | holds | key |
 //! |---|---|---|
-//! | `ffc_events` | one row per event: `serial` (16 hex digits), `roi`, `metric` (1 in, 2 out), `people_type` (1 visitor, 2 staff), `people_id`, `start_unix`, `end_unix`, `utc_offset_seconds`, `uuid`, `source`, `stored_at` | the [`EventKey`]: `UNIQUE (uuid)`, and `UNIQUE (serial, roi, metric, people_id, start_unix, end_unix) WHERE uuid IS NULL`; an identity `id` as primary key |
+//! | `ffc_events` | one row per event: `serial` (16 hex digits), `roi`, `metric` (1 in, 2 out), `people_type` (1 visitor, 2 staff), `people_id`, `start_unix`, `end_unix`, `utc_offset_seconds`, `uuid`, `source`, `stored_at` | the [`EventKey`](ffc_core::EventKey): `UNIQUE (uuid)`, and `UNIQUE (serial, roi, metric, people_id, start_unix, end_unix) WHERE uuid IS NULL`; an identity `id` as primary key |
 //! | `ffc_records` | events per `serial`, `roi`, `metric`, `people_type` and UTC hour (`hour_start`), in `events` | `PRIMARY KEY (serial, roi, metric, people_type, hour_start)` |
 //! | `ffc_dead_letters` | `received_at`, `origin`, `reason`, `raw` (bytea), `stored_at` | identity `id` |
 //!
-//! [`EventKey`] is a sum type (the message UUID when there is one, else the crossing's fields),
+//! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),
 //! so the table holds its two arms as two unique indexes, which together are exactly its
 //! equality: an event with a UUID never collides with one keyed by fields, as in every sink.
 //!
