@@ -132,11 +132,12 @@ fn with_topic(
     .map_err(|e| e.to_string())
 }
 
-/// Prints `subscribed to FILTERS at URL` once the broker confirmed the subscriptions.
-fn announce(mut status: watch::Receiver<Status>, filters: String, url: String) {
+/// Prints `subscribed` (`subscribed to FILTERS at URL`) once the broker confirmed the
+/// subscriptions.
+fn announce(mut status: watch::Receiver<Status>, subscribed: String) {
     tokio::spawn(async move {
         if status.wait_for(|s| s.subacks >= 1).await.is_ok() {
-            println!("subscribed to {filters} at {url}");
+            println!("{subscribed}");
             let _ = std::io::stdout().flush();
         }
     });
@@ -145,17 +146,20 @@ fn announce(mut status: watch::Receiver<Status>, filters: String, url: String) {
 /// Subscribes and runs until a stop signal, `--max-events`, or a fatal error.
 pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
     let config = config(&a)?;
-    let filters = config.subscribed_filters().join(" ");
     let url = config.url.to_string();
+    let subscribed = format!(
+        "subscribed to {} at {url}",
+        config.subscribed_filters().join(" ")
+    );
     // The subscriber retries an unreachable broker with backoff; say what it is doing.
     eprintln!("connecting to {url} as {}", config.client_id);
     let stats = match &a.events {
         None => {
             let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
-            announce(subscriber.status(), filters, url);
+            announce(subscriber.status(), subscribed);
             print_stream(subscriber, open_dead_letters(&a)?, a.max_events).await?
         }
-        Some(path) => into_file(config, path, &a, filters, url).await?,
+        Some(path) => into_file(config, path, &a, subscribed).await?,
     };
     eprintln!(
         "stopped: {} messages, {} events kept, {} duplicates, {} occupancy samples, {} dead-lettered, {} connections",
@@ -223,8 +227,7 @@ async fn into_file(
     config: SubscriberConfig,
     path: &Path,
     a: &MqttListenArgs,
-    filters: String,
-    url: String,
+    subscribed: String,
 ) -> Result<Stats, String> {
     let dead: Arc<dyn DeadLetterSink> = match open_dead_letters(a)? {
         Some(file) => Arc::new(file),
@@ -241,7 +244,7 @@ async fn into_file(
     let config =
         WorkerConfig::new(config).with_restart(RetryPolicy::default().with_max_attempts(Some(1)));
     let worker = Worker::new(config, Arc::new(sink), dead).with_occupancy(occupancy_tx);
-    announce(worker.status(), filters, url);
+    announce(worker.status(), subscribed);
     let run = worker.run(async {
         tokio::select! {
             () = shutdown::signal() => {}
