@@ -7,7 +7,7 @@ use ffc_core::aggregate::Aggregator;
 use ffc_core::CameraSerial;
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
-use ffc_protocols::ws::server::{Server, ServerConfig};
+use ffc_protocols::ws::{Receiver, ReceiverConfig};
 use tracing::Instrument as _;
 
 use super::{simulator, Day, NORTH_3, SOUTH_2};
@@ -21,8 +21,8 @@ pub(super) async fn receive(
 ) -> Result<(), String> {
     let span = tracing::info_span!("ws", role = "receiver");
     let sink = Arc::new(MemorySink::new());
-    let receiver = Server::bind(
-        ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0))),
+    let receiver = Receiver::bind(
+        ReceiverConfig::new(SocketAddr::from(([127, 0, 0, 1], 0))),
         sink.clone(),
         Arc::new(MemoryDeadLetters::new()),
     )

@@ -1,5 +1,6 @@
 //! `ffc listen ws|mqtt`: receivers counters push to, printing events or keeping them in a
-//! JSON-lines file. Both stop on Ctrl-C everywhere and on SIGTERM on unix.
+//! JSON-lines file. Both stop on `ffc_protocols::shutdown::signal()`: Ctrl-C everywhere,
+//! SIGTERM as well on unix.
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -48,25 +49,5 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             max_events,
         } => crate::block_on(ws::listen(bind, events, dead_letters, max_events)),
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
-    }
-}
-
-/// Resolves when the process is asked to stop: Ctrl-C on every platform, SIGTERM as well
-/// on unix (what service managers and `kill` send).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    // Without a Ctrl-C handler there is nothing to wait for: run until the command ends.
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
     }
 }

@@ -1,16 +1,22 @@
-//! `ffc listen mqtt`: ffc-protocols' MQTT subscriber, printing what counters publish or
-//! keeping it in a JSON-lines file (acknowledging QoS 1 only after the write is synced).
+//! `ffc listen mqtt`: ffc-protocols' MQTT subscriber printing what counters publish, or
+//! its worker keeping it in a JSON-lines file (acknowledging QoS 1 only after the write
+//! is synced).
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
+use ffc_core::backoff::RetryPolicy;
 use ffc_core::CountEvent;
-use ffc_protocols::mqtt::subscriber::{Received, Stats, Stopper, Subscriber, SubscriberConfig};
+use ffc_protocols::mqtt::subscriber::{Received, Stats, Status, Subscriber, SubscriberConfig};
+use ffc_protocols::mqtt::worker::{Worker, WorkerConfig};
 use ffc_protocols::mqtt::{Credentials, Protocol, Qos};
+use ffc_protocols::shutdown;
 use ffc_protocols::sink::{
     Accepted, DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters, SinkError,
 };
+use tokio::sync::{watch, Notify};
 
 /// `ffc listen mqtt` arguments.
 #[derive(Args)]
@@ -55,12 +61,12 @@ pub struct MqttListenArgs {
     pub max_events: Option<u64>,
 }
 
-/// Forwards to the file sink and stops the subscriber once `max` events were stored.
+/// Forwards to the file sink and asks the worker to stop once `max` events were stored.
 struct StopAfter<S> {
     inner: S,
     stored: AtomicU64,
     max: Option<u64>,
-    stopper: Stopper,
+    stop: Arc<Notify>,
 }
 
 #[async_trait::async_trait]
@@ -70,7 +76,8 @@ impl<S: EventSink> EventSink for StopAfter<S> {
         if accepted == Accepted::Stored {
             let stored = self.stored.fetch_add(1, Ordering::SeqCst) + 1;
             if self.max.is_some_and(|max| stored >= max) {
-                self.stopper.stop();
+                // A permit is kept if the worker is not waiting yet.
+                self.stop.notify_one();
             }
         }
         Ok(accepted)
@@ -85,27 +92,28 @@ fn config(a: &MqttListenArgs) -> Result<SubscriberConfig, String> {
         .unwrap_or_else(|| format!("ffc-listen-{}", std::process::id()));
     let mut config = SubscriberConfig::new(&a.url, client_id).map_err(|e| format!("--url: {e}"))?;
     if !a.filters.is_empty() {
-        config.filters = a.filters.clone();
+        config = config.with_filters(a.filters.clone());
     }
-    config.share_group = a.share.clone();
-    config.qos = if a.qos == 1 {
-        Qos::AtLeastOnce
-    } else {
-        Qos::AtMostOnce
-    };
-    config.clean_session = !a.persistent;
-    config.protocol = if a.mqtt5 {
-        Protocol::V5
-    } else {
-        Protocol::V311
-    };
     let password = std::env::var("FFC_MQTT_PASSWORD").ok();
-    config.credentials = match (&a.username, password) {
+    let credentials = match (&a.username, password) {
         (Some(user), password) => Some(Credentials::new(user, password.unwrap_or_default())),
         (None, Some(_)) => return Err("FFC_MQTT_PASSWORD is set but no --username".into()),
         (None, None) => None,
     };
-    Ok(config)
+    Ok(config
+        .with_share_group(a.share.clone())
+        .with_qos(if a.qos == 1 {
+            Qos::AtLeastOnce
+        } else {
+            Qos::AtMostOnce
+        })
+        .with_clean_session(!a.persistent)
+        .with_protocol(if a.mqtt5 {
+            Protocol::V5
+        } else {
+            Protocol::V311
+        })
+        .with_credentials(credentials))
 }
 
 fn line(v: serde_json::Value) {
@@ -124,38 +132,34 @@ fn with_topic(
     .map_err(|e| e.to_string())
 }
 
-/// Subscribes and runs until a stop signal, `--max-events`, or a fatal error.
-pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
-    let config = config(&a)?;
-    let filters = config.subscribed_filters().join(" ");
-    let url = config.url.to_string();
-    // The subscriber retries an unreachable broker with backoff; say what it is doing.
-    eprintln!("connecting to {url} as {}", config.client_id);
-    let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
-    let mut status = subscriber.status();
-    let stopper = subscriber.stopper();
+/// Prints `subscribed` (`subscribed to FILTERS at URL`) once the broker confirmed the
+/// subscriptions.
+fn announce(mut status: watch::Receiver<Status>, subscribed: String) {
     tokio::spawn(async move {
         if status.wait_for(|s| s.subacks >= 1).await.is_ok() {
-            println!("subscribed to {filters} at {url}");
+            println!("{subscribed}");
             let _ = std::io::stdout().flush();
         }
     });
-    {
-        let stopper = stopper.clone();
-        tokio::spawn(async move {
-            super::shutdown_signal().await;
-            stopper.stop();
-        });
-    }
-    let dead_file = match &a.dead_letters {
-        Some(path) => {
-            Some(FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+}
+
+/// Subscribes and runs until a stop signal, `--max-events`, or a fatal error.
+pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
+    let config = config(&a)?;
+    let url = config.url.to_string();
+    let subscribed = format!(
+        "subscribed to {} at {url}",
+        config.subscribed_filters().join(" ")
+    );
+    // The subscriber retries an unreachable broker with backoff; say what it is doing.
+    eprintln!("connecting to {url} as {}", config.client_id);
     let stats = match &a.events {
-        None => print_stream(subscriber, dead_file, a.max_events, &stopper).await?,
-        Some(path) => into_file(subscriber, path, dead_file, a.max_events, stopper).await?,
+        None => {
+            let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
+            announce(subscriber.status(), subscribed);
+            print_stream(subscriber, open_dead_letters(&a)?, a.max_events).await?
+        }
+        Some(path) => into_file(config, path, &a, subscribed).await?,
     };
     eprintln!(
         "stopped: {} messages, {} events kept, {} duplicates, {} occupancy samples, {} dead-lettered, {} connections",
@@ -169,13 +173,28 @@ pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Without `--events`: every event and occupancy sample as a JSON line with its topic.
+fn open_dead_letters(a: &MqttListenArgs) -> Result<Option<FileDeadLetters>, String> {
+    a.dead_letters
+        .as_ref()
+        .map(|path| FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display())))
+        .transpose()
+}
+
+/// Without `--events`: every event and occupancy sample as a JSON line with its topic
+/// (the worker keeps events in sinks and drops topics, so this reads the stream).
 async fn print_stream(
     subscriber: Subscriber,
     dead_file: Option<FileDeadLetters>,
     max_events: Option<u64>,
-    stopper: &Stopper,
 ) -> Result<Stats, String> {
+    let stopper = subscriber.stopper();
+    {
+        let stopper = stopper.clone();
+        tokio::spawn(async move {
+            shutdown::signal().await;
+            stopper.stop();
+        });
+    }
     let (mut rx, task) = subscriber.into_stream();
     let mut kept = 0u64;
     while let Some(item) = rx.recv().await {
@@ -201,31 +220,41 @@ async fn print_stream(
         .map_err(|e| e.to_string())
 }
 
-/// With `--events`: counting events into the file (acknowledged after sync), occupancy
-/// samples still printed.
+/// With `--events`: ffc-protocols' worker keeps counting events in the file (acknowledged
+/// after sync), occupancy samples still printed. A failing file fails the command at once
+/// (one attempt, no restart), as a user watching it expects.
 async fn into_file(
-    subscriber: Subscriber,
-    path: &PathBuf,
-    dead_file: Option<FileDeadLetters>,
-    max: Option<u64>,
-    stopper: Stopper,
+    config: SubscriberConfig,
+    path: &Path,
+    a: &MqttListenArgs,
+    subscribed: String,
 ) -> Result<Stats, String> {
+    let dead: Arc<dyn DeadLetterSink> = match open_dead_letters(a)? {
+        Some(file) => Arc::new(file),
+        None => Arc::new(MemoryDeadLetters::new()),
+    };
+    let stop = Arc::new(Notify::new());
     let sink = StopAfter {
         inner: FileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
         stored: AtomicU64::new(0),
-        max,
-        stopper,
-    };
-    let dead: Box<dyn DeadLetterSink> = match dead_file {
-        Some(file) => Box::new(file),
-        None => Box::new(MemoryDeadLetters::new()),
+        max: a.max_events,
+        stop: stop.clone(),
     };
     let (occupancy_tx, mut occupancy_rx) = tokio::sync::mpsc::channel(256);
-    let run = subscriber.run_into(&sink, dead.as_ref(), Some(&occupancy_tx));
+    let config =
+        WorkerConfig::new(config).with_restart(RetryPolicy::default().with_max_attempts(Some(1)));
+    let worker = Worker::new(config, Arc::new(sink), dead).with_occupancy(occupancy_tx);
+    announce(worker.status(), subscribed);
+    let run = worker.run(async {
+        tokio::select! {
+            () = shutdown::signal() => {}
+            () = stop.notified() => {}
+        }
+    });
     let mut run = std::pin::pin!(run);
     loop {
         tokio::select! {
-            result = &mut run => break result.map_err(|e| e.to_string()),
+            result = &mut run => break result.map(|stats| stats.totals).map_err(|e| e.to_string()),
             Some(sample) = occupancy_rx.recv() => {
                 line(serde_json::to_value(sample).map_err(|e| e.to_string())?);
             }

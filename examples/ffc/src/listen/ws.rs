@@ -8,7 +8,8 @@ use std::time::Duration;
 use ffc_protocols::sink::{
     ChannelSink, DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters,
 };
-use ffc_protocols::ws::server::{Auth, Server, ServerConfig};
+use ffc_protocols::ws::server::Auth;
+use ffc_protocols::ws::{Receiver, ReceiverConfig};
 
 /// Token from env FFC_WS_TOKEN, Basic from FFC_WS_BASIC_USER and FFC_WS_BASIC_PASSWORD.
 fn auth_from_env() -> Auth {
@@ -32,8 +33,7 @@ pub async fn listen(
     dead_letters: Option<PathBuf>,
     max_events: Option<u64>,
 ) -> Result<(), String> {
-    let mut config = ServerConfig::new(bind);
-    config.auth = auth_from_env();
+    let config = ReceiverConfig::new(bind).with_auth(auth_from_env());
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let sink: Arc<dyn EventSink> = match &events {
         Some(path) => {
@@ -47,13 +47,14 @@ pub async fn listen(
         }
         None => Arc::new(MemoryDeadLetters::new()),
     };
-    let server = Server::bind(config, sink, dead)
+    let receiver = Receiver::bind(config, sink, dead)
         .await
-        .map_err(|e| format!("{bind}: {e}"))?
-        .spawn();
-    println!("listening on ws://{}/", server.local_addr());
+        .map_err(|e| format!("{bind}: {e}"))?;
+    let local = receiver.local_addr().map_err(|e| format!("{bind}: {e}"))?;
+    let receiver = receiver.spawn();
+    println!("listening on ws://{local}/");
     let _ = std::io::stdout().flush();
-    let mut stop = std::pin::pin!(super::shutdown_signal());
+    let mut stop = std::pin::pin!(ffc_protocols::shutdown::signal());
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
@@ -66,13 +67,13 @@ pub async fn listen(
         }
         if let Some(max) = max_events {
             // With a channel sink, print what is queued before stopping.
-            if server.stats().accepted >= max && rx.is_empty() {
+            if receiver.stats().accepted >= max && rx.is_empty() {
                 break;
             }
         }
     }
-    let stats = server.stats();
-    server.shutdown().await.map_err(|e| e.to_string())?;
+    let stats = receiver.stats();
+    receiver.shutdown().await.map_err(|e| e.to_string())?;
     eprintln!(
         "stopped: {} events kept, {} duplicates, {} test messages, {} dead-lettered",
         stats.accepted, stats.duplicates, stats.tests, stats.dead_lettered

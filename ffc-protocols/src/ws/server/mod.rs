@@ -137,15 +137,6 @@ impl ReceiverConfig {
     }
 }
 
-/// The receiver's former names, kept while callers move to [`Receiver`],
-/// [`ReceiverConfig`] and [`ReceiverHandle`].
-#[doc(hidden)]
-pub type Server = Receiver;
-#[doc(hidden)]
-pub type ServerConfig = ReceiverConfig;
-#[doc(hidden)]
-pub type ServerHandle = ReceiverHandle;
-
 /// The receiver's counters (all since it started).
 #[derive(Debug, Default)]
 struct Counters {
