@@ -112,6 +112,18 @@ pub enum ServerClientError {
 }
 
 impl ServerClientError {
+    /// What a log line may say about this error: the kind and the HTTP status, never the
+    /// server's message, which may echo the request (credentials, the token in the URL).
+    fn log_label(&self) -> String {
+        match self {
+            ServerClientError::Status { status, .. } => format!("status {status}"),
+            ServerClientError::Transport(_) => "transport".to_string(),
+            ServerClientError::Auth { status, .. } => format!("auth refused, status {status}"),
+            ServerClientError::Decode(_) => "decode".to_string(),
+            _ => "other".to_string(),
+        }
+    }
+
     fn retryable(&self) -> bool {
         match self {
             ServerClientError::Transport(_) => true,
@@ -305,13 +317,17 @@ impl V9Client {
                         tracing::warn!(
                             attempt = backoff.failures(),
                             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                            error = %e,
+                            error = %e.log_label(),
                             "V9 request failed; retrying"
                         );
                         tokio::time::sleep(wait).await;
                     }
                     None => {
-                        tracing::error!(attempts = backoff.failures(), error = %e, "V9 request failed; giving up");
+                        tracing::error!(
+                            attempts = backoff.failures(),
+                            error = %e.log_label(),
+                            "V9 request failed; giving up"
+                        );
                         return Err(ServerClientError::RetriesExhausted {
                             attempts: backoff.failures(),
                             last: Box::new(e),
@@ -472,7 +488,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_and_caps() {
+    fn default_retry_policy_and_waits_under_each_ceiling() {
         // The client's policy drives ffc-core's backoff: full jitter under a ceiling that
         // doubles from 500 ms and stops at 10 s; the 4th failure gives up.
         let p = default_retry();
@@ -480,7 +496,6 @@ mod tests {
         assert_eq!(p.cap, Duration::from_secs(10));
         assert_eq!(p.attempts(), Some(4));
         let p = p.with_max_attempts(Some(10));
-        let mut b = p.backoff_seeded(7);
         let ceilings = [100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000];
         let p100 = p
             .with_initial(Duration::from_millis(100))
@@ -492,7 +507,6 @@ mod tests {
                 wait <= Duration::from_millis(ceiling),
                 "{wait:?} > {ceiling} ms"
             );
-            assert!(b.next_delay().unwrap() <= Duration::from_secs(10));
         }
         assert_eq!(b100.next_delay(), None);
         assert_eq!(b100.failures(), 10);

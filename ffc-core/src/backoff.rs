@@ -170,11 +170,7 @@ impl Backoff {
     /// A wait drawn uniformly from `0..=ceiling`, at nanosecond resolution.
     fn jitter(&mut self, ceiling: Duration) -> Duration {
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        if nanos == 0 {
-            return Duration::ZERO;
-        }
-        let draw = self.rng.next_u64() % nanos.saturating_add(1).max(1);
-        Duration::from_nanos(draw)
+        Duration::from_nanos(self.rng.below(nanos.saturating_add(1)))
     }
 }
 

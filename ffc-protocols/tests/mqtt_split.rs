@@ -54,11 +54,30 @@ proptest! {
         let mut end = 0;
         for (offset, line, payload) in split_payloads(&bytes) {
             prop_assert!(offset >= end);
+            prop_assert!(only_blanks_and_comments(bytes.get(end..offset).unwrap_or_default()));
             prop_assert!(!payload.is_empty());
             prop_assert_eq!(bytes.get(offset..offset + payload.len()), Some(payload));
             let newlines = bytes.get(..offset).unwrap_or_default().iter().filter(|b| **b == b'\n').count();
             prop_assert_eq!(line, newlines + 1);
             end = offset + payload.len();
         }
+        // Nothing is dropped: what no payload took is blank or a `#` comment.
+        prop_assert!(only_blanks_and_comments(bytes.get(end..).unwrap_or_default()));
     }
+}
+
+/// True when `gap` holds only white space and `#` comments (each to the end of its line).
+fn only_blanks_and_comments(gap: &[u8]) -> bool {
+    let mut in_comment = false;
+    gap.iter().all(|&b| {
+        if in_comment {
+            in_comment = b != b'\n';
+            true
+        } else if b == b'#' {
+            in_comment = true;
+            true
+        } else {
+            b.is_ascii_whitespace()
+        }
+    })
 }

@@ -28,7 +28,7 @@ pub fn row_from_json(v: &Value) -> Result<SalesRow, String> {
     let s = |k: &str| v.get(k).and_then(Value::as_str);
     let site_code = s("SiteCode").ok_or("SiteCode missing")?.to_owned();
     let date = s("TransactionDate").ok_or("TransactionDate missing")?;
-    let transaction_date = NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S")
+    let transaction_date = ffc_core::time::parse_datetime(date)
         .map_err(|_| format!("TransactionDate {date:?} is not YYYY-MM-DD HH:mm:ss"))?;
     let quantity = v
         .get("TotalTransactionQuantity")

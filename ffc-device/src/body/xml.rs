@@ -195,16 +195,14 @@ fn read_cntset(
     if !empty {
         loop {
             let cnt_at = reader.buffer_position();
-            let event = reader
-                .read_event()
-                .map_err(|e| xml_err(reader.error_position(), Problem::Syntax(e.to_string())))?;
+            let event = reader.read_event().map_err(|e| syntax(reader, e))?;
             let cnt = match event {
                 Event::Empty(e) if e.name().as_ref() == "cnt" => e,
                 Event::Start(e) => {
                     let name = e.name();
-                    reader.read_to_end(name).map_err(|err| {
-                        xml_err(reader.error_position(), Problem::Syntax(err.to_string()))
-                    })?;
+                    reader
+                        .read_to_end(name)
+                        .map_err(|err| syntax(reader, err))?;
                     if e.name().as_ref() != "cnt" {
                         continue;
                     }

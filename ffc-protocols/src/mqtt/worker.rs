@@ -78,6 +78,10 @@ impl WorkerConfig {
     }
 }
 
+/// How long a run must hold before its sink failure counts as a new outage, whose restart
+/// waits start again from the shortest.
+const OUTAGE_OVER: Duration = Duration::from_secs(60);
+
 /// What a worker did over its whole life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -160,9 +164,8 @@ impl Worker {
         let mut stats = WorkerStats::default();
         let mut restart = self.config.restart.backoff();
         loop {
-            let result = self
-                .run_once(&mut shutdown, &mut stopping, &mut restart)
-                .await;
+            let started = tokio::time::Instant::now();
+            let result = self.run_once(&mut shutdown, &mut stopping).await;
             match result {
                 Ok(run) => {
                     add(&mut stats.totals, run);
@@ -170,7 +173,13 @@ impl Worker {
                 }
                 Err(SubscribeError::Sink(e)) if !stopping => {
                     // Not acknowledged: the broker keeps (QoS 1, persistent session) or
-                    // drops (QoS 0) the message; either way start afresh.
+                    // drops (QoS 0) the message; either way start afresh. A run that held
+                    // for a while ended an outage: the next one starts from the shortest
+                    // wait. A SubAck alone proves nothing (the broker redelivers the
+                    // message that fails right after it), so it does not reset the waits.
+                    if started.elapsed() >= OUTAGE_OVER {
+                        restart.reset();
+                    }
                     let Some(wait) = restart.next_delay() else {
                         return Err(SubscribeError::Sink(e));
                     };
@@ -191,7 +200,6 @@ impl Worker {
         &self,
         shutdown: &mut std::pin::Pin<&mut F>,
         stopping: &mut bool,
-        restart: &mut ffc_core::backoff::Backoff,
     ) -> Result<Stats, SubscribeError> {
         let subscriber = Subscriber::new(self.config.subscriber.clone())?;
         let stopper = subscriber.stopper();
@@ -215,9 +223,6 @@ impl Worker {
                         continue;
                     }
                     let now = *status.borrow_and_update();
-                    if now.subacks > 0 {
-                        restart.reset();
-                    }
                     self.status.send_modify(|s| {
                         s.connected = now.connected;
                         s.connacks = before.connacks + now.connacks;

@@ -92,8 +92,12 @@ impl Log {
             if let Err(e) = self.write(&buf) {
                 tracing::error!(error = %e, requests = batch.len(), "appending to the sink file failed; not acknowledged");
                 self.undo(&new_keys);
-                for outcome in &mut outcomes {
-                    if matches!(outcome, Ok(Accepted::Stored)) {
+                for (req, outcome) in batch.iter().zip(outcomes.iter_mut()) {
+                    // A duplicate of a key this very batch added was not kept either: the
+                    // line it matched is not on disk, so it must not be acknowledged.
+                    let of_this_batch = matches!(outcome, Ok(Accepted::Duplicate))
+                        && req.key.is_some_and(|k| new_keys.contains(&k));
+                    if matches!(outcome, Ok(Accepted::Stored)) || of_this_batch {
                         *outcome = Err(SinkError::Io {
                             doing: "appending and syncing",
                             source: io::Error::new(e.kind(), e.to_string()),

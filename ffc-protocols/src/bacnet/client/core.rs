@@ -153,7 +153,7 @@ impl ClientCore {
         body: &[u8],
         now_ms: u64,
     ) -> Result<(u8, Transmit), BacnetClientError> {
-        let invoke_id = self.invoke_id();
+        let invoke_id = self.invoke_id().ok_or(BacnetClientError::TooManyPending)?;
         let request = ApduRepr::ConfirmedRequest {
             segmented_response_accepted: self.config.segmented_response_accepted,
             max_segments: self.config.max_segments,
@@ -163,11 +163,10 @@ impl ClientCore {
             service,
         };
         let length = request.buffer_len() + body.len();
-        if length > device.max_apdu.min(1476) as usize {
-            return Err(BacnetClientError::RequestTooLarge {
-                length,
-                max: device.max_apdu,
-            });
+        // 1476: the largest APDU BACnet/IP carries, whatever the device says it takes.
+        let max = device.max_apdu.min(1476);
+        if length > max as usize {
+            return Err(BacnetClientError::RequestTooLarge { length, max });
         }
         let datagram = datagram(BvlcFunction::OriginalUnicast, &request, body);
         self.stats.requests += 1;
@@ -196,20 +195,16 @@ impl ClientCore {
         self.transactions.len()
     }
 
-    /// The next invoke id not in use by a pending request.
-    fn invoke_id(&mut self) -> u8 {
+    /// The next invoke id not in use by a pending request; `None` when all 256 are.
+    fn invoke_id(&mut self) -> Option<u8> {
         for _ in 0..=u8::MAX {
             let id = self.next_invoke_id;
             self.next_invoke_id = id.wrapping_add(1);
             if !self.transactions.iter().any(|tx| tx.invoke_id == id) {
-                return id;
+                return Some(id);
             }
         }
-        // All 256 ids pending: reuse the next one (its old answer can no longer be told
-        // apart, as with any BACnet client holding 256 transactions to one device).
-        let id = self.next_invoke_id;
-        self.next_invoke_id = id.wrapping_add(1);
-        id
+        None
     }
 
     /// The earliest `now_ms` at which [`on_timer`](Self::on_timer) has work.
@@ -305,6 +300,8 @@ impl ClientCore {
             return Vec::new();
         };
         let in_range = WhoIs { range }.matches(i_am.device.instance);
+        // A device outside the asked range answering a broadcast is normal traffic, not a
+        // stray datagram: it is not counted as ignored.
         if i_am.device.object_type != ObjectType::Device || !in_range {
             return Vec::new();
         }

@@ -42,12 +42,16 @@ pub enum BacnetClientError {
     /// do): read less at a time.
     #[error("transaction aborted: {0:?}")]
     Aborted(AbortReason),
+    /// All 256 invoke ids are waiting for answers: a new request could not be told apart
+    /// from one of them. Wait for answers (or timeouts) before sending more.
+    #[error("all 256 invoke ids are pending")]
+    TooManyPending,
     /// The request does not fit the device's max APDU: read fewer properties at a time.
     #[error("request of {length} bytes exceeds the device's max APDU {max}")]
     RequestTooLarge {
         /// Request APDU length.
         length: usize,
-        /// Device's max APDU.
+        /// The largest request accepted: the device's max APDU, at most 1476 (BACnet/IP).
         max: u32,
     },
     /// The answer could not be decoded: the device speaks a BACnet dialect this codec does

@@ -380,6 +380,27 @@ fn invoke_ids_skip_pending_ones_and_cancel_forgets() {
         let (id, _) = read_name(&mut core, 0);
         assert_ne!(id, second);
     }
+    // One more fills all 256 ids; a 257th request is refused, not given an id in use.
+    read_name(&mut core, 0);
+    assert_eq!(core.pending(), 256);
+    match core.request(&device(), 12, &[], 0) {
+        Err(BacnetClientError::TooManyPending) => {}
+        other => panic!("expected too many pending, got {other:?}"),
+    }
+    assert_eq!(core.pending(), 256);
+}
+
+#[test]
+fn request_over_what_bacnet_ip_carries_is_refused_with_that_limit() {
+    let mut core = ClientCore::new(config());
+    let large = DeviceInfo {
+        max_apdu: 50_000,
+        ..device()
+    };
+    match core.request(&large, 14, &[0u8; 1500], 0) {
+        Err(BacnetClientError::RequestTooLarge { max, .. }) => assert_eq!(max, 1476),
+        other => panic!("expected too large, got {other:?}"),
+    }
 }
 
 #[test]

@@ -82,8 +82,9 @@ pub(super) fn committed(
 ) {
     let mut stored_jobs = vec![false; jobs.len()];
     for &ord in added {
-        let owner = usize::try_from(ord - 1)
-            .ok()
+        let owner = ord
+            .checked_sub(1)
+            .and_then(|o| usize::try_from(o).ok())
             .and_then(|u| owners.get(u))
             .map(|&(_, i)| i);
         if let Some(slot) = owner.and_then(|i| stored_jobs.get_mut(i)) {

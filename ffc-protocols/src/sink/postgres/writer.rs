@@ -58,7 +58,7 @@ FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_uni
 
 /// One writer task: takes batches off the shared queue until it is closed and empty.
 pub(super) async fn run(shared: Arc<Shared>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
-    let mut jobs = Vec::with_capacity(shared.config.batch_size);
+    let mut jobs = Vec::with_capacity(shared.config.batch_size());
     while collect(&rx, &mut jobs, &shared.config).await {
         write_batch(&shared, &mut jobs).await;
     }
@@ -81,7 +81,7 @@ async fn collect(
     let deadline = Instant::now()
         .checked_add(config.batch_wait)
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(30 * 86_400));
-    while jobs.len() < config.batch_size {
+    while jobs.len() < config.batch_size() {
         match rx.try_recv() {
             Ok(job) => {
                 jobs.push(job);
