@@ -4,17 +4,22 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use ffc_core::CountEvent;
+use ffc_core::{CountEvent, UnixSeconds};
 
 use super::append_log::{open_log, AppendLog};
+use super::session::{rfc3339, Clock, Session};
 use super::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
 /// Events appended to a JSON-lines file, one [`CountEvent`] per line (FootfallCam's field
-/// names plus `UtcOffsetSeconds`, `UUID`, `Source`). `accept` returns only after the line is
-/// synced to disk (`fdatasync`); concurrent callers share one sync (group commit).
+/// names plus `UtcOffsetSeconds`, `UUID`, `Source`, and `received_utc`: when the receiver
+/// kept it, RFC 3339 UTC). `accept` returns only after the line is synced to disk
+/// (`fdatasync`); concurrent callers share one sync (group commit).
+///
+/// Connection sessions and heartbeats ([`EventSink::session`]) go to the sibling file
+/// [`sessions_path`] (`FILE.sessions`), one [`Session`] per line.
 ///
 /// On open the file is read and every key loaded, so deduplication holds across restarts
 /// and crashes: a crash can leave the lines of a batch that was written but never
@@ -23,6 +28,28 @@ use super::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 /// unless set by [`FileSink::open_with_limit`]: rotate files to bound it.
 pub struct FileSink {
     log: AppendLog,
+    sessions: AppendLog,
+    clock: Clock,
+}
+
+/// The sibling file a [`FileSink`] on `events` keeps its sessions in: `events` with
+/// `.sessions` appended (`events.jsonl` → `events.jsonl.sessions`).
+pub fn sessions_path(events: impl AsRef<Path>) -> PathBuf {
+    let mut path = events.as_ref().as_os_str().to_owned();
+    path.push(".sessions");
+    PathBuf::from(path)
+}
+
+/// One events-file line: the event's JSON with `received_utc` added, and the newline.
+pub(crate) fn event_line(event: &CountEvent, received_utc: UnixSeconds) -> io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(event).map_err(io::Error::other)?;
+    if line.pop() != Some(b'}') {
+        return Err(io::Error::other("an event did not encode as a JSON object"));
+    }
+    line.extend_from_slice(b",\"received_utc\":\"");
+    line.extend_from_slice(rfc3339::format(received_utc).as_bytes());
+    line.extend_from_slice(b"\"}\n");
+    Ok(line)
 }
 
 impl FileSink {
@@ -43,11 +70,30 @@ impl FileSink {
             keys.insert(event.key());
             Ok(())
         })?;
-        let log = AppendLog::start(file, len, keys, limit).map_err(|source| SinkError::Io {
-            doing: "starting the writer thread",
-            source,
+        let start = |file, len, keys| {
+            AppendLog::start(file, len, keys, limit).map_err(|source| SinkError::Io {
+                doing: "starting the writer thread",
+                source,
+            })
+        };
+        let log = start(file, len, keys)?;
+        let (file, len) = open_log(&sessions_path(path), |_, text| {
+            serde_json::from_str::<Session>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })?;
-        Ok(FileSink { log })
+        let sessions = start(file, len, HashSet::new())?;
+        Ok(FileSink {
+            log,
+            sessions,
+            clock: Clock::system(),
+        })
+    }
+
+    /// Takes the receive time of [`EventSink::accept`] (without one) from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 }
 
@@ -60,21 +106,66 @@ impl core::fmt::Debug for FileSink {
 #[async_trait]
 impl EventSink for FileSink {
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
-        let mut line = serde_json::to_vec(event).map_err(|e| SinkError::Io {
+        self.accept_received(event, self.clock.now()).await
+    }
+
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
+        let line = event_line(event, received_utc).map_err(|source| SinkError::Io {
             doing: "encoding the event",
-            source: io::Error::other(e),
+            source,
         })?;
-        line.push(b'\n');
         let kept = self.log.append(Some(event.key()), line).await;
         if let Err(e) = &kept {
             tracing::debug!(serial = %event.serial, error = %e, "file sink did not keep the event");
         }
         kept
     }
+
+    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+        let mut line = serde_json::to_vec(session).map_err(|e| SinkError::Io {
+            doing: "encoding the session",
+            source: io::Error::other(e),
+        })?;
+        line.push(b'\n');
+        self.sessions.append(None, line).await.map(|_| ())
+    }
 }
 
 /// Reads every event of a [`FileSink`] file (a torn last line is skipped).
 pub fn read_events(path: impl AsRef<Path>) -> Result<Vec<CountEvent>, SinkError> {
+    read_lines(path.as_ref(), |text| {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    })
+}
+
+/// Reads every event of a [`FileSink`] file with its `received_utc` (`None` on lines of
+/// files written before the field existed).
+pub fn read_received(
+    path: impl AsRef<Path>,
+) -> Result<Vec<(CountEvent, Option<UnixSeconds>)>, SinkError> {
+    #[derive(serde::Deserialize)]
+    struct Received<'a> {
+        #[serde(borrow)]
+        received_utc: Option<std::borrow::Cow<'a, str>>,
+    }
+    read_lines(path.as_ref(), |text| {
+        let event: CountEvent = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let received: Received<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let at = received
+            .received_utc
+            .map(|t| rfc3339::parse(&t))
+            .transpose()?;
+        Ok((event, at))
+    })
+}
+
+/// Reads every session of a [`FileSink`]'s sessions file (see [`sessions_path`]; a torn
+/// last line is skipped).
+pub fn read_sessions(path: impl AsRef<Path>) -> Result<Vec<Session>, SinkError> {
     read_lines(path.as_ref(), |text| {
         serde_json::from_str(text).map_err(|e| e.to_string())
     })

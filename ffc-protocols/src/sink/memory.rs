@@ -4,15 +4,27 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use ffc_core::{CountEvent, EventKey};
+use ffc_core::{CountEvent, EventKey, UnixSeconds};
 
+use super::session::{Clock, Session};
 use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
-/// Events in memory, for tests, demos and short-lived tools.
-#[derive(Debug)]
+/// Events in memory with their receive times, and sessions, for tests, demos and
+/// short-lived tools.
 pub struct MemorySink {
     limit: usize,
-    inner: Mutex<(HashSet<EventKey>, Vec<CountEvent>)>,
+    inner: Mutex<(HashSet<EventKey>, Vec<(CountEvent, UnixSeconds)>)>,
+    sessions: Mutex<Vec<Session>>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for MemorySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySink")
+            .field("limit", &self.limit)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemorySink {
@@ -30,12 +42,47 @@ impl MemorySink {
         MemorySink {
             limit,
             inner: Mutex::new((HashSet::new(), Vec::new())),
+            sessions: Mutex::new(Vec::new()),
+            clock: Clock::system(),
         }
+    }
+
+    /// Takes the receive time of [`EventSink::accept`] (without one) from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The events kept, in arrival order.
     pub fn events(&self) -> Vec<CountEvent> {
+        lock(&self.inner).1.iter().map(|(e, _)| *e).collect()
+    }
+
+    /// The events kept with their receive times (UTC unix seconds), in arrival order.
+    pub fn received(&self) -> Vec<(CountEvent, UnixSeconds)> {
         lock(&self.inner).1.clone()
+    }
+
+    /// The sessions kept, in arrival order.
+    pub fn sessions(&self) -> Vec<Session> {
+        lock(&self.sessions).clone()
+    }
+
+    /// Writes what it holds in [`FileSink`](super::FileSink)'s formats: the events with
+    /// `received_utc` to `events`, the sessions to its [`sessions_path`](super::sessions_path).
+    /// Replaces both files. For demos and tests that receive in memory and keep the result.
+    pub fn write_files(&self, events: &std::path::Path) -> std::io::Result<()> {
+        let mut text = Vec::new();
+        for (event, at) in self.received() {
+            text.extend_from_slice(&super::file::event_line(&event, at)?);
+        }
+        std::fs::write(events, text)?;
+        let mut text = Vec::new();
+        for session in self.sessions() {
+            serde_json::to_writer(&mut text, &session).map_err(std::io::Error::other)?;
+            text.push(b'\n');
+        }
+        std::fs::write(super::sessions_path(events), text)
     }
 
     /// How many events are kept.
@@ -58,6 +105,14 @@ impl Default for MemorySink {
 #[async_trait]
 impl EventSink for MemorySink {
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
+        self.accept_received(event, self.clock.now()).await
+    }
+
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
         let mut guard = lock(&self.inner);
         let (keys, events) = &mut *guard;
         if keys.contains(&event.key()) {
@@ -67,8 +122,17 @@ impl EventSink for MemorySink {
             return Err(SinkError::Full { limit: self.limit });
         }
         keys.insert(event.key());
-        events.push(*event);
+        events.push((*event, received_utc));
         Ok(Accepted::Stored)
+    }
+
+    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+        let mut sessions = lock(&self.sessions);
+        if sessions.len() >= self.limit {
+            return Err(SinkError::Full { limit: self.limit });
+        }
+        sessions.push(*session);
+        Ok(())
     }
 }
 

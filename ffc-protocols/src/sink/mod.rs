@@ -41,7 +41,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use ffc_core::CountEvent;
+use ffc_core::{CountEvent, UnixSeconds};
 
 mod append_log;
 mod channel;
@@ -50,11 +50,16 @@ mod file;
 mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod session;
 
 pub use channel::ChannelSink;
 pub use dead_letter::{DeadLetter, DeadLetterSink};
-pub use file::{read_dead_letters, read_events, FileDeadLetters, FileSink};
+pub use file::{
+    read_dead_letters, read_events, read_received, read_sessions, sessions_path, FileDeadLetters,
+    FileSink,
+};
 pub use memory::{MemoryDeadLetters, MemorySink};
+pub use session::{Clock, Session, SessionKind, SessionSource, SessionThrottle};
 
 /// What a sink did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,17 +124,53 @@ pub enum SinkError {
 }
 
 /// Keeps counting events, idempotently on [`CountEvent::key`].
+///
+/// Receivers call [`EventSink::accept_received`] with the time they got the event and
+/// [`EventSink::session`] for connection sessions and heartbeats; a sink that keeps neither
+/// (the defaults) only implements [`EventSink::accept`]. [`FileSink`], [`MemorySink`] and
+/// `postgres::PgSink` keep both.
 #[async_trait]
 pub trait EventSink: Send + Sync {
     /// Keeps `event`. Returns once the event is kept as well as this sink keeps anything
     /// (for [`FileSink`], synced to disk), or was already held.
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError>;
+
+    /// Keeps `event` received at `received_utc` (UTC unix seconds; a duplicate keeps the
+    /// first receive time). By default the time is dropped and [`EventSink::accept`] called.
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
+        let _ = received_utc;
+        self.accept(event).await
+    }
+
+    /// Keeps a connection session record or heartbeat of a counter. By default nothing is
+    /// kept. A failure here is logged by the receivers and does not stop them (events are
+    /// what is acknowledged).
+    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+        let _ = session;
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl<S: EventSink + ?Sized> EventSink for Arc<S> {
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
         (**self).accept(event).await
+    }
+
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
+        (**self).accept_received(event, received_utc).await
+    }
+
+    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+        (**self).session(session).await
     }
 }
 

@@ -48,6 +48,8 @@ pub struct SubscriberConfig {
     /// TLS client configuration for `mqtts://` (the broker's CA).
     #[cfg(feature = "tls")]
     pub tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+    /// Where receive times and session times come from (default: the system clock).
+    pub clock: crate::sink::Clock,
 }
 
 impl SubscriberConfig {
@@ -69,7 +71,14 @@ impl SubscriberConfig {
             inflight: 100,
             #[cfg(feature = "tls")]
             tls: None,
+            clock: crate::sink::Clock::system(),
         })
+    }
+
+    /// Takes receive and session times from `clock` (simulations, tests).
+    pub fn with_clock(mut self, clock: crate::sink::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets the username and password (`None`: anonymous).

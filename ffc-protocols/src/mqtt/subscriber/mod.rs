@@ -54,7 +54,9 @@ use super::SetupError;
 use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
 mod config;
+mod sessions;
 pub use config::{SubscriberConfig, DEFAULT_FILTER};
+use sessions::Heard;
 
 /// One item of [`Subscriber::into_stream`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +174,7 @@ pub struct Subscriber {
     status: watch::Sender<Status>,
     stop_tx: Arc<watch::Sender<bool>>,
     stop_rx: watch::Receiver<bool>,
+    heard: Heard,
 }
 
 enum Output<'a> {
@@ -181,6 +184,16 @@ enum Output<'a> {
         occupancy: Option<&'a mpsc::Sender<OccupancySample>>,
     },
     Stream(mpsc::Sender<Received>),
+}
+
+impl<'a> Output<'a> {
+    /// The event sink, when the output is one (sessions are kept there).
+    fn sink(&self) -> Option<&'a dyn EventSink> {
+        match self {
+            Output::Sink { events, .. } => Some(*events),
+            Output::Stream(_) => None,
+        }
+    }
 }
 
 /// What the requester task sends for the polling loop.
@@ -217,6 +230,7 @@ impl Subscriber {
         let (client, eventloop) = conn::connect(&opts)?;
         let (stop_tx, stop_rx) = watch::channel(false);
         Ok(Subscriber {
+            heard: Heard::new(config.clock.clone()),
             config,
             client,
             eventloop,
@@ -304,6 +318,7 @@ impl Subscriber {
                 &mut stop,
             )
             .await;
+        self.heard.ended(out.sink()).await;
         // Send what is queued (the last acknowledgements), then DISCONNECT, polling the
         // event loop meanwhile; bounded, since the broker may be gone.
         drop(requests);
@@ -369,7 +384,7 @@ impl Subscriber {
                 }
                 Ok(Polled::Publish(p)) => {
                     stats.messages += 1;
-                    if let Handled::Closed = receive(&p, out, stats).await? {
+                    if let Handled::Closed = receive(&p, out, stats, &mut self.heard).await? {
                         return Ok(());
                     }
                     let _ = requests.send(Request::Ack(Box::new(p)));
@@ -392,6 +407,7 @@ impl Subscriber {
                 }
                 Err(e) => {
                     self.status.send_modify(|s| s.connected = false);
+                    self.heard.ended(out.sink()).await;
                     let error = e.into_message();
                     let Some(wait) = backoff.next_delay() else {
                         return Err(SubscribeError::GaveUp {
@@ -417,6 +433,7 @@ async fn receive(
     p: &Publish,
     out: &Output<'_>,
     stats: &mut Stats,
+    heard: &mut Heard,
 ) -> Result<Handled, SubscribeError> {
     let span = tracing::debug_span!(
         "receive",
@@ -424,7 +441,9 @@ async fn receive(
         topic = %p.topic(),
         serial = tracing::field::Empty,
     );
-    let handled = handle(p, out, stats).instrument(span.clone()).await?;
+    let handled = handle(p, out, stats, heard)
+        .instrument(span.clone())
+        .await?;
     if let Handled::Continue = handled {
         span.in_scope(|| tracing::debug!("acknowledge"));
     }
@@ -435,8 +454,16 @@ async fn handle(
     p: &Publish,
     out: &Output<'_>,
     stats: &mut Stats,
+    heard: &mut Heard,
 ) -> Result<Handled, SubscribeError> {
     let decoded = tracing::debug_span!("decode").in_scope(|| codec::decode(p.payload()));
+    if let (Some(sink), Ok(message)) = (out.sink(), &decoded) {
+        let (serial, occupancy) = match message {
+            Message::Count(event) => (event.serial, false),
+            Message::Occupancy(sample) => (sample.serial, true),
+        };
+        heard.message(sink, serial, occupancy).await;
+    }
     match &decoded {
         Ok(Message::Count(event)) => {
             tracing::Span::current().record("serial", tracing::field::display(event.serial));
@@ -449,7 +476,12 @@ async fn handle(
     match (decoded, out) {
         (Ok(Message::Count(event)), Output::Sink { events, .. }) => {
             let keep = tracing::debug_span!("keep", serial = %event.serial);
-            match events.accept(&event).instrument(keep).await? {
+            let received = heard.now();
+            match events
+                .accept_received(&event, received)
+                .instrument(keep)
+                .await?
+            {
                 Accepted::Stored => stats.events += 1,
                 Accepted::Duplicate => stats.duplicates += 1,
             }

@@ -107,17 +107,19 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
 
-use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
+use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, Session, SinkError};
 
 mod ack;
 mod config;
 mod error;
+mod provenance;
 mod schema;
 mod writer;
 
 pub use ack::PgSinkStats;
 pub use config::PgSinkConfig;
 pub use error::PgSinkError;
+pub use provenance::{AvailabilityMinutes, CounterPlace, MergedRow};
 pub use schema::{migrate, SCHEMA_VERSION};
 
 use ack::{Counters, Job};
@@ -312,6 +314,10 @@ impl EventSink for PgSink {
             Err(e) => tracing::debug!(serial = %event.serial, error = %e, "event not kept"),
         }
         kept
+    }
+
+    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+        self.put_session(session).await
     }
 }
 

@@ -4,14 +4,15 @@ use super::error::error_text;
 use super::PgSinkError;
 
 /// The newest schema version this build creates; [`migrate`] brings a database up to it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The migrations in order: version, what it does, its SQL. Never edit a released one; add
 /// the next version instead.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(
-    1,
-    "events keyed by EventKey, hourly records, dead letters",
-    "CREATE TABLE ffc_events (
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "events keyed by EventKey, hourly records, dead letters",
+        "CREATE TABLE ffc_events (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         serial text NOT NULL CHECK (serial ~ '^[0-9a-f]{16}$'),
         roi bigint NOT NULL,
@@ -45,7 +46,13 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[(
         raw bytea NOT NULL,
         stored_at timestamptz NOT NULL DEFAULT now()
     );",
-)];
+    ),
+    (
+        2,
+        "receive times, sessions, counters, merged records with provenance, BI views",
+        super::provenance::V2,
+    ),
+];
 
 /// The advisory lock key the migration holds for its transaction ("ffc mig" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0066_6663_206d_6967;

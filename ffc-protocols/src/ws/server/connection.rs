@@ -15,8 +15,9 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument as _;
 
 use super::{bump, Shared, ACK};
-use crate::sink::{Accepted, DeadLetter};
+use crate::sink::{Accepted, DeadLetter, Session, SessionKind, SessionSource, SessionThrottle};
 use crate::ws::codec::{self, Message};
+use ffc_core::CameraSerial;
 
 fn now() -> i64 {
     SystemTime::now()
@@ -44,11 +45,26 @@ pub(super) async fn connection<S>(
         return;
     };
     let origin = format!("ws {peer} {path}");
+    let mut seen = Seen::new(shared.clock.now());
+    serve(&mut ws, &origin, shared, &mut shutdown, &mut seen).await;
+    seen.close(shared).await;
+}
+
+/// Receives on an upgraded connection until it ends.
+async fn serve<S>(
+    ws: &mut WebSocketStream<S>,
+    origin: &str,
+    shared: &Shared,
+    shutdown: &mut watch::Receiver<bool>,
+    seen: &mut Seen,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     loop {
         let next = tokio::select! {
             biased;
             _ = shutdown.changed() => {
-                close(&mut ws, CloseCode::Away, "server shutting down").await;
+                close(ws, CloseCode::Away, "server shutting down").await;
                 return;
             }
             next = tokio::time::timeout(shared.limits.idle_timeout, ws.next()) => next,
@@ -65,7 +81,7 @@ pub(super) async fn connection<S>(
                     %origin,
                     serial = tracing::field::Empty,
                 );
-                handle(&mut ws, message, &origin, shared)
+                handle(ws, message, origin, shared, seen)
                     .instrument(span)
                     .await
             }
@@ -82,7 +98,7 @@ pub(super) async fn connection<S>(
             Next::Close(code, reason) => {
                 bump(&shared.counters.closed_with_reason);
                 tracing::debug!(%origin, reason, "closing connection");
-                close(&mut ws, code, reason).await;
+                close(ws, code, reason).await;
                 return;
             }
         }
@@ -147,6 +163,7 @@ async fn handle<S>(
     message: WsMessage,
     origin: &str,
     shared: &Shared,
+    seen: &mut Seen,
 ) -> Next
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -165,6 +182,7 @@ where
                 Ok(Message::Event(event)) => {
                     tracing::Span::current()
                         .record("serial", tracing::field::display(event.serial));
+                    seen.counter(event.serial, shared).await;
                     let keep = tracing::debug_span!("keep", serial = %event.serial);
                     if let Err(next) = keep_event(&event, shared).instrument(keep).await {
                         return next;
@@ -173,6 +191,7 @@ where
                 }
                 Ok(Message::Test) => {
                     bump(&shared.counters.tests);
+                    seen.heartbeat(shared).await;
                     None
                 }
                 Ok(Message::UnknownTopic(topic)) => Some(dead_letter(
@@ -187,7 +206,11 @@ where
             "binary message: counters send text".to_owned(),
         )),
         // Pongs to pings are queued by tungstenite and go out with the next write or read.
-        WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => return Next::Continue,
+        WsMessage::Ping(_) => {
+            seen.heartbeat(shared).await;
+            return Next::Continue;
+        }
+        WsMessage::Pong(_) | WsMessage::Frame(_) => return Next::Continue,
         // tungstenite answers the close; the stream then ends.
         WsMessage::Close(_) => return Next::Continue,
     };
@@ -213,7 +236,7 @@ where
 /// Keeps one event in the sink; `Err` says how to end the connection when it failed (the
 /// event is then not acknowledged, so the counter resends it).
 async fn keep_event(event: &ffc_core::CountEvent, shared: &Shared) -> Result<(), Next> {
-    match shared.sink.accept(event).await {
+    match shared.sink.accept_received(event, shared.clock.now()).await {
         Ok(Accepted::Stored) => bump(&shared.counters.accepted),
         Ok(Accepted::Duplicate) => bump(&shared.counters.duplicates),
         Err(e) => {
@@ -226,4 +249,71 @@ async fn keep_event(event: &ffc_core::CountEvent, shared: &Shared) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The counters a connection carried, for its session records: `connect` (with the upgrade
+/// time) once a message names a counter, `heartbeat` for pings and test messages (at most
+/// one per counter per minute), `disconnect` when it ends.
+struct Seen {
+    opened: i64,
+    counters: Vec<CameraSerial>,
+    throttle: SessionThrottle,
+}
+
+impl Seen {
+    /// Counters one connection is remembered to carry at most (a counter carries one).
+    const MAX: usize = 16;
+
+    fn new(opened: i64) -> Self {
+        Seen {
+            opened,
+            counters: Vec::new(),
+            throttle: SessionThrottle::default(),
+        }
+    }
+
+    /// A message of `serial` arrived: the first one records the connect.
+    async fn counter(&mut self, serial: CameraSerial, shared: &Shared) {
+        if self.counters.contains(&serial) || self.counters.len() >= Self::MAX {
+            return;
+        }
+        self.counters.push(serial);
+        record(shared, serial, SessionKind::Connect, self.opened).await;
+    }
+
+    async fn heartbeat(&mut self, shared: &Shared) {
+        let at = shared.clock.now();
+        for &serial in &self.counters {
+            let session = Session {
+                counter: serial,
+                source: SessionSource::Ws,
+                kind: SessionKind::Heartbeat,
+                at_utc: at,
+            };
+            if self.throttle.admit(&session) {
+                record(shared, serial, SessionKind::Heartbeat, at).await;
+            }
+        }
+    }
+
+    async fn close(self, shared: &Shared) {
+        let at = shared.clock.now();
+        for serial in self.counters {
+            record(shared, serial, SessionKind::Disconnect, at).await;
+        }
+    }
+}
+
+/// Keeps one session record; a failure is logged, never fatal (events are what is
+/// acknowledged).
+async fn record(shared: &Shared, counter: CameraSerial, kind: SessionKind, at_utc: i64) {
+    let session = Session {
+        counter,
+        source: SessionSource::Ws,
+        kind,
+        at_utc,
+    };
+    if let Err(e) = shared.sink.session(&session).await {
+        tracing::warn!(error = %e, %session, "session record not kept");
+    }
 }

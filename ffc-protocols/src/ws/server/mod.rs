@@ -7,6 +7,10 @@
 //!   [`DeadLetterSink`] with its raw bytes and the reason, then is answered `OK`, so a
 //!   counter's queue never stalls. When a sink fails, the message is **not** answered and
 //!   the connection is closed (1011): the counter resends later.
+//! - Each event is kept with its receive time ([`EventSink::accept_received`], from
+//!   [`ReceiverConfig::clock`]), and each connection's sessions go to [`EventSink::session`]:
+//!   `connect` once its first event names the counter, `heartbeat` for pings and test
+//!   messages (at most one a minute), `disconnect` when it ends (see [`crate::sink::session`]).
 //! - Optional HTTP Basic and/or token authentication on the upgrade request (token as
 //!   `Authorization: Bearer ..` or a `token` query parameter), compared in constant time;
 //!   a request that satisfies no configured method gets `401` with `WWW-Authenticate`.
@@ -54,7 +58,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
-use crate::sink::{DeadLetterSink, EventSink};
+use crate::sink::{Clock, DeadLetterSink, EventSink};
 
 mod auth;
 mod connection;
@@ -85,6 +89,8 @@ pub struct ReceiverConfig {
     /// TLS (feature `tls`): when set, only `wss://` is served.
     #[cfg(feature = "tls")]
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Where receive times and session times come from (default: the system clock).
+    pub clock: Clock,
 }
 
 impl fmt::Debug for ReceiverConfig {
@@ -108,7 +114,14 @@ impl ReceiverConfig {
             limits: Limits::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            clock: Clock::system(),
         }
+    }
+
+    /// Takes receive and session times from `clock` (simulations, tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets where to listen.
@@ -207,6 +220,7 @@ pub(super) struct Shared {
     sink: Arc<dyn EventSink>,
     dead: Arc<dyn DeadLetterSink>,
     counters: Counters,
+    clock: Clock,
 }
 
 /// A bound receiver, not yet serving.
@@ -241,6 +255,7 @@ impl Receiver {
                 sink,
                 dead,
                 counters: Counters::default(),
+                clock: config.clock,
             }),
             #[cfg(feature = "tls")]
             tls: config.tls,
