@@ -9,7 +9,7 @@
 //!
 //! | feature | gives |
 //! |---|---|
-//! | `alloc` | heap-backed [`aggregate::Series`], [`dedupe::KeySet`], roll-ups |
+//! | `alloc` | heap-backed [`aggregate::Series`], [`dedupe::KeySet`], roll-ups, reconciliation and availability |
 //! | `std` (default) | `alloc` plus IANA zones (`Zone::Iana`) |
 //! | `serde` | Serialize/Deserialize with FootfallCam's wire field names |
 //!
@@ -45,6 +45,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+#[cfg(feature = "alloc")]
+pub mod availability;
 pub mod backoff;
 pub mod counting;
 pub mod dedupe;
@@ -52,6 +54,8 @@ pub mod error;
 pub mod kpi;
 pub mod model;
 pub mod outbox;
+#[cfg(feature = "alloc")]
+pub mod reconcile;
 pub mod ring;
 pub mod rng;
 #[cfg(feature = "alloc")]
