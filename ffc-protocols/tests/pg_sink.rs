@@ -203,7 +203,9 @@ async fn migrations_are_idempotent_and_concurrent_connects_migrate_once() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(versions, vec![(SCHEMA_VERSION as i32, 1)]);
+    // Every version applied exactly once.
+    let once: Vec<(i32, i64)> = (1..=SCHEMA_VERSION as i32).map(|v| (v, 1)).collect();
+    assert_eq!(versions, once);
     // Again, by hand: nothing to do.
     assert_eq!(migrate(&mut client).await.unwrap(), SCHEMA_VERSION);
     let count: i64 = client
@@ -211,7 +213,7 @@ async fn migrations_are_idempotent_and_concurrent_connects_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 1);
+    assert_eq!(count, i64::from(SCHEMA_VERSION));
     // All eight write into the same tables.
     for (n, sink) in sinks.iter().enumerate() {
         assert_eq!(

@@ -20,7 +20,7 @@ use ffc_protocols::mqtt::worker::{Worker, WorkerConfig};
 use ffc_protocols::mqtt::Qos;
 use ffc_protocols::sink::{
     read_events, read_received, read_sessions, sessions_path, Clock, FileSink, MemoryDeadLetters,
-    Session, SessionKind, SessionSource,
+    SessionKind, SessionRecord, SessionSource,
 };
 use ffc_protocols::ws::{Receiver, ReceiverConfig};
 use tokio::time::timeout;
@@ -46,12 +46,17 @@ fn manual_clock(at: i64) -> (Arc<AtomicI64>, Clock) {
     (now, Clock::new(move || read.load(Ordering::SeqCst)))
 }
 
-fn session(counter: CameraSerial, source: SessionSource, kind: SessionKind, at: i64) -> Session {
-    Session {
+fn session(
+    counter: CameraSerial,
+    source: SessionSource,
+    kind: SessionKind,
+    at: i64,
+) -> SessionRecord {
+    SessionRecord {
         counter,
         source,
         kind,
-        at_utc: at,
+        at,
     }
 }
 

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use ffc_core::{CountEvent, UnixSeconds};
 
 use super::append_log::{open_log, AppendLog};
-use super::session::{rfc3339, Clock, Session};
+use super::session::{rfc3339, Clock, SessionRecord};
 use super::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
 /// Events appended to a JSON-lines file, one [`CountEvent`] per line (FootfallCam's field
@@ -19,7 +19,7 @@ use super::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 /// (`fdatasync`); concurrent callers share one sync (group commit).
 ///
 /// Connection sessions and heartbeats ([`EventSink::session`]) go to the sibling file
-/// [`sessions_path`] (`FILE.sessions`), one [`Session`] per line.
+/// [`sessions_path`] (`FILE.sessions`), one [`SessionRecord`] per line.
 ///
 /// On open the file is read and every key loaded, so deduplication holds across restarts
 /// and crashes: a crash can leave the lines of a batch that was written but never
@@ -78,7 +78,7 @@ impl FileSink {
         };
         let log = start(file, len, keys)?;
         let (file, len) = open_log(&sessions_path(path), |_, text| {
-            serde_json::from_str::<Session>(text)
+            serde_json::from_str::<SessionRecord>(text)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })?;
@@ -125,7 +125,7 @@ impl EventSink for FileSink {
         kept
     }
 
-    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
         let mut line = serde_json::to_vec(session).map_err(|e| SinkError::Io {
             doing: "encoding the session",
             source: io::Error::other(e),
@@ -165,7 +165,7 @@ pub fn read_received(
 
 /// Reads every session of a [`FileSink`]'s sessions file (see [`sessions_path`]; a torn
 /// last line is skipped).
-pub fn read_sessions(path: impl AsRef<Path>) -> Result<Vec<Session>, SinkError> {
+pub fn read_sessions(path: impl AsRef<Path>) -> Result<Vec<SessionRecord>, SinkError> {
     read_lines(path.as_ref(), |text| {
         serde_json::from_str(text).map_err(|e| e.to_string())
     })

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use ffc_core::{CountEvent, EventKey, UnixSeconds};
 
-use super::session::{Clock, Session};
+use super::session::{Clock, SessionRecord};
 use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
 /// Events in memory with their receive times, and sessions, for tests, demos and
@@ -14,7 +14,7 @@ use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 pub struct MemorySink {
     limit: usize,
     inner: Mutex<(HashSet<EventKey>, Vec<(CountEvent, UnixSeconds)>)>,
-    sessions: Mutex<Vec<Session>>,
+    sessions: Mutex<Vec<SessionRecord>>,
     clock: Clock,
 }
 
@@ -64,7 +64,7 @@ impl MemorySink {
     }
 
     /// The sessions kept, in arrival order.
-    pub fn sessions(&self) -> Vec<Session> {
+    pub fn sessions(&self) -> Vec<SessionRecord> {
         lock(&self.sessions).clone()
     }
 
@@ -126,7 +126,7 @@ impl EventSink for MemorySink {
         Ok(Accepted::Stored)
     }
 
-    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
         let mut sessions = lock(&self.sessions);
         if sessions.len() >= self.limit {
             return Err(SinkError::Full { limit: self.limit });

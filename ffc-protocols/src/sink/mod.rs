@@ -59,7 +59,7 @@ pub use file::{
     FileSink,
 };
 pub use memory::{MemoryDeadLetters, MemorySink};
-pub use session::{Clock, Session, SessionKind, SessionSource, SessionThrottle};
+pub use session::{Clock, SessionKind, SessionRecord, SessionSource, SessionThrottle};
 
 /// What a sink did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -149,7 +149,7 @@ pub trait EventSink: Send + Sync {
     /// Keeps a connection session record or heartbeat of a counter. By default nothing is
     /// kept. A failure here is logged by the receivers and does not stop them (events are
     /// what is acknowledged).
-    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
         let _ = session;
         Ok(())
     }
@@ -169,7 +169,7 @@ impl<S: EventSink + ?Sized> EventSink for Arc<S> {
         (**self).accept_received(event, received_utc).await
     }
 
-    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
         (**self).session(session).await
     }
 }

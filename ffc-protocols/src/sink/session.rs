@@ -1,6 +1,6 @@
 //! What receivers keep besides events, so availability can tell "connected and quiet" from
 //! "offline": per counter, connection sessions and heartbeat or occupancy messages
-//! ([`Session`]), and per kept event the time the receiver kept it (`received_utc`).
+//! ([`SessionRecord`]), and per kept event the time the receiver kept it (`received_utc`).
 //!
 //! The line format (the contract with `ffc_core`'s availability readers and `ffc health`):
 //! one JSON object per line,
@@ -20,78 +20,26 @@ use std::collections::HashMap;
 use std::fmt;
 
 use ffc_core::{CameraSerial, UnixSeconds};
-use serde::{Deserialize, Serialize};
 
-/// The path a session was seen on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionSource {
-    /// The WebSocket receiver.
-    Ws,
-    /// The MQTT subscriber.
-    Mqtt,
-}
+/// The record types, shared with the readers in [`ffc_core::availability`].
+pub use ffc_core::availability::{SessionKind, SessionRecord, SessionSource};
 
-/// What happened (see the [module docs](self) for each source).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionKind {
-    /// A connection began.
-    Connect,
-    /// A connection ended.
-    Disconnect,
-    /// A heartbeat or status message (ping, test message).
-    Heartbeat,
-    /// An occupancy message.
-    Occupancy,
-}
-
-impl SessionKind {
-    /// The name on the wire and in PostgreSQL.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Connect => "connect",
-            SessionKind::Disconnect => "disconnect",
-            SessionKind::Heartbeat => "heartbeat",
-            SessionKind::Occupancy => "occupancy",
-        }
+/// The name of `source` on the wire and in PostgreSQL (`ws`, `mqtt`).
+pub const fn source_name(source: SessionSource) -> &'static str {
+    match source {
+        SessionSource::Ws => "ws",
+        SessionSource::Mqtt => "mqtt",
     }
 }
 
-impl SessionSource {
-    /// The name on the wire and in PostgreSQL.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SessionSource::Ws => "ws",
-            SessionSource::Mqtt => "mqtt",
-        }
-    }
-}
-
-/// One session record of one counter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Session {
-    /// The counter.
-    pub counter: CameraSerial,
-    /// Where it was seen.
-    pub source: SessionSource,
-    /// What happened.
-    pub kind: SessionKind,
-    /// When (UTC), written as RFC 3339.
-    #[serde(with = "rfc3339")]
-    pub at_utc: UnixSeconds,
-}
-
-impl fmt::Display for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {} at {}",
-            self.counter,
-            self.source.as_str(),
-            self.kind.as_str(),
-            rfc3339::format(self.at_utc)
-        )
+/// The name of `kind` on the wire and in PostgreSQL (`connect`, `disconnect`, `heartbeat`,
+/// `occupancy`).
+pub const fn kind_name(kind: SessionKind) -> &'static str {
+    match kind {
+        SessionKind::Connect => "connect",
+        SessionKind::Disconnect => "disconnect",
+        SessionKind::Heartbeat => "heartbeat",
+        SessionKind::Occupancy => "occupancy",
     }
 }
 
@@ -146,11 +94,11 @@ impl SessionThrottle {
     const LIMIT: usize = 100_000;
 
     /// Whether `session` should be kept.
-    pub fn admit(&mut self, session: &Session) -> bool {
+    pub fn admit(&mut self, session: &SessionRecord) -> bool {
         if matches!(session.kind, SessionKind::Connect | SessionKind::Disconnect) {
             return true;
         }
-        let minute = session.at_utc.div_euclid(60);
+        let minute = session.at.div_euclid(60);
         let key = (session.counter, session.source, session.kind);
         if self.last.get(&key) == Some(&minute) {
             return false;
@@ -163,34 +111,19 @@ impl SessionThrottle {
     }
 }
 
-/// RFC 3339 UTC (`2025-07-23T10:36:31Z`) for the `at_utc` and `received_utc` fields.
-pub mod rfc3339 {
+/// RFC 3339 UTC (`2025-07-23T10:36:31Z`) for the `received_utc` field, as
+/// [`ffc_core::availability`] reads and writes it.
+pub(crate) mod rfc3339 {
     use ffc_core::UnixSeconds;
-    use serde::{Deserialize, Deserializer, Serializer};
 
-    /// `at` as `YYYY-MM-DDTHH:MM:SSZ` (an instant chrono cannot hold as `"invalid"`).
-    pub fn format(at: UnixSeconds) -> String {
-        match chrono::DateTime::from_timestamp(at, 0) {
-            Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            None => "invalid".to_owned(),
-        }
+    /// `at` as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub(crate) fn format(at: UnixSeconds) -> String {
+        ffc_core::availability::format_rfc3339(at).to_string()
     }
 
-    /// Parses any RFC 3339 instant (any offset, fractions dropped) to UTC unix seconds.
-    pub fn parse(text: &str) -> Result<UnixSeconds, String> {
-        chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.timestamp())
-            .map_err(|e| format!("{text:?} is not an RFC 3339 instant: {e}"))
-    }
-
-    /// serde: writes [`format`].
-    pub fn serialize<S: Serializer>(at: &UnixSeconds, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(*at))
-    }
-
-    /// serde: reads [`parse`].
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UnixSeconds, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&text).map_err(serde::de::Error::custom)
+    /// Parses an RFC 3339 instant to UTC unix seconds.
+    pub(crate) fn parse(text: &str) -> Result<UnixSeconds, String> {
+        ffc_core::availability::parse_rfc3339(text)
+            .map_err(|e| format!("received_utc {text:?}: {e}"))
     }
 }

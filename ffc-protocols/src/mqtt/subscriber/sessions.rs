@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use ffc_core::CameraSerial;
 
-use crate::sink::{Clock, EventSink, Session, SessionKind, SessionSource, SessionThrottle};
+use crate::sink::{Clock, EventSink, SessionKind, SessionRecord, SessionSource, SessionThrottle};
 
 /// The counters heard on the current broker connection.
 #[derive(Debug, Default)]
@@ -63,12 +63,12 @@ impl Heard {
     }
 }
 
-fn session(counter: CameraSerial, kind: SessionKind, at_utc: i64) -> Session {
-    Session {
+fn session(counter: CameraSerial, kind: SessionKind, at_utc: i64) -> SessionRecord {
+    SessionRecord {
         counter,
         source: SessionSource::Mqtt,
         kind,
-        at_utc,
+        at: at_utc,
     }
 }
 
@@ -76,6 +76,6 @@ fn session(counter: CameraSerial, kind: SessionKind, at_utc: i64) -> Session {
 async fn record(sink: &dyn EventSink, counter: CameraSerial, kind: SessionKind, at: i64) {
     let session = session(counter, kind, at);
     if let Err(e) = sink.session(&session).await {
-        tracing::warn!(error = %e, %session, "session record not kept");
+        tracing::warn!(error = %e, ?session, "session record not kept");
     }
 }

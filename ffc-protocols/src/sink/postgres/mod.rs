@@ -107,7 +107,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
 
-use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, Session, SinkError};
+use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SessionRecord, SinkError};
 
 mod ack;
 mod config;
@@ -316,7 +316,7 @@ impl EventSink for PgSink {
         kept
     }
 
-    async fn session(&self, session: &Session) -> Result<(), SinkError> {
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
         self.put_session(session).await
     }
 }

@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 
 use super::error::{error_text, pool_error_text};
 use super::PgSink;
-use crate::sink::{Session, SinkError};
+use crate::sink::{SessionRecord, SinkError};
 
 /// Migration 2's SQL.
 pub(super) const V2: &str = r#"
@@ -66,8 +66,8 @@ CREATE VIEW ffc_branch_buckets AS
 WITH b AS (
     SELECT c.branch_id, min(c.branch_name) AS branch_name, min(c.site_group_id) AS site_group_id,
            min(c.site_group_name) AS site_group_name, m.local_start, m.length_seconds,
-           min(m.start_utc) AS start_utc, sum(m.count_in) AS count_in,
-           sum(m.count_out) AS count_out, array_agg(DISTINCT m.counter) AS reported,
+           min(m.start_utc) AS start_utc, sum(m.count_in)::bigint AS count_in,
+           sum(m.count_out)::bigint AS count_out, array_agg(DISTINCT m.counter) AS reported,
            bool_or(m.state = 'conflict') AS any_conflict,
            bool_or(m.state = 'live-short') AS any_short,
            bool_or(m.state = 'backfilled') AS any_backfilled,
@@ -380,14 +380,14 @@ impl PgSink {
     }
 
     /// Keeps one session record (`ffc_sessions`).
-    pub(super) async fn put_session(&self, session: &Session) -> Result<(), SinkError> {
-        super::storable(session.at_utc, "at_utc")?;
+    pub(super) async fn put_session(&self, session: &SessionRecord) -> Result<(), SinkError> {
+        super::storable(session.at, "at_utc")?;
         let counter = session.counter.to_string();
         let params: [&(dyn ToSql + Sync); 4] = [
             &counter,
-            &session.source.as_str(),
-            &session.kind.as_str(),
-            &session.at_utc,
+            &super::super::session::source_name(session.source),
+            &super::super::session::kind_name(session.kind),
+            &session.at,
         ];
         self.side_execute(
             "INSERT INTO ffc_sessions (counter, source, kind, at_utc)

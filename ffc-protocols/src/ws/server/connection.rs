@@ -15,7 +15,9 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument as _;
 
 use super::{bump, Shared, ACK};
-use crate::sink::{Accepted, DeadLetter, Session, SessionKind, SessionSource, SessionThrottle};
+use crate::sink::{
+    Accepted, DeadLetter, SessionKind, SessionRecord, SessionSource, SessionThrottle,
+};
 use crate::ws::codec::{self, Message};
 use ffc_core::CameraSerial;
 
@@ -284,11 +286,11 @@ impl Seen {
     async fn heartbeat(&mut self, shared: &Shared) {
         let at = shared.clock.now();
         for &serial in &self.counters {
-            let session = Session {
+            let session = SessionRecord {
                 counter: serial,
                 source: SessionSource::Ws,
                 kind: SessionKind::Heartbeat,
-                at_utc: at,
+                at,
             };
             if self.throttle.admit(&session) {
                 record(shared, serial, SessionKind::Heartbeat, at).await;
@@ -307,13 +309,13 @@ impl Seen {
 /// Keeps one session record; a failure is logged, never fatal (events are what is
 /// acknowledged).
 async fn record(shared: &Shared, counter: CameraSerial, kind: SessionKind, at_utc: i64) {
-    let session = Session {
+    let session = SessionRecord {
         counter,
         source: SessionSource::Ws,
         kind,
-        at_utc,
+        at: at_utc,
     };
     if let Err(e) = shared.sink.session(&session).await {
-        tracing::warn!(error = %e, %session, "session record not kept");
+        tracing::warn!(error = %e, ?session, "session record not kept");
     }
 }
