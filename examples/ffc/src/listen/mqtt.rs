@@ -72,7 +72,16 @@ struct StopAfter<S> {
 #[async_trait::async_trait]
 impl<S: EventSink> EventSink for StopAfter<S> {
     async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
-        let accepted = self.inner.accept(event).await?;
+        self.accept_received(event, ffc_protocols::sink::Clock::system().now())
+            .await
+    }
+
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: ffc_core::UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
+        let accepted = self.inner.accept_received(event, received_utc).await?;
         if accepted == Accepted::Stored {
             let stored = self.stored.fetch_add(1, Ordering::SeqCst) + 1;
             if self.max.is_some_and(|max| stored >= max) {
@@ -81,6 +90,10 @@ impl<S: EventSink> EventSink for StopAfter<S> {
             }
         }
         Ok(accepted)
+    }
+
+    async fn session(&self, session: &ffc_protocols::sink::SessionRecord) -> Result<(), SinkError> {
+        self.inner.session(session).await
     }
 }
 
