@@ -366,12 +366,14 @@ pub fn availability(
         let bucket = bucket_at(input.buckets, t);
         let short = bucket
             .is_some_and(|b| matches!(b.state, BucketState::LiveShort | BucketState::Conflict));
+        let restored = input.merged || bucket.is_some_and(|b| b.held);
+        // In a short bucket the missing events lie in its minutes that received none.
         let state = match (arrived[i], short) {
-            (Some(true), false) => MinuteState::Late,
-            (Some(false), false) => MinuteState::OnTime,
-            (_, true) if input.merged => MinuteState::Backfilled,
-            (_, true) if config.device_holds_from.is_some_and(|h| t < h) => MinuteState::Lost,
-            (_, true) => MinuteState::Backfillable,
+            (Some(true), _) => MinuteState::Late,
+            (Some(false), _) => MinuteState::OnTime,
+            (None, true) if restored => MinuteState::Backfilled,
+            (None, true) if config.device_holds_from.is_some_and(|h| t < h) => MinuteState::Lost,
+            (None, true) => MinuteState::Backfillable,
             (None, false) if covered[i] => MinuteState::OnTime,
             (None, false) => gap_state(t, bucket.is_some(), pulled_span, config),
         };
@@ -407,7 +409,7 @@ fn gap_state(
 fn pulled_span(buckets: &[ReconciledBucket]) -> Option<(UnixSeconds, UnixSeconds)> {
     let mut pulled = buckets.iter().filter(|b| b.pulled_in.is_some());
     let first = pulled.next()?;
-    let last = pulled.last().unwrap_or(first);
+    let last = pulled.next_back().unwrap_or(first);
     Some((first.start, last.end()))
 }
 

@@ -30,7 +30,7 @@
 //! };
 //! let pulled = CountRecord {
 //!     subject: Subject::Counter(serial), start: 0, length: 900, offset: UtcOffset::UTC,
-//!     count_in: 3, count_out: 0, outside: None, source: Source::Device,
+//!     count_in: 3, count_out: 0, outside: None, source: Source::DevicePull,
 //! };
 //! // Two events arrived live (one of them twice); the counter saw three.
 //! let live = [event(1, 10), event(2, 20), event(2, 20)];
@@ -142,6 +142,11 @@ pub struct ReconciledBucket {
     pub offset: UtcOffset,
     /// The pull's source when pulled, else the live path's.
     pub source: Source,
+    /// Whether the pipeline already holds the pulled counts from an earlier backfill (see
+    /// [`Reconciliation::mark_held`]): the bucket keeps its state as provenance, and the
+    /// backfill plan skips it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub held: bool,
 }
 
 impl ReconciledBucket {
@@ -207,6 +212,23 @@ impl Reconciliation {
             n[b.state as usize] += 1;
         }
         n
+    }
+
+    /// Marks every bucket for which `held` (records the pipeline already holds from an
+    /// earlier backfill: the rows of a merged file whose state was `live-short` or
+    /// `conflict`) has at least the pulled counts: backfilling it again would add nothing.
+    pub fn mark_held(&mut self, held: &[CountRecord]) {
+        let held: BTreeMap<(Subject, UnixSeconds), (u64, u64)> = held
+            .iter()
+            .map(|r| ((r.subject, r.start), (r.count_in, r.count_out)))
+            .collect();
+        for b in &mut self.buckets {
+            if let (Some(pi), Some(po)) = (b.pulled_in, b.pulled_out) {
+                if let Some((hi, ho)) = held.get(&(Subject::Counter(b.counter), b.start)) {
+                    b.held |= *hi >= pi && *ho >= po;
+                }
+            }
+        }
     }
 
     /// The merged records, one per bucket, in order.
@@ -424,6 +446,7 @@ fn join(
                 pulled_out: Some(p.count_out),
                 offset: p.offset,
                 source: p.source,
+                held: false,
             });
         }
     }
@@ -441,6 +464,7 @@ fn join(
                 pulled_out: None,
                 offset: l.offset,
                 source: l.source,
+                held: false,
             });
         }
     }

@@ -119,8 +119,7 @@ pub fn parse_rfc3339(text: &str) -> Result<UnixSeconds, ParseError> {
                     field: Field::Offset,
                 });
             }
-            let s = (h * 3600 + m * 60) * if *sign == b'-' { -1 } else { 1 };
-            s
+            (h * 3600 + m * 60) * if *sign == b'-' { -1 } else { 1 }
         }
         _ => {
             return Err(ParseError::Character {

@@ -48,11 +48,13 @@ impl BackfillWindow {
 
 /// The device requests that fill every `live-short` bucket: per counter, runs of adjacent
 /// buckets of one length joined, cut at local midnight (the device's 24-hour window), in
-/// counter then time order. Empty when nothing is short: a second run sends nothing.
+/// counter then time order. Buckets the pipeline already holds
+/// ([`Reconciliation::mark_held`]) are skipped, so a second run over the merged result
+/// plans nothing and sends no request.
 pub fn backfill_windows(reconciliation: &Reconciliation) -> Vec<BackfillWindow> {
     let mut out: Vec<BackfillWindow> = Vec::new();
     for b in &reconciliation.buckets {
-        if b.state != BucketState::LiveShort {
+        if b.state != BucketState::LiveShort || b.held {
             continue;
         }
         if let Some(last) = out.last_mut() {
