@@ -1,5 +1,5 @@
 //! Branch North over the device CGI API (HTTP): North-1 pulled whole (JSON), North-2
-//! (XML) offline for the outage hour.
+//! (XML) offline for the outage hour, which is backfilled once it is back.
 use ffc_core::{CountRecord, Resolution};
 use ffc_device::query::DataType;
 use ffc_device::sim::Fault;
@@ -43,7 +43,7 @@ pub(super) async fn pull_north(
         .instrument(tracing::info_span!("device", serial = %NORTH_2, data_type = "xml"))
         .await?;
     say(format!(
-        "pulled North-2: {} hourly records (XML), the offline hour missing",
+        "pulled North-2: {} hourly records (XML), the offline hour backfilled",
         pulled_2.len()
     ));
     Ok((pulled_1, pulled_2))
@@ -85,5 +85,17 @@ async fn pull_with_outage(
         return Err("North-2: pulled records differ from the simulator's".into());
     }
     tracing::debug!(records = pulled.len(), "pulled, the offline hour missing");
+    // Back online: the missing hour is backfilled with one request.
+    let before = north_2.stats().count_requests;
+    let restored = pull(outage, outage + 3600)
+        .await
+        .map_err(|e| format!("North-2 backfill: {e}"))?;
+    say(format!(
+        "North-2 back online: its {OUTAGE_HOUR:02}:00 hour backfilled ({} record, {} request)",
+        restored.len(),
+        north_2.stats().count_requests - before
+    ));
+    pulled.extend(restored);
+    pulled.sort_by_key(|r| r.start);
     Ok(pulled)
 }

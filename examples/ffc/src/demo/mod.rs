@@ -3,8 +3,12 @@
 //! South is read over BACnet/IP (a simulated FFC device, real UDP), one counter of each
 //! branch pushes its events over WebSocket to our receiver (real TCP, `OK` per event), and
 //! a third counter of South publishes over MQTT to an embedded broker (rumqttd), received
-//! by the SDK's subscriber. Counter North-2 is offline for the 14:00 hour, so that hour is
-//! flagged `partial`. Everything is pulled or received through the SDK, checked against
+//! by the SDK's subscriber. Counter North-2 is offline for the 14:00 hour of its pull, which
+//! is backfilled once it answers again. North-3's server goes away at 09:00 until its
+//! outbox overflows at 10,000 events (module off), and South-3's MQTT link is cut for 40
+//! minutes: reconciling the live events with what the counters hold finds both, the
+//! backfill restores them (`revised`), and the health strip is written beside the chart
+//! (`restore`). Everything is pulled or received through the SDK, checked against
 //! what the simulators hold, rolled up per branch (and checked against the V9 server
 //! simulator's exportData over the same counters), joined with a sales CSV (validated by
 //! ffc-sales, uploaded to the server simulator's sales import and checked there) into
@@ -32,13 +36,14 @@ use crate::report::{self, ReportRow};
 mod bacnet;
 mod device;
 mod mqtt;
+mod restore;
 mod sales;
 mod server;
 mod ws;
 
 /// The counters of the demo.
 pub const NORTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e315);
-/// Branch North's second counter, offline for the 14:00 hour.
+/// Branch North's second counter, offline for the 14:00 hour of its pull.
 pub const NORTH_2: CameraSerial = CameraSerial::from_u64(0x6afc_e316);
 /// Branch South's counter, read over BACnet/IP.
 pub const SOUTH_1: CameraSerial = CameraSerial::from_u64(0x6afc_e317);
@@ -69,6 +74,8 @@ pub struct DemoOutcome {
     pub day_conversion: Vec<(String, Option<f64>)>,
     /// Start of the reported day (UTC).
     pub day_start: UnixSeconds,
+    /// What the reconcile and backfill of the live counters did.
+    pub restored: restore::Restored,
 }
 
 /// The reported day: yesterday (UTC), whole, so every source has all of it.
@@ -98,13 +105,23 @@ impl Day {
 
 /// A seeded counter simulator on loopback.
 async fn simulator(serial: CameraSerial, name: &str, seed: u64) -> Result<Simulator, String> {
+    simulator_with_peak(serial, name, seed, 60).await
+}
+
+/// A seeded counter simulator on loopback with `peak` crossings in its busiest hour.
+async fn simulator_with_peak(
+    serial: CameraSerial,
+    name: &str,
+    seed: u64,
+    peak: u32,
+) -> Result<Simulator, String> {
     Simulator::start(
         DeviceSimConfig::default()
             .with_serial(serial)
             .with_name(name)
             .with_password(Secret::new(PASSWORD))
             .with_seed(seed)
-            .with_peak_per_hour(60),
+            .with_peak_per_hour(peak),
     )
     .await
     .map_err(|e| format!("device simulator: {e}"))
@@ -202,8 +219,19 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     let mut agg = Aggregator::new(Resolution::Hour, day.zone);
     let (north_1, north_2) = device::pull_north(&day, say).await?;
     let south = bacnet::read_south(&day, say).await?;
-    ws::receive(&day, &mut agg, say).await?;
-    mqtt::receive(&day, &mut agg, say).await?;
+    let (ws_live, _) = ws::receive(&day, say).await?;
+    let mqtt_live = mqtt::receive(&day, say).await?;
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let restored = restore::run(
+        &day,
+        out_dir,
+        &[&ws_live, &mqtt_live],
+        &live_counters().await?,
+        &mut agg,
+        say,
+    )
+    .instrument(tracing::info_span!("restore"))
+    .await?;
     let all_records = put_records(&mut agg, [&north_1, &north_2, &south])?;
     let (branches, specs) = roll_up(&agg, &day)?;
     // The server: a V9 simulator holds the same counters; its exportData must give the
@@ -212,7 +240,6 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
     server::check(&branches, &specs, &agg, &day, &sales_csv, say)
         .instrument(tracing::info_span!("server", sites = branches.len()))
         .await?;
-    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let joined = {
         let _span = tracing::info_span!("sales", stores = "North,South").entered();
         sales::join(out_dir, &sales_csv, &branches, &day, say)?
@@ -227,7 +254,31 @@ pub async fn run(out_dir: &Path, say: &mut dyn FnMut(String)) -> Result<DemoOutc
         sales_path: joined.sales_path,
         day_conversion: joined.day_conversion,
         day_start: day.start,
+        restored,
     })
+}
+
+/// The live counters' simulators again (same seeds: the same data), for the backfill.
+async fn live_counters() -> Result<Vec<restore::LiveCounter>, String> {
+    let mut counters = Vec::new();
+    for (serial, name, seed, peak) in ws::COUNTERS {
+        let label = if serial == NORTH_3 {
+            "North-3"
+        } else {
+            "South-2"
+        };
+        counters.push(restore::LiveCounter {
+            serial,
+            label,
+            sim: simulator_with_peak(serial, name, seed, peak).await?,
+        });
+    }
+    counters.push(restore::LiveCounter {
+        serial: SOUTH_3,
+        label: "South-3",
+        sim: simulator(SOUTH_3, mqtt::NAME, mqtt::SEED).await?,
+    });
+    Ok(counters)
 }
 
 /// The report CSV, the chart and the raw records.
@@ -266,11 +317,15 @@ pub fn command(out: &Path) -> Result<(), String> {
     let partial = outcome
         .rows
         .iter()
-        .filter(|r| r.completeness != "complete")
+        .filter(|r| r.completeness == "partial" || r.completeness == "no-data")
+        .count();
+    let revised = outcome
+        .rows
+        .iter()
+        .filter(|r| r.completeness == "revised")
         .count();
     println!(
-        "\n{} hours not complete (flagged above); report {}, chart {}, records {}",
-        partial,
+        "\n{partial} hours not complete, {revised} complete after a backfill (revised); report {}, chart {}, records {}",
         outcome.csv_path.display(),
         outcome.svg_path.display(),
         outcome.records_path.display()
@@ -284,6 +339,15 @@ pub fn command(out: &Path) -> Result<(), String> {
         }
     }
     println!("sales joined from {}", outcome.sales_path.display());
+    let r = &outcome.restored;
+    println!(
+        "restored: {} buckets backfilled in {} requests (second run: {}); live events {}; health strip {}",
+        r.buckets_restored,
+        r.requests,
+        r.second_run_requests,
+        r.live_path.display(),
+        r.health_path.display()
+    );
     println!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

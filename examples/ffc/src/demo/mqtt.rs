@@ -1,8 +1,11 @@
 //! South-3 publishes its day over MQTT (QoS 1, as a counter would with QoS raised) to the
-//! embedded broker; the SDK's subscriber takes it into a memory sink.
+//! embedded broker; the SDK's subscriber takes it into a memory sink, with receive times and
+//! sessions on the demo's clock. Its link is cut for 40 minutes ([`CUT_FROM`]): what it
+//! counted then is never published (a counter publishes at QoS 0 and keeps no queue).
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use ffc_core::aggregate::Aggregator;
 use ffc_core::CountEvent;
 use ffc_protocols::mqtt::codec::Message;
 use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
@@ -13,30 +16,37 @@ use tracing::Instrument as _;
 
 use super::{simulator, Day, SOUTH_3};
 
-/// Receives South-3's day over MQTT (in an `mqtt` span) and aggregates it.
-pub(super) async fn receive(
-    day: &Day,
-    agg: &mut Aggregator,
-    say: &mut dyn FnMut(String),
-) -> Result<(), String> {
-    let (events, broker_url) = counter(day)
+/// South-3's simulator name and seed.
+pub const NAME: &str = "ACME - South back door";
+/// South-3's seed.
+pub const SEED: u64 = 6;
+
+/// Seconds after the day's start South-3's link is cut (12:10 local), for 40 minutes.
+pub const CUT_FROM: i64 = 12 * 3600 + 600;
+/// How long the cut lasts.
+pub const CUT_SECONDS: i64 = 40 * 60;
+
+/// Receives South-3's day over MQTT (in an `mqtt` span): the events with their receive
+/// times and the sessions, in a memory sink.
+pub(super) async fn receive(day: &Day, say: &mut dyn FnMut(String)) -> Result<MemorySink, String> {
+    let (sink, broker_url, lost) = counter(day)
         .instrument(tracing::info_span!("mqtt", serial = %SOUTH_3))
         .await?;
-    for event in &events {
-        agg.ingest(event);
-    }
-    agg.cover(SOUTH_3, day.start, day.end);
     say(format!(
-        "received {} events over MQTT from South-3 through the embedded broker at {broker_url} (QoS 1), equal to what it published",
-        events.len()
+        "received {} events over MQTT from South-3 through the embedded broker at {broker_url} (QoS 1), equal to what it published; its link was cut {:02}:{:02}-{:02}:{:02}, {lost} crossings never published",
+        sink.len(),
+        CUT_FROM / 3600,
+        CUT_FROM % 3600 / 60,
+        (CUT_FROM + CUT_SECONDS) / 3600,
+        (CUT_FROM + CUT_SECONDS) % 3600 / 60,
     ));
-    Ok(())
+    Ok(sink)
 }
 
-/// Starts the broker and the subscriber, publishes the day once the subscription is
-/// confirmed, and returns the received events (checked equal to the published ones) and
-/// the broker's URL.
-async fn counter(day: &Day) -> Result<(Vec<CountEvent>, String), String> {
+/// Starts the broker and the subscriber, publishes the day (but the cut) once the
+/// subscription is confirmed, and returns the sink (checked equal to what was published),
+/// the broker's URL and how many events the cut lost.
+async fn counter(day: &Day) -> Result<(MemorySink, String, usize), String> {
     let broker = tokio::task::spawn_blocking(crate::broker::start)
         .await
         .map_err(|e| format!("embedded MQTT broker: {e}"))?
@@ -45,16 +55,24 @@ async fn counter(day: &Day) -> Result<(Vec<CountEvent>, String), String> {
     let mut config =
         SubscriberConfig::new(&url, "ffc-demo-ingest").map_err(|e| format!("MQTT: {e}"))?;
     config.qos = Qos::AtLeastOnce;
+    let now = Arc::new(AtomicI64::new(day.start));
+    let read = now.clone();
+    config.clock = ffc_protocols::sink::Clock::new(move || read.load(Ordering::SeqCst));
     let subscriber = Subscriber::new(config).map_err(|e| format!("MQTT subscriber: {e}"))?;
     let status = subscriber.status();
     let stopper = subscriber.stopper();
     let (sink, dead) = (MemorySink::new(), MemoryDeadLetters::new());
-    let stream = simulator(SOUTH_3, "ACME - South back door", 6).await?;
-    let published: Vec<CountEvent> = stream.events(day.start, day.end);
+    let stream = simulator(SOUTH_3, NAME, SEED).await?;
+    let cut = day.start + CUT_FROM..day.start + CUT_FROM + CUT_SECONDS;
+    let (lost, published): (Vec<CountEvent>, Vec<CountEvent>) = stream
+        .events(day.start, day.end)
+        .into_iter()
+        .partition(|e| cut.contains(&e.end));
     let publishing = Publishing {
         url: &url,
         events: &published,
         sink: &sink,
+        now: &now,
     };
     let (run, published_ok) = tokio::join!(
         subscriber.run_into(&sink, &dead, None),
@@ -68,7 +86,7 @@ async fn counter(day: &Day) -> Result<(Vec<CountEvent>, String), String> {
         received = received.len(),
         "received, equal to what was published"
     );
-    Ok((received, url))
+    Ok((sink, url, lost.len()))
 }
 
 /// The counter's side: publish every event, then wait (bounded) until the subscriber
@@ -77,6 +95,8 @@ struct Publishing<'a> {
     url: &'a str,
     events: &'a [CountEvent],
     sink: &'a MemorySink,
+    /// The demo's clock: each event is received when it was counted.
+    now: &'a AtomicI64,
 }
 
 impl Publishing<'_> {
@@ -105,6 +125,7 @@ impl Publishing<'_> {
             .await
             .map_err(|e| format!("MQTT publisher: {e}"))?;
         for event in self.events {
+            self.now.store(event.end + 1, Ordering::SeqCst);
             publisher
                 .publish(&Message::Count(*event))
                 .await
@@ -121,6 +142,11 @@ impl Publishing<'_> {
         while self.sink.len() < self.events.len() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        // The counter's link stays up to the end of the day (the disconnect is kept then).
+        self.now.store(
+            self.events.last().map_or(0, |e| e.end + 60),
+            Ordering::SeqCst,
+        );
         Ok(())
     }
 }
