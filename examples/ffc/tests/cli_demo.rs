@@ -1,13 +1,16 @@
 //! `ffc demo` end to end: it starts its simulators, the embedded MQTT broker and the V9
 //! server simulator on loopback, exits 0, checks every source (HTTP, BACnet, WebSocket,
-//! MQTT, exportData, the sales upload), flags North-2's offline hour as partial and writes
-//! the report CSV, the SVG chart and the raw records.
+//! MQTT, exportData, the sales upload), backfills North-2's offline pull hour, finds North-3's
+//! outbox overflow and South-3's 40-minute link cut by reconciling live with pulled, restores
+//! both with the fewest requests (a second run sends none), reports every open hour complete
+//! (restored hours `revised`) and writes the report CSV, the SVG chart, the raw records, the
+//! live events with receive times and sessions, and the health strip.
 mod common;
 
 use common::ffc;
 
 #[test]
-fn demo_reports_both_branches_and_flags_the_offline_hour() {
+fn demo_restores_every_gap_and_reports_every_hour_complete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().join("demo");
     let (ok, out, err) = ffc(&["demo", "--out", &out_dir.display().to_string()]);
@@ -17,7 +20,7 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
         "{out}"
     );
     assert!(
-        out.contains("pulled North-2: 23 hourly records (XML)"),
+        out.contains("pulled North-2: 24 hourly records (XML), the offline hour backfilled"),
         "{out}"
     );
     assert!(out.contains("North-2 offline 14:00-15:00"), "{out}");
@@ -31,7 +34,30 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
         "{out}"
     );
     assert!(
-        out.contains("exportData gave 48 hourly site rows (1 not complete), equal to our roll-up"),
+        out.contains("North-2 back online: its 14:00 hour backfilled (1 record, 1 request)"),
+        "{out}"
+    );
+    assert!(out.contains("its outbox filled to 10000 events"), "{out}");
+    assert!(
+        out.contains("reconcile North-3: 10 of 24 hours not matching"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reconcile South-2: 0 of 24 hours not matching"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reconcile South-3: 1 of 24 hours not matching"),
+        "{out}"
+    );
+    assert!(out.contains("health: North-3 — outbox overflow"), "{out}");
+    assert!(
+        out.contains("backfill: 11 buckets restored from the device simulators in 2 requests")
+            && out.contains("a second run sent 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("exportData gave 48 hourly site rows") && out.contains("equal to our roll-up"),
         "{out}"
     );
     // 12 open hours x 2 stores of sales, one (site, day) each, held by the server as sent.
@@ -48,20 +74,32 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
     let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 24, "12 open hours x 2 branches");
-    let not_complete: Vec<_> = rows
+    let state = |r: &csv::StringRecord| r[col("completeness")].to_string();
+    assert!(
+        rows.iter()
+            .all(|r| state(r) == "complete" || state(r) == "revised"),
+        "every open hour whole: {rows:?}"
+    );
+    let revised: Vec<(String, String)> = rows
         .iter()
-        .filter(|r| &r[col("completeness")] != "complete")
+        .filter(|r| state(r) == "revised")
+        .map(|r| {
+            (
+                r[col("branch")].to_string(),
+                r[col("local_start")][11..16].to_string(),
+            )
+        })
         .collect();
-    assert_eq!(not_complete.len(), 1);
-    assert_eq!(&not_complete[0][col("branch")], "North");
-    assert_eq!(&not_complete[0][col("completeness")], "partial");
-    assert_eq!(&not_complete[0][col("missing")], "000000006afce316");
-    assert_eq!(&not_complete[0][col("reported")], "2");
-    assert_eq!(&not_complete[0][col("expected")], "3");
-    assert!(not_complete[0][col("local_start")].ends_with(" 14:00:00"));
-    // Conversion: withheld for the partial hour, given for every whole hour with footfall.
-    assert_eq!(&not_complete[0][col("conversion")], "");
-    assert!(!not_complete[0][col("transactions")].is_empty());
+    let hour = |b: &str, h: &str| (b.to_string(), h.to_string());
+    let mut want: Vec<_> = ["14:00", "15:00", "16:00", "17:00", "18:00", "19:00"]
+        .iter()
+        .map(|h| hour("North", h))
+        .collect();
+    want.insert(0, hour("South", "12:00"));
+    let mut got = revised.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
     for r in rows
         .iter()
         .filter(|r| &r[col("completeness")] == "complete")
@@ -83,7 +121,17 @@ fn demo_reports_both_branches_and_flags_the_offline_hour() {
     let svg = std::fs::read_to_string(out_dir.join("branch-report.svg")).expect("svg");
     assert!(svg.contains("<svg") && svg.contains("North") && svg.contains("South"));
     let records = std::fs::read_to_string(out_dir.join("records.csv")).expect("records");
-    assert_eq!(records.lines().count(), 1 + 24 + 23 + 24);
+    assert_eq!(records.lines().count(), 1 + 24 + 24 + 24);
+    let live = std::fs::read_to_string(out_dir.join("live-events.jsonl")).expect("live");
+    assert!(
+        live.lines().all(|l| l.contains("\"received_utc\":\"")),
+        "receive times"
+    );
+    let sessions =
+        std::fs::read_to_string(out_dir.join("live-events.jsonl.sessions")).expect("sessions");
+    assert!(sessions.contains("\"kind\":\"connect\"") && sessions.contains("\"source\":\"mqtt\""));
+    let health = std::fs::read_to_string(out_dir.join("health.svg")).expect("health strip");
+    assert!(health.contains("<svg") && health.contains("North-3") && health.contains("#1565c0"));
 }
 
 /// `RUST_LOG=debug ffc demo`: every source runs in its own span, shown on stderr with the
