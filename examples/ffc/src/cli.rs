@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
-use crate::{bacnet, decode, device, listen, report, sales, server};
+use crate::{backfill_worker, bacnet, decode, device, listen, report, sales, server};
 
 /// One typed, reliable way to get FootfallCam data out of every interface.
 #[derive(Parser)]
@@ -53,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         command: sales::SalesCommand,
     },
+    /// For deployments: every `--every-minutes`, reconcile the recent past pulled from each
+    /// counter with the live events in PostgreSQL and write every bucket with its provenance
+    /// (`backfilled` where the live path was short) into `ffc_merged_records`, which the BI
+    /// views read.
+    BackfillWorker(backfill_worker::BackfillWorkerArgs),
     /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
     /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
     /// simulator's export and sales import; a branch report with completeness and

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod backfill_worker;
 pub mod bacnet;
 pub mod broker;
 pub mod cli;

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use ffc_cli::cli::{Cli, Command};
-use ffc_cli::{bacnet, decode, demo, device, listen, logging, report, sales, server};
+use ffc_cli::{
+    backfill_worker, bacnet, decode, demo, device, listen, logging, report, sales, server,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
         Command::Listen { command } => listen::run(command),
         Command::Server(args) => server::run(args),
         Command::Sales { command } => sales::run(command),
+        Command::BackfillWorker(args) => backfill_worker::run(args),
         Command::Demo { out } => demo::command(&out),
     };
     match outcome {

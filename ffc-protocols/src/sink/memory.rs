@@ -9,11 +9,14 @@ use ffc_core::{CountEvent, EventKey, UnixSeconds};
 use super::session::{Clock, SessionRecord};
 use super::{lock, Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 
+/// The keys held, and the events with their receive times in arrival order.
+type Held = (HashSet<EventKey>, Vec<(CountEvent, UnixSeconds)>);
+
 /// Events in memory with their receive times, and sessions, for tests, demos and
 /// short-lived tools.
 pub struct MemorySink {
     limit: usize,
-    inner: Mutex<(HashSet<EventKey>, Vec<(CountEvent, UnixSeconds)>)>,
+    inner: Mutex<Held>,
     sessions: Mutex<Vec<SessionRecord>>,
     clock: Clock,
 }

@@ -398,3 +398,107 @@ impl PgSink {
         .map(|_| ())
     }
 }
+
+/// Events of `counter` ending in `[from, to)`, rebuilt from `ffc_events`.
+const LIVE_EVENTS: &str = "
+SELECT serial, roi, metric, people_type, people_id::text, start_unix, end_unix,
+       utc_offset_seconds, uuid, source
+FROM ffc_events WHERE serial = $1 AND end_unix >= $2 AND end_unix < $3";
+
+/// Buckets of `counter` restored by a backfill, starting in `[from, to)`.
+const BACKFILLED: &str = "
+SELECT extract(epoch FROM start_utc)::bigint, length_seconds, count_in, count_out,
+       extract(epoch FROM local_start - (start_utc AT TIME ZONE 'UTC'))::integer
+FROM ffc_merged_records
+WHERE counter = $1 AND state = 'backfilled'
+  AND start_utc >= to_timestamp($2::bigint) AND start_utc < to_timestamp($3::bigint)";
+
+fn row_event(row: &tokio_postgres::Row) -> Result<ffc_core::CountEvent, String> {
+    use ffc_core::{Metric, PeopleId, PeopleType, RoiId, UtcOffset};
+    let bad = |what: &str| format!("ffc_events holds an unreadable {what}");
+    let serial: &str = row.try_get(0).map_err(|e| e.to_string())?;
+    let code = |i: usize| -> Result<u64, String> {
+        Ok(u64::try_from(row.try_get::<_, i16>(i).map_err(|e| e.to_string())?).unwrap_or(0))
+    };
+    let source: String = row.try_get(9).map_err(|e| e.to_string())?;
+    Ok(ffc_core::CountEvent {
+        serial: serial.parse().map_err(|_| bad("serial"))?,
+        roi: RoiId(
+            u32::try_from(row.try_get::<_, i64>(1).map_err(|e| e.to_string())?)
+                .map_err(|_| bad("roi"))?,
+        ),
+        metric: Metric::from_code(code(2)?).map_err(|_| bad("metric"))?,
+        people_type: PeopleType::from_code(code(3)?).map_err(|_| bad("people type"))?,
+        people_id: PeopleId(
+            row.try_get::<_, &str>(4)
+                .map_err(|e| e.to_string())?
+                .parse()
+                .map_err(|_| bad("people id"))?,
+        ),
+        start: row.try_get(5).map_err(|e| e.to_string())?,
+        end: row.try_get(6).map_err(|e| e.to_string())?,
+        offset: UtcOffset::from_seconds(row.try_get(7).map_err(|e| e.to_string())?)
+            .map_err(|_| bad("offset"))?,
+        uuid: row.try_get(8).map_err(|e| e.to_string())?,
+        source: serde_json::from_value(serde_json::Value::String(source))
+            .map_err(|_| bad("source"))?,
+    })
+}
+
+impl PgSink {
+    /// The kept events of `counter` that ended in `[from, to)` (UTC), for reconciling the
+    /// live path against a pull.
+    pub async fn live_events(
+        &self,
+        counter: CameraSerial,
+        from: UnixSeconds,
+        to: UnixSeconds,
+    ) -> Result<Vec<ffc_core::CountEvent>, SinkError> {
+        let database = |message| SinkError::Database { message };
+        let client = self.side_client().await.map_err(database)?;
+        let rows = client
+            .query(LIVE_EVENTS, &[&counter.to_string(), &from, &to])
+            .await
+            .map_err(|e| database(self.shared.redact(error_text(&e))))?;
+        rows.iter()
+            .map(row_event)
+            .collect::<Result<_, _>>()
+            .map_err(database)
+    }
+
+    /// The buckets of `counter` starting in `[from, to)` that a backfill restored, as
+    /// records: what `ffc_core::reconcile::Reconciliation::mark_held` takes so a later pass
+    /// does not pull them again.
+    pub async fn backfilled_records(
+        &self,
+        counter: CameraSerial,
+        from: UnixSeconds,
+        to: UnixSeconds,
+    ) -> Result<Vec<ffc_core::CountRecord>, SinkError> {
+        let database = |message| SinkError::Database { message };
+        let client = self.side_client().await.map_err(database)?;
+        let rows = client
+            .query(BACKFILLED, &[&counter.to_string(), &from, &to])
+            .await
+            .map_err(|e| database(self.shared.redact(error_text(&e))))?;
+        let get =
+            |r: &tokio_postgres::Row| -> Result<ffc_core::CountRecord, tokio_postgres::Error> {
+                let (count_in, count_out): (i64, i64) = (r.try_get(2)?, r.try_get(3)?);
+                Ok(ffc_core::CountRecord {
+                    subject: ffc_core::Subject::Counter(counter),
+                    start: r.try_get(0)?,
+                    length: u32::try_from(r.try_get::<_, i32>(1)?).unwrap_or(0),
+                    offset: ffc_core::UtcOffset::from_seconds(r.try_get(4)?)
+                        .unwrap_or(ffc_core::UtcOffset::UTC),
+                    count_in: u64::try_from(count_in).unwrap_or(0),
+                    count_out: u64::try_from(count_out).unwrap_or(0),
+                    outside: None,
+                    source: ffc_core::Source::DevicePull,
+                })
+            };
+        rows.iter()
+            .map(get)
+            .collect::<Result<_, _>>()
+            .map_err(|e| database(self.shared.redact(error_text(&e))))
+    }
+}
