@@ -79,10 +79,11 @@ async fn a_missed_hour_is_backfilled_with_provenance_and_a_second_pass_keeps_it(
     )
     .await
     .unwrap();
-    let mut want = Pass::default();
-    want.states = [3, 1, 0, 0, 0];
-    want.restored = 1;
-    want.requests = 1;
+    let want = Pass {
+        states: [3, 1, 0, 0, 0],
+        restored: 1,
+        requests: 1,
+    };
     assert_eq!(first, want);
 
     let db = client(&url, Some(&name)).await;
