@@ -59,6 +59,15 @@
 //! | `ffc_records` | events per `serial`, `roi`, `metric`, `people_type` and UTC hour (`hour_start`), in `events` | `PRIMARY KEY (serial, roi, metric, people_type, hour_start)` |
 //! | `ffc_dead_letters` | `received_at`, `origin`, `reason`, `raw` (bytea), `stored_at` | identity `id` |
 //!
+//! Version 2 (issue 17) adds `ffc_events.received_utc` (when the sink's transaction took the
+//! event, within `batch_wait` of its receipt), `ffc_sessions` (`counter`, `source`, `kind`,
+//! `at_utc`: what receivers pass to [`EventSink::session`]), `ffc_counters` (each counter's
+//! branch and site group, [`PgSink::put_counters`]), `ffc_merged_records` (reconciled buckets
+//! with their provenance and availability minutes, [`PgSink::put_merged`]), and the views
+//! `ffc_bucket_provenance`, `ffc_branch_buckets`, `ffc_counter_hours` and the
+//! FootfallCam-shaped `sitegroup_footfallcounting_hour` / `_day` (`"Time"`, `"FC01_1_SUM"`
+//! in, `"FC02_1_SUM"` out, `"SiteGroupName"`, `"BranchName"`, `"SiteGroupId"`).
+//!
 //! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),
 //! so the table holds its two arms as two unique indexes, which together are exactly its
 //! equality: an event with a UUID never collides with one keyed by fields, as in every sink.
