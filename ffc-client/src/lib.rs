@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`v9`] | sans-IO codec of the V9 APIs: token, `exportData`, cube `load`, sales import | always |
 //! | [`http`] | the V9 client over reqwest: token cache, 30-day chunks, retries | `http` (default) |
+//! | [`backfill`] | backfill execution: one export per planned `ffc_core::reconcile::ServerRequest` | `http` (default) |
 //! | [`files`] | manual/automated export files (CSV, TXT, `.xlsx` with feature `xlsx`, off) and per-counter FTP files | `files` (default) |
 //! | `pg` | PostgreSQL views `sitegroup_footfallcounting_day` / `_hour` | `postgres` (off) |
 //! | `mssql` | SQL Server functions `GetBranchHourly` and friends (no SQL Server runs in ffc's CI: its test needs `FFC_MSSQL_URL`) | `mssql` (off) |
@@ -28,6 +29,8 @@
 
 pub use ffc_core as core_model;
 
+#[cfg(feature = "http")]
+pub mod backfill;
 pub mod datefmt;
 mod secret;
 pub mod v9;

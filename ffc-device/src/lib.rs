@@ -30,6 +30,8 @@
 
 pub use ffc_core as core_model;
 
+#[cfg(feature = "client")]
+pub mod backfill;
 pub mod body;
 #[cfg(feature = "client")]
 pub mod client;

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use ffc_core::time::{seconds_to_naive, Format};
-use ffc_core::{CountRecord, Resolution, Subject, UtcOffset, Zone};
+use ffc_core::{CountRecord, Resolution, Source, Subject, UtcOffset, Zone};
 
 /// A zone as typed: `UTC`, an IANA name (`Europe/London`) or a fixed offset (`+08:00`).
 pub fn parse_zone(text: &str) -> Result<Zone, String> {
@@ -119,17 +119,8 @@ pub fn records(rows: &[CountRecord], format: RecordFormat, zone: &Zone) -> Resul
             out.push_str(RECORD_HEADER);
             out.push('\n');
             for r in rows {
-                let subject = match r.subject {
-                    Subject::Counter(serial) => serial.to_string(),
-                    Subject::Site(site) => format!("site {}", site.0),
-                };
-                let local = seconds_to_naive(zone.local_seconds(r.start))
-                    .map(|t| Format::DateTime.display(t).to_string())
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "{subject},{},{local},{},{},{},{:?}\n",
-                    r.start, r.length, r.count_in, r.count_out, r.source
-                ));
+                out.push_str(&record_csv_line(r, zone));
+                out.push('\n');
             }
         }
         RecordFormat::Json => {
@@ -140,4 +131,54 @@ pub fn records(rows: &[CountRecord], format: RecordFormat, zone: &Zone) -> Resul
         }
     }
     Ok(out)
+}
+
+/// One record as a CSV line of [`RECORD_HEADER`] (no newline), local time in `zone`.
+pub fn record_csv_line(r: &CountRecord, zone: &Zone) -> String {
+    let subject = match r.subject {
+        Subject::Counter(serial) => serial.to_string(),
+        Subject::Site(site) => format!("site {}", site.0),
+    };
+    let local = seconds_to_naive(zone.local_seconds(r.start))
+        .map(|t| Format::DateTime.display(t).to_string())
+        .unwrap_or_default();
+    format!(
+        "{subject},{},{local},{},{},{},{:?}",
+        r.start, r.length, r.count_in, r.count_out, r.source
+    )
+}
+
+/// One record CSV row (the columns of [`RECORD_HEADER`]; `local_start` is not read);
+/// errors start `line N:`.
+pub fn record_from_row(row: &csv::StringRecord, line: usize) -> Result<CountRecord, String> {
+    let field = |i: usize, name: &str| row.get(i).ok_or_else(|| format!("line {line}: no {name}"));
+    let number = |i: usize, name: &str| -> Result<i64, String> {
+        field(i, name)?
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("line {line}: {name} is not a whole number"))
+    };
+    let count = |i: usize, name: &str| -> Result<u64, String> {
+        u64::try_from(number(i, name)?).map_err(|_| format!("line {line}: {name} is negative"))
+    };
+    let subject = crate::sales::convert::parse_subject(field(0, "subject")?)
+        .map_err(|e| format!("line {line}: {e}"))?;
+    let length = u32::try_from(number(3, "length_seconds")?)
+        .map_err(|_| format!("line {line}: length_seconds out of range"))?;
+    let source_text = field(6, "source")?.trim();
+    let source =
+        serde_json::from_value::<Source>(serde_json::Value::String(source_text.to_owned()))
+            .map_err(|_| format!("line {line}: source {source_text:?} is not known"))?;
+    let start = ffc_core::time::check_unix(number(1, "start_utc")?)
+        .map_err(|e| format!("line {line}: start_utc: {e}"))?;
+    Ok(CountRecord {
+        subject,
+        start,
+        length,
+        offset: UtcOffset::UTC,
+        count_in: count(4, "in")?,
+        count_out: count(5, "out")?,
+        outside: None,
+        source,
+    })
 }

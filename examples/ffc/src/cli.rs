@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
-use crate::{backfill_worker, bacnet, decode, device, listen, report, sales, server};
+use crate::{
+    backfill_worker, bacnet, decode, device, health, listen, reconcile, report, sales, server,
+};
 
 /// One typed, reliable way to get FootfallCam data out of every interface.
 #[derive(Parser)]
@@ -25,6 +27,14 @@ pub struct Cli {
 pub enum Command {
     /// Branch report with completeness per bucket, from events (JSON lines) and a branch layout.
     Report(report::ReportArgs),
+    /// Live events against pulled records: a state per bucket (match, live-short,
+    /// live-over, conflict, unverified), merged records with provenance, and `--backfill`
+    /// of exactly the live-short windows. Exit status as diff(1): 0 match, 1 not, 2 trouble.
+    Reconcile(reconcile::ReconcileArgs),
+    /// Data availability per counter per hour (table, JSON, SVG strip), open offline
+    /// incidents, last-seen and the outbox overflow case, from an events file and its
+    /// sessions file.
+    Health(health::HealthArgs),
     /// Talk to one counter over its CGI API: token, counts, long pulls. Replaces
     /// FootfallCam's Windows-only Data Integration Tool: `--print-curl` and `--print-rust`
     /// print the same requests as a shell script and a Rust program instead of sending them.

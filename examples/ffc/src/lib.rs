@@ -12,8 +12,10 @@ pub mod cli;
 pub mod decode;
 pub mod demo;
 pub mod device;
+pub mod health;
 pub mod listen;
 pub mod logging;
+pub mod reconcile;
 pub mod report;
 pub mod sales;
 pub mod sample;
@@ -32,6 +34,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 pub fn block_on<F>(work: F) -> Result<(), String>
 where
     F: std::future::Future<Output = Result<(), String>>,
+{
+    runtime()?.block_on(work)
+}
+
+/// Runs an async computation to its end on [`runtime`] and returns its value.
+pub fn block_on_value<T, F>(work: F) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
 {
     runtime()?.block_on(work)
 }

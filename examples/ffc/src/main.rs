@@ -5,13 +5,16 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use ffc_cli::cli::{Cli, Command};
 use ffc_cli::{
-    backfill_worker, bacnet, decode, demo, device, listen, logging, report, sales, server,
+    backfill_worker, bacnet, decode, demo, device, health, listen, logging, reconcile, report,
+    sales, server,
 };
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let outcome = match cli.command {
+        Command::Reconcile(args) => return reconcile::command(args),
+        Command::Health(args) => health::run(args),
         Command::Report(args) => report::run(args),
         Command::Device(args) => device::run(args),
         Command::Bacnet { command } => bacnet::run(command),

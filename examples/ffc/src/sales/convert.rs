@@ -15,8 +15,7 @@ use ffc_core::kpi::OperatingHours;
 use ffc_core::rollup::{rollup_branch, BranchSeries, BranchSpec};
 use ffc_core::time::{seconds_to_naive, SECONDS_PER_DAY};
 use ffc_core::{
-    CameraSerial, CountEvent, CountRecord, Resolution, SiteId, Source, Subject, UnixSeconds,
-    UtcOffset, Zone,
+    CameraSerial, CountEvent, CountRecord, Resolution, SiteId, Subject, UnixSeconds, Zone,
 };
 use ffc_sales::conversion::{convert as join, Conversion, StoreFootfall};
 
@@ -146,47 +145,10 @@ fn record_csv(bytes: &[u8]) -> Result<Footfall, String> {
     for (n, row) in reader.records().enumerate() {
         let line = n + 2;
         let row = row.map_err(|e| format!("footfall line {line}: {e}"))?;
-        records.push(record_row(&row, line)?);
+        records
+            .push(crate::args::record_from_row(&row, line).map_err(|e| format!("footfall {e}"))?);
     }
     Ok(Footfall::Records(records))
-}
-
-/// One record CSV row; errors name the line.
-fn record_row(row: &csv::StringRecord, line: usize) -> Result<CountRecord, String> {
-    let field = |i: usize, name: &str| {
-        row.get(i)
-            .ok_or_else(|| format!("footfall line {line}: no {name}"))
-    };
-    let number = |i: usize, name: &str| -> Result<i64, String> {
-        field(i, name)?
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| format!("footfall line {line}: {name} is not a whole number"))
-    };
-    let count = |i: usize, name: &str| -> Result<u64, String> {
-        u64::try_from(number(i, name)?)
-            .map_err(|_| format!("footfall line {line}: {name} is negative"))
-    };
-    let subject =
-        parse_subject(field(0, "subject")?).map_err(|e| format!("footfall line {line}: {e}"))?;
-    let length = u32::try_from(number(3, "length_seconds")?)
-        .map_err(|_| format!("footfall line {line}: length_seconds out of range"))?;
-    let source_text = field(6, "source")?.trim();
-    let source =
-        serde_json::from_value::<Source>(serde_json::Value::String(source_text.to_owned()))
-            .map_err(|_| format!("footfall line {line}: source {source_text:?} is not known"))?;
-    let start = ffc_core::time::check_unix(number(1, "start_utc")?)
-        .map_err(|e| format!("footfall line {line}: start_utc: {e}"))?;
-    Ok(CountRecord {
-        subject,
-        start,
-        length,
-        offset: UtcOffset::UTC,
-        count_in: count(4, "in")?,
-        count_out: count(5, "out")?,
-        outside: None,
-        source,
-    })
 }
 
 /// The footfall per store, built from `footfall` for `stores` in `zone`.
