@@ -78,7 +78,8 @@ pub type CountCells = [u64; 4];
 /// The [`CountCells`] index of a crossing: visitors in, visitors out, staff in, staff out.
 #[inline]
 pub const fn cell_of(metric: Metric, people: PeopleType) -> usize {
-    (people as usize - 1) * 2 + (metric as usize - 1)
+    // The discriminants are 0 and 1 (visitor/staff, In/Out).
+    people as usize * 2 + metric as usize
 }
 
 impl From<CountCells> for Counts {

@@ -120,21 +120,28 @@ pub struct PeopleId(pub u64);
 pub struct SiteId(pub u32);
 
 /// Direction of a crossing (`MetricId`): In = 1, Out = 2.
+///
+/// The wire code is [`code`](Self::code), not the discriminant: the discriminants start at
+/// 0 so that an all-zero [`CountEvent`] exists ([`CountEvent::EMPTY`]), which lets a
+/// `static` [`Outbox`](crate::Outbox) of events land in `.bss`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
 #[repr(u8)]
 pub enum Metric {
     /// Coming in (`MetricId` 1).
-    In = 1,
+    In = 0,
     /// Going out (`MetricId` 2).
-    Out = 2,
+    Out = 1,
 }
 
 impl Metric {
-    /// The wire code.
+    /// The wire code: 1 for In, 2 for Out.
     pub const fn code(self) -> u8 {
-        self as u8
+        match self {
+            Metric::In => 1,
+            Metric::Out => 2,
+        }
     }
     /// From the wire code.
     pub const fn from_code(code: u64) -> Result<Self, CodeError> {
@@ -160,6 +167,9 @@ impl From<Metric> for u8 {
 }
 
 /// Who was counted (`PeopleTypeId`): visitor = 1, staff = 2.
+///
+/// As for [`Metric`], the wire code is [`code`](Self::code) and the discriminants start at
+/// 0 (an all-zero [`CountEvent`] exists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
@@ -167,15 +177,18 @@ impl From<Metric> for u8 {
 pub enum PeopleType {
     /// A visitor (`PeopleTypeId` 1); the one A01/A02 count.
     #[default]
-    Visitor = 1,
+    Visitor = 0,
     /// Staff (`PeopleTypeId` 2), counted apart and excluded from footfall.
-    Staff = 2,
+    Staff = 1,
 }
 
 impl PeopleType {
-    /// The wire code.
+    /// The wire code: 1 for a visitor, 2 for staff.
     pub const fn code(self) -> u8 {
-        self as u8
+        match self {
+            PeopleType::Visitor => 1,
+            PeopleType::Staff => 2,
+        }
     }
     /// From the wire code.
     pub const fn from_code(code: u64) -> Result<Self, CodeError> {
@@ -287,7 +300,21 @@ pub enum Source {
 pub type MessageId = uuid::Uuid;
 
 /// One person crossing one line: the unit every push source delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Two events are equal when they have the same [`EventKey`]: the same crossing, whichever
+/// source delivered it (a WebSocket push and a device pull of one crossing compare equal,
+/// and hash alike). Compare fields one by one to tell deliveries apart.
+///
+/// ```
+/// use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, RoiId, Source, UtcOffset};
+///
+/// let pushed = CountEvent::new(CameraSerial::from_u64(7), RoiId(1), Metric::In, PeopleId(4), 1_700_000_000)
+///     .with_source(Source::WebSocket);
+/// let pulled = pushed.with_source(Source::DevicePull).with_offset(UtcOffset::from_seconds(3_600)?);
+/// assert_eq!(pushed, pulled); // one crossing, two paths
+/// # Ok::<(), ffc_core::ParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CountEvent {
     /// The counter.
@@ -325,7 +352,91 @@ pub struct CountEvent {
     pub source: Source,
 }
 
+impl PartialEq for CountEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for CountEvent {}
+
+impl core::hash::Hash for CountEvent {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
 impl CountEvent {
+    /// All zeros: serial 0, roi 0, In, visitor, people id 0, at 0, UTC, no UUID, source
+    /// unknown. What an empty [`Outbox`](crate::Outbox) slot holds; every byte is zero, so a
+    /// `static` outbox of events lands in `.bss`.
+    pub const EMPTY: CountEvent = CountEvent {
+        serial: CameraSerial::from_u64(0),
+        roi: RoiId(0),
+        metric: Metric::In,
+        people_type: PeopleType::Visitor,
+        people_id: PeopleId(0),
+        start: 0,
+        end: 0,
+        offset: UtcOffset::UTC,
+        uuid: None,
+        source: Source::Unknown,
+    };
+
+    /// A visitor's crossing of `roi` on `serial` at `at` (UTC unix seconds; start and end
+    /// both `at`), with offset UTC, no UUID and source [`Source::Unknown`]; adjust with the
+    /// `with_*` methods.
+    pub const fn new(
+        serial: CameraSerial,
+        roi: RoiId,
+        metric: Metric,
+        people_id: PeopleId,
+        at: UnixSeconds,
+    ) -> Self {
+        CountEvent {
+            serial,
+            roi,
+            metric,
+            people_type: PeopleType::Visitor,
+            people_id,
+            start: at,
+            end: at,
+            offset: UtcOffset::UTC,
+            uuid: None,
+            source: Source::Unknown,
+        }
+    }
+
+    /// With this people type.
+    pub const fn with_people_type(mut self, people_type: PeopleType) -> Self {
+        self.people_type = people_type;
+        self
+    }
+
+    /// With the instant the person entered the band (`end` stays).
+    pub const fn with_start(mut self, start: UnixSeconds) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// With the counter's UTC offset at the event.
+    pub const fn with_offset(mut self, offset: UtcOffset) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// With the message UUID (which then is the event's key).
+    pub const fn with_uuid(mut self, uuid: MessageId) -> Self {
+        self.uuid = Some(uuid);
+        self
+    }
+
+    /// With the path that delivered it.
+    pub const fn with_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
+    }
+
     /// The key every sink deduplicates on.
     pub fn key(&self) -> EventKey {
         match self.uuid {
