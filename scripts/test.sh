@@ -50,6 +50,10 @@ cargo build -p ffc-core --locked --target thumbv7em-none-eabihf --no-default-fea
 step "ffc-protocols' codecs without std for thumbv7em-none-eabihf"
 cargo build -p ffc-protocols --locked --target thumbv7em-none-eabihf --no-default-features --features alloc
 
+step "firmware on an emulated Cortex-M4"
+# examples/firmware in QEMU's mps2-an386 against the same scenario on the host.
+bash scripts/firmware.sh
+
 step "the ffc tool for Windows (x86_64-pc-windows-gnu)"
 cargo check -p ffc-cli --locked --target x86_64-pc-windows-gnu
 

@@ -84,6 +84,7 @@ pub use outbox::{
     Blank, Outbox, OutboxState, RejectReason, Rejected, DEFAULT_CAPACITY, DEFAULT_RESEND_TIMEOUT,
 };
 pub use ring::{HourlyRing, HourlyRing48, OutOfWindow};
+pub use rng::SplitMix64;
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};
 /// The calendar types of the public API (dates of a local day, naive local times).
 pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
