@@ -74,6 +74,14 @@ pub use counting::{
 };
 #[cfg(feature = "alloc")]
 pub use dedupe::KeySet;
+pub use kpi::{Occupancy, OccupancyTracker, OperatingHours};
+#[cfg(feature = "alloc")]
+pub use rollup::{
+    rollup_branch, rollup_group, BranchSeries, BranchSpec, Completeness, RolledBucket,
+    RollupError,
+};
+#[cfg(feature = "alloc")]
+pub use sales::SalesRow;
 pub use dedupe::DedupeWindow;
 pub use error::{CodeError, Field, ParseError, SeriesError};
 pub use model::{
