@@ -334,7 +334,6 @@ impl<T, const N: usize> Outbox<T, N> {
             back: self.len,
         }
     }
-
 }
 
 impl<T: Blank, const N: usize> Outbox<T, N> {
@@ -394,9 +393,7 @@ pub struct Iter<'a, T, const N: usize> {
 impl<'a, T, const N: usize> Iter<'a, T, N> {
     fn at(&self, position: usize) -> Option<&'a T> {
         let outbox: &'a Outbox<T, N> = self.outbox;
-        outbox
-            .slots
-            .get((outbox.head + position) % N)
+        outbox.slots.get((outbox.head + position) % N)
     }
 }
 

@@ -213,6 +213,12 @@ pub struct BranchSeries {
 }
 
 impl BranchSeries {
+    /// `(start, counts)` of every bucket, the shape [`crate::kpi::footfall_in`] and
+    /// [`crate::kpi::footfall_out`] take.
+    pub fn counts(&self) -> impl Iterator<Item = (UnixSeconds, &Counts)> + '_ {
+        self.buckets.iter().map(|b| (b.start, &b.counts))
+    }
+
     /// Sum over every bucket, and whether every bucket was whole.
     pub fn total(&self) -> (Counts, bool) {
         let mut sum = Counts::default();

@@ -195,7 +195,10 @@ fn at_the_track_bound_new_ids_wait_and_start_fresh() {
     let r = c.update(2, &[v(1, 10.0, 150.0), v(3, 30.0, 105.0)], |e| {
         events.push(e)
     });
-    assert_eq!((r.tracks_ended, r.tracks_started, r.untracked, r.tracks), (1, 1, 0, 2));
+    assert_eq!(
+        (r.tracks_ended, r.tracks_started, r.untracked, r.tracks),
+        (1, 1, 0, 2)
+    );
     let r = c.update(3, &[v(1, 10.0, 150.0), v(3, 30.0, 150.0)], |e| {
         events.push(e)
     });

@@ -97,8 +97,8 @@ fn group_names_every_missing_counter() {
     );
 }
 
-fn arb_map(
-) -> impl Strategy<Value = (BTreeMap<CameraSerial, Series>, std::vec::Vec<CameraSerial>)> {
+fn arb_map() -> impl Strategy<Value = (BTreeMap<CameraSerial, Series>, std::vec::Vec<CameraSerial>)>
+{
     proptest::collection::vec(
         proptest::collection::vec((0i64..86_400, 0u64..20, 0u64..20), 0..30),
         1..6,

@@ -102,8 +102,14 @@ mod tests {
     fn zones_round_trip_as_text() {
         for (zone, text) in [
             (Zone::UTC, "\"UTC\""),
-            (Zone::Fixed(UtcOffset::from_seconds(8 * 3600).unwrap()), "\"+08:00\""),
-            (Zone::Fixed(UtcOffset::from_seconds(-(5 * 3600 + 1800)).unwrap()), "\"-05:30\""),
+            (
+                Zone::Fixed(UtcOffset::from_seconds(8 * 3600).unwrap()),
+                "\"+08:00\"",
+            ),
+            (
+                Zone::Fixed(UtcOffset::from_seconds(-(5 * 3600 + 1800)).unwrap()),
+                "\"-05:30\"",
+            ),
             (Zone::iana("Europe/London").unwrap(), "\"Europe/London\""),
         ] {
             assert_eq!(serde_json::to_string(&zone).unwrap(), text);
