@@ -8,7 +8,9 @@ use serde::de::{self, Visitor};
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{UtcOffset, Zone};
+#[cfg(feature = "serde")]
+use super::UtcOffset;
+use super::Zone;
 
 impl fmt::Display for Zone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
