@@ -21,21 +21,8 @@ export FFC_PYTHON="$FFC_VENV/bin/python"
 
 # apt-get update at most once per run, and only when a fragment needs a package.
 FFC_APT_UPDATED=""
-ffc_apt_install() {
-    local missing=()
-    for pkg in "$@"; do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    # Another apt (a second test run, unattended upgrades) may hold the lock: wait for it
-    # for up to ten minutes rather than fail.
-    local wait=(-o DPkg::Lock::Timeout=600)
-    if [ -z "$FFC_APT_UPDATED" ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" update -qq
-        FFC_APT_UPDATED=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck disable=SC1091
+source "$FFC_ROOT/scripts/apt.sh"
 
 # A free TCP/UDP port on 127.0.0.1, chosen by the kernel.
 ffc_free_port() {

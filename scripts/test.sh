@@ -50,6 +50,18 @@ cargo build -p ffc-core --locked --target thumbv7em-none-eabihf --no-default-fea
 step "ffc-protocols' codecs without std for thumbv7em-none-eabihf"
 cargo build -p ffc-protocols --locked --target thumbv7em-none-eabihf --no-default-features --features alloc
 
+step "default builds compile no aws-lc-sys (a BI app's dependency set)"
+# reqwest's own `rustls` feature would bring aws-lc (a C and CMake build); ffc uses ring.
+if cargo tree --locked -p ffc-core -p ffc-device -p ffc-client -p ffc-sales -p ffc-protocols \
+    -e normal,build --prefix none | grep -q '^aws-lc-sys '; then
+    echo "aws-lc-sys is in a default build" >&2
+    exit 1
+fi
+
+step "firmware on an emulated Cortex-M4"
+# examples/firmware in QEMU's mps2-an386 against the same scenario on the host.
+bash scripts/firmware.sh
+
 step "the ffc tool for Windows (x86_64-pc-windows-gnu)"
 cargo check -p ffc-cli --locked --target x86_64-pc-windows-gnu
 

@@ -78,7 +78,8 @@ pub type CountCells = [u64; 4];
 /// The [`CountCells`] index of a crossing: visitors in, visitors out, staff in, staff out.
 #[inline]
 pub const fn cell_of(metric: Metric, people: PeopleType) -> usize {
-    (people as usize - 1) * 2 + (metric as usize - 1)
+    // The discriminants are 0 and 1 (visitor/staff, In/Out).
+    people as usize * 2 + metric as usize
 }
 
 impl From<CountCells> for Counts {
@@ -306,6 +307,22 @@ mod series {
             Ok(())
         }
 
+        /// Puts every record into its bucket ([`put_record`](Self::put_record) each): what a
+        /// device pull or an export hands back goes into the aggregation path in one call.
+        /// Stops at the first record that does not fit the series' resolution and zone
+        /// (the ones before it are in); returns how many were put.
+        pub fn put_records<'a>(
+            &mut self,
+            records: impl IntoIterator<Item = &'a CountRecord>,
+        ) -> Result<usize, SeriesError> {
+            let mut n = 0;
+            for record in records {
+                self.put_record(record)?;
+                n += 1;
+            }
+            Ok(n)
+        }
+
         /// Marks every bucket in `[from, to)` as reported, with zero counts where nothing
         /// arrived: for a source that says "I was up and saw nobody" (a device pull, a live
         /// connection).
@@ -358,7 +375,7 @@ mod aggregator {
 
     use super::Series;
     use crate::dedupe::KeySet;
-    use crate::model::{CameraSerial, CountEvent};
+    use crate::model::{CameraSerial, CountEvent, CountRecord};
     use crate::time::{Resolution, UnixSeconds, Zone};
 
     /// What became of an ingested event.
@@ -415,6 +432,26 @@ mod aggregator {
         /// Every counter's series.
         pub fn counters(&self) -> &BTreeMap<CameraSerial, Series> {
             &self.counters
+        }
+
+        /// Puts a counter's aggregated records (a device pull, an export) into its series,
+        /// replacing those buckets; see [`Series::put_records`].
+        pub fn put_records<'a>(
+            &mut self,
+            serial: CameraSerial,
+            records: impl IntoIterator<Item = &'a CountRecord>,
+        ) -> Result<usize, crate::error::SeriesError> {
+            self.series_mut(serial).put_records(records)
+        }
+
+        /// The resolution every series bins at.
+        pub fn resolution(&self) -> Resolution {
+            self.resolution
+        }
+
+        /// The zone every series aligns in.
+        pub fn zone(&self) -> Zone {
+            self.zone
         }
 
         /// Marks `[from, to)` reported for a counter (it was online and sent what it saw).

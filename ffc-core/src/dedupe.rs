@@ -22,9 +22,15 @@ use crate::time::UnixSeconds;
 /// ```
 #[derive(Debug, Clone)]
 pub struct DedupeWindow<const N: usize> {
-    keys: [Option<EventKey>; N],
+    /// `keys[..filled]` are remembered; the rest are [`EMPTY_KEY`] (all zero bytes, so a
+    /// `static` window lands in `.bss`).
+    keys: [EventKey; N],
+    filled: usize,
     next: usize,
 }
+
+/// What an unused slot holds: the nil UUID, all zero bytes.
+const EMPTY_KEY: EventKey = EventKey::Uuid(uuid::Uuid::nil());
 
 impl<const N: usize> Default for DedupeWindow<N> {
     fn default() -> Self {
@@ -36,14 +42,15 @@ impl<const N: usize> DedupeWindow<N> {
     /// An empty window.
     pub const fn new() -> Self {
         DedupeWindow {
-            keys: [None; N],
+            keys: [EMPTY_KEY; N],
+            filled: 0,
             next: 0,
         }
     }
 
     /// Whether `key` is among the last `N` remembered.
     pub fn contains(&self, key: &EventKey) -> bool {
-        self.keys.iter().any(|k| k.as_ref() == Some(key))
+        self.keys.get(..self.filled).unwrap_or(&[]).contains(key)
     }
 
     /// Remembers `key`; `true` when it was new. When full, forgets the oldest key.
@@ -55,8 +62,9 @@ impl<const N: usize> DedupeWindow<N> {
             return false;
         }
         if let Some(slot) = self.keys.get_mut(self.next) {
-            *slot = Some(key);
+            *slot = key;
         }
+        self.filled = (self.filled + 1).min(N);
         self.next = (self.next + 1) % N;
         true
     }

@@ -66,13 +66,39 @@ pub mod sales;
 pub mod secret;
 pub mod time;
 
+// Every type a firmware or an application names is here at the root, so `use ffc_core::X`
+// works without knowing the module layout.
+#[cfg(feature = "alloc")]
+pub use aggregate::{Aggregator, Ingested, Series};
+pub use aggregate::{Binner, Bucket, CountCells, Counts};
 pub use backoff::{Backoff, RetryPolicy};
-pub use counting::{AreaCounter, LineCounter};
+/// The calendar types of the public API (dates of a local day, naive local times).
+pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+/// IANA time zones, for [`Zone::Iana`].
+#[cfg(feature = "std")]
+pub use chrono_tz::Tz;
+pub use counting::{
+    AreaCounter, CountingArea, CountingLine, FrameReport, GeometryError, LineCounter, LineTotals,
+    OccupancyUnit, Place, Point, Polygon, Side, TrackedObject,
+};
+pub use dedupe::DedupeWindow;
+#[cfg(feature = "alloc")]
+pub use dedupe::KeySet;
 pub use error::{CodeError, Field, ParseError, SeriesError};
+pub use kpi::{Occupancy, OccupancyTracker, OperatingHours};
 pub use model::{
     CameraSerial, CountEvent, CountRecord, EventKey, MessageId, Metric, ObjectType,
     OccupancySample, PeopleId, PeopleType, RoiId, SiteId, Source, Subject,
 };
-pub use outbox::{Outbox, OutboxState, RejectReason, Rejected};
-pub use ring::{HourlyRing, HourlyRing48};
+pub use outbox::{
+    Blank, Outbox, OutboxState, RejectReason, Rejected, DEFAULT_CAPACITY, DEFAULT_RESEND_TIMEOUT,
+};
+pub use ring::{HourlyRing, HourlyRing48, OutOfWindow};
+pub use rng::SplitMix64;
+#[cfg(feature = "alloc")]
+pub use rollup::{
+    rollup_branch, rollup_group, BranchSeries, BranchSpec, Completeness, RolledBucket, RollupError,
+};
+#[cfg(feature = "alloc")]
+pub use sales::SalesRow;
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};

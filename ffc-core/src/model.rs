@@ -10,6 +10,8 @@ use core::str::FromStr;
 use crate::error::{CodeError, ParseError};
 use crate::time::{UnixSeconds, UtcOffset};
 
+mod event;
+
 /// A counter's serial (`CameraSerial`, `DeviceSerial`, `ChipSerial`): 16 hexadecimal digits.
 ///
 /// Stored as the 64-bit number the digits spell, so it is `Copy`, 8 bytes, and compares
@@ -120,21 +122,28 @@ pub struct PeopleId(pub u64);
 pub struct SiteId(pub u32);
 
 /// Direction of a crossing (`MetricId`): In = 1, Out = 2.
+///
+/// The wire code is [`code`](Self::code), not the discriminant: the discriminants start at
+/// 0 so that an all-zero [`CountEvent`] exists ([`CountEvent::EMPTY`]), which lets a
+/// `static` [`Outbox`](crate::Outbox) of events land in `.bss`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
 #[repr(u8)]
 pub enum Metric {
     /// Coming in (`MetricId` 1).
-    In = 1,
+    In = 0,
     /// Going out (`MetricId` 2).
-    Out = 2,
+    Out = 1,
 }
 
 impl Metric {
-    /// The wire code.
+    /// The wire code: 1 for In, 2 for Out.
     pub const fn code(self) -> u8 {
-        self as u8
+        match self {
+            Metric::In => 1,
+            Metric::Out => 2,
+        }
     }
     /// From the wire code.
     pub const fn from_code(code: u64) -> Result<Self, CodeError> {
@@ -160,6 +169,9 @@ impl From<Metric> for u8 {
 }
 
 /// Who was counted (`PeopleTypeId`): visitor = 1, staff = 2.
+///
+/// As for [`Metric`], the wire code is [`code`](Self::code) and the discriminants start at
+/// 0 (an all-zero [`CountEvent`] exists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "u8", into = "u8"))]
@@ -167,15 +179,18 @@ impl From<Metric> for u8 {
 pub enum PeopleType {
     /// A visitor (`PeopleTypeId` 1); the one A01/A02 count.
     #[default]
-    Visitor = 1,
+    Visitor = 0,
     /// Staff (`PeopleTypeId` 2), counted apart and excluded from footfall.
-    Staff = 2,
+    Staff = 1,
 }
 
 impl PeopleType {
-    /// The wire code.
+    /// The wire code: 1 for a visitor, 2 for staff.
     pub const fn code(self) -> u8 {
-        self as u8
+        match self {
+            PeopleType::Visitor => 1,
+            PeopleType::Staff => 2,
+        }
     }
     /// From the wire code.
     pub const fn from_code(code: u64) -> Result<Self, CodeError> {
@@ -287,7 +302,21 @@ pub enum Source {
 pub type MessageId = uuid::Uuid;
 
 /// One person crossing one line: the unit every push source delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Two events are equal when they have the same [`EventKey`]: the same crossing, whichever
+/// source delivered it (a WebSocket push and a device pull of one crossing compare equal,
+/// and hash alike). Compare fields one by one to tell deliveries apart.
+///
+/// ```
+/// use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, RoiId, Source, UtcOffset};
+///
+/// let pushed = CountEvent::new(CameraSerial::from_u64(7), RoiId(1), Metric::In, PeopleId(4), 1_700_000_000)
+///     .with_source(Source::WebSocket);
+/// let pulled = pushed.with_source(Source::DevicePull).with_offset(UtcOffset::from_seconds(3_600)?);
+/// assert_eq!(pushed, pulled); // one crossing, two paths
+/// # Ok::<(), ffc_core::ParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CountEvent {
     /// The counter.
@@ -323,23 +352,6 @@ pub struct CountEvent {
     /// Which path delivered it.
     #[cfg_attr(feature = "serde", serde(rename = "Source", default))]
     pub source: Source,
-}
-
-impl CountEvent {
-    /// The key every sink deduplicates on.
-    pub fn key(&self) -> EventKey {
-        match self.uuid {
-            Some(id) => EventKey::Uuid(id),
-            None => EventKey::Fields {
-                serial: self.serial,
-                roi: self.roi,
-                metric: self.metric,
-                people_id: self.people_id,
-                start: self.start,
-                end: self.end,
-            },
-        }
-    }
 }
 
 /// The identity of an event: the message UUID when present, else the fields that together

@@ -34,17 +34,60 @@
 //!
 //! # Memory
 //!
-//! The items live inline: an `Outbox<CountEvent>` (the default capacity, 10,000) is
-//! 10,000 × `size_of::<Option<CountEvent>>()` (64 bytes on 64-bit targets, the `Option`
-//! costing nothing) ≈ 640 KB. On firmware put it in a
-//! `static` (its constructor is `const`); on std put it in a `Box` or a long-lived task's
-//! state rather than on a small thread stack. Tests and simulators can use a small `N`.
+//! The capacity is the type's second parameter, always written where an outbox is declared:
+//! `Outbox<CountEvent, 10_000>` ([`DEFAULT_CAPACITY`], what a counter holds). The items live
+//! inline, so that one is 10,000 × `size_of::<CountEvent>()` (64 bytes on 64-bit targets,
+//! 56 on Cortex-M) plus a few words. On firmware put it in a `static` (its constructors are
+//! `const fn`): a new outbox is all zero bytes (empty slots hold [`Blank::BLANK`], which is
+//! all zeros for [`CountEvent`] and the integers), so the `static` lands in `.bss` and costs
+//! no flash. On std put it in a `Box` or a long-lived task's state rather than on a small
+//! thread stack. Tests and simulators can use a small `N`.
+//!
+//! ```
+//! use ffc_core::{CountEvent, Outbox};
+//! // In `.bss` on firmware (wrap it in a `critical_section::Mutex<RefCell<_>>` to use it).
+//! static OUTBOX: Outbox<CountEvent, 10_000> = Outbox::new();
+//! assert_eq!(OUTBOX.capacity(), 10_000);
+//! ```
 
 use core::fmt;
 
+use crate::model::CountEvent;
 use crate::time::UnixSeconds;
 
-/// The capacity FootfallCam documents for a counter's push queue.
+/// The value an empty slot holds. For a `static` [`Outbox`] (or other fixed buffer) to
+/// land in `.bss` it must be all zero bytes, as it is for every implementation here.
+pub trait Blank: Sized {
+    /// The empty value.
+    const BLANK: Self;
+}
+
+macro_rules! blank_zero {
+    ($($t:ty),*) => {$(
+        impl Blank for $t {
+            const BLANK: Self = 0;
+        }
+    )*};
+}
+blank_zero!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+impl Blank for () {
+    const BLANK: Self = ();
+}
+
+impl Blank for bool {
+    const BLANK: Self = false;
+}
+
+impl Blank for CountEvent {
+    const BLANK: Self = CountEvent::EMPTY;
+}
+
+impl<T: Blank, const M: usize> Blank for [T; M] {
+    const BLANK: Self = [const { T::BLANK }; M];
+}
+
+/// The capacity FootfallCam documents for a counter's push queue: 10,000 events.
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// Seconds to wait for the server's `OK` before sending the same item again, unless the
@@ -103,48 +146,57 @@ impl<T> fmt::Display for Rejected<T> {
 
 impl<T: fmt::Debug> core::error::Error for Rejected<T> {}
 
-/// A bounded FIFO of items waiting for the server's acknowledgement; see the
-/// [module docs](self).
-pub struct Outbox<T, const N: usize = DEFAULT_CAPACITY> {
-    /// Ring storage; `slots[(head + i) % N]` for `i < len` are `Some`.
-    slots: [Option<T>; N],
+/// A bounded FIFO of up to `N` items waiting for the server's acknowledgement (a counter
+/// holds [`DEFAULT_CAPACITY`] = 10,000); see the [module docs](self).
+pub struct Outbox<T, const N: usize> {
+    /// Ring storage; `slots[(head + i) % N]` for `i < len` are held, the others
+    /// [`Blank::BLANK`].
+    slots: [T; N],
     head: usize,
     len: usize,
     state: OutboxState,
     /// When the oldest item was last sent, while no answer has come.
     in_flight_since: Option<UnixSeconds>,
-    resend_timeout: u32,
+    /// `None`: the [`DEFAULT_RESEND_TIMEOUT`] (so a new outbox is all zero bytes).
+    resend_timeout: Option<u32>,
     overflows: u32,
 }
 
-impl<T, const N: usize> Outbox<T, N> {
-    /// An empty, enabled outbox with the [`DEFAULT_RESEND_TIMEOUT`].
+impl<T: Blank, const N: usize> Outbox<T, N> {
+    /// An empty, enabled outbox with the [`DEFAULT_RESEND_TIMEOUT`]; all zero bytes.
     pub const fn new() -> Self {
-        Self::with_resend_timeout(DEFAULT_RESEND_TIMEOUT)
-    }
-
-    /// An empty, enabled outbox that resends an unanswered item after `seconds`.
-    pub const fn with_resend_timeout(seconds: u32) -> Self {
         const { assert!(N > 0, "an outbox needs room for at least one item") };
         Outbox {
-            slots: [const { None }; N],
+            slots: [const { T::BLANK }; N],
             head: 0,
             len: 0,
             state: OutboxState::Enabled,
             in_flight_since: None,
-            resend_timeout: seconds,
+            resend_timeout: None,
             overflows: 0,
         }
     }
 
+    /// An empty, enabled outbox that resends an unanswered item after `seconds`.
+    pub const fn with_resend_timeout(seconds: u32) -> Self {
+        let mut outbox = Self::new();
+        outbox.resend_timeout = Some(seconds);
+        outbox
+    }
+}
+
+impl<T, const N: usize> Outbox<T, N> {
     /// Changes the resend timeout; an item already in flight uses the new value.
     pub fn set_resend_timeout(&mut self, seconds: u32) {
-        self.resend_timeout = seconds;
+        self.resend_timeout = Some(seconds);
     }
 
     /// The resend timeout in seconds.
     pub const fn resend_timeout(&self) -> u32 {
-        self.resend_timeout
+        match self.resend_timeout {
+            Some(seconds) => seconds,
+            None => DEFAULT_RESEND_TIMEOUT,
+        }
     }
 
     /// Appends an item to be delivered after everything already held.
@@ -169,7 +221,7 @@ impl<T, const N: usize> Outbox<T, N> {
         }
         let tail = (self.head + self.len) % N;
         if let Some(slot) = self.slots.get_mut(tail) {
-            *slot = Some(item);
+            *slot = item;
             self.len += 1;
             Ok(())
         } else {
@@ -190,7 +242,7 @@ impl<T, const N: usize> Outbox<T, N> {
             return None;
         }
         if let Some(sent) = self.in_flight_since {
-            if now.saturating_sub(sent) < i64::from(self.resend_timeout) {
+            if now.saturating_sub(sent) < i64::from(self.resend_timeout()) {
                 return None;
             }
         }
@@ -210,7 +262,10 @@ impl<T, const N: usize> Outbox<T, N> {
     /// we sent (say, a late answer to a send we already retried and that was acknowledged)
     /// must not remove an item the server has not seen. Works while turned off, so answers
     /// to sends made before the overflow still count.
-    pub fn ack(&mut self) -> Option<T> {
+    pub fn ack(&mut self) -> Option<T>
+    where
+        T: Blank,
+    {
         self.in_flight_since?;
         self.in_flight_since = None;
         self.pop_front()
@@ -268,7 +323,7 @@ impl<T, const N: usize> Outbox<T, N> {
         if self.len == 0 {
             return None;
         }
-        self.slots.get(self.head).and_then(Option::as_ref)
+        self.slots.get(self.head)
     }
 
     /// Everything held, oldest first.
@@ -279,14 +334,19 @@ impl<T, const N: usize> Outbox<T, N> {
             back: self.len,
         }
     }
+}
 
+impl<T: Blank, const N: usize> Outbox<T, N> {
     /// Removes and returns the oldest item without an acknowledgement (to move it
     /// elsewhere, for example to persistent storage); clears any in-flight mark.
     pub fn pop_front(&mut self) -> Option<T> {
         if self.len == 0 {
             return None;
         }
-        let item = self.slots.get_mut(self.head).and_then(Option::take);
+        let item = self
+            .slots
+            .get_mut(self.head)
+            .map(|slot| core::mem::replace(slot, T::BLANK));
         self.head = (self.head + 1) % N;
         self.len -= 1;
         self.in_flight_since = None;
@@ -294,7 +354,7 @@ impl<T, const N: usize> Outbox<T, N> {
     }
 }
 
-impl<T, const N: usize> Default for Outbox<T, N> {
+impl<T: Blank, const N: usize> Default for Outbox<T, N> {
     fn default() -> Self {
         Self::new()
     }
@@ -307,7 +367,7 @@ impl<T: fmt::Debug, const N: usize> fmt::Debug for Outbox<T, N> {
             .field("len", &self.len)
             .field("state", &self.state)
             .field("in_flight_since", &self.in_flight_since)
-            .field("resend_timeout", &self.resend_timeout)
+            .field("resend_timeout", &self.resend_timeout())
             .field("oldest", &self.front())
             .finish()
     }
@@ -333,10 +393,7 @@ pub struct Iter<'a, T, const N: usize> {
 impl<'a, T, const N: usize> Iter<'a, T, N> {
     fn at(&self, position: usize) -> Option<&'a T> {
         let outbox: &'a Outbox<T, N> = self.outbox;
-        outbox
-            .slots
-            .get((outbox.head + position) % N)
-            .and_then(Option::as_ref)
+        outbox.slots.get((outbox.head + position) % N)
     }
 }
 

@@ -6,11 +6,13 @@
 //! buckets took late data, it is [`Completeness::Revised`]. A partial total is never shown
 //! as if it were complete: the flag travels with the number.
 //!
+//! [`BranchSpec::rollup`] takes the resolution and zone from the counters' series; a series
+//! at another resolution or in another zone is a [`RollupError`] naming the counter, never a
+//! branch of `no-data` buckets (a bucket start in one zone is no bucket start in another).
+//!
 //! ```
 //! use std::collections::BTreeMap;
-//! use ffc_core::aggregate::{Counts, Series};
-//! use ffc_core::rollup::{rollup_branch, BranchSpec, Completeness};
-//! use ffc_core::{CameraSerial, Resolution, SiteId, Zone};
+//! use ffc_core::{BranchSpec, CameraSerial, Completeness, Counts, Resolution, Series, SiteId, Zone};
 //!
 //! let (a, b) = (CameraSerial::from_u64(1), CameraSerial::from_u64(2));
 //! let spec = BranchSpec { site: SiteId(7), counters: vec![a, b] };
@@ -18,18 +20,99 @@
 //! let mut sa = Series::new(Resolution::Hour, Zone::UTC);
 //! sa.add_counts(0, &Counts { visitors_in: 5, ..Counts::default() });
 //! series.insert(a, sa);
-//! let branch = rollup_branch(&spec, &series, 0, 3600, Resolution::Hour, Zone::UTC).unwrap();
+//! let branch = spec.rollup(&series, 0, 3600)?;
+//! assert_eq!((branch.resolution, branch.zone), (Resolution::Hour, Zone::UTC));
 //! assert_eq!(branch.buckets[0].counts.visitors_in, 5);
 //! assert_eq!(branch.buckets[0].completeness, Completeness::Partial { missing: vec![b] });
+//!
+//! // b's series in another zone: an error naming b, not a branch of missing buckets.
+//! let eight = Zone::Fixed(ffc_core::UtcOffset::from_seconds(8 * 3600)?);
+//! series.insert(b, Series::new(Resolution::Hour, eight));
+//! assert!(matches!(spec.rollup(&series, 0, 3600), Err(ffc_core::RollupError::Zone { counter, .. }) if counter == b));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::fmt;
+
+use chrono::NaiveDateTime;
 
 use crate::aggregate::{Counts, Series};
-use crate::error::SeriesError;
 use crate::model::{CameraSerial, SiteId};
 use crate::time::{Resolution, UnixSeconds, Zone};
+
+/// Why a roll-up was refused. Each variant names the counter or branch at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RollupError {
+    /// A counter's series is at another resolution than the roll-up's.
+    Resolution {
+        /// The counter.
+        counter: CameraSerial,
+        /// The roll-up's resolution.
+        expected: Resolution,
+        /// The series'.
+        found: Resolution,
+    },
+    /// A counter's series aligns its buckets in another zone than the roll-up's: a client or
+    /// aggregator configured with the wrong zone. Fix the configuration.
+    Zone {
+        /// The counter.
+        counter: CameraSerial,
+        /// The roll-up's zone.
+        expected: Zone,
+        /// The series'.
+        found: Zone,
+    },
+    /// None of the branch's counters has a series, so nothing says the resolution and zone;
+    /// use [`rollup_branch`] with them to get a branch of `no-data` buckets.
+    NoSeries {
+        /// The branch.
+        site: SiteId,
+    },
+    /// Branches of a site group at different resolutions or in different zones.
+    Branch {
+        /// The first branch that differs from the first branch.
+        site: SiteId,
+    },
+}
+
+impl fmt::Display for RollupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RollupError::Resolution {
+                counter,
+                expected,
+                found,
+            } => write!(
+                f,
+                "counter {counter}: series at {found:?}, the roll-up is at {expected:?}"
+            ),
+            RollupError::Zone {
+                counter,
+                expected,
+                found,
+            } => write!(
+                f,
+                "counter {counter}: series in zone {found}, the roll-up is in {expected}; \
+                 check the zone configured for it"
+            ),
+            RollupError::NoSeries { site } => write!(
+                f,
+                "branch {}: none of its counters has a series to take resolution and zone from",
+                site.0
+            ),
+            RollupError::Branch { site } => write!(
+                f,
+                "branch {}: another resolution or zone than the group's first branch",
+                site.0
+            ),
+        }
+    }
+}
+
+impl core::error::Error for RollupError {}
 
 /// How much of a rolled-up bucket's data arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,12 +158,32 @@ pub struct BranchSpec {
     pub counters: Vec<CameraSerial>,
 }
 
+impl BranchSpec {
+    /// Rolls the branch up over the buckets of `[from, to)` at the resolution and in the
+    /// zone of its counters' series (which must all agree); see the [module docs](self).
+    pub fn rollup(
+        &self,
+        series: &BTreeMap<CameraSerial, Series>,
+        from: UnixSeconds,
+        to: UnixSeconds,
+    ) -> Result<BranchSeries, RollupError> {
+        let first = self
+            .counters
+            .iter()
+            .find_map(|c| series.get(c))
+            .ok_or(RollupError::NoSeries { site: self.site })?;
+        rollup_branch(self, series, from, to, first.resolution(), first.zone())
+    }
+}
+
 /// One bucket of a branch or site group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RolledBucket {
     /// Bucket start (UTC).
     pub start: UnixSeconds,
+    /// Bucket start in the branch's local time (as the shop's clock shows it).
+    pub local_start: NaiveDateTime,
     /// Bucket end (UTC, exclusive).
     pub end: UnixSeconds,
     /// Sum over the counters that reported.
@@ -103,11 +206,19 @@ pub struct BranchSeries {
     pub site: SiteId,
     /// The resolution.
     pub resolution: Resolution,
+    /// The zone buckets align in (and `local_start` is in).
+    pub zone: Zone,
     /// Buckets in time order, one for every bucket of the range, reported or not.
     pub buckets: Vec<RolledBucket>,
 }
 
 impl BranchSeries {
+    /// `(start, counts)` of every bucket, the shape [`crate::kpi::footfall_in`] and
+    /// [`crate::kpi::footfall_out`] take.
+    pub fn counts(&self) -> impl Iterator<Item = (UnixSeconds, &Counts)> + '_ {
+        self.buckets.iter().map(|b| (b.start, &b.counts))
+    }
+
     /// Sum over every bucket, and whether every bucket was whole.
     pub fn total(&self) -> (Counts, bool) {
         let mut sum = Counts::default();
@@ -120,10 +231,17 @@ impl BranchSeries {
     }
 }
 
-/// Rolls a branch's counters up over the buckets of `[from, to)`.
+/// The local wall-clock start of a bucket (the Unix epoch when out of chrono's range).
+fn local_start(zone: &Zone, start: UnixSeconds) -> NaiveDateTime {
+    zone.local_datetime(start).unwrap_or_default()
+}
+
+/// Rolls a branch's counters up over the buckets of `[from, to)` at `resolution` in `zone`
+/// ([`BranchSpec::rollup`] takes both from the series).
 ///
-/// Every series must be at `resolution`; counters in `series` that the spec does not list
-/// are ignored (they belong to another branch).
+/// Every series must be at `resolution` and in `zone` ([`RollupError`] names the first that
+/// is not); counters in `series` that the spec does not list are ignored (they belong to
+/// another branch).
 pub fn rollup_branch(
     spec: &BranchSpec,
     series: &BTreeMap<CameraSerial, Series>,
@@ -131,14 +249,25 @@ pub fn rollup_branch(
     to: UnixSeconds,
     resolution: Resolution,
     zone: Zone,
-) -> Result<BranchSeries, SeriesError> {
+) -> Result<BranchSeries, RollupError> {
     let mut expected: Vec<CameraSerial> = spec.counters.clone();
     expected.sort_unstable();
     expected.dedup();
     for serial in &expected {
         if let Some(s) = series.get(serial) {
             if s.resolution() != resolution {
-                return Err(SeriesError::ResolutionMismatch);
+                return Err(RollupError::Resolution {
+                    counter: *serial,
+                    expected: resolution,
+                    found: s.resolution(),
+                });
+            }
+            if s.zone() != zone {
+                return Err(RollupError::Zone {
+                    counter: *serial,
+                    expected: zone,
+                    found: s.zone(),
+                });
             }
         }
     }
@@ -174,6 +303,7 @@ pub fn rollup_branch(
         };
         buckets.push(RolledBucket {
             start,
+            local_start: local_start(&zone, start),
             end,
             counts,
             outside,
@@ -185,32 +315,36 @@ pub fn rollup_branch(
     Ok(BranchSeries {
         site: spec.site,
         resolution,
+        zone,
         buckets,
     })
 }
 
 /// Rolls branches up into a site group. Buckets are matched by start; a group bucket is
 /// complete only when every branch's is, and a partial one names every missing counter.
-pub fn rollup_group(group: SiteId, branches: &[BranchSeries]) -> Result<BranchSeries, SeriesError> {
+/// Every branch must be at the same resolution in the same zone.
+pub fn rollup_group(group: SiteId, branches: &[BranchSeries]) -> Result<BranchSeries, RollupError> {
     let Some(first) = branches.first() else {
         return Ok(BranchSeries {
             site: group,
             resolution: Resolution::Hour,
+            zone: Zone::UTC,
             buckets: Vec::new(),
         });
     };
-    let resolution = first.resolution;
+    let (resolution, zone) = (first.resolution, first.zone);
     let mut merged: BTreeMap<UnixSeconds, (RolledBucket, Vec<CameraSerial>, bool, u32)> =
         BTreeMap::new();
     for branch in branches {
-        if branch.resolution != resolution {
-            return Err(SeriesError::ResolutionMismatch);
+        if branch.resolution != resolution || branch.zone != zone {
+            return Err(RollupError::Branch { site: branch.site });
         }
         for b in &branch.buckets {
             let entry = merged.entry(b.start).or_insert_with(|| {
                 (
                     RolledBucket {
                         start: b.start,
+                        local_start: b.local_start,
                         end: b.end,
                         counts: Counts::default(),
                         outside: None,
@@ -259,193 +393,10 @@ pub fn rollup_group(group: SiteId, branches: &[BranchSeries]) -> Result<BranchSe
     Ok(BranchSeries {
         site: group,
         resolution,
+        zone,
         buckets,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec;
-    use proptest::prelude::*;
-
-    fn counter(n: u64) -> CameraSerial {
-        CameraSerial::from_u64(n)
-    }
-
-    #[test]
-    fn late_data_marks_revised_and_missing_counter_partial() {
-        let spec = BranchSpec {
-            site: SiteId(1),
-            counters: vec![counter(1), counter(2)],
-        };
-        let mut map = BTreeMap::new();
-        for n in [1, 2] {
-            let mut s = Series::new(Resolution::Hour, Zone::UTC);
-            s.cover(0, 7200);
-            map.insert(counter(n), s);
-        }
-        let r = rollup_branch(&spec, &map, 0, 7200, Resolution::Hour, Zone::UTC).unwrap();
-        assert!(r
-            .buckets
-            .iter()
-            .all(|b| b.completeness == Completeness::Complete));
-        let s1 = map.get_mut(&counter(1)).unwrap();
-        s1.close_through(7200);
-        s1.add_counts(
-            10,
-            &Counts {
-                visitors_in: 1,
-                ..Counts::default()
-            },
-        );
-        let r = rollup_branch(&spec, &map, 0, 10_800, Resolution::Hour, Zone::UTC).unwrap();
-        assert_eq!(r.buckets[0].completeness, Completeness::Revised);
-        assert_eq!(r.buckets[1].completeness, Completeness::Complete);
-        assert_eq!(r.buckets[2].completeness, Completeness::NoData);
-        map.remove(&counter(2));
-        let r = rollup_branch(&spec, &map, 0, 3600, Resolution::Hour, Zone::UTC).unwrap();
-        assert_eq!(
-            r.buckets[0].completeness,
-            Completeness::Partial {
-                missing: vec![counter(2)]
-            }
-        );
-        assert_eq!((r.buckets[0].reported, r.buckets[0].expected), (1, 2));
-    }
-
-    #[test]
-    fn group_names_every_missing_counter() {
-        let mk = |site, completeness, counts_in| BranchSeries {
-            site: SiteId(site),
-            resolution: Resolution::Hour,
-            buckets: vec![RolledBucket {
-                start: 0,
-                end: 3600,
-                counts: Counts {
-                    visitors_in: counts_in,
-                    ..Counts::default()
-                },
-                outside: Some(10),
-                completeness,
-                reported: 1,
-                expected: 2,
-            }],
-        };
-        let g = rollup_group(
-            SiteId(100),
-            &[
-                mk(
-                    1,
-                    Completeness::Partial {
-                        missing: vec![counter(9)],
-                    },
-                    3,
-                ),
-                mk(
-                    2,
-                    Completeness::Partial {
-                        missing: vec![counter(4)],
-                    },
-                    4,
-                ),
-            ],
-        )
-        .unwrap();
-        assert_eq!(g.buckets[0].counts.visitors_in, 7);
-        assert_eq!(g.buckets[0].outside, Some(20));
-        assert_eq!(
-            g.buckets[0].completeness,
-            Completeness::Partial {
-                missing: vec![counter(4), counter(9)]
-            }
-        );
-    }
-
-    fn arb_map(
-    ) -> impl Strategy<Value = (BTreeMap<CameraSerial, Series>, std::vec::Vec<CameraSerial>)> {
-        proptest::collection::vec(
-            proptest::collection::vec((0i64..86_400, 0u64..20, 0u64..20), 0..30),
-            1..6,
-        )
-        .prop_map(|per_counter| {
-            let mut map = BTreeMap::new();
-            let mut serials = std::vec::Vec::new();
-            for (i, points) in per_counter.into_iter().enumerate() {
-                let serial = counter(i as u64 + 1);
-                let mut s = Series::new(Resolution::Hour, Zone::UTC);
-                s.cover(0, 86_400);
-                for (t, inn, out) in points {
-                    s.add_counts(
-                        t,
-                        &Counts {
-                            visitors_in: inn,
-                            visitors_out: out,
-                            ..Counts::default()
-                        },
-                    );
-                }
-                map.insert(serial, s);
-                serials.push(serial);
-            }
-            (map, serials)
-        })
-    }
-
-    proptest! {
-        /// (b) the roll-up of complete counters equals the sum of the counters.
-        #[test]
-        fn rollup_of_complete_counters_is_their_sum((map, serials) in arb_map()) {
-            let spec = BranchSpec { site: SiteId(1), counters: serials.clone() };
-            let r = rollup_branch(&spec, &map, 0, 86_400, Resolution::Hour, Zone::UTC).unwrap();
-            prop_assert_eq!(r.buckets.len(), 24);
-            let mut expected = Counts::default();
-            for s in map.values() { expected.merge(&s.total()); }
-            let (total, whole) = r.total();
-            prop_assert_eq!(total, expected);
-            prop_assert!(whole);
-            for b in &r.buckets {
-                let mut sum = Counts::default();
-                for s in map.values() { sum.merge(&s.get(b.start).unwrap().counts); }
-                prop_assert_eq!(b.counts, sum);
-                prop_assert_eq!(&b.completeness, &Completeness::Complete);
-            }
-        }
-
-        /// (d) a missing counter always yields Partial (or NoData), never Complete.
-        #[test]
-        fn missing_counter_never_complete(
-            (mut map, serials) in arb_map(),
-            drop in any::<prop::sample::Index>(),
-            hole in 0i64..24,
-        ) {
-            let victim = *drop.get(&serials);
-            // The victim is offline for one hour: rebuild its series without that bucket.
-            let old = map.remove(&victim).unwrap();
-            let mut s = Series::new(Resolution::Hour, Zone::UTC);
-            for (start, b) in old.iter() {
-                if start != hole * 3600 { s.add_counts(start, &b.counts); }
-            }
-            map.insert(victim, s);
-            let spec = BranchSpec { site: SiteId(1), counters: serials.clone() };
-            let r = rollup_branch(&spec, &map, 0, 86_400, Resolution::Hour, Zone::UTC).unwrap();
-            for b in &r.buckets {
-                if b.start == hole * 3600 {
-                    if serials.len() == 1 {
-                        prop_assert_eq!(&b.completeness, &Completeness::NoData);
-                    } else {
-                        prop_assert_eq!(&b.completeness, &Completeness::Partial { missing: vec![victim] });
-                    }
-                    prop_assert!(!b.completeness.is_whole());
-                } else {
-                    prop_assert_eq!(&b.completeness, &Completeness::Complete);
-                }
-            }
-            // An expected counter with no series at all is missing everywhere.
-            let mut spec2 = spec.clone();
-            spec2.counters.push(counter(999));
-            let r2 = rollup_branch(&spec2, &map, 0, 86_400, Resolution::Hour, Zone::UTC).unwrap();
-            prop_assert!(r2.buckets.iter().all(|b| b.completeness != Completeness::Complete));
-        }
-    }
-}
+mod tests;

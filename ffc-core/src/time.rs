@@ -81,7 +81,10 @@ impl From<UtcOffset> for i32 {
 }
 
 /// A site's time zone: a fixed offset, or (feature `std`) an IANA zone with DST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// With feature `serde` it is written as text: `UTC`, an offset such as `+08:00`, or an
+/// IANA name such as `Europe/London`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Zone {
     /// The same offset all year.
@@ -127,6 +130,28 @@ impl Zone {
                 UtcOffset(secs)
             }
         }
+    }
+
+    /// The local wall-clock time at a UTC instant (`None` beyond chrono's range).
+    pub fn local_datetime(&self, utc: UnixSeconds) -> Option<NaiveDateTime> {
+        seconds_to_naive(self.local_seconds(utc))
+    }
+
+    /// The UTC span `[start, end)` of the local day `date`: 24 hours long, or 23 or 25 on
+    /// a DST change. What to pull, roll up or join sales over for "that day in the shop".
+    ///
+    /// ```
+    /// use ffc_core::{NaiveDate, Zone};
+    /// let london = Zone::iana("Europe/London").unwrap();
+    /// let day = NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(); // clocks go forward
+    /// let (start, end) = london.day_span(day);
+    /// assert_eq!((start, end - start), (1_711_843_200, 23 * 3600));
+    /// ```
+    pub fn day_span(&self, date: NaiveDate) -> (UnixSeconds, UnixSeconds) {
+        let midnight = naive_to_seconds(date.and_time(NaiveTime::MIN));
+        let start = self.local_to_utc(midnight);
+        let end = self.local_to_utc(midnight + SECONDS_PER_DAY);
+        (start, end)
     }
 
     /// Local wall-clock seconds (UTC seconds shifted by the offset in force).
@@ -481,6 +506,8 @@ impl fmt::Display for Formatted {
         }
     }
 }
+
+mod zone_text;
 
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,9 @@ use crate::secret::{RedactedUrl, Secret};
 
 /// The counter's username and password (the Setup Wizard password).
 pub use ffc_core::secret::Credentials;
+pub use pull_into::PullIntoError;
+
+mod pull_into;
 
 /// Where the counter is and how to talk to it.
 ///

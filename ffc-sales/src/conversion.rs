@@ -71,10 +71,10 @@ impl<'a> StoreFootfall<'a> {
         }
     }
 
-    /// A branch roll-up, with the site's zone (a branch series does not carry one).
-    pub fn branch(series: &'a BranchSeries, zone: Zone) -> Self {
+    /// A branch roll-up; its own zone places the sales hours.
+    pub fn branch(series: &'a BranchSeries) -> Self {
         StoreFootfall {
-            zone,
+            zone: series.zone,
             source: Source::Branch(series),
         }
     }

@@ -134,7 +134,7 @@ fn partial_branch_footfall_is_flagged() {
     )
     .unwrap();
     let s = sales(&["B7,01-06-2024 09:30,5,100", "B7,01-06-2024 10:30,4,80"]);
-    let map = HashMap::from([("B7".to_owned(), StoreFootfall::branch(&branch, Zone::UTC))]);
+    let map = HashMap::from([("B7".to_owned(), StoreFootfall::branch(&branch))]);
     let c = convert(&s, &map, &OperatingHours::ALWAYS).unwrap();
     let nine = c.hours.iter().find(|h| h.start == day + 9 * 3600).unwrap();
     assert_eq!(nine.completeness, Some(Completeness::Complete));

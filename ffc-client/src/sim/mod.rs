@@ -228,6 +228,25 @@ impl Simulator {
         Ok(Simulator { addr, shared, task })
     }
 
+    /// [`start`](Self::start)s a simulator and hands back a [`crate::http::V9Client`]
+    /// logged in as its user (with feature `http`).
+    #[cfg(feature = "http")]
+    pub async fn start_with_client(
+        config: ServerSimConfig,
+        now: UnixSeconds,
+    ) -> std::io::Result<(Self, crate::http::V9Client)> {
+        let sim = Simulator::start(config, now).await?;
+        let client = sim.client().map_err(std::io::Error::other)?;
+        Ok((sim, client))
+    }
+
+    /// A client for this simulator with its user's e-mail and password.
+    #[cfg(feature = "http")]
+    pub fn client(&self) -> Result<crate::http::V9Client, crate::http::ServerClientError> {
+        let config = &self.shared.config;
+        crate::http::V9Client::new(&self.base_url(), &config.email, config.password.clone())
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)

@@ -3,6 +3,7 @@
 use crate::model::{
     CameraSerial, CountEvent, Metric, OccupancySample, PeopleId, PeopleType, RoiId, Source,
 };
+use crate::outbox::Blank;
 use crate::time::{UnixSeconds, Zone};
 
 use super::geometry::Polygon;
@@ -74,7 +75,7 @@ impl<const V: usize> CountingArea<V> {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct AreaState {
     inside: bool,
     counted: bool,
@@ -84,10 +85,16 @@ struct AreaState {
 #[derive(Debug, Clone, Copy)]
 struct Areas<const A: usize>([AreaState; A]);
 
-impl<const A: usize> Default for Areas<A> {
-    fn default() -> Self {
-        Areas([AreaState::default(); A])
-    }
+impl AreaState {
+    const BLANK: AreaState = AreaState {
+        inside: false,
+        counted: false,
+        since: 0,
+    };
+}
+
+impl<const A: usize> Blank for Areas<A> {
+    const BLANK: Self = Areas([AreaState::BLANK; A]);
 }
 
 /// Counts people staying in up to `A` polygon areas (each with at most `V` vertices),
@@ -158,7 +165,7 @@ fn event(
 impl<const A: usize, const T: usize, const V: usize> AreaCounter<A, T, V> {
     /// A counter for `areas` on the counter `serial`, whose events carry the UTC offset of
     /// `zone` at their end.
-    pub fn new(serial: CameraSerial, zone: Zone, areas: [CountingArea<V>; A]) -> Self {
+    pub const fn new(serial: CameraSerial, zone: Zone, areas: [CountingArea<V>; A]) -> Self {
         AreaCounter {
             serial,
             zone,
@@ -280,7 +287,7 @@ impl<const A: usize, const T: usize, const V: usize> AreaCounter<A, T, V> {
                             end,
                         ));
                     }
-                    *state = AreaState::default();
+                    *state = AreaState::BLANK;
                 }
             }
         });

@@ -1,13 +1,14 @@
 //! Line counting with a band: In/Out once per passage, U-turns and jitter excluded.
 
 use crate::model::{CameraSerial, CountEvent, Metric, PeopleId, Source};
+use crate::outbox::Blank;
 use crate::time::{UnixSeconds, Zone};
 
 use super::geometry::{CountingLine, Place, Point, Side};
 use super::tracks::{FrameReport, TrackTable, TrackedObject, Visit};
 
 /// What one track knows about one line.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct LineState {
     /// The zone the track was last in: -1 negative, +1 positive, 0 unknown (never seen in a
     /// zone, or went around the line's end since).
@@ -21,16 +22,20 @@ struct LineState {
 #[derive(Debug, Clone, Copy)]
 struct Lines<const L: usize>([LineState; L]);
 
-impl<const L: usize> Default for Lines<L> {
-    fn default() -> Self {
-        Lines([LineState::default(); L])
-    }
+impl<const L: usize> Blank for Lines<L> {
+    const BLANK: Self = Lines([LineState::BLANK; L]);
 }
 
 impl LineState {
+    const BLANK: LineState = LineState {
+        side: 0,
+        in_band: false,
+        entered: 0,
+    };
+
     /// The state of a track first seen at `place` at `now`.
     fn first_seen(place: Place, now: UnixSeconds) -> LineState {
-        let mut state = LineState::default();
+        let mut state = LineState::BLANK;
         if let Place::Zone(side) = place {
             state.side = side_sign(side);
         }
@@ -107,6 +112,15 @@ pub struct LineTotals {
     pub u_turns: u64,
 }
 
+impl LineTotals {
+    /// All zero.
+    pub const ZERO: LineTotals = LineTotals {
+        count_in: 0,
+        count_out: 0,
+        u_turns: 0,
+    };
+}
+
 /// Counts people crossing up to `L` lines, following at most `T` tracks at once.
 ///
 /// Feed it every frame: the instant and *every* object the tracker still holds (coasting
@@ -157,12 +171,12 @@ pub struct LineCounter<const L: usize, const T: usize> {
 impl<const L: usize, const T: usize> LineCounter<L, T> {
     /// A counter for `lines` on the counter `serial`, whose events carry the UTC offset of
     /// `zone` at their end.
-    pub fn new(serial: CameraSerial, zone: Zone, lines: [CountingLine; L]) -> Self {
+    pub const fn new(serial: CameraSerial, zone: Zone, lines: [CountingLine; L]) -> Self {
         LineCounter {
             serial,
             zone,
             lines,
-            totals: [LineTotals::default(); L],
+            totals: [LineTotals::ZERO; L],
             tracks: TrackTable::new(),
         }
     }

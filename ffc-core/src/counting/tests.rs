@@ -182,7 +182,7 @@ fn at_the_track_bound_new_ids_wait_and_start_fresh() {
         &[v(1, 10.0, 50.0), v(2, 20.0, 50.0), v(3, 30.0, 50.0)],
         |_| {},
     );
-    assert_eq!((r.tracks, r.started, r.untracked), (2, 2, 1));
+    assert_eq!((r.tracks, r.tracks_started, r.untracked), (2, 2, 1));
     let mut events = Vec::new();
     // All three walk into the band; 3 is still not followed.
     let r = c.update(
@@ -195,7 +195,10 @@ fn at_the_track_bound_new_ids_wait_and_start_fresh() {
     let r = c.update(2, &[v(1, 10.0, 150.0), v(3, 30.0, 105.0)], |e| {
         events.push(e)
     });
-    assert_eq!((r.lost, r.started, r.untracked, r.tracks), (1, 1, 0, 2));
+    assert_eq!(
+        (r.tracks_ended, r.tracks_started, r.untracked, r.tracks),
+        (1, 1, 0, 2)
+    );
     let r = c.update(3, &[v(1, 10.0, 150.0), v(3, 30.0, 150.0)], |e| {
         events.push(e)
     });
@@ -218,7 +221,7 @@ fn duplicates_and_non_finite_positions_are_reported_not_counted() {
     );
     assert_eq!((r.tracks, r.duplicates, r.invalid), (1, 1, 1));
     let r = c.update(1, &[v(1, f32::INFINITY, 150.0)], |_| {});
-    assert_eq!((r.tracks, r.lost, r.invalid), (0, 1, 1));
+    assert_eq!((r.tracks, r.tracks_ended, r.invalid), (0, 1, 1));
     c.update(2, &[v(1, 10.0, 50.0)], |_| {});
     c.reset_tracks();
     assert_eq!(c.tracks(), 0);
@@ -437,7 +440,7 @@ proptest! {
             let objects: Vec<_> = ids.iter().map(|(id, y)| TrackedObject::visitor(*id, 50.0, *y)).collect();
             let r = c.update(t as i64, &objects, |_| {});
             prop_assert!(r.tracks <= 4);
-            prop_assert_eq!(r.tracks, before + r.started - r.lost);
+            prop_assert_eq!(r.tracks, before + r.tracks_started - r.tracks_ended);
             prop_assert_eq!(r.tracks as usize, c.tracks());
             let distinct: std::collections::BTreeSet<_> = ids.iter().map(|(id, _)| *id).collect();
             prop_assert_eq!(r.tracks + r.untracked, distinct.len() as u32, "every distinct id is followed or reported");

@@ -1,6 +1,7 @@
 //! The bounded table of tracks both counters keep, and what one frame did to it.
 
 use crate::model::{PeopleId, PeopleType};
+use crate::outbox::Blank;
 use crate::time::UnixSeconds;
 
 use super::geometry::Point;
@@ -36,10 +37,11 @@ pub struct FrameReport {
     /// Tracks now held.
     pub tracks: u32,
     /// Tracks that started this frame.
-    pub started: u32,
-    /// Tracks dropped because their id was absent this frame (their unfinished crossings
-    /// never count).
-    pub lost: u32,
+    pub tracks_started: u32,
+    /// Tracks ended because their id was absent from this frame (or came with a non-finite
+    /// position); their unfinished crossings never count. Not events: nothing counted is
+    /// ever dropped.
+    pub tracks_ended: u32,
     /// Objects not followed because the table was full of tracks present this frame; they
     /// are retried every frame and start fresh once there is room.
     pub untracked: u32,
@@ -91,18 +93,19 @@ pub(crate) struct TrackTable<S, const T: usize> {
     follow: [usize; T],
 }
 
-impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
-    pub(crate) fn new() -> Self {
+impl<S: Copy + Blank, const T: usize> TrackTable<S, T> {
+    /// All zero bytes (with a zeroed `S`), so a counter in a `static` can land in `.bss`.
+    pub(crate) const fn new() -> Self {
         TrackTable {
             slots: [Slot {
                 active: false,
                 id: PeopleId(0),
                 people_type: PeopleType::Visitor,
                 seen: 0,
-                last: Point::default(),
+                last: Point::new(0.0, 0.0),
                 last_time: 0,
                 late: false,
-                state: S::default(),
+                state: S::BLANK,
             }; T],
             active: 0,
             frame: 0,
@@ -164,7 +167,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
             last: obj.position,
             last_time: now,
             late,
-            state: S::default(),
+            state: S::BLANK,
         };
         visit(slot, Visit::Seen(obj, true));
         self.active += 1;
@@ -239,7 +242,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                             *f = i;
                         }
                         previous = Some(i);
-                        report.started += 1;
+                        report.tracks_started += 1;
                     }
                     None => waiting += 1,
                 },
@@ -256,7 +259,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                 visit(slot, Visit::Lost);
                 slot.active = false;
                 self.active -= 1;
-                report.lost += 1;
+                report.tracks_ended += 1;
             }
         }
     }
@@ -293,7 +296,7 @@ impl<S: Copy + Default, const T: usize> TrackTable<S, T> {
                     if earlier(objects) {
                         report.duplicates += 1;
                     } else if self.start(obj, now, true, visit).is_some() {
-                        report.started += 1;
+                        report.tracks_started += 1;
                     } else {
                         report.untracked += 1;
                     }

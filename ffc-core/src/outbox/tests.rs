@@ -106,10 +106,10 @@ fn rejected_displays_what_to_do() {
 
 #[test]
 fn default_capacity_holds_count_events_in_a_static() {
-    static OUTBOX: Outbox<CountEvent> = Outbox::new();
+    static OUTBOX: Outbox<CountEvent, DEFAULT_CAPACITY> = Outbox::new();
     assert_eq!(OUTBOX.capacity(), DEFAULT_CAPACITY);
     // Documented size: 10,000 slots of one event each, plus a few words.
-    let size = core::mem::size_of::<Outbox<CountEvent>>();
+    let size = core::mem::size_of::<Outbox<CountEvent, DEFAULT_CAPACITY>>();
     let slot = core::mem::size_of::<Option<CountEvent>>();
     assert_eq!(
         slot,

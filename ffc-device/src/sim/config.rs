@@ -2,14 +2,18 @@
 
 use std::time::Duration;
 
-use ffc_core::{CameraSerial, Zone};
+use ffc_core::{CameraSerial, UnixSeconds, Zone};
 
 use crate::query::DEFAULT_COUNT_PATH;
 use crate::secret::Secret;
 
 /// How the simulated counter behaves.
 ///
-/// Built with `Default` and the `with_*` setters, like every configuration in ffc.
+/// Built with `Default` and the `with_*` setters, like every configuration in ffc. The
+/// default counter is serial `000000006afce315`, named `ACME - Door 1`, in UTC, and accepts
+/// username `admin` with password `123456` (the counter's factory login);
+/// [`Simulator::client`](super::Simulator::client) hands back a client already set up with
+/// them.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DeviceSimConfig {
@@ -32,6 +36,9 @@ pub struct DeviceSimConfig {
     /// Time taken to answer every count request, as a slow embedded counter does
     /// (default none).
     pub latency: Duration,
+    /// UTC spans `[from, to)` the counter was off (default none): no events, and no
+    /// buckets starting in them, so a branch roll-up shows them as missing.
+    pub offline: Vec<(UnixSeconds, UnixSeconds)>,
 }
 
 impl Default for DeviceSimConfig {
@@ -46,6 +53,7 @@ impl Default for DeviceSimConfig {
             peak_per_hour: 120,
             count_path: DEFAULT_COUNT_PATH.to_owned(),
             latency: Duration::ZERO,
+            offline: Vec::new(),
         }
     }
 }
@@ -103,5 +111,18 @@ impl DeviceSimConfig {
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
+    }
+
+    /// Adds a UTC span `[from, to)` the counter was off.
+    pub fn with_offline(mut self, from: UnixSeconds, to: UnixSeconds) -> Self {
+        self.offline.push((from, to));
+        self
+    }
+
+    /// Whether the counter was off at `at`.
+    pub fn is_offline(&self, at: UnixSeconds) -> bool {
+        self.offline
+            .iter()
+            .any(|(from, to)| (*from..*to).contains(&at))
     }
 }

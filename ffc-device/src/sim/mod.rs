@@ -11,12 +11,21 @@
 //! - [`Simulator::inject`] queues faults, one per request: a 5xx status, a slow answer, or a
 //!   dropped connection (the request is read, then the connection closed unanswered).
 //!
+//! - [`DeviceSimConfig::with_offline`] switches the counter off for spans of time: no
+//!   events and no buckets there.
+//!
+//! One line starts it and hands back a client set up for it (its URL, zone and the default
+//! credentials `admin` / `123456`; with feature `client`):
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::io::Result<()> {
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use ffc_device::sim::{DeviceSimConfig, Simulator};
-//! let sim = Simulator::start(DeviceSimConfig::default()).await?;
+//! let (sim, client) = Simulator::start_with_client(DeviceSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//! # #[cfg(feature = "client")]
+//! assert_eq!(client.zone(), sim.config().zone);
+//! # let _ = client;
 //! # Ok(()) }
 //! ```
 
@@ -46,6 +55,15 @@ use crate::secret::{RedactedUrl, Secret};
 mod config;
 
 pub use config::DeviceSimConfig;
+
+/// What [`Simulator::start_with_client`] hands back beside the simulator: a
+/// [`DeviceClient`](crate::client::DeviceClient) with feature `client`.
+#[cfg(feature = "client")]
+pub type SimClient = crate::client::DeviceClient;
+/// What [`Simulator::start_with_client`] hands back beside the simulator: nothing without
+/// feature `client`.
+#[cfg(not(feature = "client"))]
+pub type SimClient = ();
 
 /// A fault served instead of (or before) one request's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +229,7 @@ impl State {
         for hour in from.div_euclid(3600)..=(to - 1).div_euclid(3600) {
             self.hour_events(hour, &mut out);
         }
-        out.retain(|e| e.end >= from && e.end < to);
+        out.retain(|e| e.end >= from && e.end < to && !self.config.is_offline(e.end));
         out.sort_by_key(|e| e.end);
         out
     }
@@ -230,7 +248,7 @@ impl State {
         series.cover(first, end);
         series
             .iter()
-            .filter(|(start, _)| query.holds_bucket(*start))
+            .filter(|(start, _)| query.holds_bucket(*start) && !self.config.is_offline(*start))
             .map(|(start, bucket)| CountRecord {
                 subject: Subject::Counter(self.config.serial),
                 start,
@@ -432,6 +450,29 @@ impl Simulator {
             state,
             server,
         })
+    }
+
+    /// [`start`](Self::start)s a simulator and hands back a client set up for it (with
+    /// feature `client`; without it, `()`).
+    pub async fn start_with_client(
+        config: DeviceSimConfig,
+    ) -> std::io::Result<(Simulator, SimClient)> {
+        let sim = Simulator::start(config).await?;
+        #[cfg(feature = "client")]
+        let client = sim.client().map_err(std::io::Error::other)?;
+        #[cfg(not(feature = "client"))]
+        let client = ();
+        Ok((sim, client))
+    }
+
+    /// A client for this simulator: its base URL, zone, count path and credentials.
+    #[cfg(feature = "client")]
+    pub fn client(&self) -> Result<crate::client::DeviceClient, crate::client::DeviceClientError> {
+        let c = &self.state.config;
+        let config = crate::client::DeviceClientConfig::new(self.base_url(), c.zone)
+            .with_count_path(c.count_path.clone());
+        let credentials = crate::client::Credentials::new(c.username.clone(), c.password.clone());
+        crate::client::DeviceClient::new(config, credentials)
     }
 
     /// The address served.

@@ -69,7 +69,7 @@ pub(super) fn join(
     }
     let footfall: HashMap<String, StoreFootfall<'_>> = branches
         .iter()
-        .map(|(name, series)| ((*name).to_owned(), StoreFootfall::branch(series, day.zone)))
+        .map(|(name, series)| ((*name).to_owned(), StoreFootfall::branch(series)))
         .collect();
     let conversion =
         convert(&validation.sales, &footfall, &hours).map_err(|e| format!("conversion: {e}"))?;

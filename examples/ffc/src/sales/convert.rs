@@ -281,7 +281,7 @@ pub fn convert(
     let built = build(footfall, stores, zone)?;
     let mut map: HashMap<String, StoreFootfall<'_>> = HashMap::new();
     for (code, series) in &built.branches {
-        map.insert(code.clone(), StoreFootfall::branch(series, zone));
+        map.insert(code.clone(), StoreFootfall::branch(series));
     }
     for (code, series) in &built.sites {
         map.insert(code.clone(), StoreFootfall::series(series));
