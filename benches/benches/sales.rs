@@ -110,5 +110,23 @@ fn main() {
             "csv_byte_record",
             || csv_parse(black_box(bytes)),
         );
+        if std::env::var_os("FFC_SALES_DETAIL").is_some() {
+            let no_dups = config.clone().with_detect_duplicates(false);
+            let no_known = ValidationConfig::default().with_detect_duplicates(false);
+            compare(
+                &format!("{group}_no_dup"),
+                "ffc_sales_validate",
+                || validate_bytes(black_box(bytes), &no_dups).counts.valid,
+                "csv_byte_record",
+                || csv_parse(black_box(bytes)),
+            );
+            compare(
+                &format!("{group}_no_dup_no_known"),
+                "ffc_sales_validate",
+                || validate_bytes(black_box(bytes), &no_known).counts.valid,
+                "csv_byte_record",
+                || csv_parse(black_box(bytes)),
+            );
+        }
     }
 }

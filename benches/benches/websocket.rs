@@ -10,21 +10,21 @@
 //! - Resident memory per idle connection of either server, each in its own child process
 //!   (this binary re-run with `FFC_WS_MEM_CHILD`), read from the child's /proc/self/status.
 
+use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use ffc_benches::{compare, compare_timed, quick, selected};
-use serde::Deserialize;
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::codec::{decode, encode_classic, encode_pro2};
 use ffc_protocols::ws::server::{Receiver, ReceiverConfig};
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -166,16 +166,28 @@ fn decode_bench() {
         events
     };
     assert_eq!(ffc(), typed());
-    compare("ws_decode_typed", "ffc_codec", ffc, "serde_typed_borrowed", typed);
-    compare("ws_decode_value", "ffc_codec", ffc, "serde_json_value", || {
-        let mut n = 0;
-        for bytes in &inputs {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(black_box(bytes)) {
-                n += v.as_object().map_or(0, |o| o.len());
+    compare(
+        "ws_decode_typed",
+        "ffc_codec",
+        ffc,
+        "serde_typed_borrowed",
+        typed,
+    );
+    compare(
+        "ws_decode_value",
+        "ffc_codec",
+        ffc,
+        "serde_json_value",
+        || {
+            let mut n = 0;
+            for bytes in &inputs {
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(black_box(bytes)) {
+                    n += v.as_object().map_or(0, |o| o.len());
+                }
             }
-        }
-        n
-    });
+            n
+        },
+    );
 }
 
 fn client_config() -> WebSocketConfig {
@@ -309,7 +321,8 @@ fn ingest_bench() {
         .enable_all()
         .build()
         .unwrap();
-    let (ffc_addr, bare_addr) = runtime.block_on(async { (ffc_server().await, bare_server().await) });
+    let (ffc_addr, bare_addr) =
+        runtime.block_on(async { (ffc_server().await, bare_server().await) });
     let mut sides = [ffc_addr, bare_addr].map(|addr| {
         (
             Some(runtime.block_on(connect_all(addr))),
@@ -318,7 +331,10 @@ fn ingest_bench() {
     });
     let [ffc_side, bare_side] = &mut sides;
     // One iteration = one round (every connection sends its events); the closure times it.
-    let mut run = |side: &mut (Option<Vec<WebSocketStream<TcpStream>>>, Arc<Mutex<Vec<Duration>>>),
+    let mut run = |side: &mut (
+        Option<Vec<WebSocketStream<TcpStream>>>,
+        Arc<Mutex<Vec<Duration>>>,
+    ),
                    iters: u64| {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
