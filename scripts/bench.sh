@@ -15,6 +15,8 @@ BENCHES=(
   device
   websocket
   binning
+  counting
+  mqtt
 )
 args=()
 for b in "${BENCHES[@]}"; do args+=(--bench "$b"); done
