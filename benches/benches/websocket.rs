@@ -312,6 +312,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+/// One server's side of the ingest comparison: its connections and their latencies.
+type Side = (
+    Option<Vec<WebSocketStream<TcpStream>>>,
+    Arc<Mutex<Vec<Duration>>>,
+);
+
 fn ingest_bench() {
     if !selected("ws_ingest_1000") {
         return;
@@ -331,11 +337,7 @@ fn ingest_bench() {
     });
     let [ffc_side, bare_side] = &mut sides;
     // One iteration = one round (every connection sends its events); the closure times it.
-    let mut run = |side: &mut (
-        Option<Vec<WebSocketStream<TcpStream>>>,
-        Arc<Mutex<Vec<Duration>>>,
-    ),
-                   iters: u64| {
+    let mut run = |side: &mut Side, iters: u64| {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
             let (took, back) = runtime.block_on(round(side.0.take().unwrap(), side.1.clone()));

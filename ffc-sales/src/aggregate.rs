@@ -314,12 +314,12 @@ impl HourlySales {
                 return (number, placement, totals);
             }
             // The first key out of order: the buckets move into calendars, numbers kept.
-            self.to_calendars();
+            self.move_to_calendars();
         }
         let next = self.count;
         let position = self.calendar_position(store, hour);
         if position.is_none() {
-            self.to_map();
+            self.move_to_map();
         }
         let slot = match position {
             Some((s, i)) => match self.calendars.get_mut(s).and_then(|c| c.slots.get_mut(i)) {
@@ -364,7 +364,7 @@ impl HourlySales {
     }
 
     /// Moves the sorted buckets into calendars (or, if too sparse, the map).
-    fn to_calendars(&mut self) {
+    fn move_to_calendars(&mut self) {
         self.mode = Mode::Calendar;
         for (number, ((s, h), totals)) in std::mem::take(&mut self.buckets).into_iter().enumerate()
         {
@@ -372,7 +372,7 @@ impl HourlySales {
             match position.and_then(|(c, i)| self.calendars.get_mut(c)?.slots.get_mut(i)) {
                 Some(slot) => *slot = Slot { number, totals },
                 None => {
-                    self.to_map();
+                    self.move_to_map();
                     self.slots.insert((s, h), Slot { number, totals });
                 }
             }
@@ -380,7 +380,7 @@ impl HourlySales {
     }
 
     /// Moves every calendar slot into the map.
-    fn to_map(&mut self) {
+    fn move_to_map(&mut self) {
         if self.mode == Mode::Hashed {
             return;
         }
