@@ -51,104 +51,24 @@ pub struct HourlySales {
     /// arrives in increasing order (a file sorted by store and time) rows are summed here;
     /// sorted by key once the rows are in ([`HourlySales::seal`]).
     buckets: Vec<((StoreIdx, i64), Totals)>,
-    /// From the first key out of order on, every bucket lives in its store's calendar
-    /// instead (a dense run of hours, by store index): its totals beside its number, found
-    /// by two indexes, no hashing.
-    calendars: Vec<Calendar>,
-    /// Slots in all calendars, bounded against sparse files (see [`Calendar::place`]).
-    calendar_slots: usize,
-    /// Fallback for files too sparse for calendars: one map keyed by (store, hour).
+    /// From the first key out of order on, every bucket lives here instead, its totals
+    /// beside its number: one lookup (one cache miss) per row.
     slots: foldhash::HashMap<(StoreIdx, i64), Slot>,
-    /// Where the buckets live.
-    mode: Mode,
+    /// Whether the buckets have moved to `slots`.
+    hashed: bool,
     /// Buckets created so far (each numbered in order of creation).
     count: usize,
     /// The bucket the last row went to: sorted files hit it without hashing.
     last: Option<((StoreIdx, i64), usize)>,
     /// Stands in for a bucket that is always there, so that case needs no panic.
     unreachable: Totals,
-    /// The same, for a calendar slot.
-    spare: Slot,
 }
 
-/// A bucket in a calendar or the lookup map: its number and its sums.
+/// A bucket in the lookup map: its number and its sums.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     number: usize,
     totals: Totals,
-}
-
-/// A calendar slot no bucket uses yet.
-const EMPTY: Slot = Slot {
-    number: usize::MAX,
-    totals: Totals {
-        transactions: 0,
-        amount_cents: 0,
-        rows: 0,
-    },
-};
-
-/// Where the buckets live while rows arrive.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Mode {
-    /// In `buckets`, every key so far in increasing order.
-    #[default]
-    Sorted,
-    /// In the stores' calendars.
-    Calendar,
-    /// In `slots`.
-    Hashed,
-}
-
-/// One store's hours, dense: slot `i` is the hour `first + i` (hours since the epoch).
-#[derive(Debug, Clone, Default)]
-struct Calendar {
-    first: i64,
-    slots: Vec<Slot>,
-}
-
-/// Calendar slots allowed beyond 16 per bucket: a file whose hours are too sparse for dense
-/// calendars moves to the map instead.
-const CALENDAR_SLACK: usize = 1 << 16;
-
-impl Calendar {
-    /// The slot index of `hour` (hours since the epoch), growing the calendar (doubling, so
-    /// growth is amortized) to cover it; `None` when that would pass `budget` slots in all.
-    fn place(&mut self, hour: i64, total: &mut usize, budget: usize) -> Option<usize> {
-        if self.slots.is_empty() {
-            *total += 1;
-            if *total > budget {
-                return None;
-            }
-            self.first = hour;
-            self.slots.push(EMPTY);
-            return Some(0);
-        }
-        let offset = hour - self.first;
-        if let Ok(i) = usize::try_from(offset) {
-            if i < self.slots.len() {
-                return Some(i);
-            }
-        }
-        let len = i64::try_from(self.slots.len()).ok()?;
-        let last = self.first + len - 1;
-        let (lo, hi) = if hour < self.first {
-            ((hour - len).min(hour), last)
-        } else {
-            (self.first, (hour + len).max(hour))
-        };
-        let new_len = usize::try_from(hi.checked_sub(lo)?.checked_add(1)?).ok()?;
-        *total += new_len - self.slots.len();
-        if *total > budget {
-            return None;
-        }
-        let shift = usize::try_from(self.first - lo).ok()?;
-        let mut slots = vec![EMPTY; new_len];
-        slots[shift..shift + self.slots.len()].copy_from_slice(&self.slots);
-        self.slots = slots;
-        self.first = lo;
-        usize::try_from(hour - lo).ok()
-    }
 }
 
 impl Totals {
@@ -290,7 +210,7 @@ impl HourlySales {
     /// overflow) in a bucket that already holds one.
     pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement, &mut Totals) {
         let key = (store, hour);
-        if self.mode == Mode::Sorted {
+        if !self.hashed {
             let placement = match self.last {
                 Some((k, _)) if k == key => Some(Placement::SameAsLast),
                 // Keys so far arrived in increasing order (a file sorted by store and
@@ -313,28 +233,19 @@ impl HourlySales {
                 };
                 return (number, placement, totals);
             }
-            // The first key out of order: the buckets move into calendars, numbers kept.
-            self.move_to_calendars();
+            // The first key out of order: the buckets move into the map, numbers kept.
+            self.hashed = true;
+            self.slots = std::mem::take(&mut self.buckets)
+                .into_iter()
+                .enumerate()
+                .map(|(number, (k, totals))| (k, Slot { number, totals }))
+                .collect();
         }
         let next = self.count;
-        let position = self.calendar_position(store, hour);
-        if position.is_none() {
-            self.move_to_map();
-        }
-        let slot = match position {
-            Some((s, i)) => match self.calendars.get_mut(s).and_then(|c| c.slots.get_mut(i)) {
-                Some(slot) => slot,
-                // Not reached: the position was just placed.
-                None => &mut self.spare,
-            },
-            None => self.slots.entry(key).or_insert(Slot {
-                number: next,
-                totals: Totals::default(),
-            }),
-        };
-        if slot.number == usize::MAX {
-            slot.number = next;
-        }
+        let slot = self.slots.entry(key).or_insert(Slot {
+            number: next,
+            totals: Totals::default(),
+        });
         let placement = if slot.number == next {
             self.count += 1;
             Placement::New
@@ -347,91 +258,20 @@ impl HourlySales {
         (slot.number, placement, &mut slot.totals)
     }
 
-    /// The calendar and slot index of (store, hour) in calendar mode; `None` in map mode,
-    /// or when the calendars would grow past their budget.
-    fn calendar_position(&mut self, store: StoreIdx, hour: i64) -> Option<(usize, usize)> {
-        if self.mode != Mode::Calendar {
-            return None;
-        }
-        let s = usize::try_from(store).ok()?;
-        if s >= self.calendars.len() {
-            self.calendars.resize_with(s + 1, Calendar::default);
-        }
-        let budget = self.count.saturating_mul(16).saturating_add(CALENDAR_SLACK);
-        let calendar = self.calendars.get_mut(s)?;
-        let i = calendar.place(hour.div_euclid(HOUR), &mut self.calendar_slots, budget)?;
-        Some((s, i))
-    }
-
-    /// Moves the sorted buckets into calendars (or, if too sparse, the map).
-    fn move_to_calendars(&mut self) {
-        self.mode = Mode::Calendar;
-        for (number, ((s, h), totals)) in std::mem::take(&mut self.buckets).into_iter().enumerate()
-        {
-            let position = self.calendar_position(s, h);
-            match position.and_then(|(c, i)| self.calendars.get_mut(c)?.slots.get_mut(i)) {
-                Some(slot) => *slot = Slot { number, totals },
-                None => {
-                    self.move_to_map();
-                    self.slots.insert((s, h), Slot { number, totals });
-                }
-            }
-        }
-    }
-
-    /// Moves every calendar slot into the map.
-    fn move_to_map(&mut self) {
-        if self.mode == Mode::Hashed {
-            return;
-        }
-        self.mode = Mode::Hashed;
-        for (s, calendar) in std::mem::take(&mut self.calendars).into_iter().enumerate() {
-            let s = StoreIdx::try_from(s).unwrap_or(StoreIdx::MAX);
-            for (i, slot) in calendar.slots.into_iter().enumerate() {
-                if slot.number != usize::MAX {
-                    let h = (calendar.first + i as i64) * HOUR;
-                    self.slots.insert((s, h), slot);
-                }
-            }
-        }
-        self.calendar_slots = 0;
-    }
-
-    /// Sorts the buckets for output and frees the lookup tables; no row is added after.
+    /// Sorts the buckets for output and frees the lookup table; no row is added after.
     pub(crate) fn seal(&mut self) {
-        let in_order = self.mode == Mode::Calendar;
-        match self.mode {
-            Mode::Sorted => {}
-            Mode::Calendar => {
-                // Already in (store, hour) order.
-                for (s, calendar) in std::mem::take(&mut self.calendars).into_iter().enumerate() {
-                    let s = StoreIdx::try_from(s).unwrap_or(StoreIdx::MAX);
-                    for (i, slot) in calendar.slots.into_iter().enumerate() {
-                        if slot.number != usize::MAX {
-                            let h = (calendar.first + i as i64) * HOUR;
-                            self.buckets.push(((s, h), slot.totals));
-                        }
-                    }
-                }
-            }
-            Mode::Hashed => {
-                self.buckets = std::mem::take(&mut self.slots)
-                    .into_iter()
-                    .map(|(k, slot)| (k, slot.totals))
-                    .collect();
-            }
+        if self.hashed {
+            self.buckets = std::mem::take(&mut self.slots)
+                .into_iter()
+                .map(|(k, slot)| (k, slot.totals))
+                .collect();
         }
-        self.mode = Mode::Sorted;
-        self.calendar_slots = 0;
+        self.hashed = false;
         self.last = None;
         // A bucket is only created for a row that is then added (see `locate`); dropping
         // empty ones anyway keeps an impossible empty hour out of the import.
         self.buckets.retain(|(_, t)| t.rows > 0);
-        // Calendars come out in (store, hour) order already, and sorted mode is in order
-        // by construction; only the map needs sorting.
-        if !in_order {
-            self.buckets.sort_unstable_by_key(|(k, _)| *k);
-        }
+        self.buckets.sort_unstable_by_key(|(k, _)| *k);
     }
 
     /// Number of (store, hour) buckets.

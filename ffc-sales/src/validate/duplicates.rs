@@ -90,11 +90,9 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// are appended, unsearched, to a history in fixed-size chunks. The buckets of a sorted file
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
-/// every row into per-bucket chains in one arena (the bucket numbers are dense, so a
-/// bucket's chain is found by index, not by hashing); a chain longer than [`CHAIN_LIMIT`]
-/// moves every row into a hash map keyed by (bucket, [`RowKey`]), which answers from then
-/// on. About 5 bytes per summed row in the history (32 in the arena or the map), and every
-/// answer exact.
+/// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
+/// then on. About 5 bytes per summed row in the history (32 in the map), and every answer
+/// exact.
 #[derive(Debug, Default)]
 pub(super) struct DuplicateIndex {
     /// The rows of the current run (sorted mode).
@@ -110,89 +108,7 @@ pub(super) struct DuplicateIndex {
     history_rows: usize,
     /// The line of the last row in `history`.
     history_line: u64,
-    /// Out-of-order mode: each bucket's rows chained in an arena, by bucket number.
-    chains: Option<Chains>,
-    /// Fallback once a chain grows past [`CHAIN_LIMIT`]: one map keyed by (bucket, key).
     hashed: Option<foldhash::HashMap<(usize, RowKey), u64>>,
-}
-
-/// No entry (end of a chain).
-const NONE: u32 = u32::MAX;
-
-/// Longest chain walked before every row moves to the hash map (bounds the walk).
-const CHAIN_LIMIT: u32 = 64;
-
-/// A summed row in the arena, linked to the previous row of its bucket.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    key: RowKey,
-    line: u64,
-    bucket: u32,
-    next: u32,
-}
-
-/// Rows out of order, without hashing: the buckets are numbered densely, so a bucket's
-/// chain head is one index away, and its few rows are walked (a (store, hour) holds a
-/// handful of transactions). About 32 bytes a row plus 8 a bucket.
-#[derive(Debug, Default)]
-struct Chains {
-    /// Per bucket number: its newest entry and its chain length.
-    heads: Vec<(u32, u32)>,
-    entries: Vec<Entry>,
-}
-
-impl Chains {
-    fn with_capacity(rows: usize) -> Self {
-        Chains {
-            heads: Vec::new(),
-            entries: Vec::with_capacity(rows),
-        }
-    }
-
-    /// The line of an earlier row with `key` in `bucket`; else records it. `Err(())` when
-    /// the chain is too long (or the numbers too large) for this layout.
-    fn check(&mut self, bucket: usize, key: RowKey, line: u64) -> Result<Option<u64>, ()> {
-        let b = u32::try_from(bucket).map_err(|_| ())?;
-        if bucket >= self.heads.len() {
-            self.heads.resize(bucket + 1, (NONE, 0));
-        }
-        let (head, len) = self.heads[bucket];
-        if len >= CHAIN_LIMIT {
-            return Err(());
-        }
-        let mut i = head;
-        while let Some(e) = self.entries.get(i as usize) {
-            if e.key == key {
-                return Ok(Some(e.line));
-            }
-            i = e.next;
-        }
-        let at = u32::try_from(self.entries.len()).map_err(|_| ())?;
-        if at == NONE {
-            return Err(());
-        }
-        self.entries.push(Entry {
-            key,
-            line,
-            bucket: b,
-            next: head,
-        });
-        self.heads[bucket] = (at, len + 1);
-        Ok(None)
-    }
-
-    /// Takes back the entry just recorded in `bucket`.
-    fn forget(&mut self, bucket: usize) {
-        let Some(slot) = self.heads.get_mut(bucket) else {
-            return;
-        };
-        if let Some(e) = self.entries.last() {
-            if slot.0 as usize == self.entries.len() - 1 {
-                *slot = (e.next, slot.1.saturating_sub(1));
-                self.entries.pop();
-            }
-        }
-    }
 }
 
 /// Longest run scanned linearly before switching to the hash map (bounds the scan cost).
@@ -208,16 +124,7 @@ impl DuplicateIndex {
         key: RowKey,
         line: u64,
     ) -> Option<u64> {
-        if let Some(map) = &mut self.hashed {
-            return match map.entry((bucket, key)) {
-                std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(line);
-                    None
-                }
-            };
-        }
-        if self.chains.is_none() {
+        if self.hashed.is_none() {
             match placement {
                 Placement::NewInOrder if self.run_follows(bucket) => {
                     self.close_run();
@@ -234,26 +141,28 @@ impl DuplicateIndex {
                     self.run.push(Seen { key, line });
                     return None;
                 }
-                _ => self.switch_to_chains(),
+                _ => self.switch_to_hash(),
             }
         }
-        if let Some(chains) = &mut self.chains {
-            if let Ok(found) = chains.check(bucket, key, line) {
-                return found;
+        let map = self.hashed.get_or_insert_with(Default::default);
+        match map.entry((bucket, key)) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+                None
             }
         }
-        self.switch_to_hash();
-        self.check(bucket, placement, key, line)
     }
 
     /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
     pub(super) fn forget(&mut self, bucket: usize, key: RowKey) {
-        if let Some(map) = &mut self.hashed {
-            map.remove(&(bucket, key));
-        } else if let Some(chains) = &mut self.chains {
-            chains.forget(bucket);
-        } else {
-            self.run.pop();
+        match &mut self.hashed {
+            Some(map) => {
+                map.remove(&(bucket, key));
+            }
+            None => {
+                self.run.pop();
+            }
         }
     }
 
@@ -298,9 +207,12 @@ impl DuplicateIndex {
         }
     }
 
-    /// Every recorded row of the sorted mode (history, then the current run) as (bucket,
-    /// key, line), in file order; the history is emptied.
-    fn drain_sorted(&mut self, mut f: impl FnMut(usize, RowKey, u64)) {
+    /// Moves every row into the hash map.
+    fn switch_to_hash(&mut self) {
+        let mut map = foldhash::HashMap::with_capacity_and_hasher(
+            self.history_rows + self.run.len(),
+            foldhash::fast::RandomState::default(),
+        );
         let mut bucket: Option<usize> = None;
         let mut line = 0u64;
         for chunk in &self.history {
@@ -324,50 +236,17 @@ impl DuplicateIndex {
                     bucket = Some(bucket.map_or(0, |b| b + 1));
                 }
                 let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
-                f(bucket.unwrap_or(0), key, line);
+                map.insert((bucket.unwrap_or(0), key), line);
             }
         }
         if let Some(b) = self.run_bucket {
             for seen in &self.run {
-                f(b, seen.key, seen.line);
+                map.insert((b, seen.key), seen.line);
             }
         }
         self.history = Vec::new();
         self.history_rows = 0;
         self.run = Vec::new();
-    }
-
-    /// Moves every row of the sorted mode into bucket chains (no hashing).
-    fn switch_to_chains(&mut self) {
-        let mut chains = Chains::with_capacity(self.history_rows + self.run.len());
-        let mut fits = true;
-        self.drain_sorted(|bucket, key, line| {
-            // Rows of a sorted file are unique within their bucket.
-            fits &= chains.check(bucket, key, line).is_ok();
-        });
-        if fits {
-            self.chains = Some(chains);
-        } else {
-            self.chains = Some(chains);
-            self.switch_to_hash();
-        }
-    }
-
-    /// Moves every row into the hash map.
-    fn switch_to_hash(&mut self) {
-        let chained = self.chains.as_ref().map_or(0, |c| c.entries.len());
-        let mut map = foldhash::HashMap::with_capacity_and_hasher(
-            self.history_rows + self.run.len() + chained,
-            foldhash::fast::RandomState::default(),
-        );
-        if let Some(chains) = self.chains.take() {
-            for e in chains.entries {
-                map.entry((e.bucket as usize, e.key)).or_insert(e.line);
-            }
-        }
-        self.drain_sorted(|bucket, key, line| {
-            map.insert((bucket, key), line);
-        });
         self.hashed = Some(map);
     }
 }
