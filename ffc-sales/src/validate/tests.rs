@@ -150,9 +150,9 @@ fn check_against_model(rows: &[(u32, String, u64, u64)]) {
     assert_eq!(hours.len(), sorted.len(), "one bucket per (store, hour)");
 }
 
-/// Out of order and sparse (hours decades apart): the calendars give way to the map.
+/// Out of order and sparse (hours decades apart), with repeats: each names its first line.
 #[test]
-fn sparse_out_of_order_file_falls_back_to_the_map() {
+fn sparse_out_of_order_repeats_name_their_first_line() {
     let mut rows = Vec::new();
     for year in (2001..2090).rev().step_by(7) {
         for store in [2, 1] {
@@ -173,10 +173,10 @@ fn sparse_out_of_order_file_falls_back_to_the_map() {
     check_against_model(&rows);
 }
 
-/// Out of order with one busy hour (more rows than a chain holds): the chains give way to
-/// the map, and every repeat before and after still names its first line.
+/// Out of order with one busy hour (more rows than the sorted run scan holds): every repeat
+/// still names its first line.
 #[test]
-fn busy_hour_out_of_order_falls_back_to_the_map() {
+fn busy_hour_out_of_order_repeats_name_their_first_line() {
     let mut rows = Vec::new();
     for i in 0..300u64 {
         rows.push((
