@@ -2,8 +2,8 @@
 //! 2 lines, against a minimal naive crossing check measured in the same run (the sign
 //! of the cross product changing between frames, no band, a `HashMap` of previous signs).
 //!
-//! `cargo bench -p ffc-benches --bench counting -- --warm-up-time 1 --measurement-time 3`
-//! prints both rates and their ratio at the end.
+//! `cargo bench -p ffc-benches --bench counting` prints the ratio line
+//! (`counting_64_tracks_2_lines`).
 //!
 //! With `FFC_COUNTING_EXPORT=<file.json>` it instead writes the same tracks (a clean and a
 //! jittered scenario), the lines, and ffc's and the naive check's counts and rates as JSON
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, Criterion, Throughput};
+use ffc_benches::compare;
 use ffc_core::counting::{CountingLine, LineCounter, Point, TrackedObject};
 use ffc_core::{CameraSerial, RoiId, Zone};
 
@@ -297,33 +297,20 @@ fn export(path: &str) {
     println!("wrote {path}");
 }
 
-fn bench(c: &mut Criterion) {
+fn bench() {
     let frames = scenario(false, 0x5eed_0001);
     let steady = &frames[..STEADY_FRAMES];
     assert!(
         steady.iter().all(|f| f.len() == TRACKS),
         "64 tracks in every steady frame"
     );
-    let mut group = c.benchmark_group("counting_64_tracks_2_lines");
-    group.throughput(Throughput::Elements(steady.len() as u64));
-    group.bench_function("ffc_line_counter", |b| {
-        b.iter(|| run_ffc(black_box(steady)))
-    });
-    group.bench_function("naive_sign_change", |b| {
-        b.iter(|| run_naive(black_box(steady)))
-    });
-    group.finish();
-}
-
-criterion_group!(benches, bench);
-
-/// Criterion's mean estimate (ns per iteration) of one benchmark of this run.
-fn mean_ns(bench: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
-    let path = format!("{dir}/criterion/counting_64_tracks_2_lines/{bench}/new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v.get("mean")?.get("point_estimate")?.as_f64()
+    compare(
+        "counting_64_tracks_2_lines",
+        "ffc_line_counter",
+        || run_ffc(black_box(steady)),
+        "naive_sign_change",
+        || run_naive(black_box(steady)),
+    );
 }
 
 fn main() {
@@ -331,15 +318,5 @@ fn main() {
         export(&path);
         return;
     }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    if let (Some(ffc), Some(naive)) = (mean_ns("ffc_line_counter"), mean_ns("naive_sign_change")) {
-        let per_second = |ns: f64| STEADY_FRAMES as f64 / (ns * 1e-9);
-        println!(
-            "counting, 64 tracks x 2 lines: ffc {:.0} frames/s, naive sign change {:.0} frames/s; ffc/naive = {:.2}",
-            per_second(ffc),
-            per_second(naive),
-            naive / ffc
-        );
-    }
+    bench();
 }

@@ -2,14 +2,13 @@
 //! parsing with the export's formats, number checks) against the raw `csv` crate parse of
 //! the same bytes (records split into fields, nothing interpreted): the floor any reader
 //! built on `csv` can reach.
-use criterion::{criterion_group, Criterion, Throughput};
-use ffc_benches::print_ratio;
+use ffc_benches::compare;
 use ffc_client::files::{read_export, ExportFileOptions};
 use std::fmt::Write as _;
 use std::hint::black_box;
 
 const ROWS: usize = 50_000;
-const GROUP: &str = "export_file_50000_rows";
+const GROUP: &str = "export_file";
 
 /// A site-level hourly manual export: one row per branch and hour.
 fn export_file(rows: usize) -> Vec<u8> {
@@ -33,39 +32,29 @@ fn export_file(rows: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn export_files(c: &mut Criterion) {
+fn main() {
     let bytes = export_file(ROWS);
     let opts = ExportFileOptions::default();
     // Both must see the same rows, or the ratio means nothing.
     let checked = read_export("bench.csv", &bytes, &opts).expect("readable");
     assert_eq!(checked.rows.len(), ROWS);
     assert!(checked.errors.is_empty());
-    let mut group = c.benchmark_group(GROUP);
-    group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("ffc_read_export", |b| {
-        b.iter(|| {
+    compare(
+        GROUP,
+        "ffc_read_export",
+        || {
             let file = read_export("bench.csv", black_box(&bytes), &opts).expect("readable");
-            black_box(file.rows.len())
-        })
-    });
-    group.bench_function("raw_csv", |b| {
-        b.iter(|| {
+            file.rows.len()
+        },
+        "raw_csv",
+        || {
             let mut reader = csv::ReaderBuilder::new().from_reader(black_box(&bytes[..]));
             let mut record = csv::StringRecord::new();
             let mut n = 0usize;
             while reader.read_record(&mut record).unwrap_or(false) {
                 n += record.len();
             }
-            black_box(n)
-        })
-    });
-    group.finish();
-}
-
-criterion_group!(benches, export_files);
-
-fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    print_ratio(GROUP, "ffc_read_export", "raw_csv");
+            n
+        },
+    );
 }

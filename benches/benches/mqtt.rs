@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use ffc_benches::{compare, compare_timed, quick, selected};
 use ffc_core::{
     CameraSerial, CountEvent, Metric, OccupancySample, PeopleId, PeopleType, RoiId, Source,
     UtcOffset,
@@ -70,8 +70,7 @@ const COMMENTED_SAMPLE: &str = r#"{
     "CameraSerial": "100000008c76409d"
 }"#;
 
-fn decode_bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("mqtt_decode");
+fn decode_bench() {
     let counting: Vec<Vec<u8>> = (0..1_000)
         .map(|n| {
             let mut s = String::new();
@@ -87,30 +86,27 @@ fn decode_bench(c: &mut Criterion) {
         })
         .collect();
     for (name, set) in [("counting", &counting), ("occupancy", &occupancy)] {
-        g.throughput(Throughput::Elements(set.len() as u64));
-        g.bench_function(BenchmarkId::new("ffc_codec", name), |b| {
-            b.iter(|| {
+        compare(
+            &format!("mqtt_decode_{name}"),
+            "ffc_codec",
+            || {
                 for p in set.iter() {
                     std::hint::black_box(decode(std::hint::black_box(p)).unwrap());
                 }
-            })
-        });
-        g.bench_function(BenchmarkId::new("serde_json_value", name), |b| {
-            b.iter(|| {
+            },
+            "serde_json_value",
+            || {
                 for p in set.iter() {
                     std::hint::black_box(
                         serde_json::from_slice::<serde_json::Value>(std::hint::black_box(p))
                             .unwrap(),
                     );
                 }
-            })
-        });
+            },
+        );
     }
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("ffc_codec/commented_sample", |b| {
-        b.iter(|| decode(std::hint::black_box(COMMENTED_SAMPLE.as_bytes())).unwrap())
-    });
-    g.finish();
+    // The commented sample decodes (a check, not a comparison).
+    decode(std::hint::black_box(COMMENTED_SAMPLE.as_bytes())).unwrap();
 }
 
 /// Counts events and wakes the bench when the backlog is in.
@@ -163,7 +159,10 @@ fn mosquitto_sub(port: u16, topic: &str, count: Option<u64>) -> Command {
     cmd
 }
 
-fn drain_bench(c: &mut Criterion) {
+fn drain_bench() {
+    if !selected("mqtt_drain") {
+        return;
+    }
     let Ok(port) = std::env::var("FFC_MOSQUITTO_PORT") else {
         eprintln!("mqtt_drain skipped: FFC_MOSQUITTO_PORT not set (source scripts/services.sh)");
         return;
@@ -188,10 +187,6 @@ fn drain_bench(c: &mut Criterion) {
     };
     let ffc_publisher = publisher_to(0xbe9c, "/bench/ffc/c");
     let mosq_publisher = publisher_to(0xbe9d, "/bench/mosq/c");
-
-    let mut g = c.benchmark_group("mqtt_drain");
-    g.sample_size(10);
-    g.throughput(Throughput::Elements(BACKLOG));
 
     // The ffc subscriber: connect with the persistent session, time until the last event
     // of the backlog is in the sink.
@@ -220,61 +215,63 @@ fn drain_bench(c: &mut Criterion) {
         let (r, ()) = tokio::join!(run, wait);
         r.unwrap();
     });
-    g.bench_function("ffc_subscriber", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    publish_backlog(&ffc_publisher, &payloads).await;
-                    let sink = Arc::new(CountingSink {
-                        seen: AtomicU64::new(0),
-                        target: AtomicU64::new(BACKLOG),
-                        done: Notify::new(),
-                    });
-                    let start = Instant::now();
-                    let sub = Subscriber::new(sc.clone()).unwrap();
-                    let stopper = sub.stopper();
-                    let run_sink = sink.clone();
-                    let task = tokio::spawn(async move {
-                        let dead = MemoryDeadLetters::new();
-                        sub.run_into(&*run_sink, &dead, None).await
-                    });
-                    sink.done.notified().await;
-                    total += start.elapsed();
-                    stopper.stop();
-                    task.await.unwrap().unwrap();
-                    assert_eq!(sink.seen.load(Ordering::Relaxed), BACKLOG);
-                }
-                total
-            })
+    let ffc_side = |iters: u64| {
+        rt.block_on(async {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                publish_backlog(&ffc_publisher, &payloads).await;
+                let sink = Arc::new(CountingSink {
+                    seen: AtomicU64::new(0),
+                    target: AtomicU64::new(BACKLOG),
+                    done: Notify::new(),
+                });
+                let start = Instant::now();
+                let sub = Subscriber::new(sc.clone()).unwrap();
+                let stopper = sub.stopper();
+                let run_sink = sink.clone();
+                let task = tokio::spawn(async move {
+                    let dead = MemoryDeadLetters::new();
+                    sub.run_into(&*run_sink, &dead, None).await
+                });
+                sink.done.notified().await;
+                total += start.elapsed();
+                stopper.stop();
+                task.await.unwrap().unwrap();
+                assert_eq!(sink.seen.load(Ordering::Relaxed), BACKLOG);
+            }
+            total.as_nanos() as f64 / iters as f64
         })
-    });
+    };
 
     // mosquitto_sub: the same backlog, the same broker; time from spawn to its exit after
     // the last message (-C), output to /dev/null.
     let topic = "/bench/mosq/+";
     assert!(mosquitto_sub(port, topic, None).status().unwrap().success());
-    g.bench_function("mosquitto_sub", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                rt.block_on(publish_backlog(&mosq_publisher, &payloads));
-                let start = Instant::now();
-                let status = mosquitto_sub(port, topic, Some(BACKLOG)).status().unwrap();
-                total += start.elapsed();
-                assert!(status.success());
-            }
-            total
-        })
-    });
-    g.finish();
+    let mosquitto_side = |iters: u64| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            rt.block_on(publish_backlog(&mosq_publisher, &payloads));
+            let start = Instant::now();
+            let status = mosquitto_sub(port, topic, Some(BACKLOG)).status().unwrap();
+            total += start.elapsed();
+            assert!(status.success());
+        }
+        total.as_nanos() as f64 / iters as f64
+    };
+    compare_timed(
+        "mqtt_drain",
+        "ffc_subscriber",
+        ffc_side,
+        "mosquitto_sub",
+        mosquitto_side,
+    );
     rt.block_on(ffc_publisher.close());
     rt.block_on(mosq_publisher.close());
 }
 
-criterion_group!(benches, decode_bench, drain_bench);
-
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    decode_bench();
+    if !quick() {
+        drain_bench();
+    }
 }

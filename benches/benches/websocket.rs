@@ -1,13 +1,16 @@
 //! WebSocket push (issue 5), each figure against its baseline in the same run:
 //!
-//! - `ws_decode/*`: the payload codec against `serde_json::Value` on the same bytes.
-//! - `ws_ingest/*`: 1,000 concurrent connections, each sending events one at a time and
+//! - `ws_decode_typed`: the payload codec against serde_json deriving the same fields into a
+//!   borrowing struct (no validation, no date parsing: the floor of a typed decode), and
+//!   `ws_decode_value`: against `serde_json::Value`, on the same bytes.
+//! - `ws_ingest_1000` (not in the quick set, `FFC_BENCH_QUICK=1` skips it): 1,000 concurrent connections, each sending events one at a time and
 //!   waiting for `OK` (as counters do), against the ffc receiver (decode, dedupe into a
 //!   `MemorySink`, `OK`) and a bare tokio-tungstenite server that only answers `OK`, from
 //!   the same load generator. Prints p50/p99 acknowledgement latency for both.
 //! - Resident memory per idle connection of either server, each in its own child process
 //!   (this binary re-run with `FFC_WS_MEM_CHILD`), read from the child's /proc/self/status.
 
+use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -15,12 +18,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use ffc_benches::{compare, compare_timed, quick, selected};
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::codec::{decode, encode_classic, encode_pro2};
 use ffc_protocols::ws::server::{Receiver, ReceiverConfig};
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -66,33 +70,124 @@ fn payloads() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn decode_bench(c: &mut Criterion) {
+/// The typed baseline: the same fields, borrowed, in one derived struct per level (the
+/// envelope's `Data` holds the same fields as a flat message).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct TypedFields<'a> {
+    #[serde(rename = "UUID", borrow, default)]
+    uuid: Option<&'a str>,
+    #[serde(rename = "CameraSerial", borrow, default)]
+    camera_serial: Option<&'a str>,
+    #[serde(rename = "DeviceSerial", borrow, default)]
+    device_serial: Option<&'a str>,
+    #[serde(rename = "RoiId", default)]
+    roi: Option<u32>,
+    #[serde(rename = "MetricId", default)]
+    metric: Option<u8>,
+    #[serde(rename = "PeopleTypeId", default)]
+    people_type: Option<u8>,
+    #[serde(rename = "CombineObjectTypeId", default)]
+    object_type: Option<u8>,
+    #[serde(rename = "PeopleId", default)]
+    people_id: Option<u64>,
+    #[serde(rename = "EventStartTime", default)]
+    start: Option<i64>,
+    #[serde(rename = "EventEndTime", default)]
+    end: Option<i64>,
+    #[serde(rename = "EventStartUTCTime", borrow, default)]
+    start_utc: Option<&'a str>,
+    #[serde(rename = "EventStartLocalTime", borrow, default)]
+    start_local: Option<&'a str>,
+    #[serde(rename = "EventEndUTCTime", borrow, default)]
+    end_utc: Option<&'a str>,
+    #[serde(rename = "EventEndLocalTime", borrow, default)]
+    end_local: Option<&'a str>,
+}
+
+/// The envelope, or a flat event: `Topic` and `Data` next to the same fields.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct TypedMessage<'a> {
+    #[serde(rename = "Topic", borrow, default)]
+    topic: Option<&'a str>,
+    #[serde(rename = "Data", borrow, default)]
+    data: Option<TypedFields<'a>>,
+    #[serde(rename = "UUID", borrow, default)]
+    uuid: Option<&'a str>,
+    #[serde(rename = "CameraSerial", borrow, default)]
+    camera_serial: Option<&'a str>,
+    #[serde(rename = "DeviceSerial", borrow, default)]
+    device_serial: Option<&'a str>,
+    #[serde(rename = "RoiId", default)]
+    roi: Option<u32>,
+    #[serde(rename = "MetricId", default)]
+    metric: Option<u8>,
+    #[serde(rename = "PeopleTypeId", default)]
+    people_type: Option<u8>,
+    #[serde(rename = "CombineObjectTypeId", default)]
+    object_type: Option<u8>,
+    #[serde(rename = "PeopleId", default)]
+    people_id: Option<u64>,
+    #[serde(rename = "EventStartTime", default)]
+    start: Option<i64>,
+    #[serde(rename = "EventEndTime", default)]
+    end: Option<i64>,
+    #[serde(rename = "EventStartUTCTime", borrow, default)]
+    start_utc: Option<&'a str>,
+    #[serde(rename = "EventStartLocalTime", borrow, default)]
+    start_local: Option<&'a str>,
+    #[serde(rename = "EventEndUTCTime", borrow, default)]
+    end_utc: Option<&'a str>,
+    #[serde(rename = "EventEndLocalTime", borrow, default)]
+    end_local: Option<&'a str>,
+}
+
+fn decode_bench() {
     let inputs = payloads();
-    let mut group = c.benchmark_group("ws_decode");
-    group.throughput(Throughput::Elements(inputs.len() as u64));
-    group.bench_function("ffc_codec", |b| {
-        b.iter(|| {
-            let mut events = 0;
-            for bytes in &inputs {
-                if let Ok(ffc_protocols::ws::codec::Message::Event(e)) = decode(bytes) {
-                    events += e.people_id.0 & 1;
-                }
+    let ffc = || {
+        let mut events = 0;
+        for bytes in &inputs {
+            if let Ok(ffc_protocols::ws::codec::Message::Event(e)) = decode(black_box(bytes)) {
+                events += e.people_id.0 & 1;
             }
-            events
-        })
-    });
-    group.bench_function("serde_json_value", |b| {
-        b.iter(|| {
+        }
+        events
+    };
+    // Both decode every payload: the baseline must not skip work the codec does.
+    let typed = || {
+        let mut events = 0;
+        for bytes in &inputs {
+            if let Ok(m) = serde_json::from_slice::<TypedMessage<'_>>(black_box(bytes)) {
+                let id = m.data.and_then(|d| d.people_id).or(m.people_id);
+                events += id.unwrap_or(0) & 1;
+            }
+        }
+        events
+    };
+    assert_eq!(ffc(), typed());
+    compare(
+        "ws_decode_typed",
+        "ffc_codec",
+        ffc,
+        "serde_typed_borrowed",
+        typed,
+    );
+    compare(
+        "ws_decode_value",
+        "ffc_codec",
+        ffc,
+        "serde_json_value",
+        || {
             let mut n = 0;
             for bytes in &inputs {
-                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(black_box(bytes)) {
                     n += v.as_object().map_or(0, |o| o.len());
                 }
             }
             n
-        })
-    });
-    group.finish();
+        },
+    );
 }
 
 fn client_config() -> WebSocketConfig {
@@ -217,48 +312,59 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-fn ingest_bench(c: &mut Criterion) {
+/// One server's side of the ingest comparison: its connections and their latencies.
+type Side = (
+    Option<Vec<WebSocketStream<TcpStream>>>,
+    Arc<Mutex<Vec<Duration>>>,
+);
+
+fn ingest_bench() {
+    if !selected("ws_ingest_1000") {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let mut group = c.benchmark_group("ws_ingest");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements((CONNECTIONS * PER_CONNECTION) as u64));
-    for which in ["ffc_receiver", "bare_tungstenite"] {
-        let addr = runtime.block_on(async {
-            if which == "ffc_receiver" {
-                ffc_server().await
-            } else {
-                bare_server().await
-            }
-        });
-        let mut connections = Some(runtime.block_on(connect_all(addr)));
-        let latencies = Arc::new(Mutex::new(Vec::new()));
-        group.bench_function(BenchmarkId::new(which, CONNECTIONS), |b| {
-            b.iter_custom(|iterations| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iterations {
-                    let (took, back) =
-                        runtime.block_on(round(connections.take().unwrap(), latencies.clone()));
-                    connections = Some(back);
-                    total += took;
-                }
-                total
-            })
-        });
-        let mut all = latencies.lock().unwrap().clone();
+    let (ffc_addr, bare_addr) =
+        runtime.block_on(async { (ffc_server().await, bare_server().await) });
+    let mut sides = [ffc_addr, bare_addr].map(|addr| {
+        (
+            Some(runtime.block_on(connect_all(addr))),
+            Arc::new(Mutex::new(Vec::new())),
+        )
+    });
+    let [ffc_side, bare_side] = &mut sides;
+    // One iteration = one round (every connection sends its events); the closure times it.
+    let mut run = |side: &mut Side, iters: u64| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let (took, back) = runtime.block_on(round(side.0.take().unwrap(), side.1.clone()));
+            side.0 = Some(back);
+            total += took;
+        }
+        total.as_nanos() as f64 / iters as f64
+    };
+    let run = std::cell::RefCell::new(&mut run);
+    compare_timed(
+        "ws_ingest_1000",
+        "ffc_receiver",
+        |iters| (run.borrow_mut())(ffc_side, iters),
+        "bare_tungstenite",
+        |iters| (run.borrow_mut())(bare_side, iters),
+    );
+    for (which, side) in [("ffc_receiver", ffc_side), ("bare_tungstenite", bare_side)] {
+        let mut all = side.1.lock().unwrap().clone();
         all.sort_unstable();
         println!(
-            "ws_ingest/{which}: {} acks, p50 {:?}, p99 {:?}",
+            "ws_ingest_1000/{which}: {} acks, p50 {:?}, p99 {:?}",
             all.len(),
             percentile(&all, 0.50),
             percentile(&all, 0.99)
         );
-        drop(connections.take());
+        drop(side.0.take());
     }
-    group.finish();
 }
 
 fn vm_rss_kib() -> u64 {
@@ -338,14 +444,14 @@ fn memory_per_idle_connection() {
     }
 }
 
-criterion_group!(benches, decode_bench, ingest_bench);
-
 fn main() {
     if let Ok(which) = std::env::var("FFC_WS_MEM_CHILD") {
         memory_child(&which);
         return;
     }
-    memory_per_idle_connection();
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    decode_bench();
+    if !quick() {
+        memory_per_idle_connection();
+        ingest_bench();
+    }
 }

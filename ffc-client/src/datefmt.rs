@@ -34,6 +34,89 @@ pub struct Pattern {
     strftime: String,
     // Parsed once: re-reading the pattern for every row was most of a file's read time.
     items: Vec<Item<'static>>,
+    // The pattern as fixed-width digits and literal bytes, when it is only that (the
+    // common `dd/MM/yyyy`, `HH:mm:ss`): read without chrono's general parser.
+    fixed: Option<Vec<Fixed>>,
+}
+
+/// One piece of a fixed-width pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixed {
+    /// A literal byte.
+    Byte(u8),
+    /// Zero-padded digits of one field: (field, width).
+    Digits(FixedField, usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FixedField {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+/// The fixed-width form of `items`, if every item is a zero-padded numeric field of known
+/// width or a literal.
+fn fixed_of(items: &[Item<'_>]) -> Option<Vec<Fixed>> {
+    use chrono::format::{Numeric, Pad};
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Item::Literal(l) => out.extend(l.bytes().map(Fixed::Byte)),
+            Item::OwnedLiteral(l) => out.extend(l.bytes().map(Fixed::Byte)),
+            Item::Numeric(n, Pad::Zero) => {
+                let (field, width) = match n {
+                    Numeric::Year => (FixedField::Year, 4),
+                    Numeric::Month => (FixedField::Month, 2),
+                    Numeric::Day => (FixedField::Day, 2),
+                    Numeric::Hour => (FixedField::Hour, 2),
+                    Numeric::Minute => (FixedField::Minute, 2),
+                    Numeric::Second => (FixedField::Second, 2),
+                    _ => return None,
+                };
+                out.push(Fixed::Digits(field, width));
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Reads `text` against a fixed-width pattern: the fields it sets (year, month, day,
+/// hour, minute, second; absent ones `None`), or `None` when it does not match exactly
+/// (chrono's parser then decides: it accepts more, e.g. one-digit days).
+fn read_fixed(fixed: &[Fixed], text: &[u8]) -> Option<[Option<u32>; 6]> {
+    let mut fields = [None; 6];
+    let mut at = 0usize;
+    for piece in fixed {
+        match *piece {
+            Fixed::Byte(b) => {
+                if *text.get(at)? != b {
+                    return None;
+                }
+                at += 1;
+            }
+            Fixed::Digits(field, width) => {
+                let mut v = 0u32;
+                for &d in text.get(at..at + width)? {
+                    if !d.is_ascii_digit() {
+                        return None;
+                    }
+                    v = v * 10 + u32::from(d - b'0');
+                }
+                at += width;
+                let slot = fields.get_mut(field as usize)?;
+                if slot.is_some() {
+                    return None;
+                }
+                *slot = Some(v);
+            }
+        }
+    }
+    (at == text.len()).then_some(fields)
 }
 
 impl Pattern {
@@ -47,10 +130,12 @@ impl Pattern {
         let items = StrftimeItems::new(&strftime)
             .parse_to_owned()
             .map_err(|_| FormatError::Strftime(strftime.clone()))?;
+        let fixed = fixed_of(&items);
         Ok(Pattern {
             original: pattern.to_owned(),
             strftime,
             items,
+            fixed,
         })
     }
 
@@ -78,6 +163,16 @@ impl Pattern {
 impl Pattern {
     /// Reads a date.
     pub fn parse_date(&self, text: &str) -> Option<NaiveDate> {
+        if let Some(fixed) = &self.fixed {
+            if let Some([Some(y), Some(m), Some(d), None, None, None]) =
+                read_fixed(fixed, text.as_bytes())
+            {
+                let year = i32::try_from(y).ok();
+                if let Some(date) = year.and_then(|y| NaiveDate::from_ymd_opt(y, m, d)) {
+                    return Some(date);
+                }
+            }
+        }
         let mut p = Parsed::new();
         chrono::format::parse(&mut p, text, self.items.iter()).ok()?;
         p.to_naive_date().ok()
@@ -85,6 +180,16 @@ impl Pattern {
 
     /// Reads a time of day.
     pub fn parse_time(&self, text: &str) -> Option<NaiveTime> {
+        if let Some(fixed) = &self.fixed {
+            if let Some([None, None, None, Some(h), Some(m), s]) =
+                read_fixed(fixed, text.as_bytes())
+            {
+                // Anything out of range (a leap second too) is chrono's to judge.
+                if let Some(time) = NaiveTime::from_hms_opt(h, m, s.unwrap_or(0)) {
+                    return Some(time);
+                }
+            }
+        }
         let mut p = Parsed::new();
         chrono::format::parse(&mut p, text, self.items.iter()).ok()?;
         p.to_naive_time().ok()
@@ -180,6 +285,34 @@ pub fn parse_local(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fixed-width fast path reads what chrono reads, and leaves the rest to it.
+    #[test]
+    fn fixed_width_fast_path_agrees_with_chrono() {
+        let (d, t) = (default_date(), default_time());
+        assert!(d.fixed.is_some() && t.fixed.is_some());
+        for text in [
+            "31/01/2024",
+            "29/02/2024",
+            "29/02/2023",
+            "1/2/2024",
+            "31/13/2024",
+            "x",
+        ] {
+            let mut p = Parsed::new();
+            let chrono = chrono::format::parse(&mut p, text, d.items.iter())
+                .ok()
+                .and_then(|()| p.to_naive_date().ok());
+            assert_eq!(d.parse_date(text), chrono, "{text}");
+        }
+        for text in ["13:05:09", "23:59:59", "24:00:00", "7:05:00", "13:05"] {
+            let mut p = Parsed::new();
+            let chrono = chrono::format::parse(&mut p, text, t.items.iter())
+                .ok()
+                .and_then(|()| p.to_naive_time().ok());
+            assert_eq!(t.parse_time(text), chrono, "{text}");
+        }
+    }
 
     #[test]
     fn dotnet_patterns_convert() {

@@ -8,6 +8,17 @@ use super::{
 };
 use crate::datefmt::parse_local;
 
+/// `s` without surrounding whitespace, exactly as [`str::trim`]: ASCII whitespace is cut
+/// byte by byte, and only a non-ASCII end (rare) goes through the Unicode-aware trim.
+#[inline]
+fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(a), Some(b)) if !a.is_ascii() || !b.is_ascii() => t.trim(),
+        _ => t,
+    }
+}
+
 /// Column positions found in a header.
 #[derive(Debug, Clone)]
 struct Mapping {
@@ -74,7 +85,7 @@ impl Mapping {
         field: impl Fn(usize) -> Option<&'a str>,
         opts: &ExportFileOptions,
     ) -> Result<FileRow, Reason> {
-        let text = |c: Column| self.get(c).and_then(&field).map(str::trim);
+        let text = |c: Column| self.get(c).and_then(&field).map(trim);
         let date_text = text(Column::DateTime).or(text(Column::Date)).unwrap_or("");
         let time_text = text(Column::Time);
         let local = parse_local(date_text, time_text, &opts.date, &opts.time).ok_or_else(|| {
@@ -172,7 +183,7 @@ pub fn read_export(
             Ok(false) => break,
             Ok(true) => {
                 // Blank lines (only empty fields) are padding, not rows.
-                if record.iter().all(|f| f.trim().is_empty()) {
+                if record.iter().all(|f| trim(f).is_empty()) {
                     continue;
                 }
                 let line = record.position().map_or(line, csv::Position::line);

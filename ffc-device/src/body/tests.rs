@@ -264,3 +264,30 @@ fn token_bodies() {
         Err(TokenBodyError::BadCharacter { offset: 2 })
     );
 }
+
+/// A repeated attribute is ill-formed, whether the decoder reads it or not; a value with a
+/// reference or a line break is still normalized.
+#[test]
+fn xml_attributes_repeated_or_escaped() {
+    let head = r#"<countdata serial="000000006afce315">"#;
+    let at = head.len() as u64;
+    for attrs in [
+        r#"starttime="2024-01-31 08:00:00" delta="60" delta="60""#,
+        r#"starttime="2024-01-31 08:00:00" delta="60" x="1" x="2""#,
+    ] {
+        let body =
+            format!(r#"{head}<cntset {attrs}><cnt typeid="3" value="1"/></cntset></countdata>"#);
+        let (offset, problem) = xml_problem(&body);
+        assert_eq!(offset, at);
+        assert!(
+            matches!(problem, Problem::Syntax(ref m) if m.contains("given twice")),
+            "{problem:?}"
+        );
+    }
+    let body = format!(
+        "{head}<cntset starttime=\"2024-01-31&#32;08:00:00\" delta=\"6&#48;\"><cnt typeid=\"3\" value=\"1\"/><cnt typeid=\"4\" value=\"2\"/></cntset></countdata>"
+    );
+    let decoded = decode_xml(body.as_bytes(), &Zone::UTC).unwrap();
+    assert_eq!(decoded.records.len(), 1);
+    assert_eq!(decoded.records[0].length, 60);
+}

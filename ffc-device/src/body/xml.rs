@@ -28,19 +28,52 @@ fn attrs<'a, const N: usize>(
     at: u64,
 ) -> Result<[Option<Cow<'a, str>>; N], BodyError> {
     let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
-    for a in e.attributes() {
+    // Duplicate attributes are ill-formed XML: checked here over the keys seen, which
+    // needs no allocation per element (quick-xml's own check keeps a Vec).
+    let mut seen: Vec<&str> = Vec::new();
+    let mut seen_inline: [&str; 8] = [""; 8];
+    for (n, a) in e.attributes().with_checks(false).enumerate() {
         let a = a.map_err(|e| xml_err(at, Problem::Syntax(e.to_string())))?;
-        let key = a.key.as_ref();
-        if let Some(i) = names.iter().position(|n| *n == key) {
-            let value = a
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|e| xml_err(at, Problem::Syntax(e.to_string())))?;
+        let key: &str = a.key.into_inner();
+        let repeated = match seen_inline.get(..n) {
+            Some(earlier) => earlier.contains(&key),
+            None => seen_inline.contains(&key) || seen.contains(&key),
+        };
+        if repeated {
+            return Err(xml_err(
+                at,
+                Problem::Syntax(format!("attribute {key} given twice")),
+            ));
+        }
+        match seen_inline.get_mut(n) {
+            Some(slot) => *slot = key,
+            None => seen.push(key),
+        }
+        if let Some(i) = names.iter().position(|name| *name == key) {
+            let value = attribute_value(&a).map_err(|e| xml_err(at, Problem::Syntax(e)))?;
             if let Some(slot) = out.get_mut(i) {
                 *slot = Some(value);
             }
         }
     }
     Ok(out)
+}
+
+/// An attribute's value as XML normalizes it; a value with no reference and no tab or
+/// line break is its own normal form and is borrowed as it is.
+fn attribute_value<'a>(
+    a: &quick_xml::events::attributes::Attribute<'a>,
+) -> Result<Cow<'a, str>, String> {
+    if let Cow::Borrowed(raw) = &a.value {
+        if !raw
+            .bytes()
+            .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+        {
+            return Ok(Cow::Borrowed(raw));
+        }
+    }
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map_err(|e| e.to_string())
 }
 
 fn number_attr(v: Option<&Cow<'_, str>>, name: &'static str, at: u64) -> Result<u64, BodyError> {

@@ -18,29 +18,66 @@ pub(crate) struct PairNames {
     pub(crate) unix: &'static str,
 }
 
-/// The offset a UTC/local pair implies, after checking the UTC string against `unix`.
-/// `None` when the pair is not (wholly) there.
+/// Every UTC offset in use is a whole number of quarter hours (Nepal's +05:45, Chatham's
+/// +12:45 included): a local text that differs from its instant by anything else disagrees
+/// with it (one second off gives 28,799 s, which is refused, never taken as an offset).
+pub(crate) const OFFSET_GRANULARITY: i32 = 900;
+
+/// The offset a UTC/local pair implies, after checking the UTC string against `unix`; the
+/// local text is compared with the UTC text, or with `unix` when the UTC text is absent.
+/// `None` when the pair has no local text. DECISION: a local text whose difference is not a
+/// whole quarter hour is an error naming the local field and the one it was compared with.
 pub(crate) fn pair_offset(
     utc: &Option<Scalar<'_>>,
     local: &Option<Scalar<'_>>,
     unix: UnixSeconds,
     names: &PairNames,
 ) -> Result<Option<UtcOffset>, FieldError> {
-    let Some(utc) = utc else {
+    let (reference, against) = match utc {
+        Some(utc) => {
+            let utc = date_time(utc, names.utc)?;
+            if naive_to_seconds(utc) != unix {
+                return Err(field_err(
+                    names.utc,
+                    FieldProblem::Conflicts { with: names.unix },
+                ));
+            }
+            (utc, names.utc)
+        }
+        None => match seconds_to_naive(unix) {
+            Some(at) => (at, names.unix),
+            None => return Err(field_err(names.unix, FieldProblem::OutOfRange)),
+        },
+    };
+    let Some(local) = local else {
         return Ok(None);
     };
-    let utc = date_time(utc, names.utc)?;
-    if naive_to_seconds(utc) != unix {
+    let offset = UtcOffset::between(reference, date_time(local, names.local)?)
+        .map_err(|e| field_err(names.local, FieldProblem::Text(e)))?;
+    if offset.seconds() % OFFSET_GRANULARITY != 0 {
         return Err(field_err(
-            names.utc,
-            FieldProblem::Conflicts { with: names.unix },
+            names.local,
+            FieldProblem::Conflicts { with: against },
         ));
     }
-    match local {
-        Some(l) => UtcOffset::between(utc, date_time(l, names.local)?)
-            .map(Some)
-            .map_err(|e| field_err(names.local, FieldProblem::Text(e))),
-        None => Ok(None),
+    Ok(Some(offset))
+}
+
+/// The event's offset from its end pair and its start pair: where both give one they must
+/// agree (DECISION: a crossing of a few seconds that straddles a DST change is refused by
+/// field name rather than guessed); an event with neither is an error, not UTC.
+fn event_offset(
+    end: Option<UtcOffset>,
+    start: Option<UtcOffset>,
+    n: &EventNames,
+) -> Result<UtcOffset, FieldError> {
+    match (end, start) {
+        (Some(e), Some(s)) if e != s => Err(field_err(
+            n.start.local,
+            FieldProblem::Conflicts { with: n.end.local },
+        )),
+        (Some(o), _) | (None, Some(o)) => Ok(o),
+        (None, None) => Err(field_err(n.end.local, FieldProblem::Missing)),
     }
 }
 
@@ -135,8 +172,8 @@ fn code<T>(
 
 /// The counting event the fields describe (spec/interfaces.md §4, §5): the same fields
 /// over WebSocket and MQTT. DECISIONS: a missing `EventStartTime` makes the start the end;
-/// the offset comes from the end's UTC/local pair, else the start's, and an event with
-/// neither is an error, not UTC; `PeopleTypeId` and `CombineObjectTypeId` must agree.
+/// the offset comes from the end's and the start's local texts (see [`pair_offset`] and
+/// `event_offset`: fields that disagree are an error naming them, never a derived offset); `PeopleTypeId` and `CombineObjectTypeId` must agree.
 pub(crate) fn count_event(
     f: &Fields<'_>,
     n: &EventNames,
@@ -173,9 +210,7 @@ pub(crate) fn count_event(
     };
     let end_offset = pair_offset(&f.end_utc, &f.end_local, end, &n.end)?;
     let start_offset = pair_offset(&f.start_utc, &f.start_local, start, &n.start)?;
-    let offset = end_offset
-        .or(start_offset)
-        .ok_or(field_err(n.end.local, FieldProblem::Missing))?;
+    let offset = event_offset(end_offset, start_offset, n)?;
     let uuid = match &f.uuid {
         Some(v) => Some(
             MessageId::try_parse(text(v, n.uuid)?)

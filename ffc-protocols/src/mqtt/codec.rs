@@ -44,11 +44,14 @@
 //! ```
 //!
 //! DECISIONS (each kept here, so a real capture can correct it):
-//! - The UTC offset comes from the UTC and local strings (`UTCTime`/`LocalTime`, or the
-//!   `EventEnd…` pair, else the `EventStart…` pair) via
-//!   [`UtcOffset::between`](ffc_core::UtcOffset::between); a payload with neither pair is an
-//!   error, not silently UTC.
-//! - A UTC string that disagrees with its unix time is an error.
+//! - The UTC offset comes from the local string against the UTC string (`UTCTime`/
+//!   `LocalTime`, or the `EventEnd…` pair and the `EventStart…` pair), or against the unix
+//!   time when the UTC string is absent, via
+//!   [`UtcOffset::between`](ffc_core::UtcOffset::between); a payload with no local string is
+//!   an error, not silently UTC.
+//! - Fields that disagree are an error naming them, never coerced: a UTC string against
+//!   its unix time, a local string that is not a whole number of quarter hours from its UTC
+//!   time, the start's offset against the end's.
 //! - `EventStartTime` may be missing: the start is then the end.
 //! - Numbers sent as strings are an error (no silent coercion); `null` is the same as absent.
 //! - `DeviceSerial` is accepted for `CameraSerial`; when both come they must agree.
@@ -198,11 +201,7 @@ fn occupancy_from(f: &Fields<'_>) -> Result<OccupancySample, DecodeError> {
     let timestamp = instant(required(&f.timestamp, "Timestamp")?, "Timestamp")?;
     let offset = pair_offset(&f.utc_time, &f.local_time, timestamp, &OCCUPANCY_PAIR)?.ok_or(
         DecodeError::Field {
-            field: if f.utc_time.is_none() {
-                "UTCTime"
-            } else {
-                "LocalTime"
-            },
+            field: "LocalTime",
             problem: FieldProblem::Missing,
         },
     )?;

@@ -112,3 +112,88 @@ fn varints_round_trip() {
     assert_eq!(read_varint(&buf, &mut pos), None);
     assert_eq!(read_varint(&[0x80; 11], &mut 0), None);
 }
+
+/// Rows in the given order against a plain model: every repeat names its first line, and
+/// the totals are the sums of the first occurrences.
+fn check_against_model(rows: &[(u32, String, u64, u64)]) {
+    let mut file = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
+    let mut first: std::collections::HashMap<(u32, &str, u64, u64), u64> = Default::default();
+    let mut repeats = Vec::new();
+    let (mut qty, mut cents) = (0u128, 0u128);
+    for (i, (store, at, q, c)) in rows.iter().enumerate() {
+        let line = i as u64 + 2;
+        file.push_str(&format!("S{store},{at},{q},{}.{:02}\n", c / 100, c % 100));
+        match first.get(&(*store, at.as_str(), *q, *c)) {
+            Some(&l) => repeats.push((line, l)),
+            None => {
+                first.insert((*store, at.as_str(), *q, *c), line);
+                qty += u128::from(*q);
+                cents += u128::from(*c);
+            }
+        }
+    }
+    let v = validate_bytes(file.as_bytes(), &ValidationConfig::default());
+    let found: Vec<(u64, u64)> = v
+        .errors
+        .iter()
+        .map(|e| match e.reason {
+            Reason::DuplicateRow { first_line } => (e.line, first_line),
+            ref other => panic!("line {}: {other:?}", e.line),
+        })
+        .collect();
+    assert_eq!(found, repeats);
+    assert_eq!(v.sales.totals(), (qty, cents));
+    let hours: Vec<_> = v.sales.iter().map(|h| (h.store, h.hour)).collect();
+    let mut sorted = hours.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(hours.len(), sorted.len(), "one bucket per (store, hour)");
+}
+
+/// Out of order and sparse (hours decades apart), with repeats: each names its first line.
+#[test]
+fn sparse_out_of_order_repeats_name_their_first_line() {
+    let mut rows = Vec::new();
+    for year in (2001..2090).rev().step_by(7) {
+        for store in [2, 1] {
+            rows.push((
+                store,
+                format!("01-06-{year} 10:15"),
+                1,
+                100 + u64::from(store),
+            ));
+            rows.push((
+                store,
+                format!("01-06-{year} 10:15"),
+                1,
+                100 + u64::from(store),
+            ));
+        }
+    }
+    check_against_model(&rows);
+}
+
+/// Out of order with one busy hour (more rows than the sorted run scan holds): every repeat
+/// still names its first line.
+#[test]
+fn busy_hour_out_of_order_repeats_name_their_first_line() {
+    let mut rows = Vec::new();
+    for i in 0..300u64 {
+        rows.push((
+            1,
+            format!("02-06-2024 {:02}:{:02}", 9 + i % 3, i % 60),
+            1,
+            i,
+        ));
+        rows.push((2, "01-06-2024 12:00".to_owned(), 1, i / 2));
+        if i % 50 == 7 {
+            rows.push((
+                1,
+                format!("02-06-2024 {:02}:{:02}", 9 + i % 3, i % 60),
+                1,
+                i,
+            ));
+        }
+    }
+    check_against_model(&rows);
+}

@@ -38,9 +38,13 @@
 //! DECISIONS (each kept here, so a real capture can correct it):
 //! - `EventStartTime` may be missing (the public 3D Pro2 sample is cut short): the start is
 //!   then the end.
-//! - The UTC offset comes from `EventEndUTCTime` and `EventEndLocalTime`, else from the
-//!   start pair; an event with neither pair is an error, not UTC.
-//! - A `*UTCTime` string that disagrees with its unix time is an error.
+//! - The UTC offset comes from `EventEndLocalTime` against `EventEndUTCTime` (or, without
+//!   it, against `EventEndTime`), and likewise from the start's fields; an event with no
+//!   local text is an error, not UTC.
+//! - Fields that disagree are an error naming them, never coerced: a `*UTCTime` string
+//!   against its unix time; a `*LocalTime` that is not a whole number of quarter hours
+//!   from its UTC time (a one-second slip would otherwise read as a +07:59:59 offset); a
+//!   start offset different from the end offset.
 //! - Numbers sent as strings are an error (no silent coercion); `null` is the same as absent.
 //! - A flat message (no `Topic`) with `DeviceSerial` or `UUID` is a 3D Pro2 event; a flat
 //!   message with only `CameraSerial` is a classic event sent without its envelope.
