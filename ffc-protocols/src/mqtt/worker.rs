@@ -100,6 +100,8 @@ pub struct Worker {
     dead_letters: Arc<dyn DeadLetterSink>,
     occupancy: Option<mpsc::Sender<OccupancySample>>,
     status: watch::Sender<Status>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -125,7 +127,20 @@ impl Worker {
             dead_letters,
             occupancy: None,
             status: watch::channel(Status::default()).0,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
+    }
+
+    /// Counts into `metrics` (feature `metrics`): events received, kept and their
+    /// counters' last event, dead letters, sink failures, and messages done with
+    /// (acknowledged at QoS 1); `/healthz` reports draining once shutdown began.
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.events = metrics.observe_events(self.events);
+        self.dead_letters = metrics.observe_dead_letters(self.dead_letters);
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Sends occupancy samples to `occupancy` (the worker waits while it is full).
@@ -202,6 +217,8 @@ impl Worker {
         stopping: &mut bool,
     ) -> Result<Stats, SubscribeError> {
         let subscriber = Subscriber::new(self.config.subscriber.clone())?;
+        #[cfg(feature = "metrics")]
+        let subscriber = subscriber.with_metrics(self.metrics.clone());
         let stopper = subscriber.stopper();
         let mut status = subscriber.status();
         let before = *self.status.borrow();
@@ -216,6 +233,10 @@ impl Worker {
                 }
                 () = shutdown.as_mut(), if !*stopping => {
                     *stopping = true;
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = &self.metrics {
+                        m.set_health(crate::metrics::Health::Draining);
+                    }
                     stopper.stop();
                 }
                 changed = status.changed() => {

@@ -172,6 +172,8 @@ pub struct Subscriber {
     status: watch::Sender<Status>,
     stop_tx: Arc<watch::Sender<bool>>,
     stop_rx: watch::Receiver<bool>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 enum Output<'a> {
@@ -223,7 +225,18 @@ impl Subscriber {
             status: watch::channel(Status::default()).0,
             stop_tx: Arc::new(stop_tx),
             stop_rx,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         })
+    }
+
+    /// Counts each message it is done with (kept, then acknowledged at QoS 1) into
+    /// `metrics` (feature `metrics`). Events and dead letters are counted by the sinks:
+    /// wrap them with [`Metrics::observe_events`](crate::metrics::Metrics::observe_events).
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: Option<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The connection state; `wait_for(|s| s.subacks >= 1)` waits until subscribed.
@@ -373,6 +386,10 @@ impl Subscriber {
                         return Ok(());
                     }
                     let _ = requests.send(Request::Ack(Box::new(p)));
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = &self.metrics {
+                        m.acknowledged(1);
+                    }
                 }
                 Ok(_) => {}
                 Err(PollError::Refused {

@@ -205,7 +205,10 @@ where
         .instrument(tracing::debug_span!("acknowledge"))
         .await;
     match acknowledged {
-        Ok(()) => Next::Continue,
+        Ok(()) => {
+            shared.acknowledged();
+            Next::Continue
+        }
         Err(_) => Next::Stop,
     }
 }

@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::sink::{DeadLetterSink, EventSink};
 
@@ -85,6 +86,12 @@ pub struct ReceiverConfig {
     /// TLS (feature `tls`): when set, only `wss://` is served.
     #[cfg(feature = "tls")]
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Operating metrics (feature `metrics`): when set, the receiver counts events
+    /// received, kept, acknowledged, dead-lettered, open connections and each counter's
+    /// last event into them, and reports [`Health::Draining`](crate::metrics::Health) once
+    /// it shuts down.
+    #[cfg(feature = "metrics")]
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl fmt::Debug for ReceiverConfig {
@@ -95,6 +102,8 @@ impl fmt::Debug for ReceiverConfig {
             .field("limits", &self.limits);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls.is_some());
+        #[cfg(feature = "metrics")]
+        d.field("metrics", &self.metrics.is_some());
         d.finish()
     }
 }
@@ -108,7 +117,16 @@ impl ReceiverConfig {
             limits: Limits::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
+    }
+
+    /// Counts into these metrics (`None`: none).
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: Option<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sets where to listen.
@@ -207,6 +225,45 @@ pub(super) struct Shared {
     sink: Arc<dyn EventSink>,
     dead: Arc<dyn DeadLetterSink>,
     counters: Counters,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
+}
+
+impl Shared {
+    /// `n` messages answered `OK`.
+    fn acknowledged(&self) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.acknowledged(1);
+        }
+    }
+}
+
+/// Counts a connection open for as long as it lives, even when its task is aborted.
+struct OpenConnection(Arc<Shared>);
+
+impl OpenConnection {
+    fn new(shared: Arc<Shared>) -> Self {
+        bump(&shared.counters.open_connections);
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &shared.metrics {
+            m.connection_opened();
+        }
+        OpenConnection(shared)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0
+            .counters
+            .open_connections
+            .fetch_sub(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.0.metrics {
+            m.connection_closed();
+        }
+    }
 }
 
 /// A bound receiver, not yet serving.
@@ -233,6 +290,11 @@ impl Receiver {
         dead: Arc<dyn DeadLetterSink>,
     ) -> io::Result<Receiver> {
         let listener = TcpListener::bind(config.bind).await?;
+        #[cfg(feature = "metrics")]
+        let (sink, dead) = match &config.metrics {
+            Some(m) => (m.observe_events(sink), m.observe_dead_letters(dead)),
+            None => (sink, dead),
+        };
         Ok(Receiver {
             listener,
             shared: Arc::new(Shared {
@@ -241,6 +303,8 @@ impl Receiver {
                 sink,
                 dead,
                 counters: Counters::default(),
+                #[cfg(feature = "metrics")]
+                metrics: config.metrics,
             }),
             #[cfg(feature = "tls")]
             tls: config.tls,
@@ -291,9 +355,12 @@ impl Receiver {
         let limits = self.shared.limits;
         let max = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
         let slots = Arc::new(Semaphore::new(max as usize));
+        let mut tasks = JoinSet::new();
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
+                // Reap finished connection tasks as they end.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
                 _ = shutdown.changed() => break,
             };
             let (stream, peer) = match accepted {
@@ -318,9 +385,9 @@ impl Receiver {
             let shutdown = shutdown.clone();
             #[cfg(feature = "tls")]
             let tls = self.tls.clone();
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let _slot = slot;
-                bump(&shared.counters.open_connections);
+                let _open = OpenConnection::new(shared.clone());
                 #[cfg(feature = "tls")]
                 match tls {
                     Some(acceptor) => {
@@ -340,18 +407,33 @@ impl Receiver {
                 }
                 #[cfg(not(feature = "tls"))]
                 connection(stream, peer, &shared, shutdown).await;
-                shared
-                    .counters
-                    .open_connections
-                    .fetch_sub(1, Ordering::Relaxed);
             });
         }
-        // Graceful: every connection task holds a slot until it ends.
-        let all = tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(max)).await;
-        if all.is_err() {
-            tracing::warn!("shutdown grace elapsed with connections still open");
-        }
+        self.drain(tasks).await;
         Ok(())
+    }
+
+    /// Graceful: waits up to [`Limits::shutdown_grace`] for the connections (each finishes
+    /// the message in hand, then closes), then aborts those still running, so nothing
+    /// outlives the receiver.
+    async fn drain(&self, mut tasks: JoinSet<()>) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.shared.metrics {
+            m.set_health(crate::metrics::Health::Draining);
+        }
+        let grace = self.shared.limits.shutdown_grace;
+        let all = tokio::time::timeout(grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if all.is_err() {
+            tracing::warn!(
+                still_open = tasks.len(),
+                "shutdown grace elapsed with connections still open; closing them"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
     }
 }
 
