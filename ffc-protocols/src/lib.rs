@@ -34,10 +34,10 @@ pub use ffc_core as core_model;
 pub mod bacnet;
 #[cfg(feature = "alloc")]
 mod fields;
-#[cfg(feature = "alloc")]
-pub mod mqtt;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "alloc")]
+pub mod mqtt;
 #[cfg(any(feature = "ws", feature = "mqtt"))]
 pub mod shutdown;
 #[cfg(feature = "std")]

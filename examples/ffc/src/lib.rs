@@ -13,6 +13,7 @@ pub mod demo;
 pub mod device;
 pub mod listen;
 pub mod logging;
+pub mod metrics;
 pub mod report;
 pub mod sales;
 pub mod sample;

@@ -190,7 +190,10 @@ impl Metrics {
             Accepted::Stored => "stored",
             Accepted::Duplicate => "duplicate",
         };
-        self.inner.kept.get_or_create(&OutcomeLabel { outcome }).inc();
+        self.inner
+            .kept
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
     }
 
     /// `n` messages answered to their sender after they were kept.

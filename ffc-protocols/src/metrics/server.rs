@@ -89,5 +89,9 @@ async fn healthz(State(metrics): State<Metrics>) -> impl IntoResponse {
         Health::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_owned()),
         Health::Unhealthy(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
     };
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
 }

@@ -59,24 +59,49 @@ async fn observed_sinks_count_what_went_through_and_the_endpoint_serves_it() {
     let http = http_client();
     let response = http.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
     let text = response.text().await.unwrap();
     let c = "component=\"test\"";
-    assert_eq!(sample(&text, &format!("ffc_events_received_total{{{c}}}")), Some(3.0), "{text}");
     assert_eq!(
-        sample(&text, &format!("ffc_events_kept_total{{{c},outcome=\"stored\"}}")),
+        sample(&text, &format!("ffc_events_received_total{{{c}}}")),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!("ffc_events_kept_total{{{c},outcome=\"stored\"}}")
+        ),
         Some(2.0),
         "{text}"
     );
     assert_eq!(
-        sample(&text, &format!("ffc_events_kept_total{{{c},outcome=\"duplicate\"}}")),
+        sample(
+            &text,
+            &format!("ffc_events_kept_total{{{c},outcome=\"duplicate\"}}")
+        ),
         Some(1.0),
         "{text}"
     );
-    assert_eq!(sample(&text, &format!("ffc_messages_acknowledged_total{{{c}}}")), Some(4.0));
-    assert_eq!(sample(&text, &format!("ffc_dead_letters_total{{{c}}}")), Some(1.0));
-    assert_eq!(sample(&text, &format!("ffc_consumer_lag_messages{{{c}}}")), Some(17.0));
+    assert_eq!(
+        sample(&text, &format!("ffc_messages_acknowledged_total{{{c}}}")),
+        Some(4.0)
+    );
+    assert_eq!(
+        sample(&text, &format!("ffc_dead_letters_total{{{c}}}")),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, &format!("ffc_consumer_lag_messages{{{c}}}")),
+        Some(17.0)
+    );
     let seen = sample(
         &text,
         &format!("ffc_counter_last_seen_timestamp_seconds{{{c},serial=\"ecd5cc57d23c5c9f\"}}"),

@@ -422,10 +422,8 @@ impl Receiver {
             m.set_health(crate::metrics::Health::Draining);
         }
         let grace = self.shared.limits.shutdown_grace;
-        let all = tokio::time::timeout(grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let all =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
         if all.is_err() {
             tracing::warn!(
                 still_open = tasks.len(),
