@@ -101,7 +101,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use ffc_core::{CountEvent, UnixSeconds};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -114,6 +114,7 @@ mod config;
 mod error;
 mod schema;
 mod writer;
+mod writer_stage;
 
 pub use ack::PgSinkStats;
 pub use config::PgSinkConfig;
@@ -194,6 +195,15 @@ impl PgSink {
             },
         ))
         .max_size(config.pool_size())
+        // Each connection gets its own staging table for the batches' binary COPY.
+        .post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                client
+                    .batch_execute(writer_stage::CREATE_STAGE.as_str())
+                    .await
+                    .map_err(HookError::Backend)
+            })
+        }))
         .runtime(Runtime::Tokio1)
         .create_timeout(Some(config.connect_timeout))
         .build()

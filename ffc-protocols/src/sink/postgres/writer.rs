@@ -5,50 +5,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ffc_core::{CountEvent, EventKey, MessageId};
+use ffc_core::{CountEvent, EventKey};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::Instant;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
 
 use super::ack::{self, Counters, Job};
 use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
-use super::{PgSinkConfig, Shared};
+use super::{writer_stage, PgSinkConfig, Shared};
 use crate::sink::DeadLetter;
-
-/// One batch of events: insert the new ones, count exactly those into their hour buckets, and
-/// return the 1-based positions (in the parameter arrays) of the rows that were added.
-const INSERT_EVENTS: &str = "
-WITH input AS (
-    SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[],
-                         $6::bigint[], $7::bigint[], $8::integer[], $9::uuid[], $10::text[])
-        WITH ORDINALITY AS t(serial, roi, metric, people_type, people_id, start_unix, end_unix,
-                             utc_offset_seconds, uuid, source, ord)
-), inserted AS (
-    INSERT INTO ffc_events (serial, roi, metric, people_type, people_id, start_unix, end_unix,
-                            utc_offset_seconds, uuid, source)
-    SELECT serial, roi, metric, people_type, people_id::numeric, start_unix, end_unix,
-           utc_offset_seconds, uuid, source
-    FROM input
-    ORDER BY ord
-    ON CONFLICT DO NOTHING
-    RETURNING serial, roi, metric, people_type, people_id, start_unix, end_unix, uuid
-), counted AS (
-    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
-    SELECT serial, roi, metric, people_type,
-           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-    FROM inserted
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (serial, roi, metric, people_type, hour_start)
-        DO UPDATE SET events = r.events + EXCLUDED.events
-)
-SELECT input.ord
-FROM inserted JOIN input
-  ON input.serial = inserted.serial AND input.roi = inserted.roi
- AND input.metric = inserted.metric AND input.people_id::numeric = inserted.people_id
- AND input.start_unix = inserted.start_unix AND input.end_unix = inserted.end_unix
- AND input.uuid IS NOT DISTINCT FROM inserted.uuid";
 
 /// One batch of dead letters.
 const INSERT_DEAD_LETTERS: &str = "
@@ -101,19 +67,12 @@ async fn collect(
     true
 }
 
-/// A batch's parameter arrays, built once and reused by every attempt.
+/// A batch's rows, built once and reused by every attempt: the events (each distinct key
+/// once, in key order; written by binary `COPY`, see `writer_stage`) and the dead letters'
+/// parameter arrays.
 #[derive(Default)]
 struct Columns {
-    serial: Vec<String>,
-    roi: Vec<i64>,
-    metric: Vec<i16>,
-    people_type: Vec<i16>,
-    people_id: Vec<String>,
-    start: Vec<i64>,
-    end: Vec<i64>,
-    offset: Vec<i32>,
-    uuid: Vec<Option<MessageId>>,
-    source: Vec<String>,
+    events: Vec<CountEvent>,
     letter_received: Vec<i64>,
     letter_origin: Vec<String>,
     letter_reason: Vec<String>,
@@ -121,33 +80,12 @@ struct Columns {
 }
 
 impl Columns {
-    fn push_event(&mut self, e: &CountEvent) {
-        self.serial.push(e.serial.to_string());
-        self.roi.push(i64::from(e.roi.0));
-        self.metric.push(i16::from(e.metric.code()));
-        self.people_type.push(i16::from(e.people_type.code()));
-        self.people_id.push(e.people_id.0.to_string());
-        self.start.push(e.start);
-        self.end.push(e.end);
-        self.offset.push(e.offset.seconds());
-        self.uuid.push(e.uuid);
-        self.source.push(source_name(e));
-    }
-
     fn push_letter(&mut self, l: &DeadLetter) {
         self.letter_received.push(l.received_at);
         // A text column cannot hold NUL; the raw bytes keep the message exactly.
         self.letter_origin.push(l.origin.replace('\0', "\u{fffd}"));
         self.letter_reason.push(l.reason.replace('\0', "\u{fffd}"));
         self.letter_raw.push(l.raw.clone());
-    }
-}
-
-/// The event's [`ffc_core::Source`] by its serde name (`WebSocket`, `Mqtt`, ..).
-fn source_name(e: &CountEvent) -> String {
-    match serde_json::to_value(e.source) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{:?}", e.source),
     }
 }
 
@@ -198,7 +136,7 @@ fn plan(jobs: &[Job]) -> (Vec<(EventKey, usize)>, Columns) {
     let mut columns = Columns::default();
     for &(_, i) in &owners {
         if let Some(Job::Event { event, .. }) = jobs.get(i) {
-            columns.push_event(event);
+            columns.events.push(*event);
         }
     }
     for job in jobs {
@@ -269,22 +207,15 @@ async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Fa
     let result = async {
         let tx = client.transaction().await?;
         let mut added = Vec::new();
-        if !columns.serial.is_empty() {
-            let statement = tx.prepare_cached(INSERT_EVENTS).await?;
-            let params: [&(dyn ToSql + Sync); 10] = [
-                &columns.serial,
-                &columns.roi,
-                &columns.metric,
-                &columns.people_type,
-                &columns.people_id,
-                &columns.start,
-                &columns.end,
-                &columns.offset,
-                &columns.uuid,
-                &columns.source,
-            ];
-            for row in tx.query(&statement, &params).await? {
-                added.push(row.try_get::<_, i64>(0)?);
+        if !columns.events.is_empty() {
+            let copy = tx.copy_in(writer_stage::COPY_STAGE.as_str()).await?;
+            let copy = BinaryCopyInWriter::new(copy, &writer_stage::COPY_TYPES);
+            writer_stage::write_events(copy, columns.events.iter()).await?;
+            let statement = tx
+                .prepare_cached(writer_stage::INSERT_FROM_STAGE.as_str())
+                .await?;
+            for row in tx.query(&statement, &[]).await? {
+                added.push(i64::from(row.try_get::<_, i32>(0)?));
             }
         }
         if !columns.letter_raw.is_empty() {
