@@ -167,3 +167,30 @@ fn listen_ws_serves_metrics_and_drains_on_sigterm() {
     let kept = ffc_protocols::sink::read_events(&events).unwrap();
     assert_eq!(kept, vec![event(1), event(2)]);
 }
+
+#[test]
+fn events_file_that_is_not_a_regular_file_is_refused_at_once() {
+    for args in [
+        &[
+            "listen",
+            "mqtt",
+            "--url",
+            "mqtt://127.0.0.1:1",
+            "--events",
+            "/dev/full",
+        ][..],
+        &[
+            "listen",
+            "ws",
+            "--bind",
+            "127.0.0.1:0",
+            "--events",
+            "/dev/full",
+        ][..],
+    ] {
+        let (ok, _, err) = common::ffc(args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains("/dev/full"), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}

@@ -51,7 +51,6 @@ async fn observed_sinks_count_what_went_through_and_the_endpoint_serves_it() {
         .unwrap();
     metrics.acknowledged(4);
     metrics.set_consumer_lag(17);
-
     let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), metrics.clone())
         .await
         .unwrap();
@@ -109,6 +108,20 @@ async fn observed_sinks_count_what_went_through_and_the_endpoint_serves_it() {
     .expect("last seen of the counter");
     assert!(seen > 1_753_266_991.0, "{seen}");
 
+    server.shutdown().await;
+    // A new connection is refused once it stopped.
+    let fresh = http_client();
+    assert!(fresh.get(format!("{base}/metrics")).send().await.is_err());
+}
+
+#[tokio::test]
+async fn healthz_follows_the_health_and_other_paths_are_404() {
+    let metrics = Metrics::new("test");
+    let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), metrics.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let http = http_client();
     let health = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok\n");
@@ -124,7 +137,4 @@ async fn observed_sinks_count_what_went_through_and_the_endpoint_serves_it() {
     let missing = http.get(format!("{base}/nothing")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     server.shutdown().await;
-    // A new connection is refused once it stopped.
-    let fresh = http_client();
-    assert!(fresh.get(format!("{base}/metrics")).send().await.is_err());
 }

@@ -258,6 +258,18 @@ impl Subscriber {
         dead_letters: &dyn DeadLetterSink,
         occupancy: Option<&mpsc::Sender<OccupancySample>>,
     ) -> Result<Stats, SubscribeError> {
+        let (stats, result) = self.run_counted(events, dead_letters, occupancy).await;
+        result.map(|()| stats)
+    }
+
+    /// Like [`Subscriber::run_into`], but returns what the run did even when it ended with
+    /// an error (the worker sums every run, failed ones too).
+    pub(crate) async fn run_counted(
+        self,
+        events: &dyn EventSink,
+        dead_letters: &dyn DeadLetterSink,
+        occupancy: Option<&mpsc::Sender<OccupancySample>>,
+    ) -> (Stats, Result<(), SubscribeError>) {
         self.run(Output::Sink {
             events,
             dead_letters,
@@ -276,11 +288,14 @@ impl Subscriber {
         JoinHandle<Result<Stats, SubscribeError>>,
     ) {
         let (tx, rx) = mpsc::channel(self.config.channel_capacity.max(1));
-        let task = tokio::spawn(self.run(Output::Stream(tx)));
+        let task = tokio::spawn(async move {
+            let (stats, result) = self.run(Output::Stream(tx)).await;
+            result.map(|()| stats)
+        });
         (rx, task)
     }
 
-    async fn run(mut self, out: Output<'_>) -> Result<Stats, SubscribeError> {
+    async fn run(mut self, out: Output<'_>) -> (Stats, Result<(), SubscribeError>) {
         let filters = self.config.subscribed_filters();
         let mut backoff = self.config.retry.backoff();
         let mut stats = Stats::default();
@@ -340,7 +355,17 @@ impl Subscriber {
             while self.eventloop.poll().await.is_ok() {}
         })
         .await;
-        result.map(|()| stats)
+        (stats, result)
+    }
+
+    /// Queues the acknowledgement of a message that was kept (nothing goes out at QoS 0).
+    fn acknowledge(&self, requests: &mpsc::UnboundedSender<Request>, p: Publish) {
+        // The receiver lives until the polling loop returns.
+        let _ = requests.send(Request::Ack(Box::new(p)));
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.acknowledged(1);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -385,11 +410,7 @@ impl Subscriber {
                     if let Handled::Closed = receive(&p, out, stats).await? {
                         return Ok(());
                     }
-                    let _ = requests.send(Request::Ack(Box::new(p)));
-                    #[cfg(feature = "metrics")]
-                    if let Some(m) = &self.metrics {
-                        m.acknowledged(1);
-                    }
+                    self.acknowledge(requests, p);
                 }
                 Ok(_) => {}
                 Err(PollError::Refused {

@@ -199,6 +199,19 @@ async fn attempt(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure
     }
 }
 
+/// Why one try failed: the database said so, or it answered something this build cannot
+/// match to the batch (not retried).
+enum TryError {
+    Database(tokio_postgres::Error),
+    Unexpected(String),
+}
+
+impl From<tokio_postgres::Error> for TryError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        TryError::Database(e)
+    }
+}
+
 async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
     let mut client = shared.pool.get().await.map_err(|e| Failure {
         message: shared.redact(pool_error_text(&e)),
@@ -206,18 +219,7 @@ async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Fa
     })?;
     let result = async {
         let tx = client.transaction().await?;
-        let mut added = Vec::new();
-        if !columns.events.is_empty() {
-            let copy = tx.copy_in(writer_stage::COPY_STAGE.as_str()).await?;
-            let copy = BinaryCopyInWriter::new(copy, &writer_stage::COPY_TYPES);
-            writer_stage::write_events(copy, columns.events.iter()).await?;
-            let statement = tx
-                .prepare_cached(writer_stage::INSERT_FROM_STAGE.as_str())
-                .await?;
-            for row in tx.query(&statement, &[]).await? {
-                added.push(i64::from(row.try_get::<_, i32>(0)?));
-            }
-        }
+        let added = insert_events(&tx, &columns.events).await?;
         if !columns.letter_raw.is_empty() {
             let statement = tx.prepare_cached(INSERT_DEAD_LETTERS).await?;
             tx.execute(
@@ -232,16 +234,53 @@ async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Fa
             .await?;
         }
         tx.commit().await?;
-        Ok::<_, tokio_postgres::Error>(added)
+        Ok::<_, TryError>(added)
     }
     .await;
     result.map_err(|e| {
         // Whatever went wrong, do not hand this connection to the next batch: it may be
         // half-closed or inside an aborted transaction. The pool opens a fresh one.
         drop(deadpool_postgres::Object::take(client));
-        Failure {
-            message: shared.redact(error_text(&e)),
-            retryable: retryable(&e),
+        match e {
+            TryError::Database(e) => Failure {
+                message: shared.redact(error_text(&e)),
+                retryable: retryable(&e),
+            },
+            TryError::Unexpected(message) => Failure {
+                message,
+                retryable: false,
+            },
         }
     })
+}
+
+/// The batch's events (distinct keys, in key order): binary `COPY` into the staging
+/// table, then into `ffc_events` (see `writer_stage`). Returns the 1-based positions of
+/// the events that were added.
+async fn insert_events(
+    tx: &deadpool_postgres::Transaction<'_>,
+    events: &[CountEvent],
+) -> Result<Vec<i64>, TryError> {
+    let mut added = Vec::new();
+    if events.is_empty() {
+        return Ok(added);
+    }
+    let copy = tx.prepare_cached(writer_stage::COPY_STAGE.as_str()).await?;
+    let copy = tx.copy_in(&copy).await?;
+    let copy = BinaryCopyInWriter::new(copy, &writer_stage::COPY_TYPES);
+    writer_stage::write_events(copy, events.iter()).await?;
+    let statement = tx
+        .prepare_cached(writer_stage::INSERT_FROM_STAGE.as_str())
+        .await?;
+    for row in tx.query(&statement, &[]).await? {
+        // The batch's events are in key order: a binary search finds the row's.
+        let key = writer_stage::added_key(&row).map_err(TryError::Unexpected)?;
+        let position = events
+            .binary_search_by_key(&key, CountEvent::key)
+            .map_err(|_| {
+                TryError::Unexpected(format!("a row added that the batch lacks: {key:?}"))
+            })?;
+        added.push(position as i64 + 1);
+    }
+    Ok(added)
 }

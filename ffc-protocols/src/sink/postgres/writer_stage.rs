@@ -11,7 +11,7 @@ use std::error::Error;
 use std::sync::LazyLock;
 
 use bytes::{BufMut, BytesMut};
-use ffc_core::{CountEvent, Source};
+use ffc_core::{CountEvent, EventKey, MessageId, Metric, PeopleId, RoiId, Source};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
@@ -32,17 +32,6 @@ pub(super) const EVENT_COLUMNS: &[(&str, &str, Type)] = &[
     ("utc_offset_seconds", "integer", Type::INT4),
     ("uuid", "uuid", Type::UUID),
     ("source", "text", Type::TEXT),
-];
-
-/// The columns that make an event's key, compared between `ffc_events` and the stage to
-/// find which staged rows were added (`uuid` is compared with `IS NOT DISTINCT FROM`).
-const KEY_COLUMNS: &[&str] = &[
-    "serial",
-    "roi",
-    "metric",
-    "people_id",
-    "start_unix",
-    "end_unix",
 ];
 
 fn names() -> String {
@@ -77,15 +66,12 @@ pub(super) static COPY_TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Moves the staged rows into `ffc_events` (in `ord` order, which is key order, so
-/// concurrent writers take index locks in the same order), counts exactly the rows added
-/// into their hour buckets, and returns the `ord` of each row added.
+/// Moves the staged rows into `ffc_events`, counts exactly the rows added into their hour
+/// buckets, and returns the key of each row added (see [`added_key`]). The rows go in
+/// in `ord` order, which is key order, so concurrent writers take index locks in the same
+/// order (a deadlock all the same is retried).
 pub(super) static INSERT_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
     let names = names();
-    let key: Vec<String> = KEY_COLUMNS
-        .iter()
-        .map(|c| format!("s.{c} = i.{c}"))
-        .collect();
     format!(
         "WITH inserted AS (
     INSERT INTO ffc_events ({names})
@@ -102,11 +88,38 @@ pub(super) static INSERT_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
     ON CONFLICT (serial, roi, metric, people_type, hour_start)
         DO UPDATE SET events = r.events + EXCLUDED.events
 )
-SELECT s.ord FROM inserted i JOIN {STAGE} s
-  ON {} AND s.uuid IS NOT DISTINCT FROM i.uuid",
-        key.join(" AND ")
+SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM inserted"
     )
 });
+
+/// The [`EventKey`] of a row [`INSERT_FROM_STAGE`] returned (the rows added), to find its
+/// caller: matching in the client costs less than joining the stage back in the server.
+pub(super) fn added_key(row: &tokio_postgres::Row) -> Result<EventKey, String> {
+    let get = |e: tokio_postgres::Error| format!("reading the rows added: {e}");
+    if let Some(uuid) = row.try_get::<_, Option<MessageId>>(6).map_err(get)? {
+        return Ok(EventKey::Uuid(uuid));
+    }
+    let serial: &str = row.try_get(0).map_err(get)?;
+    let roi: i64 = row.try_get(1).map_err(get)?;
+    let metric: i16 = row.try_get(2).map_err(get)?;
+    let people_id: &str = row.try_get(3).map_err(get)?;
+    let bad = |what: &str, value: &dyn std::fmt::Display| format!("row added with {what} {value}");
+    Ok(EventKey::Fields {
+        serial: serial.parse().map_err(|_| bad("serial", &serial))?,
+        roi: RoiId(u32::try_from(roi).map_err(|_| bad("roi", &roi))?),
+        metric: u64::try_from(metric)
+            .ok()
+            .and_then(|m| Metric::from_code(m).ok())
+            .ok_or_else(|| bad("metric", &metric))?,
+        people_id: PeopleId(
+            people_id
+                .parse()
+                .map_err(|_| bad("people id", &people_id))?,
+        ),
+        start: row.try_get(4).map_err(get)?,
+        end: row.try_get(5).map_err(get)?,
+    })
+}
 
 /// Writes `events` (the batch's distinct keys, in key order) as rows `ord` 1, 2, .. of the
 /// `COPY` and finishes it.
