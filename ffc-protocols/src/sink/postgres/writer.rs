@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::Instant;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
 
 use super::ack::{self, Counters, Job};
 use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
@@ -25,8 +26,34 @@ FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_uni
 /// One writer task: takes batches off the shared queue until it is closed and empty.
 pub(super) async fn run(shared: Arc<Shared>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs = Vec::with_capacity(shared.config.batch_size());
+    let mut path = Path::default();
     while collect(&rx, &mut jobs, &shared.config).await {
-        write_batch(&shared, &mut jobs).await;
+        write_batch(&shared, &mut jobs, &mut path).await;
+    }
+}
+
+/// Which way a writer inserts: the fast path (plain `INSERT`, for batches of new keys) until
+/// a batch meets a stored key; then the conflict-checking path for the next
+/// [`Path::SLOW_AFTER_CONFLICT`] batches (resends come in runs, after an outage), then the
+/// fast path again.
+#[derive(Default)]
+struct Path {
+    slow_left: u32,
+}
+
+impl Path {
+    const SLOW_AFTER_CONFLICT: u32 = 32;
+
+    fn fast(&self) -> bool {
+        self.slow_left == 0
+    }
+
+    fn committed(&mut self) {
+        self.slow_left = self.slow_left.saturating_sub(1);
+    }
+
+    fn conflicted(&mut self) {
+        self.slow_left = Self::SLOW_AFTER_CONFLICT;
     }
 }
 
@@ -90,10 +117,10 @@ impl Columns {
 }
 
 /// Writes `jobs` as one transaction (retrying as configured) and answers every caller.
-async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
+async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>, path: &mut Path) {
     let (owners, columns) = plan(jobs);
     let started = Instant::now();
-    match commit_with_retry(shared, &columns).await {
+    match commit_with_retry(shared, &columns, path).await {
         Ok(added) => {
             tracing::debug!(
                 events = owners.len(),
@@ -150,14 +177,26 @@ fn plan(jobs: &[Job]) -> (Vec<(EventKey, usize)>, Columns) {
 /// Tries the batch until it commits, waiting between tries as the configured
 /// [`RetryPolicy`](ffc_core::backoff::RetryPolicy) says, for at most `retry_for`. Returns the
 /// 1-based positions of the rows that were added, or the last failure's text.
-async fn commit_with_retry(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, String> {
+async fn commit_with_retry(
+    shared: &Shared,
+    columns: &Columns,
+    path: &mut Path,
+) -> Result<Vec<i64>, String> {
     let config = &shared.config;
     let started = Instant::now();
     let mut backoff = config.retry.backoff();
     loop {
-        let failure = match attempt(shared, columns).await {
-            Ok(added) => return Ok(added),
-            Err(failure) => failure,
+        let failure = match attempt(shared, columns, path.fast()).await {
+            Ok(added) => {
+                path.committed();
+                return Ok(added);
+            }
+            // A stored key met on the fast path: at once again, checking each row.
+            Err(Tried::Conflict) => {
+                path.conflicted();
+                continue;
+            }
+            Err(Tried::Failed(failure)) => failure,
         };
         let wait = match backoff.next_delay() {
             Some(wait) if failure.retryable && within(started, wait, config.retry_for) => wait,
@@ -182,20 +221,27 @@ fn within(started: Instant, wait: Duration, limit: Duration) -> bool {
 /// One try: a connection from the pool, `BEGIN`, the inserts, `COMMIT`. Returns the 1-based
 /// positions of the events that were added. The whole try is bounded by a client-side timeout
 /// too, for a server that vanished without closing the connection.
-async fn attempt(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
+/// How a try ended when it did not commit.
+enum Tried {
+    /// The fast path met a key already stored; nothing was written.
+    Conflict,
+    Failed(Failure),
+}
+
+async fn attempt(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i64>, Tried> {
     let config = &shared.config;
     let limit = config
         .connect_timeout
         .saturating_add(config.statement_timeout.saturating_mul(2));
-    match tokio::time::timeout(limit, attempt_once(shared, columns)).await {
+    match tokio::time::timeout(limit, attempt_once(shared, columns, fast)).await {
         Ok(result) => result,
-        Err(_) => Err(Failure {
+        Err(_) => Err(Tried::Failed(Failure {
             message: format!(
                 "no answer from the database within {} ms",
                 limit.as_millis()
             ),
             retryable: true,
-        }),
+        })),
     }
 }
 
@@ -204,6 +250,8 @@ async fn attempt(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure
 enum TryError {
     Database(tokio_postgres::Error),
     Unexpected(String),
+    /// The fast path met a key already stored.
+    Conflict,
 }
 
 impl From<tokio_postgres::Error> for TryError {
@@ -212,14 +260,16 @@ impl From<tokio_postgres::Error> for TryError {
     }
 }
 
-async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
-    let mut client = shared.pool.get().await.map_err(|e| Failure {
-        message: shared.redact(pool_error_text(&e)),
-        retryable: pool_error_retryable(&e),
+async fn attempt_once(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i64>, Tried> {
+    let mut client = shared.pool.get().await.map_err(|e| {
+        Tried::Failed(Failure {
+            message: shared.redact(pool_error_text(&e)),
+            retryable: pool_error_retryable(&e),
+        })
     })?;
     let result = async {
         let tx = client.transaction().await?;
-        let added = insert_events(&tx, &columns.events).await?;
+        let added = insert_events(&tx, &columns.events, fast).await?;
         if !columns.letter_raw.is_empty() {
             let statement = tx.prepare_cached(INSERT_DEAD_LETTERS).await?;
             tx.execute(
@@ -237,29 +287,32 @@ async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Fa
         Ok::<_, TryError>(added)
     }
     .await;
-    result.map_err(|e| {
-        // Whatever went wrong, do not hand this connection to the next batch: it may be
-        // half-closed or inside an aborted transaction. The pool opens a fresh one.
-        drop(deadpool_postgres::Object::take(client));
-        match e {
-            TryError::Database(e) => Failure {
-                message: shared.redact(error_text(&e)),
-                retryable: retryable(&e),
-            },
-            TryError::Unexpected(message) => Failure {
-                message,
-                retryable: false,
-            },
-        }
-    })
+    let failure = match result {
+        Ok(added) => return Ok(added),
+        // The transaction was dropped, so rolled back; the connection is sound.
+        Err(TryError::Conflict) => return Err(Tried::Conflict),
+        Err(TryError::Database(e)) => Failure {
+            message: shared.redact(error_text(&e)),
+            retryable: retryable(&e),
+        },
+        Err(TryError::Unexpected(message)) => Failure {
+            message,
+            retryable: false,
+        },
+    };
+    // Whatever else went wrong, do not hand this connection to the next batch: it may be
+    // half-closed or inside an aborted transaction. The pool opens a fresh one.
+    drop(deadpool_postgres::Object::take(client));
+    Err(Tried::Failed(failure))
 }
 
 /// The batch's events (distinct keys, in key order): binary `COPY` into the staging
-/// table, then into `ffc_events` (see `writer_stage`). Returns the 1-based positions of
-/// the events that were added.
+/// table, then into `ffc_events` (see `writer_stage`), by the fast path when `fast`.
+/// Returns the 1-based positions of the events that were added.
 async fn insert_events(
     tx: &deadpool_postgres::Transaction<'_>,
     events: &[CountEvent],
+    fast: bool,
 ) -> Result<Vec<i64>, TryError> {
     let mut added = Vec::new();
     if events.is_empty() {
@@ -269,6 +322,16 @@ async fn insert_events(
     let copy = tx.copy_in(&copy).await?;
     let copy = BinaryCopyInWriter::new(copy, &writer_stage::COPY_TYPES);
     writer_stage::write_events(copy, events.iter()).await?;
+    if fast {
+        let statement = tx
+            .prepare_cached(writer_stage::INSERT_NEW_FROM_STAGE.as_str())
+            .await?;
+        return match tx.execute(&statement, &[]).await {
+            Ok(_) => Ok((1..=events.len() as i64).collect()),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(TryError::Conflict),
+            Err(e) => Err(e.into()),
+        };
+    }
     let statement = tx
         .prepare_cached(writer_stage::INSERT_FROM_STAGE.as_str())
         .await?;

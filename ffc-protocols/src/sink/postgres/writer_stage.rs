@@ -1,7 +1,8 @@
 //! The event rows of a batch on their way in: one binary `COPY` into a per-connection
 //! temporary staging table, then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING` into
 //! `ffc_events` (and the hourly totals from exactly the rows added), in the batch's
-//! transaction.
+//! transaction. While batches hold only new keys, a plain `INSERT .. SELECT` does it
+//! ([`INSERT_NEW_FROM_STAGE`]); a batch with a stored key takes the conflict-checking path.
 //!
 //! The written columns are listed once, in [`EVENT_COLUMNS`]: the staging table, the `COPY`
 //! and the `INSERT .. SELECT` are built from it. To write another column, add it there
@@ -89,6 +90,28 @@ pub(super) static INSERT_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
         DO UPDATE SET events = r.events + EXCLUDED.events
 )
 SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM inserted"
+    )
+});
+
+/// The fast path, for a batch none of whose keys is stored yet (the usual case: new events):
+/// the staged rows go into `ffc_events` by a plain `INSERT .. SELECT` (no per-row conflict
+/// check, no rows returned) and all of them into the hourly totals. A key already stored
+/// makes it fail with a unique violation and the writer runs [`INSERT_FROM_STAGE`] instead.
+pub(super) static INSERT_NEW_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
+    let names = names();
+    format!(
+        "WITH inserted AS (
+    INSERT INTO ffc_events ({names})
+    SELECT {names} FROM {STAGE} ORDER BY ord
+)
+INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+SELECT serial, roi, metric, people_type,
+       to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
+FROM {STAGE}
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (serial, roi, metric, people_type, hour_start)
+    DO UPDATE SET events = r.events + EXCLUDED.events"
     )
 });
 
