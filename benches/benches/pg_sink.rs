@@ -32,10 +32,18 @@ use tokio_postgres::NoTls;
 
 /// Events per timed run.
 const EVENTS: u64 = 20_000;
-/// Concurrent callers of the sink.
+/// Concurrent callers of the sink (`FFC_BENCH_CALLERS` overrides).
 const CALLERS: u64 = 1_024;
-/// The sink's writers (pool size).
+/// The sink's writers, its pool size (`FFC_BENCH_WRITERS` overrides).
 const WRITERS: usize = 4;
+
+fn setting(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .max(1)
+}
 
 /// Every event ever made in this run has a new people id, so no key repeats.
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -98,15 +106,15 @@ impl ToSql for Numeric {
 }
 
 /// One run of the sink: `EVENTS` new events from `CALLERS` concurrent callers.
-async fn run_sink(sink: &Arc<PgSink>) -> Duration {
+async fn run_sink(sink: &Arc<PgSink>, callers: u64) -> Duration {
     let events = Arc::new(fresh_events(EVENTS));
     let started = Instant::now();
-    let tasks: Vec<_> = (0..CALLERS)
+    let tasks: Vec<_> = (0..callers)
         .map(|t| {
             let sink = sink.clone();
             let events = events.clone();
             tokio::spawn(async move {
-                for e in events.iter().skip(t as usize).step_by(CALLERS as usize) {
+                for e in events.iter().skip(t as usize).step_by(callers as usize) {
                     assert_eq!(sink.accept(e).await.unwrap(), Accepted::Stored);
                 }
             })
@@ -171,11 +179,9 @@ fn main() {
         eprintln!("pg_sink skipped: FFC_PG_URL not set (source scripts/services.sh)");
         return;
     };
-    let runs: usize = std::env::var("FFC_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(7)
-        .max(1);
+    let runs = setting("FFC_BENCH_RUNS", 7) as usize;
+    let callers = setting("FFC_BENCH_CALLERS", CALLERS);
+    let writers = setting("FFC_BENCH_WRITERS", WRITERS as u64) as usize;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -197,7 +203,7 @@ fn main() {
                 PgSinkConfig::new(&url)
                     .unwrap()
                     .with_dbname(&name)
-                    .with_pool_size(WRITERS)
+                    .with_pool_size(writers)
                     .with_batch_size(1000)
                     .with_batch_wait(Duration::from_millis(1)),
             )
@@ -208,16 +214,17 @@ fn main() {
         db.dbname(&name);
         let mut raw = client(&db).await;
         // Warm-up: connections, prepared statements, the table's first pages.
-        run_sink(&sink).await;
+        run_sink(&sink, callers).await;
         run_copy(&mut raw).await;
+        println!("{EVENTS} events per run, {callers} callers, {writers} writers");
         let mut ratios = Vec::with_capacity(runs);
         for i in 0..runs {
             let (sink_time, copy_time) = if i % 2 == 0 {
-                let s = run_sink(&sink).await;
+                let s = run_sink(&sink, callers).await;
                 (s, run_copy(&mut raw).await)
             } else {
                 let c = run_copy(&mut raw).await;
-                (run_sink(&sink).await, c)
+                (run_sink(&sink, callers).await, c)
             };
             let per_s = |d: Duration| EVENTS as f64 / d.as_secs_f64();
             let ratio = copy_time.as_secs_f64() / sink_time.as_secs_f64();

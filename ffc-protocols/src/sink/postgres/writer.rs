@@ -9,16 +9,14 @@ use ffc_core::{CountEvent, EventKey};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::Instant;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::error::SqlState;
 
 use super::ack::{self, Counters, Job};
-use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
-use super::{writer_stage, PgSinkConfig, Shared};
+use super::error::Failure;
+use super::{writer_tx, PgSinkConfig, Shared};
 use crate::sink::DeadLetter;
 
 /// One batch of dead letters.
-const INSERT_DEAD_LETTERS: &str = "
+pub(super) const INSERT_DEAD_LETTERS: &str = "
 INSERT INTO ffc_dead_letters (received_at, origin, reason, raw)
 SELECT to_timestamp(received_unix), origin, reason, raw
 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_unix, origin, reason, raw)";
@@ -98,12 +96,12 @@ async fn collect(
 /// once, in key order; written by binary `COPY`, see `writer_stage`) and the dead letters'
 /// parameter arrays.
 #[derive(Default)]
-struct Columns {
-    events: Vec<CountEvent>,
-    letter_received: Vec<i64>,
-    letter_origin: Vec<String>,
-    letter_reason: Vec<String>,
-    letter_raw: Vec<Vec<u8>>,
+pub(super) struct Columns {
+    pub(super) events: Vec<CountEvent>,
+    pub(super) letter_received: Vec<i64>,
+    pub(super) letter_origin: Vec<String>,
+    pub(super) letter_reason: Vec<String>,
+    pub(super) letter_raw: Vec<Vec<u8>>,
 }
 
 impl Columns {
@@ -222,7 +220,7 @@ fn within(started: Instant, wait: Duration, limit: Duration) -> bool {
 /// positions of the events that were added. The whole try is bounded by a client-side timeout
 /// too, for a server that vanished without closing the connection.
 /// How a try ended when it did not commit.
-enum Tried {
+pub(super) enum Tried {
     /// The fast path met a key already stored; nothing was written.
     Conflict,
     Failed(Failure),
@@ -233,7 +231,7 @@ async fn attempt(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i
     let limit = config
         .connect_timeout
         .saturating_add(config.statement_timeout.saturating_mul(2));
-    match tokio::time::timeout(limit, attempt_once(shared, columns, fast)).await {
+    match tokio::time::timeout(limit, writer_tx::attempt_once(shared, columns, fast)).await {
         Ok(result) => result,
         Err(_) => Err(Tried::Failed(Failure {
             message: format!(
@@ -243,107 +241,4 @@ async fn attempt(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i
             retryable: true,
         })),
     }
-}
-
-/// Why one try failed: the database said so, or it answered something this build cannot
-/// match to the batch (not retried).
-enum TryError {
-    Database(tokio_postgres::Error),
-    Unexpected(String),
-    /// The fast path met a key already stored.
-    Conflict,
-}
-
-impl From<tokio_postgres::Error> for TryError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        TryError::Database(e)
-    }
-}
-
-async fn attempt_once(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i64>, Tried> {
-    let mut client = shared.pool.get().await.map_err(|e| {
-        Tried::Failed(Failure {
-            message: shared.redact(pool_error_text(&e)),
-            retryable: pool_error_retryable(&e),
-        })
-    })?;
-    let result = async {
-        let tx = client.transaction().await?;
-        let added = insert_events(&tx, &columns.events, fast).await?;
-        if !columns.letter_raw.is_empty() {
-            let statement = tx.prepare_cached(INSERT_DEAD_LETTERS).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &columns.letter_received,
-                    &columns.letter_origin,
-                    &columns.letter_reason,
-                    &columns.letter_raw,
-                ],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, TryError>(added)
-    }
-    .await;
-    let failure = match result {
-        Ok(added) => return Ok(added),
-        // The transaction was dropped, so rolled back; the connection is sound.
-        Err(TryError::Conflict) => return Err(Tried::Conflict),
-        Err(TryError::Database(e)) => Failure {
-            message: shared.redact(error_text(&e)),
-            retryable: retryable(&e),
-        },
-        Err(TryError::Unexpected(message)) => Failure {
-            message,
-            retryable: false,
-        },
-    };
-    // Whatever else went wrong, do not hand this connection to the next batch: it may be
-    // half-closed or inside an aborted transaction. The pool opens a fresh one.
-    drop(deadpool_postgres::Object::take(client));
-    Err(Tried::Failed(failure))
-}
-
-/// The batch's events (distinct keys, in key order): binary `COPY` into the staging
-/// table, then into `ffc_events` (see `writer_stage`), by the fast path when `fast`.
-/// Returns the 1-based positions of the events that were added.
-async fn insert_events(
-    tx: &deadpool_postgres::Transaction<'_>,
-    events: &[CountEvent],
-    fast: bool,
-) -> Result<Vec<i64>, TryError> {
-    let mut added = Vec::new();
-    if events.is_empty() {
-        return Ok(added);
-    }
-    let copy = tx.prepare_cached(writer_stage::COPY_STAGE.as_str()).await?;
-    let copy = tx.copy_in(&copy).await?;
-    let copy = BinaryCopyInWriter::new(copy, &writer_stage::COPY_TYPES);
-    writer_stage::write_events(copy, events.iter()).await?;
-    if fast {
-        let statement = tx
-            .prepare_cached(writer_stage::INSERT_NEW_FROM_STAGE.as_str())
-            .await?;
-        return match tx.execute(&statement, &[]).await {
-            Ok(_) => Ok((1..=events.len() as i64).collect()),
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(TryError::Conflict),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let statement = tx
-        .prepare_cached(writer_stage::INSERT_FROM_STAGE.as_str())
-        .await?;
-    for row in tx.query(&statement, &[]).await? {
-        // The batch's events are in key order: a binary search finds the row's.
-        let key = writer_stage::added_key(&row).map_err(TryError::Unexpected)?;
-        let position = events
-            .binary_search_by_key(&key, CountEvent::key)
-            .map_err(|_| {
-                TryError::Unexpected(format!("a row added that the batch lacks: {key:?}"))
-            })?;
-        added.push(position as i64 + 1);
-    }
-    Ok(added)
 }

@@ -95,19 +95,25 @@ SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM ins
 
 /// The fast path, for a batch none of whose keys is stored yet (the usual case: new events):
 /// the staged rows go into `ffc_events` by a plain `INSERT .. SELECT` (no per-row conflict
-/// check, no rows returned) and all of them into the hourly totals. A key already stored
-/// makes it fail with a unique violation and the writer runs [`INSERT_FROM_STAGE`] instead.
+/// check) and all of them into the hourly totals. A key already stored makes it fail with a
+/// unique violation and the writer runs [`INSERT_FROM_STAGE`] instead.
+///
+/// The totals are computed from the `RETURNING` rows, not from the stage: that makes the
+/// events go in first, so the totals' rows (which concurrent writers share: every batch
+/// counts the same counters' current hour) are locked only from their update to `COMMIT`,
+/// not during the whole insert. Otherwise the writers would take turns.
 pub(super) static INSERT_NEW_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
     let names = names();
     format!(
         "WITH inserted AS (
     INSERT INTO ffc_events ({names})
     SELECT {names} FROM {STAGE} ORDER BY ord
+    RETURNING serial, roi, metric, people_type, end_unix
 )
 INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
 SELECT serial, roi, metric, people_type,
        to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-FROM {STAGE}
+FROM inserted
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (serial, roi, metric, people_type, hour_start)
