@@ -67,6 +67,19 @@ pub(super) static COPY_TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Adds the rows of the CTE `inserted` (the events just added) to their hour buckets in
+/// `ffc_records`, in bucket order (so concurrent writers lock buckets in the same order).
+const COUNT_INSERTED: &str = "
+    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+    SELECT serial, roi, metric, people_type,
+           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
+    FROM inserted
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (serial, roi, metric, people_type, hour_start)
+        DO UPDATE SET events = r.events + EXCLUDED.events
+";
+
 /// Moves the staged rows into `ffc_events`, counts exactly the rows added into their hour
 /// buckets, and returns the key of each row added (see [`added_key`]). The rows go in
 /// in `ord` order, which is key order, so concurrent writers take index locks in the same
@@ -80,15 +93,7 @@ pub(super) static INSERT_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
     ON CONFLICT DO NOTHING
     RETURNING serial, roi, metric, people_type, people_id, start_unix, end_unix, uuid
 ), counted AS (
-    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
-    SELECT serial, roi, metric, people_type,
-           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-    FROM inserted
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (serial, roi, metric, people_type, hour_start)
-        DO UPDATE SET events = r.events + EXCLUDED.events
-)
+{COUNT_INSERTED})
 SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM inserted"
     )
 });
@@ -110,14 +115,7 @@ pub(super) static INSERT_NEW_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
     SELECT {names} FROM {STAGE} ORDER BY ord
     RETURNING serial, roi, metric, people_type, end_unix
 )
-INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
-SELECT serial, roi, metric, people_type,
-       to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-FROM inserted
-GROUP BY 1, 2, 3, 4, 5
-ORDER BY 1, 2, 3, 4, 5
-ON CONFLICT (serial, roi, metric, people_type, hour_start)
-    DO UPDATE SET events = r.events + EXCLUDED.events"
+{COUNT_INSERTED}"
     )
 });
 
