@@ -1,34 +1,49 @@
-//! The PostgreSQL event sink (issue 11), against baselines in the same run, on the same
-//! server and the same kind of events (all new keys, so every event is really inserted):
+//! The PostgreSQL event sink (issues 11 and 18) against the bulk-load ceiling, in the same
+//! run, on the same server, into the same table, with the same kind of events (all new
+//! keys, so every event is really inserted):
 //!
-//! - `pg_sink/PgSink batched`: `PgSink::accept` from 256 concurrent tasks (group commit:
-//!   one transaction per batch, the event rows and their hourly totals), 4 writers.
-//! - `pg_sink/INSERT per event`: the plain way: one autocommit `INSERT .. ON CONFLICT DO
-//!   NOTHING` per event through tokio-postgres, on 4 connections at once (the sink's pool
-//!   size), without the hourly totals (so the baseline does less work).
-//! - `pg_sink/COPY`: the bulk-load ceiling: the same rows through `COPY .. FROM STDIN` (text),
-//!   one transaction per iteration, no duplicate check and no totals.
+//! - `pgsink`: `PgSink::accept` from 1,024 concurrent callers (a receiver with that many
+//!   counters pushing), 4 writers, batches of up to 1,000: each batch one transaction of a
+//!   binary `COPY` into the connection's staging table, `INSERT .. SELECT .. ON CONFLICT DO
+//!   NOTHING` into `ffc_events`, and the hourly totals of the rows added.
+//! - `raw_copy`: the same rows by one binary `COPY .. FROM STDIN BINARY` straight into
+//!   `ffc_events` (tokio-postgres' `BinaryCopyInWriter`), one transaction, no duplicate
+//!   check, no totals, no callers to answer.
+//!
+//! The two run in interleaved pairs (the order alternating), and the closing line gives the
+//! median of the per-pair throughput ratios with their spread:
+//! `ratio pgsink_copy: pgsink/raw_copy = X (min A, median B, max C over N runs)`.
 //!
 //! Needs FFC_PG_URL (`source scripts/services.sh`); skipped without it. The test cluster runs
-//! with `fsync` off, which flatters the per-event baseline (its commits cost no disk flush).
+//! with `fsync` off (both sides alike). `FFC_BENCH_RUNS` sets the number of pairs (default 7).
 
+use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, Criterion, Throughput};
+use bytes::{BufMut, BytesMut};
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
 use ffc_protocols::sink::{Accepted, EventSink};
-use futures_util::SinkExt;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
-/// Events per timed iteration.
-const EVENTS: u64 = 4_000;
-/// Concurrent callers of the sink.
-const CALLERS: u64 = 256;
-/// Connections: the sink's pool and the baseline's clients.
-const CONNECTIONS: usize = 4;
+/// Events per timed run.
+const EVENTS: u64 = 20_000;
+/// Concurrent callers of the sink (`FFC_BENCH_CALLERS` overrides).
+const CALLERS: u64 = 1_024;
+/// The sink's writers, its pool size (`FFC_BENCH_WRITERS` overrides).
+const WRITERS: usize = 4;
+
+fn setting(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .max(1)
+}
 
 /// Every event ever made in this run has a new people id, so no key repeats.
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -57,23 +72,123 @@ async fn client(config: &tokio_postgres::Config) -> tokio_postgres::Client {
     client
 }
 
-const INSERT_ONE: &str = "INSERT INTO ffc_events (serial, roi, metric, people_type, people_id,
-    start_unix, end_unix, utc_offset_seconds, uuid, source)
-    VALUES ($1, $2, $3, $4, $5::text::numeric, $6, $7, $8, NULL, $9) ON CONFLICT DO NOTHING";
+/// A `u64` as binary `numeric` (what `people_id numeric(20, 0)` takes in a binary COPY).
+#[derive(Debug)]
+struct Numeric(u64);
 
-fn pg_bench(c: &mut Criterion) {
+impl ToSql for Numeric {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        let mut digits = Vec::with_capacity(5);
+        let mut rest = self.0;
+        while rest > 0 {
+            digits.push((rest % 10_000) as i16);
+            rest /= 10_000;
+        }
+        let weight = digits.len().saturating_sub(1) as i16;
+        while digits.first() == Some(&0) {
+            digits.remove(0);
+        }
+        out.put_i16(digits.len() as i16);
+        out.put_i16(weight);
+        out.put_i16(0);
+        out.put_i16(0);
+        for d in digits.iter().rev() {
+            out.put_i16(*d);
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+
+    to_sql_checked!();
+}
+
+/// One run of the sink: `EVENTS` new events from `CALLERS` concurrent callers.
+async fn run_sink(sink: &Arc<PgSink>, callers: u64) -> Duration {
+    let events = Arc::new(fresh_events(EVENTS));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|t| {
+            let sink = sink.clone();
+            let events = events.clone();
+            tokio::spawn(async move {
+                for e in events.iter().skip(t as usize).step_by(callers as usize) {
+                    assert_eq!(sink.accept(e).await.unwrap(), Accepted::Stored);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+/// One run of the baseline: the same number of new rows by one binary COPY.
+async fn run_copy(client: &mut tokio_postgres::Client) -> Duration {
+    let events = fresh_events(EVENTS);
+    let types = [
+        Type::TEXT,
+        Type::INT8,
+        Type::INT2,
+        Type::INT2,
+        Type::NUMERIC,
+        Type::INT8,
+        Type::INT8,
+        Type::INT4,
+        Type::UUID,
+        Type::TEXT,
+    ];
+    let started = Instant::now();
+    let tx = client.transaction().await.unwrap();
+    let sink = tx
+        .copy_in(
+            "COPY ffc_events (serial, roi, metric, people_type, people_id, start_unix, \
+             end_unix, utc_offset_seconds, uuid, source) FROM STDIN BINARY",
+        )
+        .await
+        .unwrap();
+    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+    for e in &events {
+        writer
+            .as_mut()
+            .write(&[
+                &e.serial.to_string(),
+                &i64::from(e.roi.0),
+                &i16::from(e.metric.code()),
+                &i16::from(e.people_type.code()),
+                &Numeric(e.people_id.0),
+                &e.start,
+                &e.end,
+                &e.offset.seconds(),
+                &e.uuid,
+                &"Mqtt",
+            ])
+            .await
+            .unwrap();
+    }
+    assert_eq!(writer.finish().await.unwrap(), EVENTS);
+    tx.commit().await.unwrap();
+    started.elapsed()
+}
+
+fn main() {
     let Ok(url) = std::env::var("FFC_PG_URL") else {
         eprintln!("pg_sink skipped: FFC_PG_URL not set (source scripts/services.sh)");
         return;
     };
+    let runs = setting("FFC_BENCH_RUNS", 7) as usize;
+    let callers = setting("FFC_BENCH_CALLERS", CALLERS);
+    let writers = setting("FFC_BENCH_WRITERS", WRITERS as u64) as usize;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let name = format!("ffc_bench_{}", std::process::id());
-    let mut db: tokio_postgres::Config = url.parse().unwrap();
-    let (sink, clients) = rt.block_on(async {
+    rt.block_on(async {
         let admin = client(&url.parse().unwrap()).await;
         // Two statements: a multi-statement string runs as one transaction, which DROP
         // DATABASE refuses.
@@ -83,161 +198,61 @@ fn pg_bench(c: &mut Criterion) {
         ] {
             admin.batch_execute(&sql).await.unwrap();
         }
+        let sink = Arc::new(
+            PgSink::connect(
+                PgSinkConfig::new(&url)
+                    .unwrap()
+                    .with_dbname(&name)
+                    .with_pool_size(writers)
+                    .with_batch_size(1000)
+                    .with_batch_wait(Duration::from_millis(1)),
+            )
+            .await
+            .unwrap(),
+        );
+        let mut db: tokio_postgres::Config = url.parse().unwrap();
         db.dbname(&name);
-        let sink = PgSink::connect(
-            PgSinkConfig::new(&url)
-                .unwrap()
-                .with_dbname(&name)
-                .with_pool_size(CONNECTIONS)
-                .with_batch_size(1000)
-                .with_batch_wait(Duration::from_millis(1)),
-        )
-        .await
-        .unwrap();
-        let mut clients = Vec::new();
-        for _ in 0..CONNECTIONS {
-            clients.push(Arc::new(client(&db).await));
+        let mut raw = client(&db).await;
+        // Warm-up: connections, prepared statements, the table's first pages.
+        run_sink(&sink, callers).await;
+        run_copy(&mut raw).await;
+        println!("{EVENTS} events per run, {callers} callers, {writers} writers");
+        let mut ratios = Vec::with_capacity(runs);
+        for i in 0..runs {
+            let (sink_time, copy_time) = if i % 2 == 0 {
+                let s = run_sink(&sink, callers).await;
+                (s, run_copy(&mut raw).await)
+            } else {
+                let c = run_copy(&mut raw).await;
+                (run_sink(&sink, callers).await, c)
+            };
+            let per_s = |d: Duration| EVENTS as f64 / d.as_secs_f64();
+            let ratio = copy_time.as_secs_f64() / sink_time.as_secs_f64();
+            println!(
+                "run {}: pgsink {:.0} events/s, raw_copy {:.0} events/s, ratio {ratio:.3}",
+                i + 1,
+                per_s(sink_time),
+                per_s(copy_time)
+            );
+            ratios.push(ratio);
         }
-        (Arc::new(sink), clients)
-    });
-
-    let mut group = c.benchmark_group("pg_sink");
-    group.throughput(Throughput::Elements(EVENTS));
-    group.sample_size(10);
-
-    group.bench_function("PgSink batched", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let events = Arc::new(fresh_events(EVENTS));
-                    let started = Instant::now();
-                    let tasks: Vec<_> = (0..CALLERS)
-                        .map(|t| {
-                            let sink = sink.clone();
-                            let events = events.clone();
-                            tokio::spawn(async move {
-                                for e in events.iter().skip(t as usize).step_by(CALLERS as usize) {
-                                    assert_eq!(sink.accept(e).await.unwrap(), Accepted::Stored);
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                    total += started.elapsed();
-                }
-                total
-            })
-        })
-    });
-
-    group.bench_function("INSERT per event", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let events = Arc::new(fresh_events(EVENTS));
-                    let started = Instant::now();
-                    let tasks: Vec<_> = clients
-                        .iter()
-                        .enumerate()
-                        .map(|(k, client)| {
-                            let client = client.clone();
-                            let events = events.clone();
-                            tokio::spawn(async move {
-                                let insert = client.prepare(INSERT_ONE).await.unwrap();
-                                for e in events.iter().skip(k).step_by(CONNECTIONS) {
-                                    let added = client
-                                        .execute(
-                                            &insert,
-                                            &[
-                                                &e.serial.to_string(),
-                                                &i64::from(e.roi.0),
-                                                &i16::from(e.metric.code()),
-                                                &i16::from(e.people_type.code()),
-                                                &e.people_id.0.to_string(),
-                                                &e.start,
-                                                &e.end,
-                                                &e.offset.seconds(),
-                                                &"Mqtt",
-                                            ],
-                                        )
-                                        .await
-                                        .unwrap();
-                                    assert_eq!(added, 1);
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                    total += started.elapsed();
-                }
-                total
-            })
-        })
-    });
-
-    group.bench_function("COPY", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let client = &clients[0];
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let events = fresh_events(EVENTS);
-                    let started = Instant::now();
-                    let mut text = String::with_capacity(events.len() * 80);
-                    for e in &events {
-                        use std::fmt::Write as _;
-                        writeln!(
-                            text,
-                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t\\N\tMqtt",
-                            e.serial,
-                            e.roi.0,
-                            e.metric.code(),
-                            e.people_type.code(),
-                            e.people_id.0,
-                            e.start,
-                            e.end,
-                            e.offset.seconds()
-                        )
-                        .unwrap();
-                    }
-                    let sink = client
-                        .copy_in(
-                            "COPY ffc_events (serial, roi, metric, people_type, people_id, \
-                             start_unix, end_unix, utc_offset_seconds, uuid, source) FROM STDIN",
-                        )
-                        .await
-                        .unwrap();
-                    futures_util::pin_mut!(sink);
-                    sink.send(bytes::Bytes::from(text)).await.unwrap();
-                    assert_eq!(sink.as_mut().finish().await.unwrap(), EVENTS);
-                    total += started.elapsed();
-                }
-                total
-            })
-        })
-    });
-    group.finish();
-
-    rt.block_on(async {
+        ratios.sort_by(f64::total_cmp);
+        let median = if runs % 2 == 1 {
+            ratios[runs / 2]
+        } else {
+            (ratios[runs / 2 - 1] + ratios[runs / 2]) / 2.0
+        };
+        println!(
+            "ratio pgsink_copy: pgsink/raw_copy = {median:.3} (min {:.3}, median {median:.3}, max {:.3} over {runs} runs)",
+            ratios[0],
+            ratios[runs - 1]
+        );
+        println!("{:?}", sink.stats());
         sink.close().await;
-        drop(clients);
-        let admin = client(&url.parse().unwrap()).await;
+        drop(raw);
         admin
             .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .await
             .unwrap();
     });
-}
-
-criterion_group!(benches, pg_bench);
-
-fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
 }

@@ -16,6 +16,7 @@
 //! | `mqtt::publisher` | `mqtt` | the counter side: publishes both kinds with its serial as client id |
 //! | [`bacnet::wire`] | `alloc` | BACnet/IP datagrams: BVLC, NPDU, APDU headers, Who-Is, I-Am, ReadProperty(-Multiple) |
 //! | `bacnet::client`, `bacnet::device` | `bacnet` | sans-IO cores (`ClientCore`, `DeviceCore`) and their tokio UDP loops (`Client`, `SimulatedDevice`) |
+//! | `metrics` | `metrics` | `Metrics` and `MetricsServer`: Prometheus `/metrics` and `/healthz` for receivers, bridges and workers |
 //! | `shutdown` | `ws` or `mqtt` | [`signal`](crate::shutdown) resolving on Ctrl-C, and SIGTERM on unix |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
@@ -33,6 +34,8 @@ pub use ffc_core as core_model;
 pub mod bacnet;
 #[cfg(feature = "alloc")]
 mod fields;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(feature = "alloc")]
 pub mod mqtt;
 #[cfg(any(feature = "ws", feature = "mqtt"))]

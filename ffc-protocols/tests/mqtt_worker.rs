@@ -92,6 +92,10 @@ async fn a_failing_sink_restarts_the_worker_and_loses_nothing() {
         inner: MemorySink::new(),
     });
     let worker = Worker::new(config, sink.clone(), Arc::new(MemoryDeadLetters::new()));
+    #[cfg(feature = "metrics")]
+    let metrics = ffc_protocols::metrics::Metrics::new("mqtt");
+    #[cfg(feature = "metrics")]
+    let worker = worker.with_metrics(metrics.clone());
     let mut status = worker.status();
     let (stop, stopped) = oneshot::channel::<()>();
     let running = tokio::spawn(worker.run(async {
@@ -135,6 +139,29 @@ async fn a_failing_sink_restarts_the_worker_and_loses_nothing() {
     stop.send(()).unwrap();
     let stats = timeout(GUARD, running).await.unwrap().unwrap().unwrap();
     assert_eq!(stats.sink_restarts, 2);
+    // The totals sum every run, the two that ended with the sink failure too.
+    assert_eq!(stats.totals.events, 10, "{stats:?}");
+    assert!(stats.totals.connects >= 3, "{stats:?}");
+    assert!(stats.totals.messages >= 12, "{stats:?}");
+    #[cfg(feature = "metrics")]
+    {
+        let text = metrics.encode();
+        let value = |series: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("{series} in {text}"))
+        };
+        assert_eq!(value("ffc_sink_failures_total{component=\"mqtt\"}"), 2.0);
+        assert_eq!(
+            value("ffc_events_kept_total{component=\"mqtt\",outcome=\"stored\"}"),
+            10.0
+        );
+        assert!(value("ffc_messages_acknowledged_total{component=\"mqtt\"}") >= 10.0);
+        assert_eq!(
+            ffc_protocols::metrics::Metrics::health(&metrics),
+            ffc_protocols::metrics::Health::Draining
+        );
+    }
     let kept: BTreeSet<u64> = sink.inner.events().iter().map(|e| e.people_id.0).collect();
     assert_eq!(kept, (0..10).collect());
 }

@@ -328,6 +328,73 @@ async fn duplicates_within_one_batch_get_one_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_across_batches_and_on_other_connections_get_one_row() {
+    let Some(url) = env_or_skip("FFC_PG_URL") else {
+        return;
+    };
+    let db = TestDb::new(&url).await;
+    // Two writers with batches of 4, no linger: many small transactions on two connections,
+    // each with its own staging table.
+    let config = db
+        .config()
+        .with_pool_size(2)
+        .with_batch_size(4)
+        .with_batch_wait(Duration::ZERO);
+    let sink = PgSink::connect(config.clone()).await.unwrap();
+    // People ids around the base-10000 digits of `numeric` and at the ends of u64.
+    let ids = [
+        0,
+        1,
+        9_999,
+        10_000,
+        10_001,
+        100_000_000,
+        1 << 53,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+    let events: Vec<CountEvent> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| CountEvent {
+            people_id: PeopleId(id),
+            ..event(i as u64)
+        })
+        .collect();
+    for e in &events {
+        assert_eq!(sink.accept(e).await.unwrap(), Accepted::Stored, "{e:?}");
+    }
+    // The same keys again, one by one (each in a later batch) and all at once.
+    for e in &events {
+        assert_eq!(sink.accept(e).await.unwrap(), Accepted::Duplicate, "{e:?}");
+    }
+    let sink = Arc::new(sink);
+    let again: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let (sink, e) = (sink.clone(), *e);
+            tokio::spawn(async move { sink.accept(&e).await.unwrap() })
+        })
+        .collect();
+    for answer in again {
+        assert_eq!(answer.await.unwrap(), Accepted::Duplicate);
+    }
+    sink.close().await;
+    // And from a second sink (new connections, new staging tables).
+    let other = PgSink::connect(config).await.unwrap();
+    for e in &events {
+        assert_eq!(other.accept(e).await.unwrap(), Accepted::Duplicate, "{e:?}");
+    }
+    other.close().await;
+
+    let client = db.client().await;
+    assert_eq!(sorted(stored_events(&client).await), sorted(events.clone()));
+    assert_eq!(stored_records(&client).await, expected_records(&events));
+    drop(client);
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_keep_their_bytes() {
     let Some(url) = env_or_skip("FFC_PG_URL") else {
         return;

@@ -426,6 +426,39 @@ async fn shutdown_finishes_the_acknowledgement_in_flight() {
 }
 
 #[tokio::test]
+async fn connections_still_busy_after_the_grace_are_aborted() {
+    let sink = Arc::new(GatedSink {
+        gate: tokio::sync::Semaphore::new(0),
+        entered: tokio::sync::Notify::new(),
+        inner: MemorySink::new(),
+    });
+    let config = ReceiverConfig::new("127.0.0.1:0".parse().unwrap())
+        .with_limits(Limits::default().with_shutdown_grace(Duration::from_millis(100)));
+    let handle = Receiver::bind(config, sink.clone(), Arc::new(MemoryDeadLetters::new()))
+        .await
+        .unwrap()
+        .spawn();
+    let addr = handle.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .unwrap();
+    ws.send(Message::text(classic(1))).await.unwrap();
+    sink.entered.notified().await;
+    // The sink never finishes: after the grace the connection task is aborted, so nothing
+    // of the receiver (which holds the sink) outlives `shutdown`.
+    handle.shutdown().await.unwrap();
+    assert_eq!(
+        Arc::strong_count(&sink),
+        1,
+        "a connection task still holds the sink"
+    );
+    // The counter got no OK: its connection just ended, and it resends later.
+    assert!(!matches!(ws.next().await, Some(Ok(Message::Text(_)))));
+    assert!(sink.inner.events().is_empty());
+}
+
+#[tokio::test]
 async fn the_sender_honours_the_cap_and_the_disabled_state() {
     let rig = start(Auth::new(), Limits::default()).await;
     let mut sender: Sender<3> = Sender::new(SenderConfig::new(format!(

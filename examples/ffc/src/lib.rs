@@ -16,6 +16,7 @@ pub mod health;
 pub mod listen;
 pub mod logging;
 pub mod reconcile;
+pub mod metrics;
 pub mod report;
 pub mod sales;
 pub mod sample;

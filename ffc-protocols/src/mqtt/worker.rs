@@ -86,8 +86,8 @@ const OUTAGE_OVER: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct WorkerStats {
-    /// The subscriber's counters, summed over the runs that ended cleanly (a run that
-    /// ended with a sink failure acknowledged nothing more, so its counts are not kept).
+    /// The subscriber's counters, summed over every run, those that ended with a sink
+    /// failure included (the message whose sink failed is counted as received, not kept).
     pub totals: Stats,
     /// Times the worker started again after a sink failure.
     pub sink_restarts: u64,
@@ -100,6 +100,8 @@ pub struct Worker {
     dead_letters: Arc<dyn DeadLetterSink>,
     occupancy: Option<mpsc::Sender<OccupancySample>>,
     status: watch::Sender<Status>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -125,7 +127,20 @@ impl Worker {
             dead_letters,
             occupancy: None,
             status: watch::channel(Status::default()).0,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
+    }
+
+    /// Counts into `metrics` (feature `metrics`): events received, kept and their
+    /// counters' last event, dead letters, sink failures, and messages done with
+    /// (acknowledged at QoS 1); `/healthz` reports draining once shutdown began.
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.events = metrics.observe_events(self.events);
+        self.dead_letters = metrics.observe_dead_letters(self.dead_letters);
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Sends occupancy samples to `occupancy` (the worker waits while it is full).
@@ -165,12 +180,10 @@ impl Worker {
         let mut restart = self.config.restart.backoff();
         loop {
             let started = tokio::time::Instant::now();
-            let result = self.run_once(&mut shutdown, &mut stopping).await;
+            let (run, result) = self.run_once(&mut shutdown, &mut stopping).await;
+            add(&mut stats.totals, run);
             match result {
-                Ok(run) => {
-                    add(&mut stats.totals, run);
-                    return Ok(stats);
-                }
+                Ok(()) => return Ok(stats),
                 Err(SubscribeError::Sink(e)) if !stopping => {
                     // Not acknowledged: the broker keeps (QoS 1, persistent session) or
                     // drops (QoS 0) the message; either way start afresh. A run that held
@@ -200,13 +213,18 @@ impl Worker {
         &self,
         shutdown: &mut std::pin::Pin<&mut F>,
         stopping: &mut bool,
-    ) -> Result<Stats, SubscribeError> {
-        let subscriber = Subscriber::new(self.config.subscriber.clone())?;
+    ) -> (Stats, Result<(), SubscribeError>) {
+        let subscriber = match Subscriber::new(self.config.subscriber.clone()) {
+            Ok(subscriber) => subscriber,
+            Err(e) => return (Stats::default(), Err(e)),
+        };
+        #[cfg(feature = "metrics")]
+        let subscriber = subscriber.with_metrics(self.metrics.clone());
         let stopper = subscriber.stopper();
         let mut status = subscriber.status();
         let before = *self.status.borrow();
         let running =
-            subscriber.run_into(&*self.events, &*self.dead_letters, self.occupancy.as_ref());
+            subscriber.run_counted(&*self.events, &*self.dead_letters, self.occupancy.as_ref());
         tokio::pin!(running);
         loop {
             tokio::select! {
@@ -216,6 +234,10 @@ impl Worker {
                 }
                 () = shutdown.as_mut(), if !*stopping => {
                     *stopping = true;
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = &self.metrics {
+                        m.set_health(crate::metrics::Health::Draining);
+                    }
                     stopper.stop();
                 }
                 changed = status.changed() => {

@@ -188,6 +188,20 @@ pub(super) fn open_log(
         .truncate(false)
         .open(path)
         .map_err(io_err("opening the file"))?;
+    // A device (/dev/full, /dev/zero) or a FIFO would be read for ever below.
+    if !file
+        .metadata()
+        .map_err(io_err("opening the file"))?
+        .is_file()
+    {
+        return Err(SinkError::Io {
+            doing: "opening the file",
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (the sink reads it back, appends and syncs)",
+            ),
+        });
+    }
     if !existed {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             File::open(dir)

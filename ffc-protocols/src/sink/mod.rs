@@ -174,7 +174,7 @@ impl<S: EventSink + ?Sized> EventSink for Arc<S> {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the Vec/HashSet half-updated in a way
     // that matters here, so a poisoned lock is used as is.
     m.lock().unwrap_or_else(|p| p.into_inner())

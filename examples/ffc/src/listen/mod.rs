@@ -30,6 +30,9 @@ pub enum ListenCommand {
         /// Stop after this many events were kept (default: run until Ctrl-C).
         #[arg(long)]
         max_events: Option<u64>,
+        /// Serve `/metrics` (Prometheus) and `/healthz` on this address.
+        #[arg(long)]
+        metrics: Option<SocketAddr>,
     },
     /// Subscribe to counters' MQTT topics on a broker (ffc-protocols' subscriber:
     /// reconnects and re-subscribes by itself). Prints `subscribed to FILTERS at URL` once
@@ -47,7 +50,8 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             events,
             dead_letters,
             max_events,
-        } => crate::block_on(ws::listen(bind, events, dead_letters, max_events)),
+            metrics,
+        } => crate::block_on(ws::listen(bind, events, dead_letters, max_events, metrics)),
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
     }
 }

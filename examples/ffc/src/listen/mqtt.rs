@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::Args;
 use ffc_core::backoff::RetryPolicy;
 use ffc_core::CountEvent;
+use ffc_protocols::metrics::Metrics;
 use ffc_protocols::mqtt::subscriber::{Received, Stats, Status, Subscriber, SubscriberConfig};
 use ffc_protocols::mqtt::worker::{Worker, WorkerConfig};
 use ffc_protocols::mqtt::{Credentials, Protocol, Qos};
@@ -59,6 +60,9 @@ pub struct MqttListenArgs {
     /// Stop after this many counting events were kept (default: run until Ctrl-C).
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Serve `/metrics` (Prometheus) and `/healthz` on this address.
+    #[arg(long)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Forwards to the file sink and asks the worker to stop once `max` events were stored.
@@ -166,14 +170,19 @@ pub async fn listen(a: MqttListenArgs) -> Result<(), String> {
     );
     // The subscriber retries an unreachable broker with backoff; say what it is doing.
     eprintln!("connecting to {url} as {}", config.client_id);
+    let served = crate::metrics::serve(a.metrics, "mqtt").await?;
+    let metrics = served.as_ref().map(|(m, _)| m.clone());
     let stats = match &a.events {
         None => {
-            let subscriber = Subscriber::new(config).map_err(|e| e.to_string())?;
+            let subscriber = Subscriber::new(config)
+                .map_err(|e| e.to_string())?
+                .with_metrics(metrics.clone());
             announce(subscriber.status(), subscribed);
-            print_stream(subscriber, open_dead_letters(&a)?, a.max_events).await?
+            print_stream(subscriber, open_dead_letters(&a)?, a.max_events, metrics).await?
         }
-        Some(path) => into_file(config, path, &a, subscribed).await?,
+        Some(path) => into_file(config, path, &a, subscribed, metrics).await?,
     };
+    crate::metrics::stop(served).await;
     eprintln!(
         "stopped: {} messages, {} events kept, {} duplicates, {} occupancy samples, {} dead-lettered, {} connections",
         stats.messages,
@@ -199,6 +208,7 @@ async fn print_stream(
     subscriber: Subscriber,
     dead_file: Option<FileDeadLetters>,
     max_events: Option<u64>,
+    metrics: Option<Metrics>,
 ) -> Result<Stats, String> {
     let stopper = subscriber.stopper();
     {
@@ -213,16 +223,26 @@ async fn print_stream(
     while let Some(item) = rx.recv().await {
         match item {
             Received::Count { topic, event } => {
+                if let Some(m) = &metrics {
+                    m.received();
+                    m.seen(event.serial);
+                    m.kept(Accepted::Stored);
+                }
                 line(with_topic(serde_json::to_value(event), topic)?);
                 kept += 1;
             }
             Received::Occupancy { topic, sample } => {
                 line(with_topic(serde_json::to_value(sample), topic)?);
             }
-            Received::DeadLetter(letter) => match &dead_file {
-                Some(file) => file.dead_letter(letter).await.map_err(|e| e.to_string())?,
-                None => line(serde_json::json!({ "dead_letter": letter })),
-            },
+            Received::DeadLetter(letter) => {
+                match &dead_file {
+                    Some(file) => file.dead_letter(letter).await.map_err(|e| e.to_string())?,
+                    None => line(serde_json::json!({ "dead_letter": letter })),
+                }
+                if let Some(m) = &metrics {
+                    m.dead_lettered();
+                }
+            }
         }
         if max_events.is_some_and(|max| kept >= max) {
             stopper.stop();
@@ -241,6 +261,7 @@ async fn into_file(
     path: &Path,
     a: &MqttListenArgs,
     subscribed: String,
+    metrics: Option<Metrics>,
 ) -> Result<Stats, String> {
     let dead: Arc<dyn DeadLetterSink> = match open_dead_letters(a)? {
         Some(file) => Arc::new(file),
@@ -256,7 +277,10 @@ async fn into_file(
     let (occupancy_tx, mut occupancy_rx) = tokio::sync::mpsc::channel(256);
     let config =
         WorkerConfig::new(config).with_restart(RetryPolicy::default().with_max_attempts(Some(1)));
-    let worker = Worker::new(config, Arc::new(sink), dead).with_occupancy(occupancy_tx);
+    let mut worker = Worker::new(config, Arc::new(sink), dead).with_occupancy(occupancy_tx);
+    if let Some(metrics) = metrics {
+        worker = worker.with_metrics(metrics);
+    }
     announce(worker.status(), subscribed);
     let run = worker.run(async {
         tokio::select! {

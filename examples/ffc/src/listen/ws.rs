@@ -32,8 +32,12 @@ pub async fn listen(
     events: Option<PathBuf>,
     dead_letters: Option<PathBuf>,
     max_events: Option<u64>,
+    metrics: Option<SocketAddr>,
 ) -> Result<(), String> {
-    let config = ReceiverConfig::new(bind).with_auth(auth_from_env());
+    let served = crate::metrics::serve(metrics, "ws").await?;
+    let config = ReceiverConfig::new(bind)
+        .with_auth(auth_from_env())
+        .with_metrics(served.as_ref().map(|(m, _)| m.clone()));
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let sink: Arc<dyn EventSink> = match &events {
         Some(path) => {
@@ -78,5 +82,6 @@ pub async fn listen(
         "stopped: {} events kept, {} duplicates, {} test messages, {} dead-lettered",
         stats.accepted, stats.duplicates, stats.tests, stats.dead_lettered
     );
+    crate::metrics::stop(served).await;
     Ok(())
 }

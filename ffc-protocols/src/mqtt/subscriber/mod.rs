@@ -175,6 +175,8 @@ pub struct Subscriber {
     stop_tx: Arc<watch::Sender<bool>>,
     stop_rx: watch::Receiver<bool>,
     heard: Heard,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 enum Output<'a> {
@@ -237,7 +239,18 @@ impl Subscriber {
             status: watch::channel(Status::default()).0,
             stop_tx: Arc::new(stop_tx),
             stop_rx,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         })
+    }
+
+    /// Counts each message it is done with (kept, then acknowledged at QoS 1) into
+    /// `metrics` (feature `metrics`). Events and dead letters are counted by the sinks:
+    /// wrap them with [`Metrics::observe_events`](crate::metrics::Metrics::observe_events).
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: Option<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The connection state; `wait_for(|s| s.subacks >= 1)` waits until subscribed.
@@ -259,6 +272,18 @@ impl Subscriber {
         dead_letters: &dyn DeadLetterSink,
         occupancy: Option<&mpsc::Sender<OccupancySample>>,
     ) -> Result<Stats, SubscribeError> {
+        let (stats, result) = self.run_counted(events, dead_letters, occupancy).await;
+        result.map(|()| stats)
+    }
+
+    /// Like [`Subscriber::run_into`], but returns what the run did even when it ended with
+    /// an error (the worker sums every run, failed ones too).
+    pub(crate) async fn run_counted(
+        self,
+        events: &dyn EventSink,
+        dead_letters: &dyn DeadLetterSink,
+        occupancy: Option<&mpsc::Sender<OccupancySample>>,
+    ) -> (Stats, Result<(), SubscribeError>) {
         self.run(Output::Sink {
             events,
             dead_letters,
@@ -277,11 +302,14 @@ impl Subscriber {
         JoinHandle<Result<Stats, SubscribeError>>,
     ) {
         let (tx, rx) = mpsc::channel(self.config.channel_capacity.max(1));
-        let task = tokio::spawn(self.run(Output::Stream(tx)));
+        let task = tokio::spawn(async move {
+            let (stats, result) = self.run(Output::Stream(tx)).await;
+            result.map(|()| stats)
+        });
         (rx, task)
     }
 
-    async fn run(mut self, out: Output<'_>) -> Result<Stats, SubscribeError> {
+    async fn run(mut self, out: Output<'_>) -> (Stats, Result<(), SubscribeError>) {
         let filters = self.config.subscribed_filters();
         let mut backoff = self.config.retry.backoff();
         let mut stats = Stats::default();
@@ -342,7 +370,17 @@ impl Subscriber {
             while self.eventloop.poll().await.is_ok() {}
         })
         .await;
-        result.map(|()| stats)
+        (stats, result)
+    }
+
+    /// Queues the acknowledgement of a message that was kept (nothing goes out at QoS 0).
+    fn acknowledge(&self, requests: &mpsc::UnboundedSender<Request>, p: Publish) {
+        // The receiver lives until the polling loop returns.
+        let _ = requests.send(Request::Ack(Box::new(p)));
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.acknowledged(1);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -387,7 +425,7 @@ impl Subscriber {
                     if let Handled::Closed = receive(&p, out, stats, &mut self.heard).await? {
                         return Ok(());
                     }
-                    let _ = requests.send(Request::Ack(Box::new(p)));
+                    self.acknowledge(requests, p);
                 }
                 Ok(_) => {}
                 Err(PollError::Refused {

@@ -1,7 +1,7 @@
 //! What can go wrong: [`PgSinkError`] while the sink starts, and how the writers read a
 //! driver error (its text, without the password, and whether trying again can help).
 
-use deadpool_postgres::PoolError;
+use deadpool_postgres::{HookError, PoolError};
 
 #[cfg(doc)]
 use super::schema::SCHEMA_VERSION;
@@ -104,7 +104,7 @@ pub(super) fn retryable(e: &tokio_postgres::Error) -> bool {
 
 pub(super) fn pool_error_retryable(e: &PoolError) -> bool {
     match e {
-        PoolError::Backend(e) => retryable(e),
+        PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => retryable(e),
         PoolError::Timeout(_) => true,
         _ => false,
     }
@@ -112,7 +112,7 @@ pub(super) fn pool_error_retryable(e: &PoolError) -> bool {
 
 pub(super) fn pool_error_text(e: &PoolError) -> String {
     match e {
-        PoolError::Backend(e) => error_text(e),
+        PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => error_text(e),
         other => other.to_string(),
     }
 }

@@ -6,14 +6,18 @@
 //!
 //! `accept` puts the event on a bounded queue and waits. `pool_size` writer tasks take what is
 //! queued (up to `batch_size` events, lingering at most `batch_wait` for more) and write it as
-//! **one transaction** with one multi-row statement over `UNNEST`ed array parameters (bound
-//! parameters only, no SQL is built from data):
+//! **one transaction** (no SQL is built from data):
 //!
-//! 1. `INSERT INTO ffc_events .. ON CONFLICT DO NOTHING RETURNING ..`: only rows that were not
-//!    there yet come back;
-//! 2. from exactly those rows, `INSERT INTO ffc_records .. ON CONFLICT DO UPDATE SET events =
-//!    events + EXCLUDED.events`: an hourly total grows once per stored event, never for a
-//!    duplicate, so bucket totals are exactly-once too;
+//! 1. a binary `COPY` (tokio-postgres' `BinaryCopyInWriter`) of the batch's distinct keys
+//!    into the connection's temporary staging table `ffc_events_stage` (created once per
+//!    connection, emptied at every commit);
+//! 2. `INSERT INTO ffc_events .. SELECT .. FROM ffc_events_stage ON CONFLICT DO NOTHING
+//!    RETURNING ..`: only rows that were not there yet come back; and from exactly those
+//!    rows, `INSERT INTO ffc_records .. ON CONFLICT DO UPDATE SET events = events +
+//!    EXCLUDED.events`: an hourly total grows once per stored event, never for a duplicate,
+//!    so bucket totals are exactly-once too. While batches hold only new keys, a plain
+//!    `INSERT .. SELECT` (no per-row conflict check) does this step; a batch that meets a
+//!    stored key is rolled back and written at once the checking way;
 //! 3. `COMMIT`; then each caller gets [`Accepted::Stored`] (its row was added) or
 //!    [`Accepted::Duplicate`] (the key was already held, or an earlier caller of the same batch
 //!    had it).
@@ -44,6 +48,8 @@
 //! | `config` | [`PgSinkConfig`]: URL, password, batching, retry, timeouts |
 //! | `schema` | [`migrate`]: versioned migrations under an advisory lock |
 //! | `writer` | the writer tasks: gather a batch, one transaction, retry |
+//! | `writer_tx` | one try at a batch: `BEGIN` .. `COMMIT` pipelined on one connection |
+//! | `writer_stage` | the event columns, the staging table, binary `COPY`, the inserts from the stage |
 //! | `ack` | answering each caller after `COMMIT` (or the failure), [`PgSinkStats`] |
 //! | `error` | [`PgSinkError`], reading driver errors, redacting the password |
 //!
@@ -110,7 +116,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use ffc_core::{CountEvent, UnixSeconds};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -124,6 +130,8 @@ mod error;
 mod provenance;
 mod schema;
 mod writer;
+mod writer_stage;
+mod writer_tx;
 
 pub use ack::PgSinkStats;
 pub use config::PgSinkConfig;
@@ -205,6 +213,15 @@ impl PgSink {
             },
         ))
         .max_size(config.pool_size())
+        // Each connection gets its own staging table for the batches' binary COPY.
+        .post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                client
+                    .batch_execute(writer_stage::CREATE_STAGE.as_str())
+                    .await
+                    .map_err(HookError::Backend)
+            })
+        }))
         .runtime(Runtime::Tokio1)
         .create_timeout(Some(config.connect_timeout))
         .build()

@@ -5,53 +5,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ffc_core::{CountEvent, EventKey, MessageId};
+use ffc_core::{CountEvent, EventKey};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::Instant;
-use tokio_postgres::types::ToSql;
 
 use super::ack::{self, Counters, Job};
-use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
-use super::{PgSinkConfig, Shared};
+use super::error::Failure;
+use super::{writer_tx, PgSinkConfig, Shared};
 use crate::sink::DeadLetter;
 
-/// One batch of events: insert the new ones, count exactly those into their hour buckets, and
-/// return the 1-based positions (in the parameter arrays) of the rows that were added.
-const INSERT_EVENTS: &str = "
-WITH input AS (
-    SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[],
-                         $6::bigint[], $7::bigint[], $8::integer[], $9::uuid[], $10::text[])
-        WITH ORDINALITY AS t(serial, roi, metric, people_type, people_id, start_unix, end_unix,
-                             utc_offset_seconds, uuid, source, ord)
-), inserted AS (
-    INSERT INTO ffc_events (serial, roi, metric, people_type, people_id, start_unix, end_unix,
-                            utc_offset_seconds, uuid, source)
-    SELECT serial, roi, metric, people_type, people_id::numeric, start_unix, end_unix,
-           utc_offset_seconds, uuid, source
-    FROM input
-    ORDER BY ord
-    ON CONFLICT DO NOTHING
-    RETURNING serial, roi, metric, people_type, people_id, start_unix, end_unix, uuid
-), counted AS (
-    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
-    SELECT serial, roi, metric, people_type,
-           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-    FROM inserted
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (serial, roi, metric, people_type, hour_start)
-        DO UPDATE SET events = r.events + EXCLUDED.events
-)
-SELECT input.ord
-FROM inserted JOIN input
-  ON input.serial = inserted.serial AND input.roi = inserted.roi
- AND input.metric = inserted.metric AND input.people_id::numeric = inserted.people_id
- AND input.start_unix = inserted.start_unix AND input.end_unix = inserted.end_unix
- AND input.uuid IS NOT DISTINCT FROM inserted.uuid";
-
 /// One batch of dead letters.
-const INSERT_DEAD_LETTERS: &str = "
+pub(super) const INSERT_DEAD_LETTERS: &str = "
 INSERT INTO ffc_dead_letters (received_at, origin, reason, raw)
 SELECT to_timestamp(received_unix), origin, reason, raw
 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_unix, origin, reason, raw)";
@@ -59,8 +24,34 @@ FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_uni
 /// One writer task: takes batches off the shared queue until it is closed and empty.
 pub(super) async fn run(shared: Arc<Shared>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs = Vec::with_capacity(shared.config.batch_size());
+    let mut path = Path::default();
     while collect(&rx, &mut jobs, &shared.config).await {
-        write_batch(&shared, &mut jobs).await;
+        write_batch(&shared, &mut jobs, &mut path).await;
+    }
+}
+
+/// Which way a writer inserts: the fast path (plain `INSERT`, for batches of new keys) until
+/// a batch meets a stored key; then the conflict-checking path for the next
+/// [`Path::SLOW_AFTER_CONFLICT`] batches (resends come in runs, after an outage), then the
+/// fast path again.
+#[derive(Default)]
+struct Path {
+    slow_left: u32,
+}
+
+impl Path {
+    const SLOW_AFTER_CONFLICT: u32 = 32;
+
+    fn fast(&self) -> bool {
+        self.slow_left == 0
+    }
+
+    fn committed(&mut self) {
+        self.slow_left = self.slow_left.saturating_sub(1);
+    }
+
+    fn conflicted(&mut self) {
+        self.slow_left = Self::SLOW_AFTER_CONFLICT;
     }
 }
 
@@ -101,39 +92,19 @@ async fn collect(
     true
 }
 
-/// A batch's parameter arrays, built once and reused by every attempt.
+/// A batch's rows, built once and reused by every attempt: the events (each distinct key
+/// once, in key order; written by binary `COPY`, see `writer_stage`) and the dead letters'
+/// parameter arrays.
 #[derive(Default)]
-struct Columns {
-    serial: Vec<String>,
-    roi: Vec<i64>,
-    metric: Vec<i16>,
-    people_type: Vec<i16>,
-    people_id: Vec<String>,
-    start: Vec<i64>,
-    end: Vec<i64>,
-    offset: Vec<i32>,
-    uuid: Vec<Option<MessageId>>,
-    source: Vec<String>,
-    letter_received: Vec<i64>,
-    letter_origin: Vec<String>,
-    letter_reason: Vec<String>,
-    letter_raw: Vec<Vec<u8>>,
+pub(super) struct Columns {
+    pub(super) events: Vec<CountEvent>,
+    pub(super) letter_received: Vec<i64>,
+    pub(super) letter_origin: Vec<String>,
+    pub(super) letter_reason: Vec<String>,
+    pub(super) letter_raw: Vec<Vec<u8>>,
 }
 
 impl Columns {
-    fn push_event(&mut self, e: &CountEvent) {
-        self.serial.push(e.serial.to_string());
-        self.roi.push(i64::from(e.roi.0));
-        self.metric.push(i16::from(e.metric.code()));
-        self.people_type.push(i16::from(e.people_type.code()));
-        self.people_id.push(e.people_id.0.to_string());
-        self.start.push(e.start);
-        self.end.push(e.end);
-        self.offset.push(e.offset.seconds());
-        self.uuid.push(e.uuid);
-        self.source.push(source_name(e));
-    }
-
     fn push_letter(&mut self, l: &DeadLetter) {
         self.letter_received.push(l.received_at);
         // A text column cannot hold NUL; the raw bytes keep the message exactly.
@@ -143,19 +114,11 @@ impl Columns {
     }
 }
 
-/// The event's [`ffc_core::Source`] by its serde name (`WebSocket`, `Mqtt`, ..).
-fn source_name(e: &CountEvent) -> String {
-    match serde_json::to_value(e.source) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{:?}", e.source),
-    }
-}
-
 /// Writes `jobs` as one transaction (retrying as configured) and answers every caller.
-async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>) {
+async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>, path: &mut Path) {
     let (owners, columns) = plan(jobs);
     let started = Instant::now();
-    match commit_with_retry(shared, &columns).await {
+    match commit_with_retry(shared, &columns, path).await {
         Ok(added) => {
             tracing::debug!(
                 events = owners.len(),
@@ -198,7 +161,7 @@ fn plan(jobs: &[Job]) -> (Vec<(EventKey, usize)>, Columns) {
     let mut columns = Columns::default();
     for &(_, i) in &owners {
         if let Some(Job::Event { event, .. }) = jobs.get(i) {
-            columns.push_event(event);
+            columns.events.push(*event);
         }
     }
     for job in jobs {
@@ -212,14 +175,26 @@ fn plan(jobs: &[Job]) -> (Vec<(EventKey, usize)>, Columns) {
 /// Tries the batch until it commits, waiting between tries as the configured
 /// [`RetryPolicy`](ffc_core::backoff::RetryPolicy) says, for at most `retry_for`. Returns the
 /// 1-based positions of the rows that were added, or the last failure's text.
-async fn commit_with_retry(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, String> {
+async fn commit_with_retry(
+    shared: &Shared,
+    columns: &Columns,
+    path: &mut Path,
+) -> Result<Vec<i64>, String> {
     let config = &shared.config;
     let started = Instant::now();
     let mut backoff = config.retry.backoff();
     loop {
-        let failure = match attempt(shared, columns).await {
-            Ok(added) => return Ok(added),
-            Err(failure) => failure,
+        let failure = match attempt(shared, columns, path.fast()).await {
+            Ok(added) => {
+                path.committed();
+                return Ok(added);
+            }
+            // A stored key met on the fast path: at once again, checking each row.
+            Err(Tried::Conflict) => {
+                path.conflicted();
+                continue;
+            }
+            Err(Tried::Failed(failure)) => failure,
         };
         let wait = match backoff.next_delay() {
             Some(wait) if failure.retryable && within(started, wait, config.retry_for) => wait,
@@ -244,73 +219,26 @@ fn within(started: Instant, wait: Duration, limit: Duration) -> bool {
 /// One try: a connection from the pool, `BEGIN`, the inserts, `COMMIT`. Returns the 1-based
 /// positions of the events that were added. The whole try is bounded by a client-side timeout
 /// too, for a server that vanished without closing the connection.
-async fn attempt(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
+/// How a try ended when it did not commit.
+pub(super) enum Tried {
+    /// The fast path met a key already stored; nothing was written.
+    Conflict,
+    Failed(Failure),
+}
+
+async fn attempt(shared: &Shared, columns: &Columns, fast: bool) -> Result<Vec<i64>, Tried> {
     let config = &shared.config;
     let limit = config
         .connect_timeout
         .saturating_add(config.statement_timeout.saturating_mul(2));
-    match tokio::time::timeout(limit, attempt_once(shared, columns)).await {
+    match tokio::time::timeout(limit, writer_tx::attempt_once(shared, columns, fast)).await {
         Ok(result) => result,
-        Err(_) => Err(Failure {
+        Err(_) => Err(Tried::Failed(Failure {
             message: format!(
                 "no answer from the database within {} ms",
                 limit.as_millis()
             ),
             retryable: true,
-        }),
+        })),
     }
-}
-
-async fn attempt_once(shared: &Shared, columns: &Columns) -> Result<Vec<i64>, Failure> {
-    let mut client = shared.pool.get().await.map_err(|e| Failure {
-        message: shared.redact(pool_error_text(&e)),
-        retryable: pool_error_retryable(&e),
-    })?;
-    let result = async {
-        let tx = client.transaction().await?;
-        let mut added = Vec::new();
-        if !columns.serial.is_empty() {
-            let statement = tx.prepare_cached(INSERT_EVENTS).await?;
-            let params: [&(dyn ToSql + Sync); 10] = [
-                &columns.serial,
-                &columns.roi,
-                &columns.metric,
-                &columns.people_type,
-                &columns.people_id,
-                &columns.start,
-                &columns.end,
-                &columns.offset,
-                &columns.uuid,
-                &columns.source,
-            ];
-            for row in tx.query(&statement, &params).await? {
-                added.push(row.try_get::<_, i64>(0)?);
-            }
-        }
-        if !columns.letter_raw.is_empty() {
-            let statement = tx.prepare_cached(INSERT_DEAD_LETTERS).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &columns.letter_received,
-                    &columns.letter_origin,
-                    &columns.letter_reason,
-                    &columns.letter_raw,
-                ],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, tokio_postgres::Error>(added)
-    }
-    .await;
-    result.map_err(|e| {
-        // Whatever went wrong, do not hand this connection to the next batch: it may be
-        // half-closed or inside an aborted transaction. The pool opens a fresh one.
-        drop(deadpool_postgres::Object::take(client));
-        Failure {
-            message: shared.redact(error_text(&e)),
-            retryable: retryable(&e),
-        }
-    })
 }

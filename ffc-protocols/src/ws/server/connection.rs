@@ -230,7 +230,10 @@ where
         .instrument(tracing::debug_span!("acknowledge"))
         .await;
     match acknowledged {
-        Ok(()) => Next::Continue,
+        Ok(()) => {
+            shared.acknowledged();
+            Next::Continue
+        }
         Err(_) => Next::Stop,
     }
 }

@@ -57,6 +57,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::sink::{Clock, DeadLetterSink, EventSink};
 
@@ -91,6 +92,12 @@ pub struct ReceiverConfig {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Where receive times and session times come from (default: the system clock).
     pub clock: Clock,
+    /// Operating metrics (feature `metrics`): when set, the receiver counts events
+    /// received, kept, acknowledged, dead-lettered, open connections and each counter's
+    /// last event into them, and reports [`Health::Draining`](crate::metrics::Health) once
+    /// it shuts down.
+    #[cfg(feature = "metrics")]
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl fmt::Debug for ReceiverConfig {
@@ -101,6 +108,8 @@ impl fmt::Debug for ReceiverConfig {
             .field("limits", &self.limits);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls.is_some());
+        #[cfg(feature = "metrics")]
+        d.field("metrics", &self.metrics.is_some());
         d.finish()
     }
 }
@@ -115,12 +124,21 @@ impl ReceiverConfig {
             #[cfg(feature = "tls")]
             tls: None,
             clock: Clock::system(),
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 
     /// Takes receive and session times from `clock` (simulations, tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Counts into these metrics (`None`: none).
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: Option<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
         self
     }
 
@@ -221,6 +239,45 @@ pub(super) struct Shared {
     dead: Arc<dyn DeadLetterSink>,
     counters: Counters,
     clock: Clock,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
+}
+
+impl Shared {
+    /// `n` messages answered `OK`.
+    fn acknowledged(&self) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.acknowledged(1);
+        }
+    }
+}
+
+/// Counts a connection open for as long as it lives, even when its task is aborted.
+struct OpenConnection(Arc<Shared>);
+
+impl OpenConnection {
+    fn new(shared: Arc<Shared>) -> Self {
+        bump(&shared.counters.open_connections);
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &shared.metrics {
+            m.connection_opened();
+        }
+        OpenConnection(shared)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0
+            .counters
+            .open_connections
+            .fetch_sub(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.0.metrics {
+            m.connection_closed();
+        }
+    }
 }
 
 /// A bound receiver, not yet serving.
@@ -247,6 +304,11 @@ impl Receiver {
         dead: Arc<dyn DeadLetterSink>,
     ) -> io::Result<Receiver> {
         let listener = TcpListener::bind(config.bind).await?;
+        #[cfg(feature = "metrics")]
+        let (sink, dead) = match &config.metrics {
+            Some(m) => (m.observe_events(sink), m.observe_dead_letters(dead)),
+            None => (sink, dead),
+        };
         Ok(Receiver {
             listener,
             shared: Arc::new(Shared {
@@ -256,6 +318,8 @@ impl Receiver {
                 dead,
                 counters: Counters::default(),
                 clock: config.clock,
+                #[cfg(feature = "metrics")]
+                metrics: config.metrics,
             }),
             #[cfg(feature = "tls")]
             tls: config.tls,
@@ -306,9 +370,12 @@ impl Receiver {
         let limits = self.shared.limits;
         let max = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
         let slots = Arc::new(Semaphore::new(max as usize));
+        let mut tasks = JoinSet::new();
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
+                // Reap finished connection tasks as they end.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
                 _ = shutdown.changed() => break,
             };
             let (stream, peer) = match accepted {
@@ -333,9 +400,9 @@ impl Receiver {
             let shutdown = shutdown.clone();
             #[cfg(feature = "tls")]
             let tls = self.tls.clone();
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let _slot = slot;
-                bump(&shared.counters.open_connections);
+                let _open = OpenConnection::new(shared.clone());
                 #[cfg(feature = "tls")]
                 match tls {
                     Some(acceptor) => {
@@ -355,18 +422,31 @@ impl Receiver {
                 }
                 #[cfg(not(feature = "tls"))]
                 connection(stream, peer, &shared, shutdown).await;
-                shared
-                    .counters
-                    .open_connections
-                    .fetch_sub(1, Ordering::Relaxed);
             });
         }
-        // Graceful: every connection task holds a slot until it ends.
-        let all = tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(max)).await;
-        if all.is_err() {
-            tracing::warn!("shutdown grace elapsed with connections still open");
-        }
+        self.drain(tasks).await;
         Ok(())
+    }
+
+    /// Graceful: waits up to [`Limits::shutdown_grace`] for the connections (each finishes
+    /// the message in hand, then closes), then aborts those still running, so nothing
+    /// outlives the receiver.
+    async fn drain(&self, mut tasks: JoinSet<()>) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.shared.metrics {
+            m.set_health(crate::metrics::Health::Draining);
+        }
+        let grace = self.shared.limits.shutdown_grace;
+        let all =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if all.is_err() {
+            tracing::warn!(
+                still_open = tasks.len(),
+                "shutdown grace elapsed with connections still open; closing them"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
     }
 }
 

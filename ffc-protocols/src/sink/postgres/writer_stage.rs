@@ -1,0 +1,231 @@
+//! The event rows of a batch on their way in: one binary `COPY` into a per-connection
+//! temporary staging table, then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING` into
+//! `ffc_events` (and the hourly totals from exactly the rows added), in the batch's
+//! transaction. While batches hold only new keys, a plain `INSERT .. SELECT` does it
+//! ([`INSERT_NEW_FROM_STAGE`]); a batch with a stored key takes the conflict-checking path.
+//!
+//! The written columns are listed once, in [`EVENT_COLUMNS`]: the staging table, the `COPY`
+//! and the `INSERT .. SELECT` are built from it. To write another column, add it there
+//! (name, staging type, binary type) and its value in [`write_events`].
+
+use std::error::Error;
+use std::sync::LazyLock;
+
+use bytes::{BufMut, BytesMut};
+use ffc_core::{CountEvent, EventKey, MessageId, Metric, PeopleId, RoiId, Source};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+
+/// The staging table: temporary (this connection only, no WAL), emptied at every commit.
+const STAGE: &str = "ffc_events_stage";
+
+/// The event columns a batch writes, in `COPY` order: name (the same in `ffc_events`), type
+/// in the staging table, binary wire type. The staging table has `ord` (the row's 1-based
+/// position in the batch) before them.
+pub(super) const EVENT_COLUMNS: &[(&str, &str, Type)] = &[
+    ("serial", "text", Type::TEXT),
+    ("roi", "bigint", Type::INT8),
+    ("metric", "smallint", Type::INT2),
+    ("people_type", "smallint", Type::INT2),
+    ("people_id", "numeric(20, 0)", Type::NUMERIC),
+    ("start_unix", "bigint", Type::INT8),
+    ("end_unix", "bigint", Type::INT8),
+    ("utc_offset_seconds", "integer", Type::INT4),
+    ("uuid", "uuid", Type::UUID),
+    ("source", "text", Type::TEXT),
+];
+
+fn names() -> String {
+    EVENT_COLUMNS
+        .iter()
+        .map(|c| c.0)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Creates the staging table on a new connection (deadpool's `post_create` hook).
+pub(super) static CREATE_STAGE: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = EVENT_COLUMNS
+        .iter()
+        .map(|(name, ty, _)| format!("{name} {ty}"))
+        .collect();
+    format!(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (ord integer NOT NULL, {}) \
+         ON COMMIT DELETE ROWS",
+        columns.join(", ")
+    )
+});
+
+/// The binary `COPY` into the staging table.
+pub(super) static COPY_STAGE: LazyLock<String> =
+    LazyLock::new(|| format!("COPY {STAGE} (ord, {}) FROM STDIN BINARY", names()));
+
+/// The wire types of [`COPY_STAGE`]'s columns.
+pub(super) static COPY_TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
+    std::iter::once(Type::INT4)
+        .chain(EVENT_COLUMNS.iter().map(|c| c.2.clone()))
+        .collect()
+});
+
+/// Adds the rows of the CTE `inserted` (the events just added) to their hour buckets in
+/// `ffc_records`, in bucket order (so concurrent writers lock buckets in the same order).
+const COUNT_INSERTED: &str = "
+    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+    SELECT serial, roi, metric, people_type,
+           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
+    FROM inserted
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (serial, roi, metric, people_type, hour_start)
+        DO UPDATE SET events = r.events + EXCLUDED.events
+";
+
+/// Moves the staged rows into `ffc_events`, counts exactly the rows added into their hour
+/// buckets, and returns the key of each row added (see [`added_key`]). The rows go in
+/// in `ord` order, which is key order, so concurrent writers take index locks in the same
+/// order (a deadlock all the same is retried).
+pub(super) static INSERT_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
+    let names = names();
+    format!(
+        "WITH inserted AS (
+    INSERT INTO ffc_events ({names})
+    SELECT {names} FROM {STAGE} ORDER BY ord
+    ON CONFLICT DO NOTHING
+    RETURNING serial, roi, metric, people_type, people_id, start_unix, end_unix, uuid
+), counted AS (
+{COUNT_INSERTED})
+SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM inserted"
+    )
+});
+
+/// The fast path, for a batch none of whose keys is stored yet (the usual case: new events):
+/// the staged rows go into `ffc_events` by a plain `INSERT .. SELECT` (no per-row conflict
+/// check) and all of them into the hourly totals. A key already stored makes it fail with a
+/// unique violation and the writer runs [`INSERT_FROM_STAGE`] instead.
+///
+/// The totals are computed from the `RETURNING` rows, not from the stage: that makes the
+/// events go in first, so the totals' rows (which concurrent writers share: every batch
+/// counts the same counters' current hour) are locked only from their update to `COMMIT`,
+/// not during the whole insert. Otherwise the writers would take turns.
+pub(super) static INSERT_NEW_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
+    let names = names();
+    format!(
+        "WITH inserted AS (
+    INSERT INTO ffc_events ({names})
+    SELECT {names} FROM {STAGE} ORDER BY ord
+    RETURNING serial, roi, metric, people_type, end_unix
+)
+{COUNT_INSERTED}"
+    )
+});
+
+/// The [`EventKey`] of a row [`INSERT_FROM_STAGE`] returned (the rows added), to find its
+/// caller: matching in the client costs less than joining the stage back in the server.
+pub(super) fn added_key(row: &tokio_postgres::Row) -> Result<EventKey, String> {
+    let get = |e: tokio_postgres::Error| format!("reading the rows added: {e}");
+    if let Some(uuid) = row.try_get::<_, Option<MessageId>>(6).map_err(get)? {
+        return Ok(EventKey::Uuid(uuid));
+    }
+    let serial: &str = row.try_get(0).map_err(get)?;
+    let roi: i64 = row.try_get(1).map_err(get)?;
+    let metric: i16 = row.try_get(2).map_err(get)?;
+    let people_id: &str = row.try_get(3).map_err(get)?;
+    let bad = |what: &str, value: &dyn std::fmt::Display| format!("row added with {what} {value}");
+    Ok(EventKey::Fields {
+        serial: serial.parse().map_err(|_| bad("serial", &serial))?,
+        roi: RoiId(u32::try_from(roi).map_err(|_| bad("roi", &roi))?),
+        metric: u64::try_from(metric)
+            .ok()
+            .and_then(|m| Metric::from_code(m).ok())
+            .ok_or_else(|| bad("metric", &metric))?,
+        people_id: PeopleId(
+            people_id
+                .parse()
+                .map_err(|_| bad("people id", &people_id))?,
+        ),
+        start: row.try_get(4).map_err(get)?,
+        end: row.try_get(5).map_err(get)?,
+    })
+}
+
+/// Writes `events` (the batch's distinct keys, in key order) as rows `ord` 1, 2, .. of the
+/// `COPY` and finishes it.
+pub(super) async fn write_events<'a>(
+    copy: BinaryCopyInWriter,
+    events: impl Iterator<Item = &'a CountEvent>,
+) -> Result<u64, tokio_postgres::Error> {
+    let mut copy = std::pin::pin!(copy);
+    let mut sources: Vec<(Source, String)> = Vec::new();
+    for (ord, e) in (1i32..).zip(events) {
+        let source = match sources.iter().find(|(s, _)| *s == e.source) {
+            Some((_, name)) => name.clone(),
+            None => {
+                let name = source_name(e.source);
+                sources.push((e.source, name.clone()));
+                name
+            }
+        };
+        copy.as_mut()
+            .write(&[
+                &ord,
+                &e.serial.to_string(),
+                &i64::from(e.roi.0),
+                &i16::from(e.metric.code()),
+                &i16::from(e.people_type.code()),
+                &Numeric(e.people_id.0),
+                &e.start,
+                &e.end,
+                &e.offset.seconds(),
+                &e.uuid,
+                &source,
+            ])
+            .await?;
+    }
+    copy.finish().await
+}
+
+/// A [`Source`] by its serde name (`WebSocket`, `Mqtt`, ..).
+pub(super) fn source_name(source: Source) -> String {
+    match serde_json::to_value(source) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{source:?}"),
+    }
+}
+
+/// A `u64` as PostgreSQL's binary `numeric` (base-10000 digits), for `numeric(20, 0)`
+/// columns: tokio-postgres has no numeric type of its own without an extra crate.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Numeric(pub(super) u64);
+
+impl ToSql for Numeric {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        // Base-10000 digits, least significant first; at most 5 for a u64.
+        let mut digits = [0i16; 5];
+        let mut n = 0usize;
+        let mut rest = self.0;
+        while rest > 0 {
+            digits[n] = (rest % 10_000) as i16;
+            rest /= 10_000;
+            n += 1;
+        }
+        // weight: the exponent (in base 10000) of the first digit; trailing zero digits
+        // are left out, as PostgreSQL stores them.
+        let weight = n.saturating_sub(1) as i16;
+        let skip = digits[..n].iter().take_while(|d| **d == 0).count();
+        let ndigits = n - skip;
+        out.put_i16(ndigits as i16);
+        out.put_i16(weight);
+        out.put_i16(0); // sign: positive
+        out.put_i16(0); // display scale
+        for d in digits[skip..n].iter().rev() {
+            out.put_i16(*d);
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+
+    to_sql_checked!();
+}

@@ -1,0 +1,185 @@
+//! One try at a batch's transaction, pipelined: `BEGIN`, the binary `COPY` into the staging
+//! table, the insert from it, the dead letters and `COMMIT` go out back to back on one
+//! connection, and their answers are read together. PostgreSQL runs them in order; after an
+//! error it refuses the rest of the transaction and turns the `COMMIT` into a rollback, so
+//! the batch counts as committed only when every step answered without error. Under load
+//! each round trip waits for the scheduler as much as for the server: one round trip a batch
+//! instead of five is most of what makes the sink keep pace with a raw `COPY`.
+
+use deadpool_postgres::{ClientWrapper, Object};
+use ffc_core::CountEvent;
+use futures_util::future::join5;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Row;
+
+use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
+use super::writer::{Columns, Tried, INSERT_DEAD_LETTERS};
+use super::{writer_stage, Shared};
+
+/// Why one try failed: the database said so, or it answered something this build cannot
+/// match to the batch (not retried), or the fast path met a stored key.
+enum TryError {
+    Database(tokio_postgres::Error),
+    Unexpected(String),
+    Conflict,
+}
+
+impl From<tokio_postgres::Error> for TryError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        TryError::Database(e)
+    }
+}
+
+/// A pooled connection that goes back to the pool only when [`Checked::keep`] says it is
+/// outside any transaction; dropped otherwise (a failure, or the try's timeout dropping the
+/// future halfway), it is closed, and the pool opens a fresh one.
+struct Checked(Option<Object>);
+
+impl Checked {
+    fn keep(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        if let Some(object) = self.0.take() {
+            drop(Object::take(object));
+        }
+    }
+}
+
+/// One try: a connection from the pool, then the pipelined transaction. Returns the 1-based
+/// positions of the events that were added.
+pub(super) async fn attempt_once(
+    shared: &Shared,
+    columns: &Columns,
+    fast: bool,
+) -> Result<Vec<i64>, Tried> {
+    let client = shared.pool.get().await.map_err(|e| {
+        Tried::Failed(Failure {
+            message: shared.redact(pool_error_text(&e)),
+            retryable: pool_error_retryable(&e),
+        })
+    })?;
+    let checked = Checked(Some(client));
+    let result = match checked.0.as_deref() {
+        Some(client) => pipelined(client, columns, fast).await,
+        None => Err(TryError::Unexpected("no connection in hand".into())),
+    };
+    let failure = match result {
+        Ok(added) => {
+            checked.keep();
+            return Ok(added);
+        }
+        // Every answer was read and the COMMIT rolled back: the connection is sound.
+        Err(TryError::Conflict) => {
+            checked.keep();
+            return Err(Tried::Conflict);
+        }
+        Err(TryError::Database(e)) => Failure {
+            message: shared.redact(error_text(&e)),
+            retryable: retryable(&e),
+        },
+        Err(TryError::Unexpected(message)) => Failure {
+            message,
+            retryable: false,
+        },
+    };
+    drop(checked);
+    Err(Tried::Failed(failure))
+}
+
+/// The transaction, pipelined (see the module docs). The statements are prepared once per
+/// connection (deadpool's statement cache), so preparing costs no round trip after the first.
+async fn pipelined(
+    client: &ClientWrapper,
+    columns: &Columns,
+    fast: bool,
+) -> Result<Vec<i64>, TryError> {
+    let events = &columns.events;
+    let (copy, insert) = if events.is_empty() {
+        (None, None)
+    } else {
+        let insert = if fast {
+            writer_stage::INSERT_NEW_FROM_STAGE.as_str()
+        } else {
+            writer_stage::INSERT_FROM_STAGE.as_str()
+        };
+        (
+            Some(client.prepare_cached(&writer_stage::COPY_STAGE).await?),
+            Some(client.prepare_cached(insert).await?),
+        )
+    };
+    let letters = match columns.letter_raw.is_empty() {
+        true => None,
+        false => Some(client.prepare_cached(INSERT_DEAD_LETTERS).await?),
+    };
+    // join5 polls in order, so the requests go out in this order on the first poll; the
+    // connection sends nothing after the COPY until its data is finished.
+    let copied = async {
+        let Some(copy) = copy else { return Ok(()) };
+        let sink = client.copy_in(&copy).await?;
+        let writer = BinaryCopyInWriter::new(sink, &writer_stage::COPY_TYPES);
+        writer_stage::write_events(writer, events.iter()).await?;
+        Ok::<_, tokio_postgres::Error>(())
+    };
+    let inserted = async {
+        match &insert {
+            Some(insert) => client.query(insert, &[]).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let lettered = async {
+        let Some(letters) = &letters else {
+            return Ok(0);
+        };
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            &columns.letter_received,
+            &columns.letter_origin,
+            &columns.letter_reason,
+            &columns.letter_raw,
+        ];
+        client.execute(letters, &params).await
+    };
+    let (begun, copied, inserted, lettered, committed) = join5(
+        client.batch_execute("BEGIN"),
+        copied,
+        inserted,
+        lettered,
+        client.batch_execute("COMMIT"),
+    )
+    .await;
+    begun?;
+    copied?;
+    let rows = match inserted {
+        Err(e) if fast && e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            // The COMMIT that followed rolled the batch back; its answer is read.
+            return Err(TryError::Conflict);
+        }
+        other => other?,
+    };
+    lettered?;
+    committed?;
+    match rows {
+        None => Ok(Vec::new()),
+        Some(_) if fast => Ok((1..=events.len() as i64).collect()),
+        Some(rows) => positions(events, &rows),
+    }
+}
+
+/// The 1-based positions in `events` (in key order) of the rows the checking insert added.
+fn positions(events: &[CountEvent], rows: &[Row]) -> Result<Vec<i64>, TryError> {
+    rows.iter()
+        .map(|row| {
+            let key = writer_stage::added_key(row).map_err(TryError::Unexpected)?;
+            let position = events
+                .binary_search_by_key(&key, CountEvent::key)
+                .map_err(|_| {
+                    TryError::Unexpected(format!("a row added that the batch lacks: {key:?}"))
+                })?;
+            Ok(position as i64 + 1)
+        })
+        .collect()
+}
