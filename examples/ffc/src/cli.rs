@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
-use crate::{bacnet, decode, device, listen, report, sales, server};
+use crate::{bacnet, decode, device, listen, nats, report, sales, server, work};
 
 /// One typed, reliable way to get FootfallCam data out of every interface.
 #[derive(Parser)]
@@ -53,6 +53,16 @@ pub enum Command {
         #[command(subcommand)]
         command: sales::SalesCommand,
     },
+    /// The NATS JetStream cluster between counters and storage: set up its stream.
+    Nats {
+        /// What to do.
+        #[command(subcommand)]
+        command: nats::NatsCommand,
+    },
+    /// Drain the NATS cluster's stream into a sink (file or PostgreSQL) through a durable
+    /// pull consumer, acknowledging each message after the sink kept it. Prints `working on
+    /// stream STREAM as DURABLE` first.
+    Work(work::WorkArgs),
     /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
     /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
     /// simulator's export and sales import; a branch report with completeness and

@@ -13,11 +13,13 @@ pub mod demo;
 pub mod device;
 pub mod listen;
 pub mod logging;
+pub mod nats;
 pub mod report;
 pub mod sales;
 pub mod sample;
 pub mod server;
 pub mod snippet;
+pub mod work;
 
 /// A current-thread tokio runtime with IO and timers: what every async command runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use ffc_cli::cli::{Cli, Command};
-use ffc_cli::{bacnet, decode, demo, device, listen, logging, report, sales, server};
+use ffc_cli::{bacnet, decode, demo, device, listen, logging, nats, report, sales, server, work};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         Command::Listen { command } => listen::run(command),
         Command::Server(args) => server::run(args),
         Command::Sales { command } => sales::run(command),
+        Command::Nats { command } => nats::run(command),
+        Command::Work(args) => work::run(args),
         Command::Demo { out } => demo::command(&out),
     };
     match outcome {

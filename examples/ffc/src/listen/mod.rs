@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 pub mod mqtt;
+pub mod nats;
 pub mod ws;
 
 /// The receivers.
@@ -30,6 +31,14 @@ pub enum ListenCommand {
         /// Stop after this many events were kept (default: run until Ctrl-C).
         #[arg(long)]
         max_events: Option<u64>,
+        /// Keep events in this NATS cluster's stream (servers, comma-separated) instead:
+        /// `OK` only after JetStream acknowledged the event. Credentials from env
+        /// FFC_NATS_USER/FFC_NATS_PASSWORD, FFC_NATS_TOKEN, FFC_NATS_NKEY or FFC_NATS_CREDS.
+        #[arg(long = "nats", value_name = "URL[,URL...]", conflicts_with_all = ["events", "max_events"])]
+        nats: Option<String>,
+        /// The stream (with --nats).
+        #[command(flatten)]
+        stream: crate::nats::StreamArgs,
     },
     /// Subscribe to counters' MQTT topics on a broker (ffc-protocols' subscriber:
     /// reconnects and re-subscribes by itself). Prints `subscribed to FILTERS at URL` once
@@ -47,7 +56,25 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             events,
             dead_letters,
             max_events,
+            nats: Some(servers),
+            stream,
+        } => {
+            let _ = (events, max_events);
+            crate::block_on(async move {
+                let config = ffc_protocols::ws::ReceiverConfig::new(bind).with_auth(ws::auth_from_env());
+                nats::ws(config, &servers, &stream, dead_letters.as_ref()).await
+            })
+        }
+        ListenCommand::Ws {
+            bind,
+            events,
+            dead_letters,
+            max_events,
+            ..
         } => crate::block_on(ws::listen(bind, events, dead_letters, max_events)),
+        ListenCommand::Mqtt(args) if args.bridge.servers.is_some() => {
+            crate::block_on(async move { nats::bridge(&args.bridge, args.dead_letters.as_ref()).await })
+        }
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
     }
 }
