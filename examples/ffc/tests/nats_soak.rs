@@ -1,0 +1,403 @@
+//! The NATS soak (issue 18): simulated WebSocket counters (through `ffc listen ws --nats`
+//! receivers) and MQTT counters (QoS 0 on `/status/<serial>` to a node's MQTT listener,
+//! through `ffc listen mqtt --nats` bridges) push a known set while `kill -9` hits each
+//! NATS node in turn (the stream's leader first, then the node the MQTT counters use), a
+//! receiver, a bridge, a worker (`ffc work --postgres`) and PostgreSQL. At the end
+//! PostgreSQL holds exactly the WebSocket set; of the MQTT set nothing is doubled, and what
+//! QoS 0 lost in flight is counted. Then events/s of 1, 2 and 4 workers on one stream.
+//!
+//! Short form in the test suite; `scripts/soak.sh --nats [SECONDS] [COUNTERS]` runs the
+//! long form. Settings (environment): FFC_NATS_SOAK_SECONDS (push phase, default 30),
+//! FFC_NATS_SOAK_COUNTERS (per path, default 6), FFC_NATS_SOAK_RATE (events per counter
+//! per second, default 4), FFC_NATS_SOAK_THROUGHPUT (events for the worker measurement,
+//! default 4000). Needs FFC_NATS_URLS and FFC_PG_START (scripts/services.sh).
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
+use ffc_protocols::mqtt::codec::Message;
+use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
+use ffc_protocols::mqtt::{Credentials, Qos};
+use ffc_protocols::nats::{publish_until_acked, message_id, event_subject, NatsConfig, NatsCredentials};
+use ffc_protocols::ws::sender::{Sender, SenderConfig};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn event(serial: u64, i: u64, source: Source) -> CountEvent {
+    CountEvent {
+        serial: CameraSerial::from_u64(serial),
+        roi: RoiId(1),
+        metric: if i % 2 == 0 { Metric::In } else { Metric::Out },
+        people_type: PeopleType::Visitor,
+        people_id: PeopleId(i),
+        start: 1_760_000_000 + i as i64,
+        end: 1_760_000_001 + i as i64,
+        offset: UtcOffset::UTC,
+        uuid: None,
+        source,
+    }
+}
+
+/// One `ffc` process that can be killed and started again with the same arguments.
+struct Proc {
+    name: String,
+    args: Vec<String>,
+    log: PathBuf,
+    child: Option<Child>,
+    ready: &'static str,
+}
+
+impl Proc {
+    fn start(dir: &Path, name: &str, args: Vec<String>, ready: &'static str) -> Proc {
+        let mut p = Proc {
+            name: name.to_owned(),
+            args,
+            log: dir.join(format!("{name}.out")),
+            child: None,
+            ready,
+        };
+        p.spawn();
+        p
+    }
+
+    fn spawn(&mut self) {
+        let out = std::fs::File::create(&self.log).unwrap();
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log.with_extension("err"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ffc"))
+            .args(&self.args)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let started = Instant::now();
+        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains(self.ready) {
+            assert!(started.elapsed() < Duration::from_secs(90), "{} did not start: see {:?}", self.name, self.log);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap(); // SIGKILL
+            let _ = child.wait();
+        }
+        eprintln!("soak: kill -9 {}", self.name);
+    }
+
+    fn term(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql").args([url, "-Atc", sql]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// (rows, distinct events) of the serials starting with `hex` (one hex digit).
+fn counts(url: &str, hex: char) -> (u64, u64) {
+    let row = psql(
+        url,
+        &format!("select count(*) || ',' || count(distinct (serial, people_id)) from ffc_events where serial like '{hex}%'"),
+    );
+    let (a, b) = row.split_once(',').unwrap_or(("0", "0"));
+    (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+}
+
+struct Pg {
+    dir: PathBuf,
+    port: u16,
+    start: String,
+    pid: String,
+}
+
+impl Pg {
+    fn start(dir: PathBuf, start: String) -> Pg {
+        let port = free_port();
+        let mut pg = Pg { dir, port, start, pid: String::new() };
+        pg.restart();
+        pg
+    }
+    fn restart(&mut self) {
+        let out = Command::new(&self.start)
+            .args([self.dir.to_str().unwrap(), &self.port.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        self.pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    }
+    fn kill9(&mut self) {
+        let _ = Command::new("kill").args(["-9", &self.pid]).status();
+        eprintln!("soak: kill -9 postgres");
+        // The postmaster's children notice and exit; give them a moment before the restart.
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    fn url(&self, db: &str) -> String {
+        format!("postgresql://ffc@127.0.0.1:{}/{db}", self.port)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-9", &self.pid]).status();
+    }
+}
+
+struct Nodes {
+    dir: String,
+    start: String,
+}
+
+impl Nodes {
+    fn kill9(&self, n: usize) {
+        let pid = std::fs::read_to_string(format!("{}/n{n}.pid", self.dir)).unwrap();
+        let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+        eprintln!("soak: kill -9 NATS node n{n}");
+    }
+    fn restart(&self, n: usize) {
+        let out = Command::new(&self.start).arg(n.to_string()).output().unwrap();
+        assert!(out.status.success(), "restart n{n}");
+    }
+}
+
+fn ffc(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ffc")).args(args).output().unwrap();
+    assert!(out.status.success(), "ffc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn nats_soak() {
+    let (Ok(urls), Ok(pg_start), Ok(dir), Ok(start), Ok(mqtt_ports), Ok(user), Ok(password)) = (
+        std::env::var("FFC_NATS_URLS"),
+        std::env::var("FFC_PG_START"),
+        std::env::var("FFC_NATS_DIR"),
+        std::env::var("FFC_NATS_START"),
+        std::env::var("FFC_NATS_MQTT_PORTS"),
+        std::env::var("FFC_NATS_USER"),
+        std::env::var("FFC_NATS_PASSWORD"),
+    ) else {
+        eprintln!("FFC_NATS_URLS / FFC_PG_START not set (source scripts/services.sh): skipped");
+        return;
+    };
+    let seconds = env_u64("FFC_NATS_SOAK_SECONDS", 30);
+    let counters = env_u64("FFC_NATS_SOAK_COUNTERS", 6);
+    let rate = env_u64("FFC_NATS_SOAK_RATE", 4).max(1);
+    let throughput = env_u64("FFC_NATS_SOAK_THROUGHPUT", 4000);
+    let each = seconds * rate;
+    let tmp = tempfile::tempdir().unwrap();
+    let id = format!("soak{}", std::process::id());
+    let stream = id.to_uppercase();
+    let nodes = Nodes { dir, start };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+
+    // The stream, PostgreSQL, 2 receivers, 2 bridges, 2 workers.
+    ffc(&["nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id]);
+    let mut pg = Pg::start(tmp.path().join("pg"), pg_start);
+    let db = pg.url("postgres");
+    let stream_args = |v: &mut Vec<String>| v.extend(["--stream".into(), stream.clone(), "--prefix".into(), id.clone()]);
+    let ws_ports = [free_port(), free_port()];
+    let mut receivers: Vec<Proc> = ws_ports.iter().enumerate().map(|(i, port)| {
+        let mut args = vec!["listen".into(), "ws".into(), "--bind".into(), format!("127.0.0.1:{port}"), "--nats".into(), urls.clone()];
+        stream_args(&mut args);
+        Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
+    }).collect();
+    let mut bridges: Vec<Proc> = (0..2).map(|i| {
+        let mut args = vec!["listen".into(), "mqtt".into(), "--nats".into(), urls.clone(), "--queue".into(), format!("{id}-bridge")];
+        stream_args(&mut args);
+        Proc::start(tmp.path(), &format!("bridge{i}"), args, "listening on")
+    }).collect();
+    let work_args = |durable: &str, url: &str| {
+        let mut args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), durable.to_owned(), "--postgres".into(), url.to_owned(), "--ack-wait".into(), "5".into()];
+        stream_args(&mut args);
+        args
+    };
+    let mut workers: Vec<Proc> = (0..2).map(|i| Proc::start(tmp.path(), &format!("worker{i}"), work_args("soak", &db), "working on")).collect();
+
+    // The stream's leader, and the MQTT counters on another node.
+    let js = rt.block_on(async {
+        NatsConfig::new(&urls)
+            .with_credentials(NatsCredentials::UserPassword { user: user.clone(), password: password.clone().into() })
+            .jetstream()
+            .await
+            .unwrap()
+    });
+    let leader: usize = rt.block_on(async {
+        let mut s = js.get_stream(&stream).await.unwrap();
+        let info = s.info().await.unwrap();
+        info.cluster.as_ref().and_then(|c| c.leader.clone()).unwrap_or_default()[1..].parse().unwrap()
+    });
+    let mqtt_node = if leader == 1 { 2 } else { 1 };
+    let mqtt_port = mqtt_ports.split(',').nth(mqtt_node - 1).unwrap().to_owned();
+    let third = 6 - leader - mqtt_node;
+    eprintln!("soak: {seconds} s, {counters}+{counters} counters at {rate}/s; stream leader n{leader}, MQTT counters on n{mqtt_node}");
+
+    // The counters.
+    let push = rt.spawn({
+        let (user, password) = (user.clone(), password.clone());
+        async move {
+            let mut tasks = Vec::new();
+            for c in 0..counters {
+                let url = format!("ws://127.0.0.1:{}/", ws_ports[(c % 2) as usize]);
+                tasks.push(tokio::spawn(async move {
+                    let mut sender: Sender = Sender::new(SenderConfig::new(url).with_ack_timeout(Duration::from_secs(90)));
+                    let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate));
+                    for i in 0..each {
+                        tick.tick().await;
+                        sender.push(event(0x5000_0000_0000_0000 + c, i, Source::WebSocket)).unwrap();
+                        while sender.send_next().await.unwrap_or(false) {}
+                    }
+                    sender.deliver_all(Duration::from_secs(300)).await.map(|_| ())
+                }));
+            }
+            let mut mqtt = Vec::new();
+            for c in 0..counters {
+                let serial = CameraSerial::from_u64(0x6000_0000_0000_0000 + c);
+                let port = mqtt_port.clone();
+                let creds = Credentials::new(&user, password.clone());
+                mqtt.push(tokio::spawn(async move {
+                    let publisher = Publisher::connect(
+                        PublisherConfig::new(&format!("mqtt://127.0.0.1:{port}"), serial).unwrap()
+                            .with_qos(Qos::AtMostOnce)
+                            .with_credentials(Some(creds)),
+                    ).await.unwrap();
+                    let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate));
+                    for i in 0..each {
+                        tick.tick().await;
+                        let _ = publisher.publish(&Message::Count(event(0x6000_0000_0000_0000 + c, i, Source::Mqtt))).await;
+                    }
+                    let _ = publisher.flush().await;
+                    publisher.close().await;
+                }));
+            }
+            for t in mqtt { t.await.unwrap(); }
+            let mut ws_ok = true;
+            for t in tasks { ws_ok &= t.await.unwrap().is_ok(); }
+            ws_ok
+        }
+    });
+
+    // The faults, evenly over the push phase.
+    let faults = 7u64;
+    let gap = Duration::from_millis(seconds * 1000 / (faults + 1));
+    let mut kills = 0;
+    for fault in 0..faults {
+        std::thread::sleep(gap);
+        match fault {
+            0 => { nodes.kill9(leader); std::thread::sleep(Duration::from_secs(2)); nodes.restart(leader); }
+            1 => { nodes.kill9(mqtt_node); std::thread::sleep(Duration::from_secs(2)); nodes.restart(mqtt_node); }
+            2 => { nodes.kill9(third); std::thread::sleep(Duration::from_secs(2)); nodes.restart(third); }
+            3 => { receivers[0].kill9(); receivers[0].spawn(); }
+            4 => { bridges[0].kill9(); bridges[0].spawn(); }
+            5 => { workers[0].kill9(); workers[0].spawn(); }
+            _ => { pg.kill9(); pg.restart(); }
+        }
+        kills += 1;
+    }
+    let ws_ok = rt.block_on(push).unwrap();
+    assert!(ws_ok, "every WebSocket event answered OK");
+    let sent = counters * each;
+
+    // PostgreSQL catches up: the WS set exactly, the MQTT set settles.
+    let started = Instant::now();
+    while counts(&db, '5').0 < sent && started.elapsed() < Duration::from_secs(180) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut mqtt = counts(&db, '6');
+    loop {
+        std::thread::sleep(Duration::from_secs(3));
+        let now = counts(&db, '6');
+        if now == mqtt { break; }
+        mqtt = now;
+    }
+    let ws = counts(&db, '5');
+    let bridge_lost: u64 = bridges.iter_mut().map(|b| { b.term(); lost_of(&b.log.with_extension("err")) }).sum();
+    for r in &mut receivers { r.term(); }
+    for w in &mut workers { w.term(); }
+    eprintln!("soak NATS: kills survived {kills} (3 NATS nodes incl. stream leader n{leader} and MQTT node n{mqtt_node}, a receiver, a bridge, a worker, PostgreSQL)");
+    eprintln!("soak NATS ws:   sent {sent}, kept {}, lost {}, doubled {}", ws.1, sent - ws.1.min(sent), ws.0 - ws.1);
+    eprintln!("soak NATS mqtt: sent {sent}, kept {}, lost in flight {} (QoS 0), doubled {}, given up by bridges {bridge_lost}", mqtt.1, sent - mqtt.1.min(sent), mqtt.0 - mqtt.1);
+    assert_eq!(ws, (sent, sent), "PostgreSQL holds exactly the WebSocket set");
+    assert_eq!(mqtt.0, mqtt.1, "no MQTT event doubled");
+    assert!(mqtt.1 <= sent);
+
+    // Events/s with 1, 2 and 4 workers, each on its own durable and database.
+    let tp_stream = format!("{stream}TP");
+    let tp_prefix = format!("{id}tp");
+    ffc(&["nats", "init", "--nats", &urls, "--stream", &tp_stream, "--prefix", &tp_prefix]);
+    rt.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        let sem = Arc::new(tokio::sync::Semaphore::new(256));
+        for i in 0..throughput {
+            let (js, prefix, permit) = (js.clone(), tp_prefix.clone(), sem.clone().acquire_owned().await.unwrap());
+            tasks.spawn(async move {
+                let e = event(0x7000_0000_0000_0000 + i % 100, i, Source::WebSocket);
+                let payload = serde_json::to_vec(&e).unwrap();
+                publish_until_acked(&js, &event_subject(&prefix, &e), &message_id(&e), payload.into(),
+                    ffc_core::backoff::RetryPolicy::forever(Duration::from_millis(50), Duration::from_secs(1)), Duration::from_secs(60)).await.unwrap();
+                drop(permit);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    });
+    let mut rates = Vec::new();
+    for n in [1usize, 2, 4] {
+        psql(&db, &format!("create database tp{n}"));
+        let url = pg.url(&format!("tp{n}"));
+        let started = Instant::now();
+        let mut ws: Vec<Proc> = (0..n).map(|i| {
+            let mut args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), format!("tp{n}"), "--postgres".into(), url.clone(), "--stream".into(), tp_stream.clone(), "--prefix".into(), tp_prefix.clone()];
+            args.push("--batch".into());
+            args.push("512".into());
+            Proc::start(tmp.path(), &format!("tp{n}-{i}"), args, "working on")
+        }).collect();
+        while counts(&url, '7').0 < throughput && started.elapsed() < Duration::from_secs(600) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        assert_eq!(counts(&url, '7'), (throughput, throughput));
+        for w in &mut ws { w.term(); }
+        rates.push(format!("{n} worker(s) {:.0} events/s", throughput as f64 / elapsed));
+    }
+    eprintln!("soak NATS workers ({throughput} events, PostgreSQL, process start included): {}", rates.join(", "));
+    rt.block_on(async {
+        let _ = js.delete_stream(&stream).await;
+        let _ = js.delete_stream(&tp_stream).await;
+    });
+}
+
+/// The `lost` figure of a bridge's closing line.
+fn lost_of(err_log: &Path) -> u64 {
+    let text = std::fs::read_to_string(err_log).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("stopped: "))
+        .filter_map(|l| l.rsplit(", ").next())
+        .filter_map(|l| l.strip_suffix(" lost"))
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum()
+}
