@@ -84,6 +84,10 @@ impl Proc {
         self.child = Some(child);
         let started = Instant::now();
         while !std::fs::read_to_string(&self.log).unwrap_or_default().contains(self.ready) {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                let err = std::fs::read_to_string(self.log.with_extension("err")).unwrap_or_default();
+                panic!("{} exited ({status}): {err}", self.name);
+            }
             assert!(started.elapsed() < Duration::from_secs(90), "{} did not start: see {:?}", self.name, self.log);
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -144,18 +148,23 @@ impl Pg {
         pg
     }
     fn restart(&mut self) {
-        let out = Command::new(&self.start)
-            .args([self.dir.to_str().unwrap(), &self.port.to_string()])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        self.pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        // After a kill -9 the old backends need a moment to release the shared memory.
+        for _ in 0..150 {
+            let out = Command::new(&self.start)
+                .args([self.dir.to_str().unwrap(), &self.port.to_string()])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                self.pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("PostgreSQL did not restart on port {}", self.port);
     }
     fn kill9(&mut self) {
         let _ = Command::new("kill").args(["-9", &self.pid]).status();
         eprintln!("soak: kill -9 postgres");
-        // The postmaster's children notice and exit; give them a moment before the restart.
-        std::thread::sleep(Duration::from_millis(500));
     }
     fn url(&self, db: &str) -> String {
         format!("postgresql://ffc@127.0.0.1:{}/{db}", self.port)
@@ -400,4 +409,165 @@ fn lost_of(err_log: &Path) -> u64 {
         .filter_map(|l| l.strip_suffix(" lost"))
         .filter_map(|n| n.parse::<u64>().ok())
         .sum()
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let get = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    get(11) + get(12)
+}
+
+/// The load run of `scripts/load-nats.sh` (not part of the test suite: `--ignored`):
+/// FFC_NATS_LOAD_COUNTERS simulated WebSocket counters (default 10,000) sending
+/// FFC_NATS_LOAD_PER_MINUTE events each per minute (default 10, a busy hour) through 2
+/// receivers, the cluster and 2 workers into PostgreSQL for FFC_NATS_LOAD_SECONDS (default
+/// 180). Prints events/s, p50/p99 time to `OK`, the consumer's lag at the end, memory per
+/// connection and each process's CPU share (the first bottleneck).
+#[test]
+#[ignore = "a load run, minutes long: scripts/load-nats.sh"]
+fn nats_load() {
+    let (Ok(urls), Ok(pg_start), Ok(dir), Ok(user), Ok(password)) = (
+        std::env::var("FFC_NATS_URLS"),
+        std::env::var("FFC_PG_START"),
+        std::env::var("FFC_NATS_DIR"),
+        std::env::var("FFC_NATS_USER"),
+        std::env::var("FFC_NATS_PASSWORD"),
+    ) else {
+        eprintln!("FFC_NATS_URLS / FFC_PG_START not set (source scripts/services.sh): skipped");
+        return;
+    };
+    let counters = env_u64("FFC_NATS_LOAD_COUNTERS", 10_000);
+    let per_minute = env_u64("FFC_NATS_LOAD_PER_MINUTE", 10).max(1);
+    let seconds = env_u64("FFC_NATS_LOAD_SECONDS", 180);
+    let tmp = tempfile::tempdir().unwrap();
+    let id = format!("load{}", std::process::id());
+    let stream = id.to_uppercase();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    ffc(&["nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id]);
+    let pg = Pg::start(tmp.path().join("pg"), pg_start);
+    let db = pg.url("postgres");
+    let ports = [free_port(), free_port()];
+    let receivers: Vec<Proc> = ports.iter().enumerate().map(|(i, port)| {
+        let args = vec!["listen".into(), "ws".into(), "--bind".into(), format!("127.0.0.1:{port}"), "--nats".into(), urls.clone(), "--stream".into(), stream.clone(), "--prefix".into(), id.clone()];
+        Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
+    }).collect();
+    let workers: Vec<Proc> = (0..2).map(|i| {
+        let args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), "load".into(), "--postgres".into(), db.clone(), "--stream".into(), stream.clone(), "--prefix".into(), id.clone()];
+        Proc::start(tmp.path(), &format!("worker{i}"), args, "working on")
+    }).collect();
+    let mut pids: Vec<(String, u32)> = receivers.iter().chain(workers.iter())
+        .map(|p| (p.name.clone(), p.child.as_ref().unwrap().id())).collect();
+    for n in 1..=3 {
+        let pid = std::fs::read_to_string(format!("{dir}/n{n}.pid")).unwrap_or_default();
+        if let Ok(pid) = pid.trim().parse() { pids.push((format!("nats n{n}"), pid)); }
+    }
+    pids.push(("postgres".into(), pg.pid.parse().unwrap_or(0)));
+    pids.push(("load generator (counters)".into(), std::process::id()));
+    let rss_before: Vec<u64> = receivers.iter().map(|p| rss_kib(p.child.as_ref().unwrap().id())).collect();
+
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+    let connected = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let interval = Duration::from_millis(60_000 / per_minute);
+    let handle = rt.spawn({
+        let (latencies, connected) = (latencies.clone(), connected.clone());
+        async move {
+            let mut tasks = Vec::new();
+            for c in 0..counters {
+                let url = format!("ws://127.0.0.1:{}/", ports[(c % 2) as usize]);
+                let (latencies, connected) = (latencies.clone(), connected.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut sender: Sender = Sender::new(SenderConfig::new(url).with_ack_timeout(Duration::from_secs(60)));
+                    if sender.check_connection().await.is_ok() {
+                        connected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    // A random phase, so the counters do not send in step.
+                    let phase = interval.mul_f64((c * 7919 % 1000) as f64 / 1000.0);
+                    tokio::time::sleep(phase).await;
+                    let mut tick = tokio::time::interval(interval);
+                    let mut i = 0;
+                    while Instant::now() < deadline {
+                        tick.tick().await;
+                        sender.push(event(0x8000_0000_0000_0000 + c, i, Source::WebSocket)).unwrap();
+                        i += 1;
+                        let sent = tokio::time::Instant::now();
+                        if let Ok(true) = sender.send_next().await {
+                            let us = sent.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                            latencies.lock().unwrap().push(us);
+                        }
+                    }
+                }));
+                // Ramp up: 500 connections a second.
+                if c % 50 == 49 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            for t in tasks { let _ = t.await; }
+        }
+    });
+    // Measure once every counter connected (or the ramp ended).
+    let ramp_end = Instant::now() + Duration::from_secs(counters / 500 + 30);
+    while connected.load(std::sync::atomic::Ordering::Relaxed) < counters && Instant::now() < ramp_end {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let open = connected.load(std::sync::atomic::Ordering::Relaxed);
+    let rss_after: Vec<u64> = receivers.iter().map(|p| rss_kib(p.child.as_ref().unwrap().id())).collect();
+    let gen_rss = rss_kib(std::process::id());
+    let cpu_start: Vec<u64> = pids.iter().map(|(_, pid)| cpu_ticks(*pid)).collect();
+    let measured_from = Instant::now();
+    let acked_from = latencies.lock().unwrap().len();
+    rt.block_on(handle).unwrap();
+    let measured = measured_from.elapsed().as_secs_f64();
+    let cpu_end: Vec<u64> = pids.iter().map(|(_, pid)| cpu_ticks(*pid)).collect();
+    let mut lat = latencies.lock().unwrap().clone();
+    let acked = lat.len() - acked_from;
+    lat.sort_unstable();
+    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    // The consumer's lag right at the end, then how long PostgreSQL takes to catch up.
+    let js = rt.block_on(async {
+        NatsConfig::new(&urls)
+            .with_credentials(NatsCredentials::UserPassword { user: user.clone(), password: password.clone().into() })
+            .jetstream()
+            .await
+            .unwrap()
+    });
+    let lag = rt.block_on(async {
+        let mut s = js.get_stream(&stream).await.unwrap();
+        s.consumer_info("load").await.map(|i| i.num_pending + i.num_ack_pending as u64).unwrap_or(0)
+    });
+    let total = lat.len() as u64;
+    let caught_up = Instant::now();
+    while counts(&db, '8').1 < total && caught_up.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stored = counts(&db, '8').1;
+    let ticks = 100.0; // USER_HZ
+    let shares: Vec<String> = pids.iter().zip(cpu_start.iter().zip(&cpu_end))
+        .map(|((name, _), (a, b))| (name, (b - a) as f64 / ticks / measured * 100.0))
+        .map(|(name, pct)| format!("{name} {pct:.0}%"))
+        .collect();
+    eprintln!("load NATS: {counters} WebSocket counters ({open} connected) at {per_minute}/min each, 2 receivers, 3 NATS nodes, 2 workers, PostgreSQL; debug build, 2 shared cores");
+    eprintln!("load NATS: {acked} events acknowledged in {measured:.0} s = {:.0} events/s (offered {:.0}/s)", acked as f64 / measured, counters as f64 * per_minute as f64 / 60.0);
+    eprintln!("load NATS: time to OK p50 {:.1} ms, p99 {:.1} ms", pct(0.50), pct(0.99));
+    eprintln!("load NATS: consumer lag at the end {lag}; PostgreSQL holds {stored} of {total} acknowledged {:.0} s after the end", caught_up.elapsed().as_secs_f64());
+    let per_conn: Vec<String> = rss_before.iter().zip(&rss_after)
+        .map(|(a, b)| format!("{:.1}", (b.saturating_sub(*a)) as f64 * 2.0 / open.max(1) as f64)).collect();
+    eprintln!("load NATS: memory per connection in the receivers {} KiB (RSS growth / connections); the counters' process {} KiB in all", per_conn.join(" and "), gen_rss);
+    eprintln!("load NATS: CPU share over the run (100% = one core): {}", shares.join(", "));
+    drop(workers);
+    drop(receivers);
+    rt.block_on(async { let _ = js.delete_stream(&stream).await; });
 }

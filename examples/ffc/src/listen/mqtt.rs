@@ -22,7 +22,7 @@ use tokio::sync::{watch, Notify};
 #[derive(Args)]
 pub struct MqttListenArgs {
     /// The broker, `mqtt://host:1883` (`mqtts://` with TLS builds).
-    #[arg(long, env = "FFC_MQTT_URL", required_unless_present = "nats")]
+    #[arg(long, env = "FFC_MQTT_URL", required_unless_present = "servers")]
     pub url: Option<String>,
     /// A topic filter (repeat for several; default `/status/+`, every counter's default
     /// topic).
