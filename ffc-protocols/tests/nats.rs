@@ -11,8 +11,8 @@ use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, So
 use ffc_protocols::mqtt::codec::{encode, Message};
 use ffc_protocols::nats::async_nats::jetstream::Context;
 use ffc_protocols::nats::{
-    init_stream, require_stream, Bridge, BridgeConfig, JetStreamConfig, JetStreamSink,
-    NatsConfig, NatsCredentials, NatsError, PullWorker, PullWorkerConfig,
+    init_stream, require_stream, Bridge, BridgeConfig, JetStreamConfig, JetStreamSink, NatsConfig,
+    NatsCredentials, NatsError, PullWorker, PullWorkerConfig,
 };
 use ffc_protocols::sink::{MemoryDeadLetters, MemorySink};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
@@ -153,7 +153,12 @@ async fn drain(js: &Context, stream: &str, expect: u64) -> (Vec<CountEvent>, u64
         .with_stream(stream)
         .with_durable("drain")
         .with_max_events(Some(expect));
-    let worker = PullWorker::new(js.clone(), config, sink.clone(), Arc::new(MemoryDeadLetters::new()));
+    let worker = PullWorker::new(
+        js.clone(),
+        config,
+        sink.clone(),
+        Arc::new(MemoryDeadLetters::new()),
+    );
     let stats = tokio::time::timeout(Duration::from_secs(120), worker.run(std::future::pending()))
         .await
         .expect("worker drained the stream")
@@ -176,16 +181,23 @@ async fn init_is_idempotent_missing_stream_is_named_and_a_wrong_password_is_refu
     assert!(matches!(e, NatsError::StreamMissing { .. }), "{e:?}");
     assert!(e.to_string().contains("ffc nats init"), "{e}");
 
-    let wrong = NatsConfig::new(&c.urls.join(",")).with_credentials(NatsCredentials::UserPassword {
-        user: c.user.clone(),
-        password: "not-the-password".into(),
-    });
+    let wrong =
+        NatsConfig::new(&c.urls.join(",")).with_credentials(NatsCredentials::UserPassword {
+            user: c.user.clone(),
+            password: "not-the-password".into(),
+        });
     let e = wrong.connect().await.unwrap_err();
     assert!(matches!(e, NatsError::Unauthorized { .. }), "{e:?}");
     assert!(!e.to_string().contains("not-the-password"), "{e}");
     assert!(!format!("{wrong:?}").contains("not-the-password"));
-    let none = NatsConfig::new(&c.urls.join(",")).connect().await.unwrap_err();
-    assert!(matches!(none, NatsError::Unauthorized { method: "no", .. }), "{none:?}");
+    let none = NatsConfig::new(&c.urls.join(","))
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(none, NatsError::Unauthorized { method: "no", .. }),
+        "{none:?}"
+    );
     js.delete_stream(&config.name).await.unwrap();
 }
 
@@ -213,7 +225,9 @@ async fn ws_receiver_through_a_stream_leader_kill_keeps_every_event_exactly_once
         senders.push(tokio::spawn(async move {
             let mut sender: Sender = Sender::new(SenderConfig::new(url));
             for i in 0..EACH {
-                sender.push(event(0x1000 + counter, i, Source::WebSocket)).unwrap();
+                sender
+                    .push(event(0x1000 + counter, i, Source::WebSocket))
+                    .unwrap();
             }
             sender.deliver_all(Duration::from_secs(120)).await
         }));
@@ -224,7 +238,11 @@ async fn ws_receiver_through_a_stream_leader_kill_keeps_every_event_exactly_once
     let leader = c.leader(&js, &stream.name).await;
     let restart = c.kill(leader);
     for sender in senders {
-        assert_eq!(sender.await.unwrap().unwrap(), EACH, "every event answered OK");
+        assert_eq!(
+            sender.await.unwrap().unwrap(),
+            EACH,
+            "every event answered OK"
+        );
     }
     drop(restart);
     let stats = receiver.stats();
@@ -232,7 +250,11 @@ async fn ws_receiver_through_a_stream_leader_kill_keeps_every_event_exactly_once
     eprintln!("receiver: {stats:?}");
     let total = COUNTERS * EACH;
     let (events, kept, duplicates) = drain(&js, &stream.name, total).await;
-    assert_eq!(settled_messages(&js, &stream.name, total).await, total, "each event once in the stream");
+    assert_eq!(
+        settled_messages(&js, &stream.name, total).await,
+        total,
+        "each event once in the stream"
+    );
     let keys: HashSet<_> = events.iter().map(CountEvent::key).collect();
     assert_eq!((keys.len() as u64, kept, duplicates), (total, total, 0));
     js.delete_stream(&stream.name).await.unwrap();
@@ -295,7 +317,10 @@ async fn bridge_through_a_stream_leader_kill_loses_nothing_that_reached_a_live_n
     let _ = stop_tx.send(());
     let final_stats = task.await.unwrap().unwrap();
     eprintln!("bridge: {final_stats:?}");
-    assert_eq!((final_stats.received, final_stats.events, final_stats.lost), (N, N, 0));
+    assert_eq!(
+        (final_stats.received, final_stats.events, final_stats.lost),
+        (N, N, 0)
+    );
     assert_eq!(settled_messages(&js, &stream.name, N).await, N);
     js.delete_stream(&stream.name).await.unwrap();
 }
@@ -330,7 +355,11 @@ async fn bad_messages_go_to_the_dead_letters_with_subject_and_reason_and_the_str
     let letters = dead.letters();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].origin, format!("nats {bad_subject}"));
-    assert!(letters[0].reason.contains("not an ffc event"), "{}", letters[0].reason);
+    assert!(
+        letters[0].reason.contains("not an ffc event"),
+        "{}",
+        letters[0].reason
+    );
     assert_eq!(letters[0].raw, b"not an event");
     assert_eq!((stats.dead_lettered, stats.acked, stats.lag), (1, 2, 0));
 
@@ -362,7 +391,11 @@ async fn bad_messages_go_to_the_dead_letters_with_subject_and_reason_and_the_str
     task.abort();
     let letters = dead.letters();
     assert_eq!(letters[0].origin, format!("nats {subject}.42"));
-    assert!(letters[0].reason.contains("neither"), "{}", letters[0].reason);
+    assert!(
+        letters[0].reason.contains("neither"),
+        "{}",
+        letters[0].reason
+    );
     js.delete_stream(&stream.name).await.unwrap();
 }
 
@@ -419,6 +452,8 @@ async fn mqtt_counters_on_status_topic_reach_the_stream_through_the_mapping_and_
     assert_eq!(stats().events, N, "{:?}", stats());
     let (events, kept, _) = drain(&js, &stream.name, N).await;
     assert_eq!(kept, N);
-    assert!(events.iter().all(|e| e.serial == serial && e.source == Source::Mqtt));
+    assert!(events
+        .iter()
+        .all(|e| e.serial == serial && e.source == Source::Mqtt));
     js.delete_stream(&stream.name).await.unwrap();
 }

@@ -6,7 +6,9 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use ffc_protocols::nats::{init_stream, require_stream, JetStreamConfig, NatsConfig, NatsCredentials};
+use ffc_protocols::nats::{
+    init_stream, require_stream, JetStreamConfig, NatsConfig, NatsCredentials,
+};
 
 /// The cluster and the stream, as every NATS path takes them.
 #[derive(Args, Clone, Debug)]
@@ -89,14 +91,20 @@ pub fn run(command: NatsCommand) -> Result<(), String> {
                 .with_prefix(stream.prefix)
                 .with_replicas(replicas)
                 .with_duplicate_window(Duration::from_secs(duplicate_window));
-            let state = init_stream(&js, &settings).await.map_err(|e| e.to_string())?;
+            let state = init_stream(&js, &settings)
+                .await
+                .map_err(|e| e.to_string())?;
             println!(
                 "stream {} ready: subjects {}, {} replicas, {} messages, leader {}",
                 state.name,
                 state.subjects.join(" "),
                 state.replicas,
                 state.messages,
-                if state.leader.is_empty() { "(electing)" } else { &state.leader }
+                if state.leader.is_empty() {
+                    "(electing)"
+                } else {
+                    &state.leader
+                }
             );
             let _ = std::io::stdout().flush();
             Ok(())

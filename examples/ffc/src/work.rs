@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::Args;
 use ffc_protocols::nats::{PullWorker, PullWorkerConfig};
 use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
-use ffc_protocols::sink::{DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters};
+use ffc_protocols::sink::{
+    DeadLetterSink, EventSink, FileDeadLetters, FileSink, MemoryDeadLetters,
+};
 
 use crate::nats::StreamArgs;
 

@@ -20,15 +20,24 @@ use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, So
 use ffc_protocols::mqtt::codec::Message;
 use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
 use ffc_protocols::mqtt::{Credentials, Qos};
-use ffc_protocols::nats::{publish_until_acked, message_id, event_subject, NatsConfig, NatsCredentials};
+use ffc_protocols::nats::{
+    event_subject, message_id, publish_until_acked, NatsConfig, NatsCredentials,
+};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn event(serial: u64, i: u64, source: Source) -> CountEvent {
@@ -83,12 +92,25 @@ impl Proc {
             .unwrap();
         self.child = Some(child);
         let started = Instant::now();
-        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains(self.ready) {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                let err = std::fs::read_to_string(self.log.with_extension("err")).unwrap_or_default();
+        while !std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .contains(self.ready)
+        {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let err =
+                    std::fs::read_to_string(self.log.with_extension("err")).unwrap_or_default();
                 panic!("{} exited ({status}): {err}", self.name);
             }
-            assert!(started.elapsed() < Duration::from_secs(90), "{} did not start: see {:?}", self.name, self.log);
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "{} did not start: see {:?}",
+                self.name,
+                self.log
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -103,7 +125,9 @@ impl Proc {
 
     fn term(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
             let _ = child.wait();
         }
     }
@@ -119,7 +143,10 @@ impl Drop for Proc {
 }
 
 fn psql(url: &str, sql: &str) -> String {
-    let out = Command::new("psql").args([url, "-Atc", sql]).output().unwrap();
+    let out = Command::new("psql")
+        .args([url, "-Atc", sql])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -143,7 +170,12 @@ struct Pg {
 impl Pg {
     fn start(dir: PathBuf, start: String) -> Pg {
         let port = free_port();
-        let mut pg = Pg { dir, port, start, pid: String::new() };
+        let mut pg = Pg {
+            dir,
+            port,
+            start,
+            pid: String::new(),
+        };
         pg.restart();
         pg
     }
@@ -189,14 +221,24 @@ impl Nodes {
         eprintln!("soak: kill -9 NATS node n{n}");
     }
     fn restart(&self, n: usize) {
-        let out = Command::new(&self.start).arg(n.to_string()).output().unwrap();
+        let out = Command::new(&self.start)
+            .arg(n.to_string())
+            .output()
+            .unwrap();
         assert!(out.status.success(), "restart n{n}");
     }
 }
 
 fn ffc(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ffc")).args(args).output().unwrap();
-    assert!(out.status.success(), "ffc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_ffc"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffc {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -223,35 +265,90 @@ fn nats_soak() {
     let id = format!("soak{}", std::process::id());
     let stream = id.to_uppercase();
     let nodes = Nodes { dir, start };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
 
     // The stream, PostgreSQL, 2 receivers, 2 bridges, 2 workers.
-    ffc(&["nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id]);
+    ffc(&[
+        "nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id,
+    ]);
     let mut pg = Pg::start(tmp.path().join("pg"), pg_start);
     let db = pg.url("postgres");
-    let stream_args = |v: &mut Vec<String>| v.extend(["--stream".into(), stream.clone(), "--prefix".into(), id.clone()]);
+    let stream_args = |v: &mut Vec<String>| {
+        v.extend([
+            "--stream".into(),
+            stream.clone(),
+            "--prefix".into(),
+            id.clone(),
+        ])
+    };
     let ws_ports = [free_port(), free_port()];
-    let mut receivers: Vec<Proc> = ws_ports.iter().enumerate().map(|(i, port)| {
-        let mut args = vec!["listen".into(), "ws".into(), "--bind".into(), format!("127.0.0.1:{port}"), "--nats".into(), urls.clone()];
-        stream_args(&mut args);
-        Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
-    }).collect();
-    let mut bridges: Vec<Proc> = (0..2).map(|i| {
-        let mut args = vec!["listen".into(), "mqtt".into(), "--nats".into(), urls.clone(), "--queue".into(), format!("{id}-bridge")];
-        stream_args(&mut args);
-        Proc::start(tmp.path(), &format!("bridge{i}"), args, "listening on")
-    }).collect();
+    let mut receivers: Vec<Proc> = ws_ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let mut args = vec![
+                "listen".into(),
+                "ws".into(),
+                "--bind".into(),
+                format!("127.0.0.1:{port}"),
+                "--nats".into(),
+                urls.clone(),
+            ];
+            stream_args(&mut args);
+            Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
+        })
+        .collect();
+    let mut bridges: Vec<Proc> = (0..2)
+        .map(|i| {
+            let mut args = vec![
+                "listen".into(),
+                "mqtt".into(),
+                "--nats".into(),
+                urls.clone(),
+                "--queue".into(),
+                format!("{id}-bridge"),
+            ];
+            stream_args(&mut args);
+            Proc::start(tmp.path(), &format!("bridge{i}"), args, "listening on")
+        })
+        .collect();
     let work_args = |durable: &str, url: &str| {
-        let mut args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), durable.to_owned(), "--postgres".into(), url.to_owned(), "--ack-wait".into(), "5".into()];
+        let mut args = vec![
+            "work".into(),
+            "--nats".into(),
+            urls.clone(),
+            "--durable".into(),
+            durable.to_owned(),
+            "--postgres".into(),
+            url.to_owned(),
+            "--ack-wait".into(),
+            "5".into(),
+        ];
         stream_args(&mut args);
         args
     };
-    let mut workers: Vec<Proc> = (0..2).map(|i| Proc::start(tmp.path(), &format!("worker{i}"), work_args("soak", &db), "working on")).collect();
+    let mut workers: Vec<Proc> = (0..2)
+        .map(|i| {
+            Proc::start(
+                tmp.path(),
+                &format!("worker{i}"),
+                work_args("soak", &db),
+                "working on",
+            )
+        })
+        .collect();
 
     // The stream's leader, and the MQTT counters on another node.
     let js = rt.block_on(async {
         NatsConfig::new(&urls)
-            .with_credentials(NatsCredentials::UserPassword { user: user.clone(), password: password.clone().into() })
+            .with_credentials(NatsCredentials::UserPassword {
+                user: user.clone(),
+                password: password.clone().into(),
+            })
             .jetstream()
             .await
             .unwrap()
@@ -259,7 +356,12 @@ fn nats_soak() {
     let leader: usize = rt.block_on(async {
         let mut s = js.get_stream(&stream).await.unwrap();
         let info = s.info().await.unwrap();
-        info.cluster.as_ref().and_then(|c| c.leader.clone()).unwrap_or_default()[1..].parse().unwrap()
+        info.cluster
+            .as_ref()
+            .and_then(|c| c.leader.clone())
+            .unwrap_or_default()[1..]
+            .parse()
+            .unwrap()
     });
     let mqtt_node = if leader == 1 { 2 } else { 1 };
     let mqtt_port = mqtt_ports.split(',').nth(mqtt_node - 1).unwrap().to_owned();
@@ -274,14 +376,21 @@ fn nats_soak() {
             for c in 0..counters {
                 let url = format!("ws://127.0.0.1:{}/", ws_ports[(c % 2) as usize]);
                 tasks.push(tokio::spawn(async move {
-                    let mut sender: Sender = Sender::new(SenderConfig::new(url).with_ack_timeout(Duration::from_secs(90)));
+                    let mut sender: Sender = Sender::new(
+                        SenderConfig::new(url).with_ack_timeout(Duration::from_secs(90)),
+                    );
                     let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate));
                     for i in 0..each {
                         tick.tick().await;
-                        sender.push(event(0x5000_0000_0000_0000 + c, i, Source::WebSocket)).unwrap();
+                        sender
+                            .push(event(0x5000_0000_0000_0000 + c, i, Source::WebSocket))
+                            .unwrap();
                         while sender.send_next().await.unwrap_or(false) {}
                     }
-                    sender.deliver_all(Duration::from_secs(300)).await.map(|_| ())
+                    sender
+                        .deliver_all(Duration::from_secs(300))
+                        .await
+                        .map(|_| ())
                 }));
             }
             let mut mqtt = Vec::new();
@@ -291,22 +400,35 @@ fn nats_soak() {
                 let creds = Credentials::new(&user, password.clone());
                 mqtt.push(tokio::spawn(async move {
                     let publisher = Publisher::connect(
-                        PublisherConfig::new(&format!("mqtt://127.0.0.1:{port}"), serial).unwrap()
+                        PublisherConfig::new(&format!("mqtt://127.0.0.1:{port}"), serial)
+                            .unwrap()
                             .with_qos(Qos::AtMostOnce)
                             .with_credentials(Some(creds)),
-                    ).await.unwrap();
+                    )
+                    .await
+                    .unwrap();
                     let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate));
                     for i in 0..each {
                         tick.tick().await;
-                        let _ = publisher.publish(&Message::Count(event(0x6000_0000_0000_0000 + c, i, Source::Mqtt))).await;
+                        let _ = publisher
+                            .publish(&Message::Count(event(
+                                0x6000_0000_0000_0000 + c,
+                                i,
+                                Source::Mqtt,
+                            )))
+                            .await;
                     }
                     let _ = publisher.flush().await;
                     publisher.close().await;
                 }));
             }
-            for t in mqtt { t.await.unwrap(); }
+            for t in mqtt {
+                t.await.unwrap();
+            }
             let mut ws_ok = true;
-            for t in tasks { ws_ok &= t.await.unwrap().is_ok(); }
+            for t in tasks {
+                ws_ok &= t.await.unwrap().is_ok();
+            }
             ws_ok
         }
     });
@@ -318,13 +440,37 @@ fn nats_soak() {
     for fault in 0..faults {
         std::thread::sleep(gap);
         match fault {
-            0 => { nodes.kill9(leader); std::thread::sleep(Duration::from_secs(2)); nodes.restart(leader); }
-            1 => { nodes.kill9(mqtt_node); std::thread::sleep(Duration::from_secs(2)); nodes.restart(mqtt_node); }
-            2 => { nodes.kill9(third); std::thread::sleep(Duration::from_secs(2)); nodes.restart(third); }
-            3 => { receivers[0].kill9(); receivers[0].spawn(); }
-            4 => { bridges[0].kill9(); bridges[0].spawn(); }
-            5 => { workers[0].kill9(); workers[0].spawn(); }
-            _ => { pg.kill9(); pg.restart(); }
+            0 => {
+                nodes.kill9(leader);
+                std::thread::sleep(Duration::from_secs(2));
+                nodes.restart(leader);
+            }
+            1 => {
+                nodes.kill9(mqtt_node);
+                std::thread::sleep(Duration::from_secs(2));
+                nodes.restart(mqtt_node);
+            }
+            2 => {
+                nodes.kill9(third);
+                std::thread::sleep(Duration::from_secs(2));
+                nodes.restart(third);
+            }
+            3 => {
+                receivers[0].kill9();
+                receivers[0].spawn();
+            }
+            4 => {
+                bridges[0].kill9();
+                bridges[0].spawn();
+            }
+            5 => {
+                workers[0].kill9();
+                workers[0].spawn();
+            }
+            _ => {
+                pg.kill9();
+                pg.restart();
+            }
         }
         kills += 1;
     }
@@ -341,34 +487,72 @@ fn nats_soak() {
     loop {
         std::thread::sleep(Duration::from_secs(3));
         let now = counts(&db, '6');
-        if now == mqtt { break; }
+        if now == mqtt {
+            break;
+        }
         mqtt = now;
     }
     let ws = counts(&db, '5');
-    let bridge_lost: u64 = bridges.iter_mut().map(|b| { b.term(); lost_of(&b.log.with_extension("err")) }).sum();
-    for r in &mut receivers { r.term(); }
-    for w in &mut workers { w.term(); }
+    let bridge_lost: u64 = bridges
+        .iter_mut()
+        .map(|b| {
+            b.term();
+            lost_of(&b.log.with_extension("err"))
+        })
+        .sum();
+    for r in &mut receivers {
+        r.term();
+    }
+    for w in &mut workers {
+        w.term();
+    }
     eprintln!("soak NATS: kills survived {kills} (3 NATS nodes incl. stream leader n{leader} and MQTT node n{mqtt_node}, a receiver, a bridge, a worker, PostgreSQL)");
-    eprintln!("soak NATS ws:   sent {sent}, kept {}, lost {}, doubled {}", ws.1, sent - ws.1.min(sent), ws.0 - ws.1);
+    eprintln!(
+        "soak NATS ws:   sent {sent}, kept {}, lost {}, doubled {}",
+        ws.1,
+        sent - ws.1.min(sent),
+        ws.0 - ws.1
+    );
     eprintln!("soak NATS mqtt: sent {sent}, kept {}, lost in flight {} (QoS 0), doubled {}, given up by bridges {bridge_lost}", mqtt.1, sent - mqtt.1.min(sent), mqtt.0 - mqtt.1);
-    assert_eq!(ws, (sent, sent), "PostgreSQL holds exactly the WebSocket set");
+    assert_eq!(
+        ws,
+        (sent, sent),
+        "PostgreSQL holds exactly the WebSocket set"
+    );
     assert_eq!(mqtt.0, mqtt.1, "no MQTT event doubled");
     assert!(mqtt.1 <= sent);
 
     // Events/s with 1, 2 and 4 workers, each on its own durable and database.
     let tp_stream = format!("{stream}TP");
     let tp_prefix = format!("{id}tp");
-    ffc(&["nats", "init", "--nats", &urls, "--stream", &tp_stream, "--prefix", &tp_prefix]);
+    ffc(&[
+        "nats", "init", "--nats", &urls, "--stream", &tp_stream, "--prefix", &tp_prefix,
+    ]);
     rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         let sem = Arc::new(tokio::sync::Semaphore::new(256));
         for i in 0..throughput {
-            let (js, prefix, permit) = (js.clone(), tp_prefix.clone(), sem.clone().acquire_owned().await.unwrap());
+            let (js, prefix, permit) = (
+                js.clone(),
+                tp_prefix.clone(),
+                sem.clone().acquire_owned().await.unwrap(),
+            );
             tasks.spawn(async move {
                 let e = event(0x7000_0000_0000_0000 + i % 100, i, Source::WebSocket);
                 let payload = serde_json::to_vec(&e).unwrap();
-                publish_until_acked(&js, &event_subject(&prefix, &e), &message_id(&e), payload.into(),
-                    ffc_core::backoff::RetryPolicy::forever(Duration::from_millis(50), Duration::from_secs(1)), Duration::from_secs(60)).await.unwrap();
+                publish_until_acked(
+                    &js,
+                    &event_subject(&prefix, &e),
+                    &message_id(&e),
+                    payload.into(),
+                    ffc_core::backoff::RetryPolicy::forever(
+                        Duration::from_millis(50),
+                        Duration::from_secs(1),
+                    ),
+                    Duration::from_secs(60),
+                )
+                .await
+                .unwrap();
                 drop(permit);
             });
         }
@@ -379,21 +563,43 @@ fn nats_soak() {
         psql(&db, &format!("create database tp{n}"));
         let url = pg.url(&format!("tp{n}"));
         let started = Instant::now();
-        let mut ws: Vec<Proc> = (0..n).map(|i| {
-            let mut args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), format!("tp{n}"), "--postgres".into(), url.clone(), "--stream".into(), tp_stream.clone(), "--prefix".into(), tp_prefix.clone()];
-            args.push("--batch".into());
-            args.push("512".into());
-            Proc::start(tmp.path(), &format!("tp{n}-{i}"), args, "working on")
-        }).collect();
+        let mut ws: Vec<Proc> = (0..n)
+            .map(|i| {
+                let mut args = vec![
+                    "work".into(),
+                    "--nats".into(),
+                    urls.clone(),
+                    "--durable".into(),
+                    format!("tp{n}"),
+                    "--postgres".into(),
+                    url.clone(),
+                    "--stream".into(),
+                    tp_stream.clone(),
+                    "--prefix".into(),
+                    tp_prefix.clone(),
+                ];
+                args.push("--batch".into());
+                args.push("512".into());
+                Proc::start(tmp.path(), &format!("tp{n}-{i}"), args, "working on")
+            })
+            .collect();
         while counts(&url, '7').0 < throughput && started.elapsed() < Duration::from_secs(600) {
             std::thread::sleep(Duration::from_millis(50));
         }
         let elapsed = started.elapsed().as_secs_f64();
         assert_eq!(counts(&url, '7'), (throughput, throughput));
-        for w in &mut ws { w.term(); }
-        rates.push(format!("{n} worker(s) {:.0} events/s", throughput as f64 / elapsed));
+        for w in &mut ws {
+            w.term();
+        }
+        rates.push(format!(
+            "{n} worker(s) {:.0} events/s",
+            throughput as f64 / elapsed
+        ));
     }
-    eprintln!("soak NATS workers ({throughput} events, PostgreSQL, process start included): {}", rates.join(", "));
+    eprintln!(
+        "soak NATS workers ({throughput} events, PostgreSQL, process start included): {}",
+        rates.join(", ")
+    );
     rt.block_on(async {
         let _ = js.delete_stream(&stream).await;
         let _ = js.delete_stream(&tp_stream).await;
@@ -426,7 +632,12 @@ fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let get = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     get(11) + get(12)
 }
 
@@ -455,28 +666,71 @@ fn nats_load() {
     let tmp = tempfile::tempdir().unwrap();
     let id = format!("load{}", std::process::id());
     let stream = id.to_uppercase();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    ffc(&["nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    ffc(&[
+        "nats", "init", "--nats", &urls, "--stream", &stream, "--prefix", &id,
+    ]);
     let pg = Pg::start(tmp.path().join("pg"), pg_start);
     let db = pg.url("postgres");
     let ports = [free_port(), free_port()];
-    let receivers: Vec<Proc> = ports.iter().enumerate().map(|(i, port)| {
-        let args = vec!["listen".into(), "ws".into(), "--bind".into(), format!("127.0.0.1:{port}"), "--nats".into(), urls.clone(), "--stream".into(), stream.clone(), "--prefix".into(), id.clone()];
-        Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
-    }).collect();
-    let workers: Vec<Proc> = (0..2).map(|i| {
-        let args = vec!["work".into(), "--nats".into(), urls.clone(), "--durable".into(), "load".into(), "--postgres".into(), db.clone(), "--stream".into(), stream.clone(), "--prefix".into(), id.clone()];
-        Proc::start(tmp.path(), &format!("worker{i}"), args, "working on")
-    }).collect();
-    let mut pids: Vec<(String, u32)> = receivers.iter().chain(workers.iter())
-        .map(|p| (p.name.clone(), p.child.as_ref().unwrap().id())).collect();
+    let receivers: Vec<Proc> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let args = vec![
+                "listen".into(),
+                "ws".into(),
+                "--bind".into(),
+                format!("127.0.0.1:{port}"),
+                "--nats".into(),
+                urls.clone(),
+                "--stream".into(),
+                stream.clone(),
+                "--prefix".into(),
+                id.clone(),
+            ];
+            Proc::start(tmp.path(), &format!("receiver{i}"), args, "listening on")
+        })
+        .collect();
+    let workers: Vec<Proc> = (0..2)
+        .map(|i| {
+            let args = vec![
+                "work".into(),
+                "--nats".into(),
+                urls.clone(),
+                "--durable".into(),
+                "load".into(),
+                "--postgres".into(),
+                db.clone(),
+                "--stream".into(),
+                stream.clone(),
+                "--prefix".into(),
+                id.clone(),
+            ];
+            Proc::start(tmp.path(), &format!("worker{i}"), args, "working on")
+        })
+        .collect();
+    let mut pids: Vec<(String, u32)> = receivers
+        .iter()
+        .chain(workers.iter())
+        .map(|p| (p.name.clone(), p.child.as_ref().unwrap().id()))
+        .collect();
     for n in 1..=3 {
         let pid = std::fs::read_to_string(format!("{dir}/n{n}.pid")).unwrap_or_default();
-        if let Ok(pid) = pid.trim().parse() { pids.push((format!("nats n{n}"), pid)); }
+        if let Ok(pid) = pid.trim().parse() {
+            pids.push((format!("nats n{n}"), pid));
+        }
     }
     pids.push(("postgres".into(), pg.pid.parse().unwrap_or(0)));
     pids.push(("load generator (counters)".into(), std::process::id()));
-    let rss_before: Vec<u64> = receivers.iter().map(|p| rss_kib(p.child.as_ref().unwrap().id())).collect();
+    let rss_before: Vec<u64> = receivers
+        .iter()
+        .map(|p| rss_kib(p.child.as_ref().unwrap().id()))
+        .collect();
 
     let latencies = Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
     let connected = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -490,7 +744,9 @@ fn nats_load() {
                 let url = format!("ws://127.0.0.1:{}/", ports[(c % 2) as usize]);
                 let (latencies, connected) = (latencies.clone(), connected.clone());
                 tasks.push(tokio::spawn(async move {
-                    let mut sender: Sender = Sender::new(SenderConfig::new(url).with_ack_timeout(Duration::from_secs(60)));
+                    let mut sender: Sender = Sender::new(
+                        SenderConfig::new(url).with_ack_timeout(Duration::from_secs(60)),
+                    );
                     if sender.check_connection().await.is_ok() {
                         connected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
@@ -501,7 +757,9 @@ fn nats_load() {
                     let mut i = 0;
                     while Instant::now() < deadline {
                         tick.tick().await;
-                        sender.push(event(0x8000_0000_0000_0000 + c, i, Source::WebSocket)).unwrap();
+                        sender
+                            .push(event(0x8000_0000_0000_0000 + c, i, Source::WebSocket))
+                            .unwrap();
                         i += 1;
                         let sent = tokio::time::Instant::now();
                         if let Ok(true) = sender.send_next().await {
@@ -515,16 +773,23 @@ fn nats_load() {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
-            for t in tasks { let _ = t.await; }
+            for t in tasks {
+                let _ = t.await;
+            }
         }
     });
     // Measure once every counter connected (or the ramp ended).
     let ramp_end = Instant::now() + Duration::from_secs(counters / 500 + 30);
-    while connected.load(std::sync::atomic::Ordering::Relaxed) < counters && Instant::now() < ramp_end {
+    while connected.load(std::sync::atomic::Ordering::Relaxed) < counters
+        && Instant::now() < ramp_end
+    {
         std::thread::sleep(Duration::from_millis(200));
     }
     let open = connected.load(std::sync::atomic::Ordering::Relaxed);
-    let rss_after: Vec<u64> = receivers.iter().map(|p| rss_kib(p.child.as_ref().unwrap().id())).collect();
+    let rss_after: Vec<u64> = receivers
+        .iter()
+        .map(|p| rss_kib(p.child.as_ref().unwrap().id()))
+        .collect();
     let gen_rss = rss_kib(std::process::id());
     let cpu_start: Vec<u64> = pids.iter().map(|(_, pid)| cpu_ticks(*pid)).collect();
     let measured_from = Instant::now();
@@ -535,18 +800,29 @@ fn nats_load() {
     let mut lat = latencies.lock().unwrap().clone();
     let acked = lat.len() - acked_from;
     lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     // The consumer's lag right at the end, then how long PostgreSQL takes to catch up.
     let js = rt.block_on(async {
         NatsConfig::new(&urls)
-            .with_credentials(NatsCredentials::UserPassword { user: user.clone(), password: password.clone().into() })
+            .with_credentials(NatsCredentials::UserPassword {
+                user: user.clone(),
+                password: password.clone().into(),
+            })
             .jetstream()
             .await
             .unwrap()
     });
     let lag = rt.block_on(async {
-        let mut s = js.get_stream(&stream).await.unwrap();
-        s.consumer_info("load").await.map(|i| i.num_pending + i.num_ack_pending as u64).unwrap_or(0)
+        let s = js.get_stream(&stream).await.unwrap();
+        s.consumer_info("load")
+            .await
+            .map(|i| i.num_pending + i.num_ack_pending as u64)
+            .unwrap_or(0)
     });
     let total = lat.len() as u64;
     let caught_up = Instant::now();
@@ -555,19 +831,88 @@ fn nats_load() {
     }
     let stored = counts(&db, '8').1;
     let ticks = 100.0; // USER_HZ
-    let shares: Vec<String> = pids.iter().zip(cpu_start.iter().zip(&cpu_end))
+    let shares: Vec<String> = pids
+        .iter()
+        .zip(cpu_start.iter().zip(&cpu_end))
         .map(|((name, _), (a, b))| (name, (b - a) as f64 / ticks / measured * 100.0))
         .map(|(name, pct)| format!("{name} {pct:.0}%"))
         .collect();
     eprintln!("load NATS: {counters} WebSocket counters ({open} connected) at {per_minute}/min each, 2 receivers, 3 NATS nodes, 2 workers, PostgreSQL; debug build, 2 shared cores");
     eprintln!("load NATS: {acked} events acknowledged in {measured:.0} s = {:.0} events/s (offered {:.0}/s)", acked as f64 / measured, counters as f64 * per_minute as f64 / 60.0);
-    eprintln!("load NATS: time to OK p50 {:.1} ms, p99 {:.1} ms", pct(0.50), pct(0.99));
+    eprintln!(
+        "load NATS: time to OK p50 {:.1} ms, p99 {:.1} ms",
+        pct(0.50),
+        pct(0.99)
+    );
     eprintln!("load NATS: consumer lag at the end {lag}; PostgreSQL holds {stored} of {total} acknowledged {:.0} s after the end", caught_up.elapsed().as_secs_f64());
-    let per_conn: Vec<String> = rss_before.iter().zip(&rss_after)
-        .map(|(a, b)| format!("{:.1}", (b.saturating_sub(*a)) as f64 * 2.0 / open.max(1) as f64)).collect();
+    let per_conn: Vec<String> = rss_before
+        .iter()
+        .zip(&rss_after)
+        .map(|(a, b)| {
+            format!(
+                "{:.1}",
+                (b.saturating_sub(*a)) as f64 * 2.0 / open.max(1) as f64
+            )
+        })
+        .collect();
     eprintln!("load NATS: memory per connection in the receivers {} KiB (RSS growth / connections); the counters' process {} KiB in all", per_conn.join(" and "), gen_rss);
-    eprintln!("load NATS: CPU share over the run (100% = one core): {}", shares.join(", "));
+    eprintln!(
+        "load NATS: CPU share over the run (100% = one core): {}",
+        shares.join(", ")
+    );
     drop(workers);
     drop(receivers);
-    rt.block_on(async { let _ = js.delete_stream(&stream).await; });
+    rt.block_on(async {
+        let _ = js.delete_stream(&stream).await;
+    });
+}
+
+#[test]
+fn a_wrong_nats_password_is_refused_clearly_and_never_printed_and_a_missing_stream_names_init() {
+    let Ok(urls) = std::env::var("FFC_NATS_URLS") else {
+        eprintln!("FFC_NATS_URLS not set (source scripts/services.sh): skipped");
+        return;
+    };
+    let wrong = "wrong-password-1234";
+    let out = Command::new(env!("CARGO_BIN_EXE_ffc"))
+        .args([
+            "nats", "init", "--nats", &urls, "--stream", "NEVER", "--prefix", "never",
+        ])
+        .env("FFC_NATS_PASSWORD", wrong)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("refused the user/password credentials"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(wrong) && !stdout.contains(wrong),
+        "{stderr}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_ffc"))
+        .args([
+            "work",
+            "--nats",
+            &urls,
+            "--stream",
+            "NO_SUCH_STREAM",
+            "--events",
+            events.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("ffc nats init"),
+        "{stderr}"
+    );
 }

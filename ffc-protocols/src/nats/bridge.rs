@@ -231,10 +231,11 @@ impl Bridge {
         let drained = tokio::time::timeout(self.config.drain_grace, slots.acquire_many(all)).await;
         if drained.is_err() {
             let held = self.config.buffer - slots.available_permits();
-            tracing::warn!(held, "drain grace over with messages not acknowledged: lost");
-            self.counters
-                .lost
-                .fetch_add(held as u64, Ordering::Relaxed);
+            tracing::warn!(
+                held,
+                "drain grace over with messages not acknowledged: lost"
+            );
+            self.counters.lost.fetch_add(held as u64, Ordering::Relaxed);
         }
     }
 

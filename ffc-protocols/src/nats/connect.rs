@@ -212,9 +212,9 @@ impl NatsConfig {
             NatsCredentials::CredsFile(path) => ConnectOptions::with_credentials_file(path)
                 .await
                 .map_err(|e| NatsError::Credentials {
-                    source_name: path.display().to_string(),
-                    reason: e.to_string(),
-                })?,
+                source_name: path.display().to_string(),
+                reason: e.to_string(),
+            })?,
         };
         Ok(base
             .name(&self.name)

@@ -122,17 +122,11 @@ pub async fn init_stream(js: &Context, config: &JetStreamConfig) -> Result<Strea
 
 /// Checks that the stream exists, with a message naming `ffc nats init` when it does not.
 /// Retries a cluster that is electing a leader for up to `patience`.
-pub async fn require_stream(
-    js: &Context,
-    name: &str,
-    patience: Duration,
-) -> Result<(), NatsError> {
+pub async fn require_stream(js: &Context, name: &str, patience: Duration) -> Result<(), NatsError> {
     let started = tokio::time::Instant::now();
-    let mut backoff = ffc_core::backoff::RetryPolicy::forever(
-        Duration::from_millis(100),
-        Duration::from_secs(1),
-    )
-    .backoff();
+    let mut backoff =
+        ffc_core::backoff::RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(1))
+            .backoff();
     loop {
         match js.get_stream(name).await {
             Ok(_) => return Ok(()),

@@ -208,8 +208,8 @@ impl PullWorker {
             max_ack_pending: self.config.max_ack_pending,
             ..Default::default()
         };
-        let mut backoff = RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(1))
-            .backoff();
+        let mut backoff =
+            RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(1)).backoff();
         let started = tokio::time::Instant::now();
         loop {
             match self
@@ -237,8 +237,8 @@ impl PullWorker {
     /// [`PullWorkerConfig::max_events`] events were stored.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<WorkerStats, NatsError> {
         let consumer = self.consumer().await?;
-        let mut backoff = RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(2))
-            .backoff();
+        let mut backoff =
+            RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(2)).backoff();
         tokio::pin!(shutdown);
         loop {
             if let Some(max) = self.config.max_events {

@@ -61,7 +61,8 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
         } => {
             let _ = (events, max_events);
             crate::block_on(async move {
-                let config = ffc_protocols::ws::ReceiverConfig::new(bind).with_auth(ws::auth_from_env());
+                let config =
+                    ffc_protocols::ws::ReceiverConfig::new(bind).with_auth(ws::auth_from_env());
                 nats::ws(config, &servers, &stream, dead_letters.as_ref()).await
             })
         }
@@ -73,7 +74,9 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             ..
         } => crate::block_on(ws::listen(bind, events, dead_letters, max_events)),
         ListenCommand::Mqtt(args) if args.bridge.servers.is_some() => {
-            crate::block_on(async move { nats::bridge(&args.bridge, args.dead_letters.as_ref()).await })
+            crate::block_on(
+                async move { nats::bridge(&args.bridge, args.dead_letters.as_ref()).await },
+            )
         }
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
     }

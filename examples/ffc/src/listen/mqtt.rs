@@ -93,7 +93,10 @@ fn config(a: &MqttListenArgs) -> Result<SubscriberConfig, String> {
         .client_id
         .clone()
         .unwrap_or_else(|| format!("ffc-listen-{}", std::process::id()));
-    let url = a.url.as_deref().ok_or("--url (or env FFC_MQTT_URL) is required")?;
+    let url = a
+        .url
+        .as_deref()
+        .ok_or("--url (or env FFC_MQTT_URL) is required")?;
     let mut config = SubscriberConfig::new(url, client_id).map_err(|e| format!("--url: {e}"))?;
     if !a.filters.is_empty() {
         config = config.with_filters(a.filters.clone());
