@@ -242,20 +242,59 @@ fn ffc(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// What scripts/services.sh exports for the NATS runs.
+struct Env {
+    urls: String,
+    pg_start: String,
+    dir: String,
+    start: String,
+    mqtt_ports: String,
+    user: String,
+    password: String,
+}
+
+fn env() -> Option<Env> {
+    let var = |name: &str| std::env::var(name).ok();
+    let found = (|| {
+        Some(Env {
+            urls: var("FFC_NATS_URLS")?,
+            pg_start: var("FFC_PG_START")?,
+            dir: var("FFC_NATS_DIR")?,
+            start: var("FFC_NATS_START")?,
+            mqtt_ports: var("FFC_NATS_MQTT_PORTS")?,
+            user: var("FFC_NATS_USER")?,
+            password: var("FFC_NATS_PASSWORD")?,
+        })
+    })();
+    if found.is_none() {
+        eprintln!("FFC_NATS_URLS / FFC_PG_START not set (source scripts/services.sh): skipped");
+    }
+    found
+}
+
+impl Env {
+    fn jetstream(
+        &self,
+        rt: &tokio::runtime::Runtime,
+    ) -> ffc_protocols::nats::async_nats::jetstream::Context {
+        rt.block_on(async {
+            NatsConfig::new(&self.urls)
+                .with_credentials(NatsCredentials::UserPassword {
+                    user: self.user.clone(),
+                    password: self.password.clone().into(),
+                })
+                .jetstream()
+                .await
+                .unwrap()
+        })
+    }
+}
+
 #[test]
 fn nats_soak() {
-    let (Ok(urls), Ok(pg_start), Ok(dir), Ok(start), Ok(mqtt_ports), Ok(user), Ok(password)) = (
-        std::env::var("FFC_NATS_URLS"),
-        std::env::var("FFC_PG_START"),
-        std::env::var("FFC_NATS_DIR"),
-        std::env::var("FFC_NATS_START"),
-        std::env::var("FFC_NATS_MQTT_PORTS"),
-        std::env::var("FFC_NATS_USER"),
-        std::env::var("FFC_NATS_PASSWORD"),
-    ) else {
-        eprintln!("FFC_NATS_URLS / FFC_PG_START not set (source scripts/services.sh): skipped");
-        return;
-    };
+    let Some(e) = env() else { return };
+    let (urls, pg_start, mqtt_ports) = (e.urls.clone(), e.pg_start.clone(), e.mqtt_ports.clone());
+    let (dir, start, user, password) = (e.dir.clone(), e.start.clone(), e.user.clone(), e.password.clone());
     let seconds = env_u64("FFC_NATS_SOAK_SECONDS", 30);
     let counters = env_u64("FFC_NATS_SOAK_COUNTERS", 6);
     let rate = env_u64("FFC_NATS_SOAK_RATE", 4).max(1);
@@ -343,16 +382,7 @@ fn nats_soak() {
         .collect();
 
     // The stream's leader, and the MQTT counters on another node.
-    let js = rt.block_on(async {
-        NatsConfig::new(&urls)
-            .with_credentials(NatsCredentials::UserPassword {
-                user: user.clone(),
-                password: password.clone().into(),
-            })
-            .jetstream()
-            .await
-            .unwrap()
-    });
+    let js = e.jetstream(&rt);
     let leader: usize = rt.block_on(async {
         let mut s = js.get_stream(&stream).await.unwrap();
         let info = s.info().await.unwrap();
@@ -650,16 +680,8 @@ fn cpu_ticks(pid: u32) -> u64 {
 #[test]
 #[ignore = "a load run, minutes long: scripts/load-nats.sh"]
 fn nats_load() {
-    let (Ok(urls), Ok(pg_start), Ok(dir), Ok(user), Ok(password)) = (
-        std::env::var("FFC_NATS_URLS"),
-        std::env::var("FFC_PG_START"),
-        std::env::var("FFC_NATS_DIR"),
-        std::env::var("FFC_NATS_USER"),
-        std::env::var("FFC_NATS_PASSWORD"),
-    ) else {
-        eprintln!("FFC_NATS_URLS / FFC_PG_START not set (source scripts/services.sh): skipped");
-        return;
-    };
+    let Some(e) = env() else { return };
+    let (urls, pg_start, dir) = (e.urls.clone(), e.pg_start.clone(), e.dir.clone());
     let counters = env_u64("FFC_NATS_LOAD_COUNTERS", 10_000);
     let per_minute = env_u64("FFC_NATS_LOAD_PER_MINUTE", 10).max(1);
     let seconds = env_u64("FFC_NATS_LOAD_SECONDS", 180);
@@ -807,16 +829,7 @@ fn nats_load() {
             / 1000.0
     };
     // The consumer's lag right at the end, then how long PostgreSQL takes to catch up.
-    let js = rt.block_on(async {
-        NatsConfig::new(&urls)
-            .with_credentials(NatsCredentials::UserPassword {
-                user: user.clone(),
-                password: password.clone().into(),
-            })
-            .jetstream()
-            .await
-            .unwrap()
-    });
+    let js = e.jetstream(&rt);
     let lag = rt.block_on(async {
         let s = js.get_stream(&stream).await.unwrap();
         s.consumer_info("load")
