@@ -294,7 +294,12 @@ impl Env {
 fn nats_soak() {
     let Some(e) = env() else { return };
     let (urls, pg_start, mqtt_ports) = (e.urls.clone(), e.pg_start.clone(), e.mqtt_ports.clone());
-    let (dir, start, user, password) = (e.dir.clone(), e.start.clone(), e.user.clone(), e.password.clone());
+    let (dir, start, user, password) = (
+        e.dir.clone(),
+        e.start.clone(),
+        e.user.clone(),
+        e.password.clone(),
+    );
     let seconds = env_u64("FFC_NATS_SOAK_SECONDS", 30);
     let counters = env_u64("FFC_NATS_SOAK_COUNTERS", 6);
     let rate = env_u64("FFC_NATS_SOAK_RATE", 4).max(1);
