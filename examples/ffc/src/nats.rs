@@ -1,7 +1,8 @@
 //! `ffc nats init`, and what every NATS path of `ffc` shares: the connection arguments
 //! (`--nats URL[,URL...]`, `--stream`, `--prefix`) and credentials from the environment
-//! (FFC_NATS_USER + FFC_NATS_PASSWORD[_FILE], FFC_NATS_TOKEN[_FILE], FFC_NATS_NKEY[_FILE],
-//! FFC_NATS_CREDS), never from the command line and never printed.
+//! (`FFC_NATS_USER` with `FFC_NATS_PASSWORD` or `FFC_NATS_PASSWORD_FILE`,
+//! `FFC_NATS_TOKEN[_FILE]`, `FFC_NATS_NKEY[_FILE]`, `FFC_NATS_CREDS`), never from the
+//! command line and never printed.
 use std::io::Write as _;
 use std::time::Duration;
 
