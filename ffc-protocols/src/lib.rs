@@ -17,6 +17,7 @@
 //! | [`bacnet::wire`] | `alloc` | BACnet/IP datagrams: BVLC, NPDU, APDU headers, Who-Is, I-Am, ReadProperty(-Multiple) |
 //! | `bacnet::client`, `bacnet::device` | `bacnet` | sans-IO cores (`ClientCore`, `DeviceCore`) and their tokio UDP loops (`Client`, `SimulatedDevice`) |
 //! | `metrics` | `metrics` | `Metrics` and `MetricsServer`: Prometheus `/metrics` and `/healthz` for receivers, bridges and workers |
+//! | `nats` | `nats` | NATS JetStream: the stream's setup, `JetStreamSink` (receivers answer `OK` after the replicated stream's ack), the MQTT `Bridge`, the `PullWorker` (ack after the sink kept it) |
 //! | `shutdown` | `ws` or `mqtt` | [`signal`](crate::shutdown) resolving on Ctrl-C, and SIGTERM on unix |
 //!
 //! The codecs build without std: `--no-default-features --features alloc`.
@@ -38,6 +39,8 @@ mod fields;
 pub mod metrics;
 #[cfg(feature = "alloc")]
 pub mod mqtt;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(any(feature = "ws", feature = "mqtt"))]
 pub mod shutdown;
 #[cfg(feature = "std")]

@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
 use crate::{
-    backfill_worker, bacnet, decode, device, health, listen, reconcile, report, sales, server,
+    backfill_worker, bacnet, decode, device, health, listen, nats, reconcile, report, sales,
+    server, work,
 };
 
 /// One typed, reliable way to get FootfallCam data out of every interface.
@@ -68,6 +69,16 @@ pub enum Command {
     /// (`backfilled` where the live path was short) into `ffc_merged_records`, which the BI
     /// views read.
     BackfillWorker(backfill_worker::BackfillWorkerArgs),
+    /// The NATS JetStream cluster between counters and storage: set up its stream.
+    Nats {
+        /// What to do.
+        #[command(subcommand)]
+        command: nats::NatsCommand,
+    },
+    /// Drain the NATS cluster's stream into a sink (file or PostgreSQL) through a durable
+    /// pull consumer, acknowledging each message after the sink kept it. Prints `working on
+    /// stream STREAM as DURABLE` first.
+    Work(work::WorkArgs),
     /// The main job on loopback, nothing installed: simulated counters over HTTP, BACnet,
     /// WebSocket and MQTT (embedded broker), one offline for an hour; the V9 server
     /// simulator's export and sales import; a branch report with completeness and

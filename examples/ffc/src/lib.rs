@@ -17,11 +17,13 @@ pub mod listen;
 pub mod logging;
 pub mod reconcile;
 pub mod metrics;
+pub mod nats;
 pub mod report;
 pub mod sales;
 pub mod sample;
 pub mod server;
 pub mod snippet;
+pub mod work;
 
 /// A current-thread tokio runtime with IO and timers: what every async command runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use ffc_cli::cli::{Cli, Command};
 use ffc_cli::{
-    backfill_worker, bacnet, decode, demo, device, health, listen, logging, reconcile, report,
-    sales, server,
+    backfill_worker, bacnet, decode, demo, device, health, listen, logging, nats, reconcile,
+    report, sales, server, work,
 };
 
 fn main() -> ExitCode {
@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Server(args) => server::run(args),
         Command::Sales { command } => sales::run(command),
         Command::BackfillWorker(args) => backfill_worker::run(args),
+        Command::Nats { command } => nats::run(command),
+        Command::Work(args) => work::run(args),
         Command::Demo { out } => demo::command(&out),
     };
     match outcome {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 pub mod mqtt;
+pub mod nats;
 pub mod ws;
 
 /// The receivers.
@@ -33,6 +34,14 @@ pub enum ListenCommand {
         /// Serve `/metrics` (Prometheus) and `/healthz` on this address.
         #[arg(long)]
         metrics: Option<SocketAddr>,
+        /// Keep events in this NATS cluster's stream (servers, comma-separated) instead:
+        /// `OK` only after JetStream acknowledged the event. Credentials from env
+        /// FFC_NATS_USER/FFC_NATS_PASSWORD, FFC_NATS_TOKEN, FFC_NATS_NKEY or FFC_NATS_CREDS.
+        #[arg(long = "nats", value_name = "URL[,URL...]", conflicts_with_all = ["events", "max_events"])]
+        nats: Option<String>,
+        /// The stream (with --nats).
+        #[command(flatten)]
+        stream: crate::nats::StreamArgs,
     },
     /// Subscribe to counters' MQTT topics on a broker (ffc-protocols' subscriber:
     /// reconnects and re-subscribes by itself). Prints `subscribed to FILTERS at URL` once
@@ -51,7 +60,33 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             dead_letters,
             max_events,
             metrics,
+            nats: Some(servers),
+            stream,
+        } => {
+            let _ = (events, max_events);
+            crate::block_on(async move {
+                let served = crate::metrics::serve(metrics, "ws").await?;
+                let config = ffc_protocols::ws::ReceiverConfig::new(bind)
+                    .with_auth(ws::auth_from_env())
+                    .with_metrics(served.as_ref().map(|(m, _)| m.clone()));
+                let kept = nats::ws(config, &servers, &stream, dead_letters.as_ref()).await;
+                crate::metrics::stop(served).await;
+                kept
+            })
+        }
+        ListenCommand::Ws {
+            bind,
+            events,
+            dead_letters,
+            max_events,
+            metrics,
+            ..
         } => crate::block_on(ws::listen(bind, events, dead_letters, max_events, metrics)),
+        ListenCommand::Mqtt(args) if args.bridge.servers.is_some() => {
+            crate::block_on(
+                async move { nats::bridge(&args.bridge, args.dead_letters.as_ref()).await },
+            )
+        }
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
     }
 }

@@ -23,8 +23,8 @@ use tokio::sync::{watch, Notify};
 #[derive(Args)]
 pub struct MqttListenArgs {
     /// The broker, `mqtt://host:1883` (`mqtts://` with TLS builds).
-    #[arg(long, env = "FFC_MQTT_URL")]
-    pub url: String,
+    #[arg(long, env = "FFC_MQTT_URL", required_unless_present = "servers")]
+    pub url: Option<String>,
     /// A topic filter (repeat for several; default `/status/+`, every counter's default
     /// topic).
     #[arg(long = "filter")]
@@ -63,6 +63,9 @@ pub struct MqttListenArgs {
     /// Serve `/metrics` (Prometheus) and `/healthz` on this address.
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,
+    /// With --nats: the bridge from the NATS cluster's MQTT listeners into its stream.
+    #[command(flatten)]
+    pub bridge: super::nats::BridgeArgs,
 }
 
 /// Forwards to the file sink and asks the worker to stop once `max` events were stored.
@@ -107,7 +110,11 @@ fn config(a: &MqttListenArgs) -> Result<SubscriberConfig, String> {
         .client_id
         .clone()
         .unwrap_or_else(|| format!("ffc-listen-{}", std::process::id()));
-    let mut config = SubscriberConfig::new(&a.url, client_id).map_err(|e| format!("--url: {e}"))?;
+    let url = a
+        .url
+        .as_deref()
+        .ok_or("--url (or env FFC_MQTT_URL) is required")?;
+    let mut config = SubscriberConfig::new(url, client_id).map_err(|e| format!("--url: {e}"))?;
     if !a.filters.is_empty() {
         config = config.with_filters(a.filters.clone());
     }

@@ -12,7 +12,7 @@ use ffc_protocols::ws::server::Auth;
 use ffc_protocols::ws::{Receiver, ReceiverConfig};
 
 /// Token from env FFC_WS_TOKEN, Basic from FFC_WS_BASIC_USER and FFC_WS_BASIC_PASSWORD.
-fn auth_from_env() -> Auth {
+pub fn auth_from_env() -> Auth {
     let mut auth = Auth::new();
     if let Ok(token) = std::env::var("FFC_WS_TOKEN") {
         auth = auth.with_token(token);
