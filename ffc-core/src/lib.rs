@@ -72,3 +72,8 @@ pub use model::{
 pub use outbox::{Outbox, OutboxState, RejectReason, Rejected};
 pub use ring::{HourlyRing, HourlyRing48};
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};
+
+// The README's example runs as a doctest, so the example on crates.io is one that works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
