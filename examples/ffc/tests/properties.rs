@@ -11,6 +11,26 @@ fn kinds() -> &'static [Kind] {
     Kind::value_variants()
 }
 
+/// A visitor's event at counter 000000006afce315, line 1, `t` seconds after 2020-09-13.
+fn event(id: u64, out: bool, t: i64, source: ffc_core::Source) -> ffc_core::CountEvent {
+    ffc_core::CountEvent {
+        serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
+        roi: ffc_core::RoiId(1),
+        metric: if out {
+            ffc_core::Metric::Out
+        } else {
+            ffc_core::Metric::In
+        },
+        people_type: ffc_core::PeopleType::Visitor,
+        people_id: ffc_core::PeopleId(id),
+        start: 1_600_000_000 + t,
+        end: 1_600_000_001 + t,
+        offset: ffc_core::UtcOffset::UTC,
+        uuid: None,
+        source,
+    }
+}
+
 proptest! {
     #[test]
     fn decode_never_panics_and_reports_errors_as_one_json_object(
@@ -38,18 +58,7 @@ proptest! {
         use ffc_protocols::mqtt::codec::{encode, Message};
         let events: Vec<ffc_core::CountEvent> = people
             .iter()
-            .map(|&(id, out, t)| ffc_core::CountEvent {
-                serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
-                roi: ffc_core::RoiId(1),
-                metric: if out { ffc_core::Metric::Out } else { ffc_core::Metric::In },
-                people_type: ffc_core::PeopleType::Visitor,
-                people_id: ffc_core::PeopleId(id),
-                start: 1_600_000_000 + t,
-                end: 1_600_000_001 + t,
-                offset: ffc_core::UtcOffset::UTC,
-                uuid: None,
-                source: ffc_core::Source::Mqtt,
-            })
+            .map(|&(id, out, t)| event(id, out, t, ffc_core::Source::Mqtt))
             .collect();
         let texts: Vec<String> = events
             .iter()
@@ -79,18 +88,7 @@ proptest! {
         let mut texts = Vec::new();
         let mut want = Vec::new();
         for &(id, out, t, pretty) in &people {
-            let event = ffc_core::CountEvent {
-                serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
-                roi: ffc_core::RoiId(1),
-                metric: if out { ffc_core::Metric::Out } else { ffc_core::Metric::In },
-                people_type: ffc_core::PeopleType::Visitor,
-                people_id: ffc_core::PeopleId(id),
-                start: 1_600_000_000 + t,
-                end: 1_600_000_001 + t,
-                offset: ffc_core::UtcOffset::UTC,
-                uuid: None,
-                source: ffc_core::Source::WebSocket,
-            };
+            let event = event(id, out, t, ffc_core::Source::WebSocket);
             let mut text = String::new();
             encode_classic(&event, &mut text).map_err(|e| TestCaseError::fail(e.to_string()))?;
             if pretty {
