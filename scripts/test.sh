@@ -73,4 +73,21 @@ step "every library crate with no features, each feature alone, and its defaults
 cargo hack check --each-feature --exclude-all-features --no-dev-deps \
     -p ffc-core -p ffc-device -p ffc-client -p ffc-protocols -p ffc-sales
 
+# The toolchain the workspace declares (Cargo.toml, workspace.package), installed on first
+# use; every crate, every feature, with the lockfile as it is.
+msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
+step "MSRV $msrv (the declared rust-version, locked dependencies)"
+rustup run "$msrv" rustc --version >/dev/null 2>&1 || rustup toolchain install "$msrv" --profile minimal
+cargo +"$msrv" check --workspace --all-features --locked
+
+step "the library crates package for crates.io (cargo package --no-verify)"
+# Each library crate packs: metadata, README, versions on path dependencies, the manifest
+# crates.io would get (about 30 s). --no-verify: verifying rebuilds every crate and its
+# dependencies from the packed sources in a fresh directory (over 8 min on 2 cores), and
+# proves nothing the build above does not, since no crate has a build script or includes a
+# file from outside its own directory (its README is packed). Examples, benches, the ffc
+# tool and fuzz are `publish = false`. --allow-dirty: a run on uncommitted edits checks them.
+cargo package --locked --no-verify --allow-dirty \
+    -p ffc-core -p ffc-device -p ffc-client -p ffc-protocols -p ffc-sales
+
 step "all passed"

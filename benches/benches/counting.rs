@@ -77,7 +77,7 @@ fn scenario(jitter: bool, seed: u64) -> Vec<Vec<TrackedObject>> {
     let mut spawn = |rng: &mut Rng, initial: bool| {
         let id = next_id;
         next_id += 1;
-        let down = rng.next() % 2 == 0;
+        let down = rng.next().is_multiple_of(2);
         let speed = rng.range(4.0, 14.0);
         let vy = if down { speed } else { -speed };
         let y = if initial {
@@ -92,7 +92,7 @@ fn scenario(jitter: bool, seed: u64) -> Vec<Vec<TrackedObject>> {
         } else {
             SIZE + 10.0
         };
-        let walker = if jitter && rng.next() % 8 == 0 {
+        let walker = if jitter && rng.next().is_multiple_of(8) {
             // Walks towards the line ahead of it, if any.
             let ahead = LINE_Y
                 .iter()

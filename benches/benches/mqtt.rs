@@ -34,7 +34,11 @@ fn event(n: u64) -> CountEvent {
     CountEvent {
         serial: CameraSerial::from_u64(0x7b77_a260 + (n % 64)),
         roi: RoiId(1),
-        metric: if n % 2 == 0 { Metric::In } else { Metric::Out },
+        metric: if n.is_multiple_of(2) {
+            Metric::In
+        } else {
+            Metric::Out
+        },
         people_type: PeopleType::Visitor,
         people_id: PeopleId(n),
         start: 1_750_000_000 + (n % 100_000) as i64,

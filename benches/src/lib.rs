@@ -28,7 +28,7 @@ pub fn day_of_events(n: usize, day_start: UnixSeconds) -> Vec<CountEvent> {
             serial: CameraSerial::from_u64(0x6afc_e315 + (state % 4)),
             roi: RoiId(1),
             metric: if i % 2 == 0 { Metric::In } else { Metric::Out },
-            people_type: if state % 5 == 0 {
+            people_type: if state.is_multiple_of(5) {
                 PeopleType::Staff
             } else {
                 PeopleType::Visitor

@@ -103,7 +103,11 @@ fn event(serial: CameraSerial, n: u64, source: Source) -> CountEvent {
     CountEvent {
         serial,
         roi: RoiId(1),
-        metric: if n % 2 == 0 { Metric::In } else { Metric::Out },
+        metric: if n.is_multiple_of(2) {
+            Metric::In
+        } else {
+            Metric::Out
+        },
         people_type: PeopleType::Visitor,
         people_id: PeopleId(n),
         start,

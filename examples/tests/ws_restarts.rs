@@ -22,8 +22,12 @@ fn event(counter: u64, n: u64) -> CountEvent {
     CountEvent {
         serial: CameraSerial::from_u64(0x5000_0000 + counter),
         roi: RoiId(1 + (n % 2) as u32),
-        metric: if n % 3 == 0 { Metric::Out } else { Metric::In },
-        people_type: if n % 10 == 0 {
+        metric: if n.is_multiple_of(3) {
+            Metric::Out
+        } else {
+            Metric::In
+        },
+        people_type: if n.is_multiple_of(10) {
             PeopleType::Staff
         } else {
             PeopleType::Visitor

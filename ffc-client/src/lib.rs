@@ -47,3 +47,8 @@ pub mod pg;
 pub mod sim;
 
 pub use secret::Secret;
+
+// The README's example runs as a doctest, so the example on crates.io is one that works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -102,3 +102,8 @@ pub use rollup::{
 #[cfg(feature = "alloc")]
 pub use sales::SalesRow;
 pub use time::{Resolution, UnixSeconds, UtcOffset, Zone};
+
+// The README's example runs as a doctest, so the example on crates.io is one that works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

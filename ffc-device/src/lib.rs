@@ -90,3 +90,8 @@ pub mod query;
 pub mod secret;
 #[cfg(feature = "sim")]
 pub mod sim;
+
+// The README's example runs as a doctest, so the example on crates.io is one that works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -72,7 +72,7 @@ fn event(serial: CameraSerial, people_id: u64) -> CountEvent {
     CountEvent {
         serial,
         roi: RoiId(1),
-        metric: if people_id % 2 == 0 {
+        metric: if people_id.is_multiple_of(2) {
             Metric::In
         } else {
             Metric::Out

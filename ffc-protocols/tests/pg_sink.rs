@@ -99,8 +99,12 @@ fn event(n: u64) -> CountEvent {
     CountEvent {
         serial: CameraSerial::from_u64(0xecd5_cc57_d23c_0000 + n % 3),
         roi: RoiId(1 + (n % 2) as u32),
-        metric: if n % 4 == 0 { Metric::Out } else { Metric::In },
-        people_type: if n % 7 == 0 {
+        metric: if n.is_multiple_of(4) {
+            Metric::Out
+        } else {
+            Metric::In
+        },
+        people_type: if n.is_multiple_of(7) {
             PeopleType::Staff
         } else {
             PeopleType::Visitor

@@ -50,3 +50,8 @@ pub use report::{Import, ImportMode, ImportReport, Outcome};
 pub use validate::{
     validate_bytes, validate_reader, RowCounts, Validation, ValidationConfig, Validator,
 };
+
+// The README's example runs as a doctest, so the example on crates.io is one that works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

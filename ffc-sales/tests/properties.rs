@@ -70,8 +70,8 @@ fn quoted(field: &str, force: bool) -> String {
 
 fn amount_text(cents: u64, decimals: u8) -> String {
     match decimals {
-        0 if cents % 100 == 0 => format!("{}", cents / 100),
-        1 if cents % 10 == 0 => format!("{}.{}", cents / 100, (cents % 100) / 10),
+        0 if cents.is_multiple_of(100) => format!("{}", cents / 100),
+        1 if cents.is_multiple_of(10) => format!("{}.{}", cents / 100, (cents % 100) / 10),
         _ => format!("{}.{:02}", cents / 100, cents % 100),
     }
 }

@@ -4,7 +4,10 @@
 use ffc_core::Zone;
 use ffc_device::body::{decode_json, decode_xml};
 use ffc_protocols::bacnet::wire::Frame;
+use ffc_protocols::ws::codec::PayloadError;
 use serde_json::{json, Value};
+
+pub mod ws;
 
 /// The payload kinds `ffc decode` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,7 +19,8 @@ pub enum Kind {
     /// BACnet/IP datagrams as hex, one per line (spaces and `:` between bytes allowed).
     Bacnet,
     /// WebSocket messages (spec §4: classic envelope, Python-literal form, test topic, 3D
-    /// Pro2 flat form), one per line.
+    /// Pro2 flat form), each on one line or across several (pretty JSON), `#` comment lines
+    /// allowed; a bad message gives its error line and the next one is still read.
     Ws,
     /// A sales import CSV (spec §8): valid rows summed per store and local hour.
     SalesCsv,
@@ -59,8 +63,12 @@ impl Kind {
 pub struct Decoded {
     /// Normalized JSON objects, one per record, event or datagram.
     pub lines: Vec<Value>,
-    /// One JSON error object, when the payload (or one of its datagrams) failed.
+    /// One JSON error object, when the payload (or one of its datagrams) failed: the first
+    /// error when the input went on after it (ws).
     pub error: Option<Value>,
+    /// The error lines after the first, for kinds that read on after a bad message (ws:
+    /// every message is read, and each bad one has its line).
+    pub more_errors: Vec<Value>,
 }
 
 fn error_line(kind: Kind, reason: String, line: Option<usize>, offset: Option<usize>) -> Value {
@@ -141,15 +149,17 @@ pub fn decode_with(kind: Kind, bytes: &[u8], options: &Options) -> Decoded {
                         })
                         .collect(),
                     error: None,
+                    more_errors: Vec::new(),
                 },
                 Err(e) => Decoded {
                     lines: Vec::new(),
                     error: Some(error_line(kind, e.to_string(), None, None)),
+                    more_errors: Vec::new(),
                 },
             }
         }
         Kind::Bacnet => decode_bacnet_hex(bytes),
-        Kind::Ws => decode_ws_lines(bytes),
+        Kind::Ws => ws::decode_ws(bytes),
         Kind::SalesCsv => decode_sales(bytes),
         Kind::ExportCsv => decode_export(bytes, zone, &options.export),
         Kind::Mqtt => decode_mqtt(bytes),
@@ -219,16 +229,21 @@ fn decode_v9(kind: Kind, bytes: &[u8]) -> Decoded {
         }),
     };
     match lines {
-        Ok(lines) => Decoded { lines, error: None },
+        Ok(lines) => Decoded {
+            lines,
+            error: None,
+            more_errors: Vec::new(),
+        },
         Err(e) => Decoded {
             lines: Vec::new(),
             error: Some(v9_error(kind, &e)),
+            more_errors: Vec::new(),
         },
     }
 }
 
 fn decode_mqtt(bytes: &[u8]) -> Decoded {
-    use ffc_protocols::mqtt::codec::{self, DecodeError, Message};
+    use ffc_protocols::mqtt::codec::{self, Message};
     let kind = Kind::Mqtt;
     let mut lines = Vec::new();
     for (offset, line, payload) in codec::split_payloads(bytes) {
@@ -247,19 +262,11 @@ fn decode_mqtt(bytes: &[u8]) -> Decoded {
             }
             Err(e) => {
                 // Place the codec's position (within the payload) in the input.
-                let (at_line, at_byte) = match e {
-                    DecodeError::Syntax { line: l, .. } => (line + l - 1, None),
-                    DecodeError::Utf8 { offset: o }
-                    | DecodeError::UnterminatedString { offset: o } => {
-                        let before = payload.get(..o).unwrap_or_default();
-                        let nl = before.iter().filter(|b| **b == b'\n').count();
-                        (line + nl, Some(offset + o))
-                    }
-                    _ => (line, Some(offset)),
-                };
+                let (at_line, at_byte) = place(&e, offset, line, payload);
                 return Decoded {
                     lines,
                     error: Some(error_line(kind, e.to_string(), Some(at_line), at_byte)),
+                    more_errors: Vec::new(),
                 };
             }
         }
@@ -273,9 +280,35 @@ fn decode_mqtt(bytes: &[u8]) -> Decoded {
                 None,
                 None,
             )),
+            more_errors: Vec::new(),
         };
     }
-    Decoded { lines, error: None }
+    Decoded {
+        lines,
+        error: None,
+        more_errors: Vec::new(),
+    }
+}
+
+/// Where a codec error is in the input: its line, and its byte offset when the codec gave
+/// one. `offset` and `line` are the payload's own.
+fn place<S>(
+    e: &PayloadError<S>,
+    offset: usize,
+    line: usize,
+    payload: &[u8],
+) -> (usize, Option<usize>) {
+    match e {
+        PayloadError::Syntax { line: l, .. } => (line + l.saturating_sub(1), None),
+        PayloadError::Utf8 { offset: o }
+        | PayloadError::UnterminatedString { offset: o }
+        | PayloadError::NotAnObject { offset: o } => {
+            let before = payload.get(..*o).unwrap_or(payload);
+            let nl = before.iter().filter(|b| **b == b'\n').count();
+            (line + nl, Some(offset + o))
+        }
+        _ => (line, Some(offset)),
+    }
 }
 
 fn decode_export(
@@ -296,6 +329,7 @@ fn decode_export(
                     usize::try_from(e.line).ok(),
                     usize::try_from(e.byte).ok(),
                 )),
+                more_errors: Vec::new(),
             }
         }
     };
@@ -328,37 +362,11 @@ fn decode_export(
         v["error_count"] = json!(file.errors.len());
         v
     });
-    Decoded { lines, error }
-}
-
-fn decode_ws_lines(bytes: &[u8]) -> Decoded {
-    let kind = Kind::Ws;
-    let mut lines = Vec::new();
-    for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match ffc_protocols::ws::codec::decode(line) {
-            Ok(ffc_protocols::ws::codec::Message::Event(event)) => {
-                let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
-                v["kind"] = json!(kind.name());
-                lines.push(v);
-            }
-            Ok(ffc_protocols::ws::codec::Message::Test) => {
-                lines.push(json!({ "kind": kind.name(), "test": true }));
-            }
-            Ok(ffc_protocols::ws::codec::Message::UnknownTopic(topic)) => {
-                lines.push(json!({ "kind": kind.name(), "unknown_topic": topic }));
-            }
-            Err(e) => {
-                return Decoded {
-                    lines,
-                    error: Some(error_line(kind, e.to_string(), Some(n + 1), None)),
-                }
-            }
-        }
+    Decoded {
+        lines,
+        error,
+        more_errors: Vec::new(),
     }
-    Decoded { lines, error: None }
 }
 
 fn decode_sales(bytes: &[u8]) -> Decoded {
@@ -398,7 +406,11 @@ fn decode_sales(bytes: &[u8]) -> Decoded {
             v
         })
     };
-    Decoded { lines, error }
+    Decoded {
+        lines,
+        error,
+        more_errors: Vec::new(),
+    }
 }
 
 /// Hex text to bytes; the error is the byte offset in the line and why.
@@ -440,6 +452,7 @@ fn decode_bacnet_hex(bytes: &[u8]) -> Decoded {
                     None,
                     Some(e.valid_up_to()),
                 )),
+                more_errors: Vec::new(),
             }
         }
     };
@@ -460,6 +473,7 @@ fn decode_bacnet_hex(bytes: &[u8]) -> Decoded {
                         Some(n + 1),
                         None,
                     )),
+                    more_errors: Vec::new(),
                 }
             }
         };
@@ -484,11 +498,16 @@ fn decode_bacnet_hex(bytes: &[u8]) -> Decoded {
                         Some(n + 1),
                         Some(e.offset),
                     )),
+                    more_errors: Vec::new(),
                 }
             }
         }
     }
-    Decoded { lines, error: None }
+    Decoded {
+        lines,
+        error: None,
+        more_errors: Vec::new(),
+    }
 }
 
 /// `ffc decode` arguments.
@@ -533,7 +552,14 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         None => Ok(()),
         Some(error) => {
             println!("{error}");
-            Err(format!("{} payload failed to decode", a.kind.name()))
+            for more in &decoded.more_errors {
+                println!("{more}");
+            }
+            let failed = 1 + decoded.more_errors.len();
+            Err(format!(
+                "{} payload failed to decode ({failed} error line(s))",
+                a.kind.name()
+            ))
         }
     }
 }

@@ -214,76 +214,111 @@ pub fn json_lines(rows: &[ReportRow]) -> Result<String, serde_json::Error> {
 }
 
 /// An SVG line chart of visitors in per bucket, one line per branch, with every bucket that
-/// is not whole marked by a red cross so a partial hour cannot pass for a quiet one.
+/// is not whole marked by a red cross so a partial hour cannot pass for a quiet one. Every
+/// bucket's local hour is labelled on the x axis, the caption states the local date(s), the
+/// y axis is in whole people per bucket, and the legend sits right of the plot, off the lines.
 pub fn svg(rows: &[ReportRow], title: &str) -> Result<String, String> {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (900, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, (1000, 440)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (plot, side) = root.split_horizontally(820);
         let mut branches: Vec<&str> = rows.iter().map(|r| r.branch.as_str()).collect();
         branches.dedup();
-        let starts: Vec<i64> = rows.iter().map(|r| r.start_utc).collect();
-        let (x0, x1) = (
-            starts.iter().copied().min().unwrap_or(0),
-            starts.iter().copied().max().unwrap_or(1).max(1),
-        );
-        let y1 = rows.iter().map(|r| r.visitors_in).max().unwrap_or(1).max(1) as f64 * 1.15;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(x0..x1 + 1, 0f64..y1)
-            .map_err(|e| e.to_string())?;
-        let local_of: std::collections::BTreeMap<i64, String> = rows
+        // One x position per bucket, labelled with its local start.
+        let buckets: std::collections::BTreeMap<i64, String> = rows
             .iter()
-            .map(|r| {
-                (
-                    r.start_utc,
-                    r.local_start.get(11..16).unwrap_or("").to_string(),
-                )
-            })
+            .map(|r| (r.start_utc, r.local_start.clone()))
             .collect();
+        let index: std::collections::BTreeMap<i64, i64> =
+            buckets.keys().zip(0i64..).map(|(k, i)| (*k, i)).collect();
+        let labels: Vec<String> = buckets
+            .values()
+            .map(|l| l.get(11..16).unwrap_or("").to_owned())
+            .collect();
+        let n = i64::try_from(labels.len()).unwrap_or(1).max(1);
+        let dates: Vec<&str> = buckets.values().filter_map(|l| l.get(..10)).collect();
+        let date = match (dates.first(), dates.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
+            (Some(a), _) => (*a).to_owned(),
+            _ => String::new(),
+        };
+        let top = rows.iter().map(|r| r.visitors_in).max().unwrap_or(0);
+        let y1 = (top + top / 8 + 1).max(4);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(format!("{title}, {date} (local time)"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d(-1i64..n, 0u64..y1)
+            .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("local hour")
-            .y_desc("visitors in")
-            .x_label_formatter(&|x| local_of.get(x).cloned().unwrap_or_default())
+            .x_labels(usize::try_from(n + 2).unwrap_or(2))
+            .y_labels(10)
+            .x_desc(format!("local hour starting ({date})"))
+            .y_desc("visitors in (people per hour)")
+            .x_label_formatter(&|x| {
+                usize::try_from(*x)
+                    .ok()
+                    .and_then(|i| labels.get(i).cloned())
+                    .unwrap_or_default()
+            })
+            .y_label_formatter(&|y| format!("{y}"))
+            .x_label_style(("sans-serif", 11))
             .draw()
             .map_err(|e| e.to_string())?;
         let palette = [BLUE, GREEN, MAGENTA, CYAN, BLACK];
+        let at = |r: &ReportRow| index.get(&r.start_utc).copied().unwrap_or(0);
         for (i, branch) in branches.iter().enumerate() {
             let color = palette[i % palette.len()];
-            let points: Vec<(i64, f64)> = rows
+            let points = rows
                 .iter()
                 .filter(|r| r.branch == *branch)
-                .map(|r| (r.start_utc, r.visitors_in as f64))
-                .collect();
+                .map(|r| (at(r), r.visitors_in));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(*branch)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+                .map_err(|e| e.to_string())?;
             let flagged = rows
                 .iter()
                 .filter(|r| {
                     r.branch == *branch
                         && (r.completeness == "partial" || r.completeness == "no-data")
                 })
-                .map(|r| Cross::new((r.start_utc, r.visitors_in as f64), 7, RED.stroke_width(3)));
+                .map(|r| Cross::new((at(r), r.visitors_in), 7, RED.stroke_width(3)));
             chart.draw_series(flagged).map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&side, &branches, &palette)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// The chart's legend in its own area right of the plot: a line sample per branch, and the
+/// red cross.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    branches: &[&str],
+    palette: &[RGBColor],
+) -> Result<(), String> {
+    let font = ("sans-serif", 14).into_font();
+    let text = |s: &str, y: i32| Text::new(s.to_owned(), (34, y - 7), font.clone());
+    let mut y = 60;
+    for (i, branch) in branches.iter().enumerate() {
+        let color = palette[i % palette.len()];
+        area.draw(&PathElement::new(
+            vec![(6, y), (28, y)],
+            color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+        area.draw(&text(branch, y)).map_err(|e| e.to_string())?;
+        y += 24;
+    }
+    area.draw(&Cross::new((17, y), 7, RED.stroke_width(3)))
+        .map_err(|e| e.to_string())?;
+    area.draw(&text("not complete", y))
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// `ffc report` arguments.

@@ -205,6 +205,60 @@ fn published_websocket_samples_decode_to_events() {
     assert_eq!(lines.len(), 1);
 }
 
+/// `ffc decode ws` reads a stream of messages: pretty JSON and a pretty Python-literal dict
+/// (as people paste them) decode like one-line messages; each bad message gives its error
+/// line (on the line it starts or fails on) and the messages after it are still read.
+#[test]
+fn websocket_messages_spanning_lines_decode_and_a_bad_one_does_not_stop_the_rest() {
+    let pro2: serde_json::Value = serde_json::from_str(WS_PRO2).expect("sample");
+    let pretty = serde_json::to_string_pretty(&pro2).expect("pretty");
+    // The classic sample laid out one field per line, as Python's pprint does.
+    let classic = WS_CLASSIC
+        .replace("{'Topic'", "{\n 'Topic'")
+        .replace("'Data': {", "'Data': {\n  ")
+        .replace(", '", ",\n  '");
+    assert!(pretty.lines().count() > 5 && classic.lines().count() > 5);
+    let text =
+        format!("# pasted from the receiver's log\n{pretty}\n\n{classic}\n{WS_PRO2} {pretty}\n");
+    let (ok, lines, err) = decode_file("ws", &text, "UTC");
+    assert!(ok, "{err}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let pretty_lines = 1 + pretty.lines().count() + 1;
+    assert_eq!(lines[0]["line"], 2);
+    assert_eq!(lines[1]["line"], pretty_lines + 1);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["kind"], "ws");
+        let want = if i == 1 { 1_592_363_801 } else { 1_753_266_991 };
+        assert_eq!(line["EventEndTime"], want, "{line}");
+    }
+
+    // A message with a string number, a line of garbage and an object whose `}` is missing
+    // each give their error line; the good messages around them still decode.
+    let string_number = pretty.replace("\"RoiId\": 1", "\"RoiId\": \"1\"");
+    assert_ne!(string_number, pretty);
+    let unclosed = pretty.trim_end().trim_end_matches('}');
+    let text = format!("{string_number}\n{WS_PRO2}\nnot json at all\n{unclosed}\n{pretty}\n");
+    let (ok, lines, _) = decode_file("ws", &text, "UTC");
+    assert!(!ok);
+    let (events, errors): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l["error"].is_null());
+    assert_eq!(events.len(), 2, "{lines:?}");
+    assert_eq!(errors.len(), 3, "{lines:?}");
+    let n = pretty.lines().count();
+    assert_eq!(events[0]["line"], n + 1);
+    assert_eq!(events[1]["line"], 2 * n + 3);
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .expect("reason")
+            .contains("RoiId"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[1]["line"], n + 2);
+    let unclosed_at = errors[2]["line"].as_u64().expect("line") as usize;
+    assert!((n + 3..=2 * n + 2).contains(&unclosed_at), "{}", errors[2]);
+}
+
 #[test]
 fn published_sales_layout_decodes_and_bad_rows_are_named() {
     // Spec §8: StoreCode, DateTime (DD-MM-YYYY hh:mm), TotalTransactionQty, TotalTransactionValue.

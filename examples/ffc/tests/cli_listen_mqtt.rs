@@ -104,7 +104,7 @@ fn event(serial: CameraSerial, people_id: u64) -> CountEvent {
     CountEvent {
         serial,
         roi: RoiId(1),
-        metric: if people_id % 3 == 0 {
+        metric: if people_id.is_multiple_of(3) {
             Metric::Out
         } else {
             Metric::In

@@ -73,6 +73,15 @@ fn svg_chart_is_written_with_a_mark_per_incomplete_hour() {
     let svg = std::fs::read_to_string(&path).expect("svg written");
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
     assert!(svg.contains("Mid Valley") && svg.contains("Pavilion"));
+    // Every hour of the sample day labelled, the date and the unit stated.
+    for hour in 10..=21 {
+        let label = format!("{hour}:00");
+        assert!(
+            svg.lines().any(|l| l.trim() == label),
+            "no label for {label}"
+        );
+    }
+    assert!(svg.contains("2020-06-17") && svg.contains("people per hour"));
     // The one partial hour is marked in red (plotters draws a cross as two red lines).
     assert!(
         svg.matches("#FF0000").count() >= 2,

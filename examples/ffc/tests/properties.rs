@@ -11,6 +11,26 @@ fn kinds() -> &'static [Kind] {
     Kind::value_variants()
 }
 
+/// A visitor's event at counter 000000006afce315, line 1, `t` seconds after 2020-09-13.
+fn event(id: u64, out: bool, t: i64, source: ffc_core::Source) -> ffc_core::CountEvent {
+    ffc_core::CountEvent {
+        serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
+        roi: ffc_core::RoiId(1),
+        metric: if out {
+            ffc_core::Metric::Out
+        } else {
+            ffc_core::Metric::In
+        },
+        people_type: ffc_core::PeopleType::Visitor,
+        people_id: ffc_core::PeopleId(id),
+        start: 1_600_000_000 + t,
+        end: 1_600_000_001 + t,
+        offset: ffc_core::UtcOffset::UTC,
+        uuid: None,
+        source,
+    }
+}
+
 proptest! {
     #[test]
     fn decode_never_panics_and_reports_errors_as_one_json_object(
@@ -38,18 +58,7 @@ proptest! {
         use ffc_protocols::mqtt::codec::{encode, Message};
         let events: Vec<ffc_core::CountEvent> = people
             .iter()
-            .map(|&(id, out, t)| ffc_core::CountEvent {
-                serial: ffc_core::CameraSerial::from_u64(0x6afc_e315),
-                roi: ffc_core::RoiId(1),
-                metric: if out { ffc_core::Metric::Out } else { ffc_core::Metric::In },
-                people_type: ffc_core::PeopleType::Visitor,
-                people_id: ffc_core::PeopleId(id),
-                start: 1_600_000_000 + t,
-                end: 1_600_000_001 + t,
-                offset: ffc_core::UtcOffset::UTC,
-                uuid: None,
-                source: ffc_core::Source::Mqtt,
-            })
+            .map(|&(id, out, t)| event(id, out, t, ffc_core::Source::Mqtt))
             .collect();
         let texts: Vec<String> = events
             .iter()
@@ -63,6 +72,38 @@ proptest! {
         prop_assert!(out.error.is_none(), "{:?}", out.error);
         let got: Vec<i64> = out.lines.iter().map(|l| l["EventEndTime"].as_i64().unwrap_or(-1)).collect();
         let want: Vec<i64> = events.iter().map(|e| e.end).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    /// WebSocket messages decode the same however they are laid out: compact or pretty
+    /// (across lines), one per line or several on a line, blank or `#` comment lines between;
+    /// a bad message among them gives one error line and costs no other message.
+    #[test]
+    fn ws_messages_decode_in_any_layout_and_a_bad_one_costs_nothing_else(
+        people in proptest::collection::vec((0u64..1_000_000, any::<bool>(), 0i64..1_000_000, any::<bool>()), 1..6),
+        sep in prop_oneof![Just("\n"), Just(" "), Just("\n\n"), Just("\n# between } {\n")],
+        bad_at in 0usize..6,
+    ) {
+        use ffc_protocols::ws::codec::encode_classic;
+        let mut texts = Vec::new();
+        let mut want = Vec::new();
+        for &(id, out, t, pretty) in &people {
+            let event = event(id, out, t, ffc_core::Source::WebSocket);
+            let mut text = String::new();
+            encode_classic(&event, &mut text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if pretty {
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                text = serde_json::to_string_pretty(&v).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            texts.push(text);
+            want.push(event.end);
+        }
+        let bad = bad_at % (texts.len() + 1);
+        texts.insert(bad, r#"{"Topic": "ffc-eventrawdata", "Data": "not an object"}"#.to_owned());
+        let out = decode(Kind::Ws, texts.join(sep).as_bytes(), &Zone::UTC);
+        prop_assert!(out.error.is_some());
+        prop_assert!(out.more_errors.is_empty(), "{:?}", out.more_errors);
+        let got: Vec<i64> = out.lines.iter().map(|l| l["EventEndTime"].as_i64().unwrap_or(-1)).collect();
         prop_assert_eq!(got, want);
     }
 

@@ -762,8 +762,12 @@ pub fn event(path: Run, counter: u64, n: u64) -> CountEvent {
     CountEvent {
         serial: serial(path, counter),
         roi: RoiId(1 + (n % 2) as u32),
-        metric: if n % 3 == 0 { Metric::Out } else { Metric::In },
-        people_type: if n % 11 == 0 {
+        metric: if n.is_multiple_of(3) {
+            Metric::Out
+        } else {
+            Metric::In
+        },
+        people_type: if n.is_multiple_of(11) {
             PeopleType::Staff
         } else {
             PeopleType::Visitor
