@@ -144,11 +144,15 @@ HELPER
 chmod +x "$FFC_NATS_START"
 
 if [ -n "${_ffc_nats_fresh:-}" ]; then
-    # All three at once: each waits for its routes to the other two.
+    # All three at once: each waits for its routes to the other two. Only these three are
+    # waited for: a bare `wait` would also wait for peers other fragments left running in
+    # the background (the bacpypes3 device), forever.
+    _ffc_nats_starting=()
     for _ffc_n in 1 2 3; do
         "$FFC_NATS_START" "$_ffc_n" >/dev/null &
+        _ffc_nats_starting+=("$!")
     done
-    wait
+    wait "${_ffc_nats_starting[@]}"
 fi
 
 # Ready once JetStream's meta group has a leader (every node agrees on one).
@@ -171,7 +175,7 @@ if [ -z "$_ffc_nats_ready" ]; then
     echo "services.d/50-nats: the NATS cluster has no JetStream leader; see $FFC_NATS_DIR/n*.log" >&2
     unset FFC_NATS_URLS
 fi
-unset _ffc_nats_fresh _ffc_nats_ready _ffc_n _ffc_m _ffc_r _ffc_c _ffc_q _ffc_h _ffc_routes
+unset _ffc_nats_starting _ffc_nats_fresh _ffc_nats_ready _ffc_n _ffc_m _ffc_r _ffc_c _ffc_q _ffc_h _ffc_routes
 unset _ffc_nats_client_1 _ffc_nats_client_2 _ffc_nats_client_3 _ffc_nats_route_1 _ffc_nats_route_2 _ffc_nats_route_3
 unset _ffc_nats_mqtt_1 _ffc_nats_mqtt_2 _ffc_nats_mqtt_3 _ffc_nats_http_1 _ffc_nats_http_2 _ffc_nats_http_3
 unset -f _ffc_nats_alive
