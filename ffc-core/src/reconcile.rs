@@ -268,9 +268,15 @@ impl Reconciliation {
     }
 }
 
-/// The resolution whose buckets are `length` seconds long (86 400: a day).
+/// The resolution whose buckets are `length` seconds long (86 400: a day; 3 600: an hour).
+///
+/// Where two names share a length (`Minutes(60)` and `Hour`, `Seconds(60)` and
+/// `Minutes(1)`) the coarser name wins: it is how the device and the series write it, so a
+/// merged series of hourly buckets rolls up with hourly series.
 pub fn resolution_of(length: u32) -> Option<Resolution> {
-    Resolution::all().find(|r| r.nominal_seconds() == length)
+    Resolution::all()
+        .filter(|r| r.nominal_seconds() == length)
+        .last()
 }
 
 #[derive(Clone, Copy)]

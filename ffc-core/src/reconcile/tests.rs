@@ -328,3 +328,14 @@ proptest! {
         prop_assert_eq!(base, reconcile(&shuffled, &p));
     }
 }
+
+#[test]
+fn a_bucket_length_names_the_coarser_resolution() {
+    use crate::time::Resolution;
+    assert_eq!(resolution_of(3600), Some(Resolution::Hour));
+    assert_eq!(resolution_of(60), Some(Resolution::Minutes(1)));
+    assert_eq!(resolution_of(900), Some(Resolution::Minutes(15)));
+    assert_eq!(resolution_of(5), Some(Resolution::Seconds(5)));
+    assert_eq!(resolution_of(86_400), Some(Resolution::Day));
+    assert_eq!(resolution_of(7), None);
+}
