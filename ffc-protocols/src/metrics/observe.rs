@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ffc_core::CountEvent;
+use ffc_core::{CountEvent, UnixSeconds};
 
 use super::Metrics;
-use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
+use crate::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SessionRecord, SinkError};
 
 /// An [`EventSink`] counting received, kept, sink failures and last-seen.
 struct ObservedEvents {
@@ -14,17 +14,39 @@ struct ObservedEvents {
     metrics: Metrics,
 }
 
-#[async_trait]
-impl EventSink for ObservedEvents {
-    async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
+impl ObservedEvents {
+    fn count(&self, event: &CountEvent, kept: &Result<Accepted, SinkError>) {
         self.metrics.received();
         self.metrics.seen(event.serial);
-        let kept = self.inner.accept(event).await;
-        match &kept {
+        match kept {
             Ok(accepted) => self.metrics.kept(*accepted),
             Err(_) => self.metrics.sink_failed(),
         }
+    }
+}
+
+// Every method is forwarded, not only `accept`: the defaults would drop receive times and
+// connection sessions on their way to the sink.
+#[async_trait]
+impl EventSink for ObservedEvents {
+    async fn accept(&self, event: &CountEvent) -> Result<Accepted, SinkError> {
+        let kept = self.inner.accept(event).await;
+        self.count(event, &kept);
         kept
+    }
+
+    async fn accept_received(
+        &self,
+        event: &CountEvent,
+        received_utc: UnixSeconds,
+    ) -> Result<Accepted, SinkError> {
+        let kept = self.inner.accept_received(event, received_utc).await;
+        self.count(event, &kept);
+        kept
+    }
+
+    async fn session(&self, session: &SessionRecord) -> Result<(), SinkError> {
+        self.inner.session(session).await
     }
 }
 

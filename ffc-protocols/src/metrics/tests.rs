@@ -138,3 +138,24 @@ async fn healthz_follows_the_health_and_other_paths_are_404() {
     assert_eq!(missing.status(), 404);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn observed_sinks_pass_receive_times_and_sessions_through() {
+    use crate::sink::{EventSink, SessionKind, SessionRecord, SessionSource};
+    let metrics = Metrics::new("test");
+    let memory = Arc::new(MemorySink::new());
+    let events = metrics.observe_events(memory.clone());
+    events
+        .accept_received(&event(7), 1_753_267_000)
+        .await
+        .unwrap();
+    let session = SessionRecord {
+        counter: event(7).serial,
+        source: SessionSource::Ws,
+        kind: SessionKind::Connect,
+        at: 1_753_266_990,
+    };
+    events.session(&session).await.unwrap();
+    assert_eq!(memory.received(), vec![(event(7), 1_753_267_000)]);
+    assert_eq!(memory.sessions(), vec![session]);
+}
