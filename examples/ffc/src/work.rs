@@ -48,6 +48,9 @@ pub struct WorkArgs {
     /// finishing the batch in hand).
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Serve `/metrics` (Prometheus) and `/healthz` on this address.
+    #[arg(long)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 async fn sink(a: &WorkArgs) -> Result<(Arc<dyn EventSink>, Option<Arc<PgSink>>), String> {
@@ -84,13 +87,18 @@ pub fn run(a: WorkArgs) -> Result<(), String> {
 async fn work(a: WorkArgs) -> Result<(), String> {
     let name = format!("ffc-work-{}", std::process::id());
     let (_client, js) = crate::nats::jetstream(&a.servers, &name, &a.stream.stream).await?;
-    let (sink, pg) = sink(&a).await?;
-    let dead: Arc<dyn DeadLetterSink> = match &a.dead_letters {
+    let (mut sink, pg) = sink(&a).await?;
+    let mut dead: Arc<dyn DeadLetterSink> = match &a.dead_letters {
         Some(path) => {
             Arc::new(FileDeadLetters::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
         }
         None => Arc::new(MemoryDeadLetters::new()),
     };
+    let served = crate::metrics::serve(a.metrics, "work").await?;
+    if let Some((m, _)) = &served {
+        sink = m.observe_events(sink);
+        dead = m.observe_dead_letters(dead);
+    }
     let config = PullWorkerConfig::default()
         .with_stream(a.stream.stream.clone())
         .with_durable(a.durable.clone())
@@ -99,6 +107,9 @@ async fn work(a: WorkArgs) -> Result<(), String> {
         .with_max_events(a.max_events);
     let worker = PullWorker::new(js, config, sink, dead);
     worker.consumer().await.map_err(|e| e.to_string())?;
+    let ticker = served
+        .as_ref()
+        .map(|(m, _)| tokio::spawn(report_progress(m.clone(), worker.stats_reader())));
     println!("working on stream {} as {}", a.stream.stream, a.durable);
     let _ = std::io::stdout().flush();
     let stats = worker
@@ -108,9 +119,30 @@ async fn work(a: WorkArgs) -> Result<(), String> {
     if let Some(pg) = pg {
         pg.close().await;
     }
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    crate::metrics::stop(served).await;
     eprintln!(
         "stopped: {} fetched, {} events kept, {} duplicates, {} occupancy, {} dead-lettered, {} acknowledged, lag {}",
         stats.fetched, stats.kept, stats.duplicates, stats.occupancy, stats.dead_lettered, stats.acked, stats.lag
     );
     Ok(())
+}
+
+/// Every second: the consumer's lag and the acknowledgements since the last look, read from
+/// the worker's own counters (it acknowledges in the stream, not through the sink).
+async fn report_progress(
+    metrics: ffc_protocols::metrics::Metrics,
+    stats: impl Fn() -> ffc_protocols::nats::WorkerStats,
+) {
+    let mut acked = 0;
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let now = stats();
+        metrics.set_consumer_lag(now.lag);
+        metrics.acknowledged(now.acked.saturating_sub(acked));
+        acked = now.acked;
+    }
 }

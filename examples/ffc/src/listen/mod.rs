@@ -82,11 +82,9 @@ pub fn run(command: ListenCommand) -> Result<(), String> {
             metrics,
             ..
         } => crate::block_on(ws::listen(bind, events, dead_letters, max_events, metrics)),
-        ListenCommand::Mqtt(args) if args.bridge.servers.is_some() => {
-            crate::block_on(
-                async move { nats::bridge(&args.bridge, args.dead_letters.as_ref()).await },
-            )
-        }
+        ListenCommand::Mqtt(args) if args.bridge.servers.is_some() => crate::block_on(async move {
+            nats::bridge(&args.bridge, args.dead_letters.as_ref(), args.metrics).await
+        }),
         ListenCommand::Mqtt(args) => crate::block_on(mqtt::listen(args)),
     }
 }

@@ -72,8 +72,12 @@ pub async fn ws(
     Ok(())
 }
 
-/// `ffc listen mqtt --nats`: the bridge.
-pub async fn bridge(a: &BridgeArgs, dead: Option<&PathBuf>) -> Result<(), String> {
+/// `ffc listen mqtt --nats`: the bridge (with `/metrics` on `metrics`, when given).
+pub async fn bridge(
+    a: &BridgeArgs,
+    dead: Option<&PathBuf>,
+    metrics: Option<std::net::SocketAddr>,
+) -> Result<(), String> {
     let servers = a.servers.as_deref().unwrap_or_default();
     let name = format!("ffc-bridge-{}", std::process::id());
     let (client, _js) = crate::nats::jetstream(servers, &name, &a.stream.stream).await?;
@@ -82,7 +86,15 @@ pub async fn bridge(a: &BridgeArgs, dead: Option<&PathBuf>) -> Result<(), String
         .with_queue(a.queue.clone())
         .with_prefix(a.stream.prefix.clone())
         .with_buffer(a.buffer);
-    let bridge = Bridge::new(client, config, dead_letters(dead)?);
+    let served = crate::metrics::serve(metrics, "bridge").await?;
+    let mut dead = dead_letters(dead)?;
+    if let Some((m, _)) = &served {
+        dead = m.observe_dead_letters(dead);
+    }
+    let bridge = Bridge::new(client, config, dead);
+    let ticker = served
+        .as_ref()
+        .map(|(m, _)| tokio::spawn(report_progress(m.clone(), bridge.stats_reader())));
     let stop = ffc_protocols::shutdown::signal();
     let subject = a.subject.clone();
     let queue = a.queue.clone();
@@ -91,10 +103,32 @@ pub async fn bridge(a: &BridgeArgs, dead: Option<&PathBuf>) -> Result<(), String
         println!("listening on nats {subject} (queue {queue}) into stream {stream}");
         let _ = std::io::stdout().flush();
     });
-    let stats = run.await.map_err(|e| e.to_string())?;
+    let stats = run.await.map_err(|e| e.to_string());
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    crate::metrics::stop(served).await;
+    let stats = stats?;
     eprintln!(
         "stopped: {} messages, {} events, {} occupancy samples, {} duplicates, {} dead-lettered, {} lost",
         stats.received, stats.events, stats.occupancy, stats.duplicates, stats.dead_lettered, stats.lost
     );
     Ok(())
+}
+
+/// Every second: what the stream acknowledged since the last look (events and occupancy
+/// samples), read from the bridge's own counters (it keeps them in the stream, not a sink).
+async fn report_progress(
+    metrics: ffc_protocols::metrics::Metrics,
+    stats: impl Fn() -> ffc_protocols::nats::BridgeStats,
+) {
+    let mut kept = 0;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let now = stats();
+        let total = now.events + now.occupancy;
+        metrics.acknowledged(total.saturating_sub(kept));
+        kept = total;
+    }
 }
