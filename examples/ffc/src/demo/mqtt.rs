@@ -124,12 +124,16 @@ impl Publishing<'_> {
         let publisher = Publisher::connect(config)
             .await
             .map_err(|e| format!("MQTT publisher: {e}"))?;
-        for event in self.events {
+        for (sent, event) in self.events.iter().enumerate() {
             self.now.store(event.end + 1, Ordering::SeqCst);
             publisher
                 .publish(&Message::Count(*event))
                 .await
                 .map_err(|e| format!("MQTT publish: {e}"))?;
+            // Stop and wait: the subscriber reads the demo's clock when it keeps the event
+            // (its receive time, and the session's connect for the first one), so the clock
+            // may move on only once it has.
+            self.kept(sent + 1).await?;
         }
         publisher
             .flush()
@@ -147,6 +151,20 @@ impl Publishing<'_> {
             self.events.last().map_or(0, |e| e.end + 60),
             Ordering::SeqCst,
         );
+        Ok(())
+    }
+}
+
+impl Publishing<'_> {
+    /// Waits (bounded) until the subscriber kept `n` events.
+    async fn kept(&self, n: usize) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.sink.len() < n {
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("MQTT: event {n} was not received within 10 s"));
+            }
+            tokio::task::yield_now().await;
+        }
         Ok(())
     }
 }
