@@ -44,7 +44,11 @@ fn event(serial: u64, i: u64, source: Source) -> CountEvent {
     CountEvent {
         serial: CameraSerial::from_u64(serial),
         roi: RoiId(1),
-        metric: if i.is_multiple_of(2) { Metric::In } else { Metric::Out },
+        metric: if i.is_multiple_of(2) {
+            Metric::In
+        } else {
+            Metric::Out
+        },
         people_type: PeopleType::Visitor,
         people_id: PeopleId(i),
         start: 1_760_000_000 + i as i64,
