@@ -105,7 +105,7 @@ impl NatsCredentials {
 }
 
 /// Where the cluster is and how to log in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct NatsConfig {
     /// Server addresses (`nats://host:port`); the client learns the rest of the cluster.
@@ -118,6 +118,40 @@ pub struct NatsConfig {
     pub connect_timeout: Duration,
     /// How long a JetStream request waits for its answer (default 5 s).
     pub request_timeout: Duration,
+}
+
+// Servers are shown with any password in their URL masked (`nats://user:pass@host` is a
+// form NATS accepts), like the credentials.
+impl fmt::Debug for NatsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let servers: Vec<String> = self.servers.iter().map(|s| shown(s)).collect();
+        f.debug_struct("NatsConfig")
+            .field("servers", &servers)
+            .field("credentials", &self.credentials)
+            .field("name", &self.name)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+/// `url` with the password of its user info replaced by `***`; a user info with no `:` is
+/// a token to NATS (`nats://TOKEN@host`), so all of it is.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let host_start = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_start].rsplit_once('@') {
+        Some((user_info, host)) => {
+            let shown_info = match user_info.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => "***".to_owned(),
+            };
+            format!("{scheme}://{shown_info}@{host}{}", &rest[host_start..])
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl NatsConfig {
@@ -167,14 +201,19 @@ impl NatsConfig {
         if self.servers.is_empty() {
             return Err(NatsError::NoServers);
         }
-        let servers = self.servers.join(",");
+        let servers = self
+            .servers
+            .iter()
+            .map(|s| shown(s))
+            .collect::<Vec<_>>()
+            .join(",");
         let mut addrs = Vec::with_capacity(self.servers.len());
         for url in &self.servers {
             let addr = url
                 .parse::<async_nats::ServerAddr>()
                 .map_err(|e| NatsError::Connect {
                     servers: servers.clone(),
-                    reason: format!("{url:?}: {e}"),
+                    reason: format!("{:?}: {e}", shown(url)),
                 })?;
             addrs.push(addr);
         }
@@ -221,5 +260,28 @@ impl NatsConfig {
             .connection_timeout(self.connect_timeout)
             // Reconnect forever once connected; the first connect fails fast instead.
             .max_reconnects(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shown, NatsConfig};
+
+    #[test]
+    fn a_password_in_a_server_url_is_never_shown() {
+        assert_eq!(
+            shown("nats://ffc:s3cret@127.0.0.1:4222"),
+            "nats://ffc:***@127.0.0.1:4222"
+        );
+        assert_eq!(
+            shown("nats://tok3n@127.0.0.1:4222"),
+            "nats://***@127.0.0.1:4222"
+        );
+        assert_eq!(shown("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(shown("127.0.0.1:4222"), "127.0.0.1:4222");
+        let config = NatsConfig::new("nats://ffc:s3cret@127.0.0.1:4222,nats://127.0.0.1:4223");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("nats://ffc:***@127.0.0.1:4222"), "{debug}");
     }
 }
