@@ -18,7 +18,8 @@ use ffc_core::time::{seconds_to_naive, Format};
 use ffc_core::{CameraSerial, Resolution, UnixSeconds, Zone};
 use serde::Serialize;
 
-use crate::reconcile::input::{read_events, read_pulled, read_sessions, sessions_path};
+use crate::reconcile::input::{read_events, read_pulled, read_sessions};
+use ffc_protocols::sink::sessions_path;
 
 /// `ffc health` arguments.
 #[derive(clap::Args)]

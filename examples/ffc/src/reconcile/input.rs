@@ -71,13 +71,6 @@ pub fn read_sessions(path: &Path) -> Result<Vec<SessionRecord>, BadInput> {
     json_lines(path)
 }
 
-/// The sibling sessions file of an events file: `FILE.sessions`.
-pub fn sessions_path(events: &Path) -> PathBuf {
-    let mut name = events.as_os_str().to_owned();
-    name.push(".sessions");
-    PathBuf::from(name)
-}
-
 /// The pulled records; from a merged file also the rows a backfill already restored
 /// (state `live-short` or `conflict`), which the pipeline holds.
 #[derive(Debug, Clone, Default)]
