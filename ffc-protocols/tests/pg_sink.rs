@@ -218,6 +218,16 @@ async fn migrations_are_idempotent_and_concurrent_connects_migrate_once() {
         .unwrap()
         .get(0);
     assert_eq!(count, i64::from(SCHEMA_VERSION));
+    // Version 3: the hourly totals leave room on each page for their (HOT) updates.
+    let options: Vec<String> = client
+        .query_one(
+            "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = 'ffc_records'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(options, ["fillfactor=50"]);
     // All eight write into the same tables.
     for (n, sink) in sinks.iter().enumerate() {
         assert_eq!(

@@ -8,16 +8,19 @@
 //! queued (up to `batch_size` events, lingering at most `batch_wait` for more) and write it as
 //! **one transaction** (no SQL is built from data):
 //!
-//! 1. a binary `COPY` (tokio-postgres' `BinaryCopyInWriter`) of the batch's distinct keys
-//!    into the connection's temporary staging table `ffc_events_stage` (created once per
-//!    connection, emptied at every commit);
-//! 2. `INSERT INTO ffc_events .. SELECT .. FROM ffc_events_stage ON CONFLICT DO NOTHING
-//!    RETURNING ..`: only rows that were not there yet come back; and from exactly those
-//!    rows, `INSERT INTO ffc_records .. ON CONFLICT DO UPDATE SET events = events +
-//!    EXCLUDED.events`: an hourly total grows once per stored event, never for a duplicate,
-//!    so bucket totals are exactly-once too. While batches hold only new keys, a plain
-//!    `INSERT .. SELECT` (no per-row conflict check) does this step; a batch that meets a
-//!    stored key is rolled back and written at once the checking way;
+//! 1. while batches hold only new keys (the usual case), a binary `COPY` (tokio-postgres'
+//!    `BinaryCopyInWriter`) of the batch's distinct keys straight into `ffc_events`, as a
+//!    bulk load would, and the batch's hourly totals, summed in the writer, by one
+//!    `INSERT INTO ffc_records .. FROM UNNEST(..) ON CONFLICT DO UPDATE SET events = events +
+//!    EXCLUDED.events`. A key already stored fails the `COPY` (a unique violation): the
+//!    transaction rolls back, nothing of it is kept, and the batch is written at once the
+//!    checking way;
+//! 2. the checking way (that batch and the next few, since resends come in runs): a binary
+//!    `COPY` into the connection's temporary staging table `ffc_events_stage` (created once
+//!    per connection, emptied at every commit), then `INSERT INTO ffc_events .. SELECT .. FROM
+//!    ffc_events_stage ON CONFLICT DO NOTHING RETURNING ..`: only rows that were not there yet
+//!    come back, and the hourly totals grow from exactly those rows. Either way a total grows
+//!    once per stored event, never for a duplicate, so bucket totals are exactly-once too;
 //! 3. `COMMIT`; then each caller gets [`Accepted::Stored`] (its row was added) or
 //!    [`Accepted::Duplicate`] (the key was already held, or an earlier caller of the same batch
 //!    had it).
@@ -73,6 +76,9 @@
 //! `ffc_bucket_provenance`, `ffc_branch_buckets`, `ffc_counter_hours` and the
 //! FootfallCam-shaped `sitegroup_footfallcounting_hour` / `_day` (`"Time"`, `"FC01_1_SUM"`
 //! in, `"FC02_1_SUM"` out, `"SiteGroupName"`, `"BranchName"`, `"SiteGroupId"`).
+//!
+//! Version 3 (issue 18) sets `ffc_records`' `fillfactor` to 50: each batch updates the hourly
+//! totals it touches, and with room on the page those updates touch no index (HOT updates).
 //!
 //! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),
 //! so the table holds its two arms as two unique indexes, which together are exactly its

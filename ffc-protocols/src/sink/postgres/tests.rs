@@ -62,3 +62,42 @@ fn redaction_replaces_every_occurrence() {
     assert_eq!(redact("nothing".into(), Some(b"")), "nothing");
     assert_eq!(redact("nothing".into(), None), "nothing");
 }
+
+#[test]
+fn fast_path_totals_sum_each_hour_bucket_once_in_bucket_order() {
+    use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source};
+    let event = |serial: u64, metric: Metric, people_id: u64, end: i64| CountEvent {
+        serial: CameraSerial::from_u64(serial),
+        roi: RoiId(1),
+        metric,
+        people_type: PeopleType::Visitor,
+        people_id: PeopleId(people_id),
+        start: end - 1,
+        end,
+        offset: ffc_core::UtcOffset::from_seconds(0).unwrap(),
+        uuid: None,
+        source: Source::WebSocket,
+    };
+    let events = [
+        event(2, Metric::In, 1, 7_200),
+        event(1, Metric::In, 2, 3_599),
+        event(1, Metric::In, 3, 3_600),
+        event(1, Metric::In, 4, 7_199),
+        event(1, Metric::Out, 5, 3_600),
+        // Before 1970: the hour still starts at or before the end (-1 is in -3600's hour).
+        event(1, Metric::In, 6, -1),
+    ];
+    let totals = writer_stage::Totals::of(&events);
+    let expected = writer_stage::Totals::from_rows(&[
+        ("0000000000000001", 1, 1, 1, -3_600, 1),
+        ("0000000000000001", 1, 1, 1, 0, 1),
+        ("0000000000000001", 1, 1, 1, 3_600, 2),
+        ("0000000000000001", 1, 2, 1, 3_600, 1),
+        ("0000000000000002", 1, 1, 1, 7_200, 1),
+    ]);
+    assert_eq!(totals, expected);
+    assert_eq!(
+        writer_stage::Totals::of(&[]),
+        writer_stage::Totals::default()
+    );
+}

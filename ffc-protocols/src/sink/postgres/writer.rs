@@ -30,7 +30,7 @@ pub(super) async fn run(shared: Arc<Shared>, rx: Arc<tokio::sync::Mutex<mpsc::Re
     }
 }
 
-/// Which way a writer inserts: the fast path (plain `INSERT`, for batches of new keys) until
+/// Which way a writer inserts: the fast path (a `COPY` straight into `ffc_events`, for batches of new keys) until
 /// a batch meets a stored key; then the conflict-checking path for the next
 /// [`Path::SLOW_AFTER_CONFLICT`] batches (resends come in runs, after an outage), then the
 /// fast path again.

@@ -1,18 +1,27 @@
-//! The event rows of a batch on their way in: one binary `COPY` into a per-connection
-//! temporary staging table, then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING` into
-//! `ffc_events` (and the hourly totals from exactly the rows added), in the batch's
-//! transaction. While batches hold only new keys, a plain `INSERT .. SELECT` does it
-//! ([`INSERT_NEW_FROM_STAGE`]); a batch with a stored key takes the conflict-checking path.
+//! The event rows of a batch on their way in, two ways, each one transaction:
+//!
+//! - the fast path, while batches hold only new keys (the usual case): one binary `COPY`
+//!   straight into `ffc_events` ([`COPY_EVENTS`]) and the hourly totals of the batch, summed
+//!   here, by one `INSERT .. SELECT FROM UNNEST` ([`ADD_TOTALS`]). A key already stored makes
+//!   the `COPY` fail with a unique violation, the transaction rolls back, nothing is written;
+//! - the conflict-checking path, then: one binary `COPY` into a per-connection temporary
+//!   staging table ([`COPY_STAGE`]), then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING`
+//!   into `ffc_events` and the hourly totals from exactly the rows added
+//!   ([`INSERT_FROM_STAGE`]).
+//!
+//! The fast path writes each row once, as a bulk load does; the staging path writes it twice
+//! and checks every row's key, which is what a resend after an outage needs.
 //!
 //! The written columns are listed once, in [`EVENT_COLUMNS`]: the staging table, the `COPY`
 //! and the `INSERT .. SELECT` are built from it. To write another column, add it there
 //! (name, staging type, binary type) and its value in [`write_events`].
 
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::LazyLock;
 
 use bytes::{BufMut, BytesMut};
-use ffc_core::{CountEvent, EventKey, MessageId, Metric, PeopleId, RoiId, Source};
+use ffc_core::{CameraSerial, CountEvent, EventKey, MessageId, Metric, PeopleId, RoiId, Source};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
@@ -98,26 +107,94 @@ SELECT serial, roi, metric, people_id::text, start_unix, end_unix, uuid FROM ins
     )
 });
 
-/// The fast path, for a batch none of whose keys is stored yet (the usual case: new events):
-/// the staged rows go into `ffc_events` by a plain `INSERT .. SELECT` (no per-row conflict
-/// check) and all of them into the hourly totals. A key already stored makes it fail with a
-/// unique violation and the writer runs [`INSERT_FROM_STAGE`] instead.
-///
-/// The totals are computed from the `RETURNING` rows, not from the stage: that makes the
-/// events go in first, so the totals' rows (which concurrent writers share: every batch
-/// counts the same counters' current hour) are locked only from their update to `COMMIT`,
-/// not during the whole insert. Otherwise the writers would take turns.
-pub(super) static INSERT_NEW_FROM_STAGE: LazyLock<String> = LazyLock::new(|| {
-    let names = names();
-    format!(
-        "WITH inserted AS (
-    INSERT INTO ffc_events ({names})
-    SELECT {names} FROM {STAGE} ORDER BY ord
-    RETURNING serial, roi, metric, people_type, end_unix
-)
-{COUNT_INSERTED}"
-    )
-});
+/// The fast path's `COPY`, straight into `ffc_events` (columns as [`EVENT_COLUMNS`], no `ord`).
+pub(super) static COPY_EVENTS: LazyLock<String> =
+    LazyLock::new(|| format!("COPY ffc_events ({}) FROM STDIN BINARY", names()));
+
+/// The wire types of [`COPY_EVENTS`]'s columns.
+pub(super) static EVENT_TYPES: LazyLock<Vec<Type>> =
+    LazyLock::new(|| EVENT_COLUMNS.iter().map(|c| c.2.clone()).collect());
+
+/// The fast path's hourly totals: one row per bucket of the batch ([`Totals`]), added to
+/// `ffc_records` in bucket order (so concurrent writers lock buckets in the same order).
+/// It runs after the `COPY`, so the buckets, which concurrent writers share (every batch
+/// counts the same counters' current hour), are locked only from here to `COMMIT`.
+pub(super) const ADD_TOTALS: &str = "
+    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+    SELECT serial, roi, metric, people_type, to_timestamp(hour_unix), events
+    FROM UNNEST($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bigint[], $6::bigint[])
+        AS t(serial, roi, metric, people_type, hour_unix, events)
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (serial, roi, metric, people_type, hour_start)
+        DO UPDATE SET events = r.events + EXCLUDED.events
+";
+
+/// A batch's events summed per hour bucket (counter, line, metric, people type, hour of the
+/// end time, UTC), as [`ADD_TOTALS`]' parameter arrays, in bucket order.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Totals {
+    serial: Vec<String>,
+    roi: Vec<i64>,
+    metric: Vec<i16>,
+    people_type: Vec<i16>,
+    hour_unix: Vec<i64>,
+    events: Vec<i64>,
+}
+
+impl Totals {
+    /// The buckets of `events` (each event counted once: the batch holds distinct keys).
+    pub(super) fn of(events: &[CountEvent]) -> Self {
+        let mut buckets: BTreeMap<(CameraSerial, u32, u8, u8, i64), i64> = BTreeMap::new();
+        for e in events {
+            let hour = e.end - e.end.rem_euclid(3600);
+            let key = (
+                e.serial,
+                e.roi.0,
+                e.metric.code(),
+                e.people_type.code(),
+                hour,
+            );
+            *buckets.entry(key).or_default() += 1;
+        }
+        let mut totals = Self::default();
+        for ((serial, roi, metric, people_type, hour), n) in buckets {
+            totals.serial.push(serial.to_string());
+            totals.roi.push(i64::from(roi));
+            totals.metric.push(i16::from(metric));
+            totals.people_type.push(i16::from(people_type));
+            totals.hour_unix.push(hour);
+            totals.events.push(n);
+        }
+        totals
+    }
+
+    /// Totals written out row by row: (serial, roi, metric, people type, hour, events).
+    #[cfg(test)]
+    pub(super) fn from_rows(rows: &[(&str, i64, i16, i16, i64, i64)]) -> Self {
+        let mut totals = Self::default();
+        for &(serial, roi, metric, people_type, hour, n) in rows {
+            totals.serial.push(serial.to_owned());
+            totals.roi.push(roi);
+            totals.metric.push(metric);
+            totals.people_type.push(people_type);
+            totals.hour_unix.push(hour);
+            totals.events.push(n);
+        }
+        totals
+    }
+
+    /// [`ADD_TOTALS`]' parameters.
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 6] {
+        [
+            &self.serial,
+            &self.roi,
+            &self.metric,
+            &self.people_type,
+            &self.hour_unix,
+            &self.events,
+        ]
+    }
+}
 
 /// The [`EventKey`] of a row [`INSERT_FROM_STAGE`] returned (the rows added), to find its
 /// caller: matching in the client costs less than joining the stage back in the server.
@@ -148,12 +225,15 @@ pub(super) fn added_key(row: &tokio_postgres::Row) -> Result<EventKey, String> {
     })
 }
 
-/// Writes `events` (the batch's distinct keys, in key order) as rows `ord` 1, 2, .. of the
-/// `COPY` and finishes it.
+/// Writes `events` (the batch's distinct keys, in key order) as the rows of the `COPY` and
+/// finishes it: with `ord` 1, 2, .. first for the staging table ([`COPY_STAGE`]), without
+/// for [`COPY_EVENTS`].
 pub(super) async fn write_events<'a>(
     copy: BinaryCopyInWriter,
     events: impl Iterator<Item = &'a CountEvent>,
+    with_ord: bool,
 ) -> Result<u64, tokio_postgres::Error> {
+    let first = usize::from(!with_ord);
     let mut copy = std::pin::pin!(copy);
     let mut sources: Vec<(Source, String)> = Vec::new();
     for (ord, e) in (1i32..).zip(events) {
@@ -165,21 +245,21 @@ pub(super) async fn write_events<'a>(
                 name
             }
         };
-        copy.as_mut()
-            .write(&[
-                &ord,
-                &e.serial.to_string(),
-                &i64::from(e.roi.0),
-                &i16::from(e.metric.code()),
-                &i16::from(e.people_type.code()),
-                &Numeric(e.people_id.0),
-                &e.start,
-                &e.end,
-                &e.offset.seconds(),
-                &e.uuid,
-                &source,
-            ])
-            .await?;
+        let serial = e.serial.to_string();
+        let row: [&(dyn ToSql + Sync); 11] = [
+            &ord,
+            &serial,
+            &i64::from(e.roi.0),
+            &i16::from(e.metric.code()),
+            &i16::from(e.people_type.code()),
+            &Numeric(e.people_id.0),
+            &e.start,
+            &e.end,
+            &e.offset.seconds(),
+            &e.uuid,
+            &source,
+        ];
+        copy.as_mut().write(&row[first..]).await?;
     }
     copy.finish().await
 }

@@ -1,5 +1,6 @@
-//! One try at a batch's transaction, pipelined: `BEGIN`, the binary `COPY` into the staging
-//! table, the insert from it, the dead letters and `COMMIT` go out back to back on one
+//! One try at a batch's transaction, pipelined: `BEGIN`, the binary `COPY` (into `ffc_events`
+//! on the fast path, into the staging table on the checking path), the totals or the insert
+//! from the stage, the dead letters and `COMMIT` go out back to back on one
 //! connection, and their answers are read together. PostgreSQL runs them in order; after an
 //! error it refuses the rest of the transaction and turns the `COMMIT` into a rollback, so
 //! the batch counts as committed only when every step answered without error. Under load
@@ -99,18 +100,28 @@ async fn pipelined(
     fast: bool,
 ) -> Result<Vec<i64>, TryError> {
     let events = &columns.events;
-    let (copy, insert) = if events.is_empty() {
-        (None, None)
-    } else {
-        let insert = if fast {
-            writer_stage::INSERT_NEW_FROM_STAGE.as_str()
-        } else {
-            writer_stage::INSERT_FROM_STAGE.as_str()
-        };
-        (
+    // The fast path copies straight into ffc_events and adds the totals summed here; the
+    // checking path copies into the stage and inserts from it (see writer_stage).
+    let (copy, insert, types) = match (events.is_empty(), fast) {
+        (true, _) => (None, None, &writer_stage::EVENT_TYPES),
+        (false, true) => (
+            Some(client.prepare_cached(&writer_stage::COPY_EVENTS).await?),
+            Some(client.prepare_cached(writer_stage::ADD_TOTALS).await?),
+            &writer_stage::EVENT_TYPES,
+        ),
+        (false, false) => (
             Some(client.prepare_cached(&writer_stage::COPY_STAGE).await?),
-            Some(client.prepare_cached(insert).await?),
-        )
+            Some(
+                client
+                    .prepare_cached(&writer_stage::INSERT_FROM_STAGE)
+                    .await?,
+            ),
+            &writer_stage::COPY_TYPES,
+        ),
+    };
+    let totals = match fast && !events.is_empty() {
+        true => writer_stage::Totals::of(events),
+        false => writer_stage::Totals::default(),
     };
     let letters = match columns.letter_raw.is_empty() {
         true => None,
@@ -121,12 +132,13 @@ async fn pipelined(
     let copied = async {
         let Some(copy) = copy else { return Ok(()) };
         let sink = client.copy_in(&copy).await?;
-        let writer = BinaryCopyInWriter::new(sink, &writer_stage::COPY_TYPES);
-        writer_stage::write_events(writer, events.iter()).await?;
+        let writer = BinaryCopyInWriter::new(sink, types);
+        writer_stage::write_events(writer, events.iter(), !fast).await?;
         Ok::<_, tokio_postgres::Error>(())
     };
     let inserted = async {
         match &insert {
+            Some(insert) if fast => client.query(insert, &totals.params()).await.map(Some),
             Some(insert) => client.query(insert, &[]).await.map(Some),
             None => Ok(None),
         }
@@ -152,14 +164,15 @@ async fn pipelined(
     )
     .await;
     begun?;
-    copied?;
-    let rows = match inserted {
+    match copied {
+        // A stored key: the fast path's COPY failed, and the COMMIT that followed rolled
+        // the batch back (its answer is read).
         Err(e) if fast && e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-            // The COMMIT that followed rolled the batch back; its answer is read.
             return Err(TryError::Conflict);
         }
         other => other?,
-    };
+    }
+    let rows = inserted?;
     lettered?;
     committed?;
     match rows {
