@@ -4,7 +4,11 @@
 //! NATS node in turn (the stream's leader first, then the node the MQTT counters use), a
 //! receiver, a bridge, a worker (`ffc work --postgres`) and PostgreSQL. At the end
 //! PostgreSQL holds exactly the WebSocket set; of the MQTT set nothing is doubled, and what
-//! QoS 0 lost in flight is counted. Then events/s of 1, 2 and 4 workers on one stream.
+//! QoS 0 lost in flight is counted. The MQTT counters are also counters with a CGI API
+//! (the device simulator on loopback HTTP, whose crossings are exactly what they publish),
+//! and one of them has its link cut for a quarter hour; after the soak a backfill pass
+//! (`ffc backfill-worker`'s) restores what the MQTT path lost, and the merged records then
+//! hold every MQTT event. Then events/s of 1, 2 and 4 workers on one stream.
 //!
 //! Short form in the test suite; `scripts/soak.sh --nats [SECONDS] [COUNTERS]` runs the
 //! long form. Settings (environment): FFC_NATS_SOAK_SECONDS (push phase, default 30),
@@ -16,14 +20,106 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
+use ffc_cli::backfill_worker::pass;
+use ffc_core::{
+    CameraSerial, CountEvent, Metric, PeopleId, PeopleType, Resolution, RoiId, Source, UtcOffset,
+    Zone,
+};
+use ffc_device::client::{Credentials as DeviceCredentials, DeviceClient, DeviceClientConfig};
+use ffc_device::secret::Secret;
+use ffc_device::sim::{DeviceSimConfig, Simulator};
 use ffc_protocols::mqtt::codec::Message;
 use ffc_protocols::mqtt::publisher::{Publisher, PublisherConfig};
 use ffc_protocols::mqtt::{Credentials, Qos};
 use ffc_protocols::nats::{
     event_subject, message_id, publish_until_acked, NatsConfig, NatsCredentials,
 };
+use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
 use ffc_protocols::ws::sender::{Sender, SenderConfig};
+
+/// Where the MQTT counters' crossings start: 2025-10-09 10:00 UTC, within opening hours.
+const MQTT_FROM: i64 = 1_760_004_000;
+/// The reconciled bucket: a quarter hour.
+const QUARTER: i64 = 900;
+/// The MQTT counters' password on their CGI API.
+const DEVICE_PASSWORD: &str = "pw-soak-device";
+
+/// The MQTT counters as counters with a CGI API: what each publishes is exactly its
+/// simulator's crossings over `[MQTT_FROM, to)`, but counter 0's link is cut for its second
+/// quarter hour (`withheld`, never published).
+struct MqttCounters {
+    sims: Vec<Simulator>,
+    sets: Vec<Vec<CountEvent>>,
+    to: i64,
+    withheld: u64,
+}
+
+impl MqttCounters {
+    /// `counters` simulators, over whole quarter hours until they hold `counters * each`
+    /// crossings together.
+    async fn start(counters: u64, each: u64) -> MqttCounters {
+        let mut sims = Vec::new();
+        for c in 0..counters {
+            let config = DeviceSimConfig::default()
+                .with_serial(CameraSerial::from_u64(0x6000_0000_0000_0000 + c))
+                .with_password(Secret::new(DEVICE_PASSWORD))
+                .with_seed(c + 1)
+                .with_peak_per_hour((each * 2).clamp(200, 10_000) as u32);
+            sims.push(Simulator::start(config).await.unwrap());
+        }
+        let total = |to: i64| -> u64 {
+            sims.iter()
+                .map(|s| s.events(MQTT_FROM, to).len() as u64)
+                .sum()
+        };
+        let mut to = MQTT_FROM + 2 * QUARTER;
+        while total(to) < counters * each && to < MQTT_FROM + 86_400 {
+            to += QUARTER;
+        }
+        let sets: Vec<Vec<CountEvent>> = sims
+            .iter()
+            .map(|s| {
+                let mut set = s.events(MQTT_FROM, to);
+                for e in &mut set {
+                    e.source = Source::Mqtt;
+                }
+                set
+            })
+            .collect();
+        let withheld = sets.first().map_or(0, |set| {
+            set.iter().filter(|e| Self::cut(0, e)).count() as u64
+        });
+        MqttCounters {
+            sims,
+            sets,
+            to,
+            withheld,
+        }
+    }
+
+    /// Whether counter `c`'s link is down when `e` would be published.
+    fn cut(c: usize, e: &CountEvent) -> bool {
+        c == 0 && (MQTT_FROM + QUARTER..MQTT_FROM + 2 * QUARTER).contains(&e.end)
+    }
+
+    fn sent(&self) -> u64 {
+        self.sets.iter().map(|s| s.len() as u64).sum()
+    }
+
+    /// Visitors in and out of every counter's whole set: what the counters counted.
+    fn visitors(&self) -> Vec<(String, u64, u64)> {
+        self.sets
+            .iter()
+            .zip(&self.sims)
+            .map(|(set, sim)| {
+                let visitors = set.iter().filter(|e| e.people_type == PeopleType::Visitor);
+                let ins = visitors.clone().filter(|e| e.metric == Metric::In).count();
+                let outs = visitors.filter(|e| e.metric == Metric::Out).count();
+                (sim.config().serial.to_string(), ins as u64, outs as u64)
+            })
+            .collect()
+    }
+}
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -408,6 +504,8 @@ fn nats_soak() {
     eprintln!("soak: {seconds} s, {counters}+{counters} counters at {rate}/s; stream leader n{leader}, MQTT counters on n{mqtt_node}");
 
     // The counters.
+    let mqtt_counters = rt.block_on(MqttCounters::start(counters, each));
+    let mqtt_sets = mqtt_counters.sets.clone();
     let push = rt.spawn({
         let (user, password) = (user.clone(), password.clone());
         async move {
@@ -433,8 +531,8 @@ fn nats_soak() {
                 }));
             }
             let mut mqtt = Vec::new();
-            for c in 0..counters {
-                let serial = CameraSerial::from_u64(0x6000_0000_0000_0000 + c);
+            for (c, set) in mqtt_sets.into_iter().enumerate() {
+                let serial = CameraSerial::from_u64(0x6000_0000_0000_0000 + c as u64);
                 let port = mqtt_port.clone();
                 let creds = Credentials::new(&user, password.clone());
                 mqtt.push(tokio::spawn(async move {
@@ -447,15 +545,11 @@ fn nats_soak() {
                     .await
                     .unwrap();
                     let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate));
-                    for i in 0..each {
+                    for e in set {
                         tick.tick().await;
-                        let _ = publisher
-                            .publish(&Message::Count(event(
-                                0x6000_0000_0000_0000 + c,
-                                i,
-                                Source::Mqtt,
-                            )))
-                            .await;
+                        if !MqttCounters::cut(c, &e) {
+                            let _ = publisher.publish(&Message::Count(e)).await;
+                        }
                     }
                     let _ = publisher.flush().await;
                     publisher.close().await;
@@ -552,14 +646,18 @@ fn nats_soak() {
         sent - ws.1.min(sent),
         ws.0 - ws.1
     );
-    eprintln!("soak NATS mqtt: sent {sent}, kept {}, lost in flight {} (QoS 0), doubled {}, given up by bridges {bridge_lost}", mqtt.1, sent - mqtt.1.min(sent), mqtt.0 - mqtt.1);
+    let (mqtt_sent, withheld) = (mqtt_counters.sent(), mqtt_counters.withheld);
+    let published = mqtt_sent - withheld;
+    eprintln!("soak NATS mqtt: sent {published} (and {withheld} withheld by a cut link), kept {}, lost in flight {} (QoS 0), doubled {}, given up by bridges {bridge_lost}", mqtt.1, published - mqtt.1.min(published), mqtt.0 - mqtt.1);
     assert_eq!(
         ws,
         (sent, sent),
         "PostgreSQL holds exactly the WebSocket set"
     );
     assert_eq!(mqtt.0, mqtt.1, "no MQTT event doubled");
-    assert!(mqtt.1 <= sent);
+    assert!(mqtt.1 <= published);
+    assert!(withheld > 0, "the cut link withheld something to restore");
+    rt.block_on(backfill_restores_the_mqtt_loss(&db, &mqtt_counters));
 
     // Events/s with 1, 2 and 4 workers, each on its own durable and database.
     let tp_stream = format!("{stream}TP");
@@ -643,6 +741,74 @@ fn nats_soak() {
         let _ = js.delete_stream(&stream).await;
         let _ = js.delete_stream(&tp_stream).await;
     });
+}
+
+/// After the soak: one backfill pass over the MQTT counters' CGI APIs restores every quarter
+/// hour the MQTT path was short of (the cut link's, and any QoS 0 loss in flight), and the
+/// merged records then hold exactly what the counters counted.
+async fn backfill_restores_the_mqtt_loss(db: &str, m: &MqttCounters) {
+    let sink = PgSink::connect(PgSinkConfig::new(db).unwrap())
+        .await
+        .unwrap();
+    let devices: Vec<DeviceClient> = m
+        .sims
+        .iter()
+        .map(|s| {
+            DeviceClient::new(
+                DeviceClientConfig::new(s.base_url(), Zone::UTC),
+                DeviceCredentials::new("admin", DEVICE_PASSWORD),
+            )
+            .unwrap()
+        })
+        .collect();
+    let quarter = Resolution::Minutes(15);
+    let first = pass(&sink, &devices, MQTT_FROM, m.to, quarter)
+        .await
+        .unwrap();
+    let merged = |sql: &str| -> Vec<(String, u64, u64)> {
+        psql(db, sql)
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                (
+                    f[0].to_owned(),
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let totals = merged(
+        "select counter, sum(count_in), sum(count_out) from ffc_merged_records \
+         where counter like '6%' group by counter order by counter",
+    );
+    let restored_events: u64 = psql(
+        db,
+        "select coalesce(sum(count_in + count_out - live_in - live_out), 0) \
+         from ffc_merged_records where counter like '6%' and state = 'backfilled'",
+    )
+    .parse()
+    .unwrap();
+    eprintln!(
+        "soak NATS mqtt backfill: {} quarter hour(s) restored ({restored_events} visitor crossings) in {} request(s); states {:?} (match, backfilled, live-over, conflict, unverified)",
+        first.restored, first.requests, first.states
+    );
+    assert_eq!(
+        totals,
+        m.visitors(),
+        "the merged records hold every MQTT event"
+    );
+    assert!(first.restored >= 1, "the cut link's quarter hour restored");
+    assert_eq!(
+        first.states[2..],
+        [0, 0, 0],
+        "nothing over, in conflict or unverified"
+    );
+    let second = pass(&sink, &devices, MQTT_FROM, m.to, quarter)
+        .await
+        .unwrap();
+    assert_eq!(second.restored, 0, "a second pass restores nothing more");
+    sink.close().await;
 }
 
 /// The `lost` figure of a bridge's closing line.
