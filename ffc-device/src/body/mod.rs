@@ -42,6 +42,7 @@ use ffc_core::{CameraSerial, CountRecord, Resolution, Source, Subject, UnixSecon
 
 use crate::query::DataType;
 
+mod attrs;
 mod encode;
 mod error;
 mod json;
@@ -137,6 +138,11 @@ fn resolution_of(format: &str, step: Option<u64>) -> Option<Resolution> {
 }
 
 fn parse_number(text: &str) -> Option<u64> {
+    // Up to 19 digits cannot overflow a u64: read at once, the common case.
+    let b = text.as_bytes();
+    if (1..=19).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0')));
+    }
     let text = text.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
