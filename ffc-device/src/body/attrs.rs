@@ -49,6 +49,33 @@ const VALUE_STOP: [bool; 256] = {
     t
 };
 
+/// The offset of the first [`VALUE_STOP`] byte in `bytes`.
+///
+/// Eight bytes at a time: every stop byte is below `'` (0x27), and a word's bytes below it
+/// are flagged at once (the first flag is exact, later ones are checked against the table:
+/// a space is flagged too).
+#[inline]
+fn value_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let is_stop = |b: &u8| VALUE_STOP[usize::from(*b)];
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let mut flags = word.wrapping_sub(ONES * 0x27) & !word & HIGH;
+        while flags != 0 {
+            let k = (flags.trailing_zeros() / 8) as usize;
+            if chunk.get(k).is_some_and(is_stop) {
+                return Some(at + k);
+            }
+            flags &= flags - 1;
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(is_stop).map(|k| at + k)
+}
+
 /// Reads `raw` when it is exactly ` n1="v1" n2="v2" ..` for `names` (distinct) in that
 /// order, as devices write their tags, with no value XML would normalize. `None` otherwise.
 #[inline]
@@ -72,11 +99,7 @@ fn exact<'a, const N: usize>(raw: &'a str, names: &[&str; N]) -> Option<[&'a str
             return None;
         }
         let from = key_end + 2;
-        let len = bytes
-            .get(from..)?
-            .iter()
-            .position(|b| VALUE_STOP[usize::from(*b)])?;
-        let to = from + len;
+        let to = from + value_end(bytes.get(from..)?)?;
         if bytes.get(to) != Some(&b'"') {
             return None;
         }
