@@ -147,3 +147,27 @@ fn device_tags_are_read_exactly() {
         assert_eq!(exact(raw, &["typeid", "value"]), None, "{raw}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Tags close to the device layout (each value anything, a few bytes around them
+    /// changed): the exact path answers as quick-xml's checked reading does.
+    #[test]
+    fn exact_agrees_with_the_checked_reader(
+        values in prop::collection::vec("[a-z0-9 &;#'\t<>\"=-]{0,6}", 3),
+        before in "[ a=\"]{0,2}",
+        after in "[ a=\"]{0,2}",
+    ) {
+        let raw = format!(
+            "{before} a=\"{}\" b=\"{}\" c=\"{}\"{after}",
+            values[0], values[1], values[2]
+        );
+        let e = tag(&raw);
+        let want = checked(&e, ["a", "b", "c"], 5);
+        prop_assert_eq!(attrs(&e, ["a", "b", "c"], 5), want.clone());
+        if let Some(found) = exact(e.attributes_raw(), &["a", "b", "c"]) {
+            prop_assert_eq!(Ok(found.map(|v| Some(Cow::Borrowed(v)))), want);
+        }
+    }
+}
