@@ -345,9 +345,9 @@ fn decode_export(
                 "ValueIn": r.count_in,
                 "ValueOut": r.count_out,
                 "OutsideTraffic": r.outside,
-                "Site": r.site,
+                "Site": r.site.as_deref(),
                 "SiteId": r.site_id,
-                "Counter": r.counter,
+                "Counter": r.counter.as_deref(),
                 "CameraSerial": r.serial.map(|s| s.to_string()),
             })
         })

@@ -1,6 +1,9 @@
 //! Export files (CSV, TXT, `.xlsx`): the header mapped onto the columns, then every row
 //! read, or kept as an error naming its line.
 
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
 use ffc_core::CameraSerial;
 
 use super::{
@@ -79,34 +82,45 @@ impl Mapping {
         self.at.get(c.index()).copied().flatten()
     }
 
+    /// Reads one row; `field(i)` is the text of column `i`. Checks run in a fixed order
+    /// (date, serial, site id, in, out, outside), so a row with several faults always
+    /// names the same one.
     fn row<'a>(
         &self,
         line: u64,
         field: impl Fn(usize) -> Option<&'a str>,
         opts: &ExportFileOptions,
+        shared: &mut Shared,
     ) -> Result<FileRow, Reason> {
-        let text = |c: Column| self.get(c).and_then(&field).map(trim);
+        // Each mapped column read and trimmed once.
+        let mut texts: [Option<&'a str>; COLUMNS] = [None; COLUMNS];
+        for (slot, at) in texts.iter_mut().zip(&self.at) {
+            if let Some(i) = at {
+                *slot = field(*i).map(trim);
+            }
+        }
+        let text = |c: Column| texts.get(c.index()).copied().flatten();
         let date_text = text(Column::DateTime).or(text(Column::Date)).unwrap_or("");
         let time_text = text(Column::Time);
-        let local = parse_local(date_text, time_text, &opts.date, &opts.time).ok_or_else(|| {
-            Reason::BadDate {
+        let local = shared
+            .local(date_text, time_text, opts)
+            .ok_or_else(|| Reason::BadDate {
                 value: match time_text {
                     Some(t) => format!("{date_text} {t}"),
                     None => date_text.to_owned(),
                 },
-            }
-        })?;
+            })?;
         let count = |c: Column| -> Result<Option<u64>, Reason> {
             match text(c) {
                 None | Some("") => Ok(None),
-                Some(v) => v.parse::<u64>().map(Some).map_err(|_| Reason::BadNumber {
+                Some(v) => parse_count(v).map(Some).ok_or_else(|| Reason::BadNumber {
                     column: c.name(),
                     value: v.to_owned(),
                 }),
             }
         };
         let required = |c: Column| -> Result<u64, Reason> {
-            count(c)?.ok_or(Reason::BadNumber {
+            count(c)?.ok_or_else(|| Reason::BadNumber {
                 column: c.name(),
                 value: String::new(),
             })
@@ -124,19 +138,119 @@ impl Mapping {
                 value: v.to_string(),
             })?),
         };
-        let owned = |c: Column| text(c).filter(|s| !s.is_empty()).map(str::to_owned);
+        let count_in = required(Column::In)?;
+        let count_out = required(Column::Out)?;
+        let outside = count(Column::Outside)?;
+        let mut name = |c: Column| text(c).filter(|s| !s.is_empty()).map(|s| shared.name(s));
         Ok(FileRow {
             line,
             local,
-            count_in: required(Column::In)?,
-            count_out: required(Column::Out)?,
-            outside: count(Column::Outside)?,
-            site: owned(Column::Site),
+            count_in,
+            count_out,
+            outside,
+            site: name(Column::Site),
             site_id,
-            counter: owned(Column::Counter),
+            counter: name(Column::Counter),
             serial,
         })
     }
+}
+
+/// A count as [`str::parse`] reads it; up to 19 digits (which cannot overflow) are read in
+/// one pass, the common case.
+#[inline]
+fn parse_count(v: &str) -> Option<u64> {
+    let b = v.as_bytes();
+    if (1..=19).contains(&b.len()) {
+        let (n, digits) = b.iter().fold((0u64, true), |(n, digits), d| {
+            let digit = d.wrapping_sub(b'0');
+            (
+                n.wrapping_mul(10).wrapping_add(u64::from(digit)),
+                digits & (digit < 10),
+            )
+        });
+        if digits {
+            return Some(n);
+        }
+    }
+    v.parse().ok()
+}
+
+/// What the rows of one file share: the date and time last read (the rows of one hour or
+/// day follow each other), and one copy of each site and counter name.
+#[derive(Default)]
+struct Shared {
+    last: Option<LastDate>,
+    names: foldhash::HashSet<Arc<str>>,
+}
+
+/// The texts of the date last read and what they meant.
+struct LastDate {
+    date: String,
+    time: Option<String>,
+    local: NaiveDateTime,
+}
+
+impl Shared {
+    /// [`parse_local`] of the texts, remembering the last answer.
+    fn local(
+        &mut self,
+        date: &str,
+        time: Option<&str>,
+        opts: &ExportFileOptions,
+    ) -> Option<NaiveDateTime> {
+        if let Some(last) = &self.last {
+            if last.date == date && last.time.as_deref() == time {
+                return Some(last.local);
+            }
+        }
+        let local = parse_local(date, time, &opts.date, &opts.time)?;
+        match &mut self.last {
+            // The texts' buffers are kept: no allocation when the hour changes.
+            Some(last) => {
+                last.date.clear();
+                last.date.push_str(date);
+                match (&mut last.time, time) {
+                    (Some(buffer), Some(t)) => {
+                        buffer.clear();
+                        buffer.push_str(t);
+                    }
+                    (slot, t) => *slot = t.map(str::to_owned),
+                }
+                last.local = local;
+            }
+            None => {
+                self.last = Some(LastDate {
+                    date: date.to_owned(),
+                    time: time.map(str::to_owned),
+                    local,
+                });
+            }
+        }
+        Some(local)
+    }
+
+    /// The file's one copy of `name`.
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.names.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
+/// The number of line feeds in `bytes`, summed 64 bytes at a time in one byte (which
+/// the compiler turns into vector compares; a count per byte is several times slower).
+fn count_lines(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(64);
+    let mut lines = 0usize;
+    for chunk in &mut chunks {
+        let in_chunk: u8 = chunk.iter().map(|b| u8::from(*b == b'\n')).sum();
+        lines += usize::from(in_chunk);
+    }
+    lines + chunks.remainder().iter().filter(|b| **b == b'\n').count()
 }
 
 fn sniff_delimiter(bytes: &[u8]) -> u8 {
@@ -176,6 +290,10 @@ pub fn read_export(
     }
     let mapping = Mapping::new(record.iter(), opts).map_err(|r| fail(1, 0, r))?;
     let mut out = ExportFile::default();
+    // A row per line at most; a row is longer than 32 bytes but for tiny files of counts,
+    // so the guess stays near the file's size.
+    out.rows.reserve(count_lines(bytes).min(bytes.len() / 32));
+    let mut shared = Shared::default();
     loop {
         let pos = reader.position().clone();
         let (line, byte) = (pos.line(), pos.byte());
@@ -187,7 +305,7 @@ pub fn read_export(
                     continue;
                 }
                 let line = record.position().map_or(line, csv::Position::line);
-                match mapping.row(line, |i| record.get(i), opts) {
+                match mapping.row(line, |i| record.get(i), opts, &mut shared) {
                     Ok(r) => out.rows.push(r),
                     Err(reason) => out.errors.push(fail(line, byte, reason)),
                 }
@@ -250,16 +368,25 @@ pub fn read_xlsx(
     let mapping =
         Mapping::new(header.iter().map(String::as_str), opts).map_err(|r| fail(first_row, r))?;
     let mut out = ExportFile::default();
+    let mut shared = Shared::default();
     for (i, row) in rows.enumerate() {
         let line = first_row + 1 + i as u64;
         let cells: Vec<String> = row.iter().map(text).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        match mapping.row(line, |i| cells.get(i).map(String::as_str), opts) {
+        match mapping.row(
+            line,
+            |i| cells.get(i).map(String::as_str),
+            opts,
+            &mut shared,
+        ) {
             Ok(r) => out.rows.push(r),
             Err(reason) => out.errors.push(fail(line, reason)),
         }
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

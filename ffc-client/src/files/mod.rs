@@ -28,6 +28,7 @@ mod ftp;
 mod tests;
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use ffc_core::time::naive_to_seconds;
@@ -283,12 +284,12 @@ pub struct FileRow {
     pub count_out: u64,
     /// Outside traffic, where the file has it.
     pub outside: Option<u64>,
-    /// Site name.
-    pub site: Option<String>,
+    /// Site name; the rows of one file share one copy of each name.
+    pub site: Option<Arc<str>>,
     /// Site id.
     pub site_id: Option<u32>,
-    /// Counter name.
-    pub counter: Option<String>,
+    /// Counter name; the rows of one file share one copy of each name.
+    pub counter: Option<Arc<str>>,
     /// Counter serial.
     pub serial: Option<CameraSerial>,
 }

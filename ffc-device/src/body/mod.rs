@@ -42,6 +42,7 @@ use ffc_core::{CameraSerial, CountRecord, Resolution, Source, Subject, UnixSecon
 
 use crate::query::DataType;
 
+mod attrs;
 mod encode;
 mod error;
 mod json;
@@ -137,6 +138,21 @@ fn resolution_of(format: &str, step: Option<u64>) -> Option<Resolution> {
 }
 
 fn parse_number(text: &str) -> Option<u64> {
+    // Up to 19 digits cannot overflow a u64: read in one pass, the common case (the sum
+    // of a text with other bytes is dropped).
+    let b = text.as_bytes();
+    if (1..=19).contains(&b.len()) {
+        let (v, digits) = b.iter().fold((0u64, true), |(v, digits), d| {
+            let digit = d.wrapping_sub(b'0');
+            (
+                v.wrapping_mul(10).wrapping_add(u64::from(digit)),
+                digits & (digit < 10),
+            )
+        });
+        if digits {
+            return Some(v);
+        }
+    }
     let text = text.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;

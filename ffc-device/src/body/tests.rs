@@ -291,3 +291,37 @@ fn xml_attributes_repeated_or_escaped() {
     assert_eq!(decoded.records.len(), 1);
     assert_eq!(decoded.records[0].length, 60);
 }
+
+/// The one-pass reading of short counts agrees with the general one on every length.
+#[test]
+fn numbers_read_in_one_pass_or_trimmed() {
+    let general = |t: &str| -> Option<u64> {
+        let t = t.trim();
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    for text in [
+        "0",
+        "7",
+        "0012",
+        "1844674407370955161",
+        "9999999999999999999",
+        "18446744073709551615",
+        "18446744073709551616",
+        " 5 ",
+        "\u{a0}5",
+        "",
+        " ",
+        "x1",
+        "1x",
+        "1/",
+        "1:",
+        "-1",
+        "+1",
+        "\u{663}",
+    ] {
+        assert_eq!(parse_number(text), general(text), "{text:?}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::attrs::attrs;
 use ffc_core::time::{naive_to_seconds, parse_datetime};
 use ffc_core::{CameraSerial, Resolution, Zone};
 use quick_xml::events::{BytesStart, Event};
@@ -13,67 +14,13 @@ use super::{
 };
 use crate::query::DataType;
 
-fn xml_err(offset: u64, problem: Problem) -> BodyError {
+/// An XML error at a byte offset.
+pub(super) fn xml_err(offset: u64, problem: Problem) -> BodyError {
     BodyError {
         format: DataType::Xml,
         location: Location::Byte { offset },
         problem,
     }
-}
-
-/// The attributes of one start tag the decoder cares about, by name.
-fn attrs<'a, const N: usize>(
-    e: &'a BytesStart<'_>,
-    names: [&str; N],
-    at: u64,
-) -> Result<[Option<Cow<'a, str>>; N], BodyError> {
-    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
-    // Duplicate attributes are ill-formed XML: checked here over the keys seen, which
-    // needs no allocation per element (quick-xml's own check keeps a Vec).
-    let mut seen: Vec<&str> = Vec::new();
-    let mut seen_inline: [&str; 8] = [""; 8];
-    for (n, a) in e.attributes().with_checks(false).enumerate() {
-        let a = a.map_err(|e| xml_err(at, Problem::Syntax(e.to_string())))?;
-        let key: &str = a.key.into_inner();
-        let repeated = match seen_inline.get(..n) {
-            Some(earlier) => earlier.contains(&key),
-            None => seen_inline.contains(&key) || seen.contains(&key),
-        };
-        if repeated {
-            return Err(xml_err(
-                at,
-                Problem::Syntax(format!("attribute {key} given twice")),
-            ));
-        }
-        match seen_inline.get_mut(n) {
-            Some(slot) => *slot = key,
-            None => seen.push(key),
-        }
-        if let Some(i) = names.iter().position(|name| *name == key) {
-            let value = attribute_value(&a).map_err(|e| xml_err(at, Problem::Syntax(e)))?;
-            if let Some(slot) = out.get_mut(i) {
-                *slot = Some(value);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// An attribute's value as XML normalizes it; a value with no reference and no tab or
-/// line break is its own normal form and is borrowed as it is.
-fn attribute_value<'a>(
-    a: &quick_xml::events::attributes::Attribute<'a>,
-) -> Result<Cow<'a, str>, String> {
-    if let Cow::Borrowed(raw) = &a.value {
-        if !raw
-            .bytes()
-            .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
-        {
-            return Ok(Cow::Borrowed(raw));
-        }
-    }
-    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .map_err(|e| e.to_string())
 }
 
 fn number_attr(v: Option<&Cow<'_, str>>, name: &'static str, at: u64) -> Result<u64, BodyError> {
@@ -216,7 +163,8 @@ fn read_cntset(
     empty: bool,
     at: u64,
 ) -> Result<RawSet, BodyError> {
-    let [starttime, delta] = attrs(start, ["starttime", "delta"], at)?;
+    // `name` is asked for only as the first of the device's attributes, in their order.
+    let [_, starttime, delta] = attrs(start, ["name", "starttime", "delta"], at)?;
     let starttime = starttime.ok_or_else(|| xml_err(at, Problem::Missing("starttime")))?;
     let local = parse_datetime(&starttime).map_err(|e| xml_err(at, Problem::Time(e)))?;
     let delta = number_attr(delta.as_ref(), "delta", at)?;
