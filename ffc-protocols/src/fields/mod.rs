@@ -13,6 +13,11 @@ mod event;
 mod payload;
 mod scan;
 
+#[cfg(all(test, feature = "std"))]
+mod properties;
+#[cfg(all(test, feature = "std"))]
+mod reference;
+
 pub use error::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 pub(crate) use event::{
     count_event, counter_serial, pair_offset, wall_clocks, PairNames, ENVELOPE_NAMES, FLAT_NAMES,

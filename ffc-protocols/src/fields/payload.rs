@@ -115,7 +115,7 @@ pub(crate) fn date_time_seconds(
 /// `Topic`, counting events (classic, 3D Pro2 and MQTT; the same inside the envelope's
 /// `Data`) and MQTT occupancy samples. Unknown fields are skipped; a repeated field is a
 /// [`Structure`](super::SyntaxKind::Structure) error.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Fields<'a> {
     // The WebSocket envelope.
     /// `Topic`.
@@ -225,7 +225,7 @@ impl<'a> Fields<'a> {
 
 /// One payload: its top-level fields and the WebSocket envelope's `Data` (its fields when
 /// [`DataKind::Object`]).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Payload<'a> {
     pub(crate) top: Fields<'a>,
     pub(crate) data: Fields<'a>,

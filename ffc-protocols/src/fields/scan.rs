@@ -10,8 +10,6 @@
 //! the `f64` range as a syntax error. Errors carry serde_json's error category and the byte
 //! index its position was taken at (the tests compare both with serde_json's).
 
-use alloc::borrow::Cow;
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::SyntaxKind;
@@ -43,6 +41,8 @@ impl SyntaxAt {
 }
 
 type Res<T> = Result<T, SyntaxAt>;
+
+mod text;
 
 /// Which member a key names: a field of [`Fields`] (its bit in the object's seen mask),
 /// the envelope's `Data`, or one this codec skips.
@@ -171,7 +171,7 @@ impl<'a> Scanner<'a> {
                 Key::Unknown => 0,
             };
             if seen & bit != 0 {
-                return Err(self.err(SyntaxKind::Structure));
+                return Err(self.repeated());
             }
             seen |= bit;
             self.expect(b':')?;
@@ -194,6 +194,17 @@ impl<'a> Scanner<'a> {
                 return Ok(());
             }
         }
+    }
+
+    /// A repeated field, placed where serde_json placed it: its map access still reads the
+    /// white space after the key and a `}` there before the error takes its position.
+    #[cold]
+    fn repeated(&mut self) -> SyntaxAt {
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+        }
+        self.err(SyntaxKind::Structure)
     }
 
     /// After a member: `,` and the next key's quote (true), or the closing `close` (false).
@@ -331,7 +342,14 @@ impl<'a> Scanner<'a> {
             float = true;
         }
         if let Some(b'e' | b'E') = self.peek() {
-            self.exponent(true)?;
+            let mantissa = self.bytes.get(start..self.at).unwrap_or(&[]);
+            let nonzero = mantissa.iter().any(|b| matches!(b, b'1'..=b'9'));
+            if let (Some(index), true) = (self.exponent(true)?, nonzero) {
+                return Err(SyntaxAt {
+                    kind: SyntaxKind::Syntax,
+                    index,
+                });
+            }
             float = true;
         }
         if float {
@@ -365,147 +383,36 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// An exponent at `self.at` (`e`): a sign, then at least one digit.
-    fn exponent(&mut self, strict: bool) -> Res<()> {
+    /// An exponent at `self.at` (`e`): a sign, then at least one digit. Returns where its
+    /// digits first exceed `i32` when they do and the sign is `+` (serde_json refuses a
+    /// non-zero number there, before reading the rest).
+    fn exponent(&mut self, strict: bool) -> Res<Option<usize>> {
         self.at += 1;
+        let negative = self.peek() == Some(b'-');
         if let Some(b'+' | b'-') = self.peek() {
             self.at += 1;
         }
-        match self.peek() {
-            Some(b'0'..=b'9') => self.at += 1,
+        let mut exp = match self.peek() {
+            Some(d @ b'0'..=b'9') => {
+                self.at += 1;
+                i64::from(d - b'0')
+            }
             None if strict => return Err(self.err(SyntaxKind::Truncated)),
             None => return Err(self.err(SyntaxKind::Syntax)),
             Some(_) => {
                 self.at += 1;
                 return Err(self.err(SyntaxKind::Syntax));
             }
-        }
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-        Ok(())
-    }
-
-    /// A string's body after its opening quote. `strict` (a key or a field's value):
-    /// `\u` surrogates must pair, and the text is kept; otherwise (a skipped value) only
-    /// the escapes' form is checked, as serde_json skips strings.
-    fn string(&mut self, strict: bool) -> Res<Cow<'a, str>> {
-        let start = self.at;
-        let rest = self.bytes.get(start..).unwrap_or(&[]);
-        match special_byte(rest) {
-            Some(n) if rest[n] == b'"' => {
-                self.at = start + n + 1;
-                let body = self.text.get(start..start + n).unwrap_or("");
-                Ok(Cow::Borrowed(body))
-            }
-            Some(n) => {
-                self.at = start + n;
-                self.escaped_string(start, strict)
-            }
-            None => {
-                self.at = self.bytes.len();
-                Err(self.err(SyntaxKind::Truncated))
-            }
-        }
-    }
-
-    /// The rest of a string from its first escape or control byte at `self.at`.
-    #[cold]
-    fn escaped_string(&mut self, start: usize, strict: bool) -> Res<Cow<'a, str>> {
-        let mut out = String::new();
-        let mut run = start;
-        loop {
-            match self.peek() {
-                None => return Err(self.err(SyntaxKind::Truncated)),
-                Some(b'"') => {
-                    out.push_str(self.text.get(run..self.at).unwrap_or(""));
-                    self.at += 1;
-                    return Ok(Cow::Owned(out));
-                }
-                Some(b'\\') => {
-                    out.push_str(self.text.get(run..self.at).unwrap_or(""));
-                    self.at += 1;
-                    self.escape(strict, &mut out)?;
-                    run = self.at;
-                }
-                Some(0..=0x1f) => {
-                    // serde_json places a kept string's control byte one further.
-                    if strict {
-                        self.at += 1;
-                    }
-                    return Err(self.err(SyntaxKind::Syntax));
-                }
-                Some(_) => self.at += 1,
-            }
-        }
-    }
-
-    /// One escape after its backslash, appended to `out`.
-    fn escape(&mut self, strict: bool, out: &mut String) -> Res<()> {
-        let c = self.peek().ok_or_else(|| self.err(SyntaxKind::Truncated))?;
-        self.at += 1;
-        out.push(match c {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => return self.unicode_escape(strict, out),
-            _ => return Err(self.err(SyntaxKind::Syntax)),
-        });
-        Ok(())
-    }
-
-    /// Four hex digits (a truncation when fewer than four bytes are left).
-    fn hex4(&mut self) -> Res<u16> {
-        let Some(four) = self.bytes.get(self.at..self.at + 4) else {
-            self.at = self.bytes.len();
-            return Err(self.err(SyntaxKind::Truncated));
         };
-        self.at += 4;
-        let mut v = 0u16;
-        for b in four {
-            let d = (*b as char).to_digit(16).ok_or(SyntaxAt {
-                kind: SyntaxKind::Syntax,
-                index: self.at,
-            })?;
-            v = (v << 4) | d as u16;
-        }
-        Ok(v)
-    }
-
-    /// A `\u` escape after its `u`; `strict` requires surrogates to pair.
-    fn unicode_escape(&mut self, strict: bool, out: &mut String) -> Res<()> {
-        let n = self.hex4()?;
-        if !strict {
-            return Ok(());
-        }
-        if (0xDC00..=0xDFFF).contains(&n) {
-            return Err(self.err(SyntaxKind::Syntax));
-        }
-        if !(0xD800..=0xDBFF).contains(&n) {
-            out.push(char::from_u32(u32::from(n)).unwrap_or(char::REPLACEMENT_CHARACTER));
-            return Ok(());
-        }
-        for want in [b'\\', b'u'] {
-            let b = self
-                .peek_some()
-                .map_err(|_| self.err(SyntaxKind::Truncated))?;
+        let mut overflow = None;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
             self.at += 1;
-            if b != want {
-                return Err(self.err(SyntaxKind::Syntax));
+            exp = (exp * 10 + i64::from(d - b'0')).min(i64::from(u32::MAX));
+            if exp > i64::from(i32::MAX) && overflow.is_none() && !negative {
+                overflow = Some(self.at);
             }
         }
-        let low = self.hex4()?;
-        if !(0xDC00..=0xDFFF).contains(&low) {
-            return Err(self.err(SyntaxKind::Syntax));
-        }
-        let c = 0x10000 + ((u32::from(n) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
-        out.push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
-        Ok(())
+        Ok(overflow)
     }
 
     /// A compound value read as a [`Scalar::Compound`] or [`DataKind::Other`]: the container at
@@ -648,37 +555,4 @@ fn key_of(key: &[u8]) -> Key {
             None => Key::Unknown,
         },
     }
-}
-
-/// Whether a string's scan stops at `b`: its end, an escape or a control byte.
-#[inline]
-fn is_special(b: &u8) -> bool {
-    matches!(b, b'"' | b'\\' | 0..=0x1f)
-}
-
-/// The index in `rest` of the first `"`, `\` or control byte, eight bytes at a time (the
-/// lowest flagged byte of a word is always a real one; higher flags may be borrows).
-#[inline]
-fn special_byte(rest: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::MAX / 255;
-    let mut chunks = rest.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
-        let control = v.wrapping_sub(ONES * 0x20) & !v;
-        let q = v ^ (ONES * u64::from(b'"'));
-        let quote = q.wrapping_sub(ONES) & !q;
-        let e = v ^ (ONES * u64::from(b'\\'));
-        let escape = e.wrapping_sub(ONES) & !e;
-        let flagged = (control | quote | escape) & (ONES << 7);
-        if flagged != 0 {
-            return Some(base + flagged.trailing_zeros() as usize / 8);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(is_special)
-        .map(|i| base + i)
 }
