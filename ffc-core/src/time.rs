@@ -447,8 +447,12 @@ pub fn parse_datetime_seconds(text: &str) -> Result<i64, ParseError> {
     if let Ok(b) = <&[u8; 19]>::try_from(text.as_bytes()) {
         let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
         let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':';
-        let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-        if separators && b[16] == b':' && digits.iter().all(|&i| d(i) < 10) {
+        // The largest "digit" decides: any byte outside '0'..='9' wraps to 10 or more.
+        let top = [1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .map(d)
+            .into_iter()
+            .fold(d(0), u32::max);
+        if separators && b[16] == b':' && top < 10 {
             let (y, m, day) = (
                 d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
                 d(5) * 10 + d(6),
@@ -479,7 +483,7 @@ pub fn parse_datetime_seconds(text: &str) -> Result<i64, ParseError> {
 
 /// Days from 1970-01-01 to a valid proleptic Gregorian date with `y >= 1` (H. Hinnant's
 /// `days_from_civil`: years start in March, so the leap day ends one).
-#[inline]
+#[inline(always)]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

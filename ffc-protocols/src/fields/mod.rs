@@ -16,7 +16,7 @@ mod scan;
 #[cfg(all(test, feature = "std"))]
 mod properties;
 #[cfg(all(test, feature = "std"))]
-mod reference;
+pub(crate) mod reference;
 
 pub use error::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 pub(crate) use event::{

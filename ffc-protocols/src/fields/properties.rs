@@ -259,3 +259,62 @@ fn nesting_limit_is_serde_json_s() {
     assert!(scanned(&deep).is_ok());
     assert_eq!(scanned(&deep), reference::parse::<()>(&deep));
 }
+
+const PAIR: super::event::PairNames = super::event::PairNames {
+    utc: "EventEndUTCTime",
+    local: "EventEndLocalTime",
+    unix: "EventEndTime",
+};
+
+/// One text of a pair: absent, a date-time `delta` seconds off `at`, damaged, or not a
+/// string.
+fn pair_text(at: i64) -> impl Strategy<Value = Option<super::Scalar<'static>>> {
+    use super::Scalar;
+    use alloc::borrow::Cow;
+    let shifted = (-70_000i64..70_000, 0u8..4).prop_map(move |(delta, round)| {
+        // Mostly whole quarter hours (offsets in use), sometimes any second.
+        let delta = if round > 0 { delta / 900 * 900 } else { delta };
+        let text = ffc_core::time::seconds_to_naive(at + delta)
+            .map(|t| ffc_core::time::Format::DateTime.display(t).to_string())
+            .unwrap_or_default();
+        Some(Scalar::Str(Cow::Owned(text)))
+    });
+    prop_oneof![
+        Just(None),
+        shifted.clone(),
+        shifted,
+        prop::sample::select(
+            &[
+                "2020-02-30 00:00:00",
+                "2020-13-01 00:00:00",
+                "2020-01-01 24:00:00",
+                "2020-01-01T00:00:00",
+                "0000-01-01 00:00:00",
+                "9999-12-31 23:59:59",
+                "1970-01-01 00:00:00",
+                "",
+            ][..]
+        )
+        .prop_map(|t| Some(Scalar::Str(Cow::Borrowed(t)))),
+        Just(Some(Scalar::Unsigned(1))),
+        Just(Some(Scalar::Compound)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The offset rule on seconds (issue 20) gives what it gave through chrono date-times.
+    #[test]
+    fn pair_offset_agrees_with_the_chrono_rule(
+        (unix, utc, local) in (0i64..=253_402_300_799).prop_flat_map(|at| {
+            (Just(at), pair_text(at), pair_text(at))
+        }),
+    ) {
+        prop_assert_eq!(
+            super::event::pair_offset(&utc, &local, unix, &PAIR),
+            reference::pair_offset(&utc, &local, unix, &PAIR),
+            "{:?} {:?} {}", utc, local, unix
+        );
+    }
+}

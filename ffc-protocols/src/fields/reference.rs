@@ -1,6 +1,7 @@
 //! The codecs' JSON reader before issue 20 (serde_json deriving the fields, each a loose
-//! value), kept as the reference the scanner is tested against: on any text both must give
-//! the same [`Payload`] or the same error, line and column included.
+//! value) and their UTC-offset rule before it (through chrono date-times), kept as the
+//! references the scanner and `event::pair_offset` are tested against: on any input both
+//! must give the same result or the same error (a syntax error's line and column included).
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -9,8 +10,55 @@ use core::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::payload::{expect_object, DataKind, Fields, Payload, Scalar};
+use ffc_core::time::{naive_to_seconds, parse_datetime, seconds_to_naive};
+use ffc_core::{UnixSeconds, UtcOffset};
+
+use super::error::{field_err, FieldError, FieldProblem};
+use super::event::{PairNames, OFFSET_GRANULARITY};
+use super::payload::{expect_object, text, DataKind, Fields, Payload, Scalar};
 use super::{PayloadError, SyntaxKind};
+
+/// A `YYYY-MM-DD HH:MM:SS` string, as chrono reads it.
+fn date_time(value: &Scalar<'_>, field: &'static str) -> Result<chrono::NaiveDateTime, FieldError> {
+    parse_datetime(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
+}
+
+/// The old `event::pair_offset`, through chrono.
+pub(crate) fn pair_offset(
+    utc: &Option<Scalar<'_>>,
+    local: &Option<Scalar<'_>>,
+    unix: UnixSeconds,
+    names: &PairNames,
+) -> Result<Option<UtcOffset>, FieldError> {
+    let (reference, against) = match utc {
+        Some(utc) => {
+            let utc = date_time(utc, names.utc)?;
+            if naive_to_seconds(utc) != unix {
+                return Err(field_err(
+                    names.utc,
+                    FieldProblem::Conflicts { with: names.unix },
+                ));
+            }
+            (utc, names.utc)
+        }
+        None => match seconds_to_naive(unix) {
+            Some(at) => (at, names.unix),
+            None => return Err(field_err(names.unix, FieldProblem::OutOfRange)),
+        },
+    };
+    let Some(local) = local else {
+        return Ok(None);
+    };
+    let offset = UtcOffset::between(reference, date_time(local, names.local)?)
+        .map_err(|e| field_err(names.local, FieldProblem::Text(e)))?;
+    if offset.seconds() % OFFSET_GRANULARITY != 0 {
+        return Err(field_err(
+            names.local,
+            FieldProblem::Conflicts { with: against },
+        ));
+    }
+    Ok(Some(offset))
+}
 
 /// The old `parse_fields`: serde_json into the derived fields, its error's category and
 /// place.
