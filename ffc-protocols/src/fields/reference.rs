@@ -211,6 +211,7 @@ impl<'a> RefFields<'a> {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // always behind the Box in `RefFields::data`, as before
 enum RefData<'a> {
     Object(RefFields<'a>),
     Other,
