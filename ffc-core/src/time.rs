@@ -447,23 +447,18 @@ pub fn parse_datetime_seconds(text: &str) -> Result<i64, ParseError> {
     // The fixed layout read at fixed places. Anything else is refused by `parse_datetime`
     // itself, so the error is always its own.
     if let Ok(b) = <&[u8; 19]>::try_from(text.as_bytes()) {
-        let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+        let two = |i: usize| {
+            let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+            (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
+        };
         let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':';
-        // The largest "digit" decides: any byte outside '0'..='9' wraps to 10 or more.
-        let top = [1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-            .map(d)
-            .into_iter()
-            .fold(d(0), u32::max);
-        if separators && b[16] == b':' && top < 10 {
-            let (y, m, day) = (
-                d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
-                d(5) * 10 + d(6),
-                d(8) * 10 + d(9),
-            );
-            let (h, mi, s) = (d(11) * 10 + d(12), d(14) * 10 + d(15), d(17) * 10 + d(18));
-            if check_date(y, m, day).is_ok() && check_time(h, mi, s).is_ok() {
+        let fields = (two(0), two(2), two(5), two(8), two(11), two(14), two(17));
+        if let (Some(c), Some(yy), Some(m), Some(d), Some(h), Some(mi), Some(s)) = fields {
+            let y = c * 100 + yy;
+            let valid = check_date(y, m, d).is_ok() && check_time(h, mi, s).is_ok();
+            if separators && b[16] == b':' && valid {
                 let day_seconds = i64::from(h * 3600 + mi * 60 + s);
-                let days = days_from_civil(i64::from(y), i64::from(m), i64::from(day));
+                let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d));
                 return Ok(days * SECONDS_PER_DAY + day_seconds);
             }
         }

@@ -12,6 +12,8 @@
 
 use alloc::vec::Vec;
 
+use alloc::borrow::Cow;
+
 use super::error::SyntaxKind;
 use super::payload::{DataKind, Fields, Payload, Scalar};
 
@@ -164,7 +166,11 @@ impl<'a> Scanner<'a> {
                 return Err(self.peek_err(SyntaxKind::Syntax));
             }
             self.at += 1;
-            let key = key_of(self.string(true)?.as_bytes());
+            // Returned in registers: a key read through `string` stalls on its `Cow`.
+            let key = match self.plain_string() {
+                Some(key) => key_of(key.as_bytes()),
+                None => key_of(self.string(true)?.as_bytes()),
+            };
             let bit = match key {
                 Key::Field(i) => 1u32 << i,
                 Key::Data => DATA_BIT,
@@ -244,7 +250,10 @@ impl<'a> Scanner<'a> {
             }
             b'"' => {
                 self.at += 1;
-                Scalar::Str(self.string(true)?)
+                match self.plain_string() {
+                    Some(body) => Scalar::Str(Cow::Borrowed(body)),
+                    None => Scalar::Str(self.string(true)?),
+                }
             }
             b'-' | b'0'..=b'9' => self.number()?,
             b'[' | b'{' => {

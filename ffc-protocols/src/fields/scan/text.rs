@@ -10,6 +10,21 @@ impl<'a> Scanner<'a> {
     /// A string's body after its opening quote. `strict` (a key or a field's value):
     /// `\u` surrogates must pair, and the text is kept; otherwise (a skipped value) only
     /// the escapes' form is checked, as serde_json skips strings.
+    /// The body of a string after its opening quote when it has no escape (the string is
+    /// then read); `None` leaves it for [`Scanner::string`].
+    #[inline(always)]
+    pub(super) fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let rest = self.bytes.get(start..)?;
+        let n = special_byte(rest)?;
+        if rest.get(n) != Some(&b'"') {
+            return None;
+        }
+        let body = self.text.get(start..start + n)?;
+        self.at = start + n + 1;
+        Some(body)
+    }
+
     pub(super) fn string(&mut self, strict: bool) -> Res<Cow<'a, str>> {
         let start = self.at;
         let rest = self.bytes.get(start..).unwrap_or(&[]);
