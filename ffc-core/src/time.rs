@@ -352,6 +352,12 @@ fn length(bytes: &[u8], expected: u8) -> Result<(), ParseError> {
 }
 
 fn date(y: u32, m: u32, d: u32) -> Result<NaiveDate, ParseError> {
+    check_date(y, m, d)?;
+    NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(ParseError::OutOfRange { field: Field::Day })
+}
+
+/// The checks of [`date`], without building the date (`parse_datetime_seconds`).
+fn check_date(y: u32, m: u32, d: u32) -> Result<(), ParseError> {
     if !(1..=12).contains(&m) {
         return Err(ParseError::OutOfRange {
             field: Field::Month,
@@ -360,10 +366,28 @@ fn date(y: u32, m: u32, d: u32) -> Result<NaiveDate, ParseError> {
     if y == 0 {
         return Err(ParseError::OutOfRange { field: Field::Year });
     }
-    NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(ParseError::OutOfRange { field: Field::Day })
+    // `is_multiple_of` needs Rust 1.87; ffc-core's own code builds on 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d == 0 || d > days {
+        return Err(ParseError::OutOfRange { field: Field::Day });
+    }
+    Ok(())
 }
 
 fn time(h: u32, mi: u32, s: u32) -> Result<NaiveTime, ParseError> {
+    check_time(h, mi, s)?;
+    NaiveTime::from_hms_opt(h, mi, s).ok_or(ParseError::OutOfRange { field: Field::Hour })
+}
+
+/// The checks of [`time`], without building the time.
+fn check_time(h: u32, mi: u32, s: u32) -> Result<(), ParseError> {
     if h > 23 {
         return Err(ParseError::OutOfRange { field: Field::Hour });
     }
@@ -377,7 +401,7 @@ fn time(h: u32, mi: u32, s: u32) -> Result<NaiveTime, ParseError> {
             field: Field::Second,
         });
     }
-    NaiveTime::from_hms_opt(h, mi, s).ok_or(ParseError::OutOfRange { field: Field::Hour })
+    Ok(())
 }
 
 /// `YYYYMMDD` (device `date_start` / `date_end`).
@@ -406,6 +430,53 @@ pub fn parse_datetime(text: &str) -> Result<NaiveDateTime, ParseError> {
     let d = date(digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?)?;
     let t = time(digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?)?;
     Ok(d.and_time(t))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` as seconds since the epoch, reading the wall clock as if it were
+/// UTC: [`parse_datetime`] followed by [`naive_to_seconds`] (the same checks and errors),
+/// without building chrono values (the payload decoders read four of these per event).
+///
+/// ```
+/// use ffc_core::time::{naive_to_seconds, parse_datetime, parse_datetime_seconds};
+/// let text = "2020-06-17 11:16:41";
+/// assert_eq!(parse_datetime_seconds(text)?, naive_to_seconds(parse_datetime(text)?));
+/// assert!(parse_datetime_seconds("2019-02-29 00:00:00").is_err()); // not a real date
+/// # Ok::<(), ffc_core::ParseError>(())
+/// ```
+pub fn parse_datetime_seconds(text: &str) -> Result<i64, ParseError> {
+    // The fixed layout read at fixed places. Anything else is refused by `parse_datetime`
+    // itself, so the error is always its own.
+    if let Ok(b) = <&[u8; 19]>::try_from(text.as_bytes()) {
+        let two = |i: usize| {
+            let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+            (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
+        };
+        let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':';
+        let fields = (two(0), two(2), two(5), two(8), two(11), two(14), two(17));
+        if let (Some(c), Some(yy), Some(m), Some(d), Some(h), Some(mi), Some(s)) = fields {
+            let y = c * 100 + yy;
+            let valid = check_date(y, m, d).is_ok() && check_time(h, mi, s).is_ok();
+            if separators && b[16] == b':' && valid {
+                let day_seconds = i64::from(h * 3600 + mi * 60 + s);
+                let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d));
+                return Ok(days * SECONDS_PER_DAY + day_seconds);
+            }
+        }
+    }
+    parse_datetime(text).map(naive_to_seconds)
+}
+
+/// Days from 1970-01-01 to a valid proleptic Gregorian date with `y >= 1` (H. Hinnant's
+/// `days_from_civil`: years start in March, so the leap day ends one).
+#[inline(always)]
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = (m + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// `DD-MM-YYYY hh:mm` (the sales CSV `DateTime`).

@@ -154,3 +154,77 @@ proptest::proptest! {
         proptest::prop_assert!((23..=25).contains(&hours));
     }
 }
+
+mod datetime_seconds {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference: the chrono parse, then its seconds.
+    fn reference(text: &str) -> Result<i64, ParseError> {
+        parse_datetime(text).map(naive_to_seconds)
+    }
+
+    #[test]
+    fn edges_agree_with_the_chrono_parse() {
+        for text in [
+            "1970-01-01 00:00:00",
+            "9999-12-31 23:59:59",
+            "0001-01-01 00:00:00",
+            "0000-01-01 00:00:00",
+            "2000-02-29 12:00:00",
+            "1900-02-29 12:00:00",
+            "2024-02-29 23:59:59",
+            "2023-02-29 00:00:00",
+            "2023-04-31 00:00:00",
+            "2023-00-10 00:00:00",
+            "2023-13-10 00:00:00",
+            "2023-12-00 00:00:00",
+            "2023-12-10 24:00:00",
+            "2023-12-10 23:60:00",
+            "2023-12-10 23:59:60",
+            "2023-13-10 2x:00:00",
+            "2023-12-10T23:59:59",
+            "2023-12-10 23:59:5",
+            "2023-12-10 23:59:590",
+            "2023-1a-10 23:59:59",
+            "2023-12-10 23:59:5\u{e9}",
+        ] {
+            assert_eq!(parse_datetime_seconds(text), reference(text), "{text}");
+        }
+    }
+
+    proptest! {
+        /// Every valid date-time from year 1 to 9999 gives the chrono parse's seconds.
+        #[test]
+        fn valid_texts_agree(s in 0i64..253_402_300_800, back in 0i64..62_135_596_800) {
+            for at in [s, s - back] {
+                let text = Format::DateTime
+                    .display(chrono::DateTime::from_timestamp(at, 0).unwrap().naive_utc())
+                    .to_string();
+                prop_assert_eq!(parse_datetime_seconds(&text), reference(&text), "{}", text);
+            }
+        }
+
+        /// Near-misses (a digit or separator changed, a byte dropped or added) give the
+        /// same value or the same error as the chrono parse.
+        #[test]
+        fn damaged_texts_agree(
+            s in 0i64..253_402_300_800,
+            at in 0usize..20,
+            with in prop::sample::select(b"0123456789-: T9x".to_vec()),
+            how in 0u8..3,
+        ) {
+            let text = Format::DateTime
+                .display(chrono::DateTime::from_timestamp(s, 0).unwrap().naive_utc())
+                .to_string();
+            let mut bytes = text.into_bytes();
+            match how {
+                0 if at < bytes.len() => bytes[at] = with,
+                1 if at < bytes.len() => { bytes.remove(at); }
+                _ => bytes.insert(at.min(bytes.len()), with),
+            }
+            let text = String::from_utf8(bytes).unwrap();
+            prop_assert_eq!(parse_datetime_seconds(&text), reference(&text), "{}", text);
+        }
+    }
+}

@@ -1,14 +1,16 @@
 //! The counting event the fields describe, shared by the WebSocket and MQTT codecs, and the
 //! date-times an encoder writes for one.
 
-use ffc_core::time::{check_unix, naive_to_seconds, seconds_to_naive};
+use ffc_core::time::{check_unix, seconds_to_naive};
 use ffc_core::{
-    CameraSerial, CodeError, CountEvent, MessageId, Metric, ObjectType, PeopleId, PeopleType,
-    RoiId, Source, UnixSeconds, UtcOffset,
+    CameraSerial, CodeError, CountEvent, MessageId, Metric, ObjectType, ParseError, PeopleId,
+    PeopleType, RoiId, Source, UnixSeconds, UtcOffset,
 };
 
 use super::error::{field_err, EncodeError, FieldError, FieldProblem};
-use super::payload::{date_time, instant, required, serial, small, text, unsigned, Fields, Scalar};
+use super::payload::{
+    date_time_seconds, instant, required, serial, small, text, unsigned, Fields, Scalar,
+};
 
 /// The names of one UTC/local string pair and the unix time it restates, as errors name
 /// them.
@@ -33,26 +35,28 @@ pub(crate) fn pair_offset(
     unix: UnixSeconds,
     names: &PairNames,
 ) -> Result<Option<UtcOffset>, FieldError> {
+    // Each text is parsed once, straight to wall-clock seconds (issue 20).
     let (reference, against) = match utc {
         Some(utc) => {
-            let utc = date_time(utc, names.utc)?;
-            if naive_to_seconds(utc) != unix {
+            if date_time_seconds(utc, names.utc)? != unix {
                 return Err(field_err(
                     names.utc,
                     FieldProblem::Conflicts { with: names.unix },
                 ));
             }
-            (utc, names.utc)
+            (unix, names.utc)
         }
-        None => match seconds_to_naive(unix) {
-            Some(at) => (at, names.unix),
-            None => return Err(field_err(names.unix, FieldProblem::OutOfRange)),
-        },
+        None => (unix, names.unix),
     };
     let Some(local) = local else {
         return Ok(None);
     };
-    let offset = UtcOffset::between(reference, date_time(local, names.local)?)
+    let local = date_time_seconds(local, names.local)?;
+    // Both are within the years 1..=9999, so the difference cannot overflow; like
+    // `UtcOffset::between`, more than ±18 hours is out of range.
+    let offset = i32::try_from(local - reference)
+        .map_err(|_| OFFSET_RANGE)
+        .and_then(UtcOffset::from_seconds)
         .map_err(|e| field_err(names.local, FieldProblem::Text(e)))?;
     if offset.seconds() % OFFSET_GRANULARITY != 0 {
         return Err(field_err(
@@ -62,6 +66,11 @@ pub(crate) fn pair_offset(
     }
     Ok(Some(offset))
 }
+
+/// What `UtcOffset::between` says of a difference beyond `i32`.
+const OFFSET_RANGE: ParseError = ParseError::OutOfRange {
+    field: ffc_core::Field::Offset,
+};
 
 /// The event's offset from its end pair and its start pair: where both give one they must
 /// agree (DECISION: a crossing of a few seconds that straddles a DST change is refused by

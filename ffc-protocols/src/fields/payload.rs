@@ -2,15 +2,11 @@
 //! [`Scalar`] value into the type the model needs.
 
 use alloc::borrow::Cow;
-use alloc::boxed::Box;
-use alloc::string::String;
-use core::fmt;
 
-use ffc_core::time::{check_unix, parse_datetime};
+use super::error::{field_err, FieldError, FieldProblem, PayloadError};
+use super::scan;
+use ffc_core::time::{check_unix, parse_datetime_seconds};
 use ffc_core::{CameraSerial, UnixSeconds};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-use super::error::{field_err, FieldError, FieldProblem, PayloadError, SyntaxKind};
 
 /// The payload as text, or where its UTF-8 breaks.
 pub(crate) fn utf8<S>(bytes: &[u8]) -> Result<&str, PayloadError<S>> {
@@ -29,25 +25,26 @@ pub(crate) fn expect_object<S>(text: &str) -> Result<(), PayloadError<S>> {
     }
 }
 
-/// Parses one JSON object into [`Fields`], naming the line and column of a syntax error.
-pub(crate) fn parse_fields<S>(text: &str) -> Result<Fields<'_>, PayloadError<S>> {
+/// Parses one JSON object into `payload` (fresh, from `Payload::default`), naming the line
+/// and column of a syntax error (serde_json's, as before issue 20: see `scan`).
+pub(crate) fn parse_fields<'a, S>(
+    text: &'a str,
+    payload: &mut Payload<'a>,
+) -> Result<(), PayloadError<S>> {
     expect_object(text)?;
-    serde_json::from_str::<Fields<'_>>(text).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Eof => SyntaxKind::Truncated,
-            serde_json::error::Category::Syntax => SyntaxKind::Syntax,
-            _ => SyntaxKind::Structure,
-        };
+    scan::parse_payload(text, payload).map_err(|e| {
+        let (line, column) = e.line_column(text);
         PayloadError::Syntax {
-            kind,
-            line: e.line(),
-            column: e.column(),
+            kind: e.kind,
+            line,
+            column,
         }
     })
 }
 
 /// One JSON value of a field, kept loose so a wrong type becomes a field error naming the
-/// field rather than a serde message. `null` deserializes as an absent field.
+/// field. `null` reads as an absent field.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Scalar<'a> {
     Unsigned(u64),
     Negative,
@@ -55,49 +52,6 @@ pub(crate) enum Scalar<'a> {
     Str(Cow<'a, str>),
     Bool,
     Compound,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Unsigned(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
-                Ok(if v >= 0 {
-                    Scalar::Unsigned(v.unsigned_abs())
-                } else {
-                    Scalar::Negative
-                })
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Float)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Bool)
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Owned(String::from(v))))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Compound)
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
 }
 
 /// The field's value, or `Missing`.
@@ -149,109 +103,145 @@ pub(crate) fn instant(value: &Scalar<'_>, field: &'static str) -> Result<UnixSec
     check_unix(v).map_err(|e| field_err(field, FieldProblem::Text(e)))
 }
 
-/// A `YYYY-MM-DD HH:MM:SS` string.
-pub(crate) fn date_time(
+/// A `YYYY-MM-DD HH:MM:SS` string, as wall-clock seconds since the epoch.
+pub(crate) fn date_time_seconds(
     value: &Scalar<'_>,
     field: &'static str,
-) -> Result<chrono::NaiveDateTime, FieldError> {
-    parse_datetime(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
+) -> Result<i64, FieldError> {
+    parse_datetime_seconds(text(value, field)?).map_err(|e| field_err(field, FieldProblem::Text(e)))
 }
 
-/// The fields of one JSON payload, of every form either codec reads: the WebSocket envelope
-/// (`Topic`, `Data` holding the same fields), counting events (classic, 3D Pro2 and MQTT)
-/// and MQTT occupancy samples. Unknown fields are skipped; a repeated field is a
-/// [`SyntaxKind::Structure`] error.
-#[derive(serde::Deserialize)]
+/// The fields of one JSON object, of every form either codec reads: the WebSocket envelope's
+/// `Topic`, counting events (classic, 3D Pro2 and MQTT; the same inside the envelope's
+/// `Data`) and MQTT occupancy samples. Unknown fields are skipped; a repeated field is a
+/// [`Structure`](super::SyntaxKind::Structure) error.
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Fields<'a> {
     // The WebSocket envelope.
-    #[serde(rename = "Topic", borrow, default)]
+    /// `Topic`.
     pub(crate) topic: Option<Scalar<'a>>,
-    #[serde(rename = "Data", borrow, default)]
-    pub(crate) data: Option<Box<Data<'a>>>,
     // Counting events.
-    #[serde(rename = "UUID", borrow, default)]
+    /// `UUID`.
     pub(crate) uuid: Option<Scalar<'a>>,
-    #[serde(rename = "CameraSerial", borrow, default)]
+    /// `CameraSerial`.
     pub(crate) camera_serial: Option<Scalar<'a>>,
-    #[serde(rename = "DeviceSerial", borrow, default)]
+    /// `DeviceSerial`.
     pub(crate) device_serial: Option<Scalar<'a>>,
-    #[serde(rename = "RoiId", borrow, default)]
+    /// `RoiId`.
     pub(crate) roi: Option<Scalar<'a>>,
-    #[serde(rename = "MetricId", borrow, default)]
+    /// `MetricId`.
     pub(crate) metric: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleTypeId", borrow, default)]
+    /// `PeopleTypeId`.
     pub(crate) people_type: Option<Scalar<'a>>,
-    #[serde(rename = "CombineObjectTypeId", borrow, default)]
+    /// `CombineObjectTypeId`.
     pub(crate) object_type: Option<Scalar<'a>>,
-    #[serde(rename = "PeopleId", borrow, default)]
+    /// `PeopleId`.
     pub(crate) people_id: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartTime", borrow, default)]
+    /// `EventStartTime`.
     pub(crate) start: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndTime", borrow, default)]
+    /// `EventEndTime`.
     pub(crate) end: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartUTCTime", borrow, default)]
+    /// `EventStartUTCTime`.
     pub(crate) start_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventStartLocalTime", borrow, default)]
+    /// `EventStartLocalTime`.
     pub(crate) start_local: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndUTCTime", borrow, default)]
+    /// `EventEndUTCTime`.
     pub(crate) end_utc: Option<Scalar<'a>>,
-    #[serde(rename = "EventEndLocalTime", borrow, default)]
+    /// `EventEndLocalTime`.
     pub(crate) end_local: Option<Scalar<'a>>,
     // MQTT occupancy samples.
-    #[serde(rename = "ObjectCount", borrow, default)]
+    /// `ObjectCount`.
     pub(crate) object_count: Option<Scalar<'a>>,
-    #[serde(rename = "Timestamp", borrow, default)]
+    /// `Timestamp`.
     pub(crate) timestamp: Option<Scalar<'a>>,
-    #[serde(rename = "LocalTime", borrow, default)]
+    /// `LocalTime`.
     pub(crate) local_time: Option<Scalar<'a>>,
-    #[serde(rename = "UTCTime", borrow, default)]
+    /// `UTCTime`.
     pub(crate) utc_time: Option<Scalar<'a>>,
-    #[serde(rename = "OccupancyTypeId", borrow, default)]
+    /// `OccupancyTypeId`.
     pub(crate) occupancy_type: Option<Scalar<'a>>,
-    #[serde(rename = "ObjectCountUnit", borrow, default)]
+    /// `ObjectCountUnit`.
     pub(crate) unit: Option<Scalar<'a>>,
 }
 
-/// The envelope's `Data`: an object of event fields, or anything else.
-#[allow(clippy::large_enum_variant)] // always behind the Box in `Fields::data`
-pub(crate) enum Data<'a> {
-    Object(Fields<'a>),
-    Other,
+impl<'a> Fields<'a> {
+    /// The field a key names: its index for [`Fields::slot`].
+    #[inline]
+    pub(crate) fn index_of(key: &[u8]) -> Option<u8> {
+        Some(match key {
+            b"Topic" => 0,
+            b"UUID" => 1,
+            b"CameraSerial" => 2,
+            b"DeviceSerial" => 3,
+            b"RoiId" => 4,
+            b"MetricId" => 5,
+            b"PeopleTypeId" => 6,
+            b"CombineObjectTypeId" => 7,
+            b"PeopleId" => 8,
+            b"EventStartTime" => 9,
+            b"EventEndTime" => 10,
+            b"EventStartUTCTime" => 11,
+            b"EventStartLocalTime" => 12,
+            b"EventEndUTCTime" => 13,
+            b"EventEndLocalTime" => 14,
+            b"ObjectCount" => 15,
+            b"Timestamp" => 16,
+            b"LocalTime" => 17,
+            b"UTCTime" => 18,
+            b"OccupancyTypeId" => 19,
+            b"ObjectCountUnit" => 20,
+            _ => return None,
+        })
+    }
+
+    /// The field of index `i` (from [`Fields::index_of`]).
+    #[inline]
+    pub(crate) fn slot(&mut self, i: u8) -> &mut Option<Scalar<'a>> {
+        match i {
+            0 => &mut self.topic,
+            1 => &mut self.uuid,
+            2 => &mut self.camera_serial,
+            3 => &mut self.device_serial,
+            4 => &mut self.roi,
+            5 => &mut self.metric,
+            6 => &mut self.people_type,
+            7 => &mut self.object_type,
+            8 => &mut self.people_id,
+            9 => &mut self.start,
+            10 => &mut self.end,
+            11 => &mut self.start_utc,
+            12 => &mut self.start_local,
+            13 => &mut self.end_utc,
+            14 => &mut self.end_local,
+            15 => &mut self.object_count,
+            16 => &mut self.timestamp,
+            17 => &mut self.local_time,
+            18 => &mut self.utc_time,
+            19 => &mut self.occupancy_type,
+            _ => &mut self.unit,
+        }
+    }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DataVisitor;
-        impl<'de> Visitor<'de> for DataVisitor {
-            type Value = Data<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Data<'de>, A::Error> {
-                Fields::deserialize(de::value::MapAccessDeserializer::new(map)).map(Data::Object)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Data::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Data<'de>, E> {
-                Ok(Data::Other)
-            }
-        }
-        deserializer.deserialize_any(DataVisitor)
-    }
+/// One payload: its top-level fields and the WebSocket envelope's `Data` (its fields when
+/// [`DataKind::Object`]).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Payload<'a> {
+    pub(crate) top: Fields<'a>,
+    pub(crate) data: Fields<'a>,
+    pub(crate) data_kind: DataKind,
+}
+
+/// What the envelope's `Data` was.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataKind {
+    /// Absent or `null`.
+    #[default]
+    Absent,
+    /// An object: its fields are in [`Payload::data`].
+    Object,
+    /// Any other value.
+    Other,
 }
 
 /// A number of a field that must fit `T`.

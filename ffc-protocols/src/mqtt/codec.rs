@@ -70,7 +70,7 @@ use ffc_core::{CountEvent, OccupancySample, RoiId, Source};
 
 use crate::fields::{
     count_event, counter_serial, instant, pair_offset, parse_fields, required, small, utf8,
-    wall_clocks, Fields, PairNames, FLAT_NAMES,
+    wall_clocks, Fields, PairNames, Payload, FLAT_NAMES,
 };
 pub use crate::fields::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
 
@@ -127,7 +127,9 @@ pub fn decode_str(text: &str) -> Result<Message, DecodeError> {
     // Devices send plain JSON; only the published samples carry comments, so the common
     // case borrows the payload (`strip_comments` copies only when there is a `#`).
     let text = strip_comments(text)?;
-    interpret(&parse_fields::<Shape>(&text)?)
+    let mut payload = Payload::default();
+    parse_fields::<Shape>(&text, &mut payload)?;
+    interpret(&payload.top)
 }
 
 /// Removes `#` comments (to the end of the line) outside JSON strings, keeping the line

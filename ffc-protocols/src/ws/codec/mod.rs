@@ -56,7 +56,7 @@ use ffc_core::time::Format;
 use ffc_core::{CountEvent, MessageId, Source};
 
 use crate::fields::{
-    count_event, expect_object, parse_fields, utf8, wall_clocks, Data, Fields, Scalar,
+    count_event, expect_object, parse_fields, utf8, wall_clocks, DataKind, Payload, Scalar,
     ENVELOPE_NAMES, FLAT_NAMES,
 };
 pub use crate::fields::{EncodeError, FieldProblem, PayloadError, SyntaxKind};
@@ -122,26 +122,30 @@ pub fn decode_str(text: &str) -> Result<Message, DecodeError> {
     expect_object::<Shape>(text)?;
     // The Python-literal form opens its first key with a single quote.
     let mut chars = text.chars().filter(|c| !c.is_whitespace()).skip(1);
+    let mut payload = Payload::default();
     if chars.next() == Some('\'') {
         let json = python_literal_to_json(text)?;
-        interpret(&parse_fields::<Shape>(&json)?)
+        parse_fields::<Shape>(&json, &mut payload)?;
+        interpret(&payload)
     } else {
-        interpret(&parse_fields::<Shape>(text)?)
+        parse_fields::<Shape>(text, &mut payload)?;
+        interpret(&payload)
     }
 }
 
-fn interpret(fields: &Fields<'_>) -> Result<Message, DecodeError> {
+fn interpret(payload: &Payload<'_>) -> Result<Message, DecodeError> {
+    let fields = &payload.top;
     match &fields.topic {
         Some(Scalar::Str(topic)) => match topic.as_ref() {
             TEST_TOPIC => Ok(Message::Test),
-            EVENT_TOPIC => match fields.data.as_deref() {
-                Some(Data::Object(inner)) => Ok(Message::Event(count_event(
-                    inner,
+            EVENT_TOPIC => match payload.data_kind {
+                DataKind::Object => Ok(Message::Event(count_event(
+                    &payload.data,
                     &ENVELOPE_NAMES,
                     Source::WebSocket,
                 )?)),
-                Some(Data::Other) => Err(DecodeError::Shape(Shape::DataNotAnObject)),
-                None => Err(DecodeError::Field {
+                DataKind::Other => Err(DecodeError::Shape(Shape::DataNotAnObject)),
+                DataKind::Absent => Err(DecodeError::Field {
                     field: "Data",
                     problem: FieldProblem::Missing,
                 }),

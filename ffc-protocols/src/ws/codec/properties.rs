@@ -213,3 +213,94 @@ fn one_second_local_slip_is_refused_by_name() {
         "field Data.EventEndLocalTime: disagrees with Data.EventEndUTCTime"
     );
 }
+
+/// Values a field of a message is given: right and wrong types, ranges and texts.
+const FIELD_VALUES: &[&str] = &[
+    "null",
+    "true",
+    "1",
+    "0",
+    "-1",
+    "1.0",
+    "256",
+    "4294967296",
+    "\"1\"",
+    "[]",
+    "{}",
+    "\"000000006afce315\"",
+    "\"xyz\"",
+    "\"2020-06-17 11:16:41\"",
+    "\"2020-06-17 03:16:41\"",
+    "\"2020-02-30 00:00:00\"",
+    "1592363801",
+    "\"658a2443-72ba-422c-85dc-e4e10baa1288\"",
+    "\"ffc-eventrawdata\"",
+    "{\"RoiId\":1}",
+    "11",
+    "21",
+    "2",
+];
+
+const FIELD_NAMES: &[&str] = &[
+    "Topic",
+    "Data",
+    "UUID",
+    "CameraSerial",
+    "DeviceSerial",
+    "RoiId",
+    "MetricId",
+    "PeopleTypeId",
+    "CombineObjectTypeId",
+    "PeopleId",
+    "EventStartTime",
+    "EventEndTime",
+    "EventStartUTCTime",
+    "EventStartLocalTime",
+    "EventEndUTCTime",
+    "EventEndLocalTime",
+];
+
+/// The decoder as it was read before issue 20: the serde reader (kept in tests), then the
+/// same interpretation.
+fn reference_decode(text: &str) -> Result<Message, DecodeError> {
+    interpret(&crate::fields::reference::parse::<Shape>(text)?)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// On messages of both forms with fields set to right and wrong values, removed or
+    /// repeated, the decoder gives what the serde reader gave (value or error).
+    #[test]
+    fn decoder_agrees_with_the_serde_reader(
+        event in any_event(),
+        pro2 in any::<bool>(),
+        edits in proptest::collection::vec(
+            (prop::sample::select(FIELD_NAMES), prop::sample::select(FIELD_VALUES), 0u8..3),
+            0..4,
+        ),
+    ) {
+        let mut text = String::new();
+        if pro2 {
+            encode_pro2(&event, MessageId::nil(), &mut text).unwrap();
+        } else {
+            encode_classic(&event, &mut text).unwrap();
+        }
+        for (name, value, how) in edits {
+            let key = format!("\"{name}\":");
+            match (how, text.find(&key)) {
+                // Replace the value (up to the next comma or brace).
+                (0, Some(at)) => {
+                    let from = at + key.len();
+                    let to = from + text[from..].find([',', '}']).unwrap_or(0);
+                    text.replace_range(from..to, value);
+                }
+                // Remove the key (its value becomes an unknown field's).
+                (1, Some(at)) => text.replace_range(at..at + key.len(), "\"Gone\":"),
+                // Add the field (a repeat when it is there already).
+                _ => text.insert_str(1, &format!("{key}{value},")),
+            }
+        }
+        prop_assert_eq!(decode_str(&text), reference_decode(&text), "{}", text);
+    }
+}
