@@ -12,7 +12,8 @@ use ffc_core::CountEvent;
 use futures_util::future::join5;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Row;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Row, Statement};
 
 use super::error::{error_text, pool_error_retryable, pool_error_text, retryable, Failure};
 use super::writer::{Columns, Tried, INSERT_DEAD_LETTERS};
@@ -92,6 +93,34 @@ pub(super) async fn attempt_once(
     Err(Tried::Failed(failure))
 }
 
+/// The event statements of a try and the `COPY`'s wire types: the fast path copies straight
+/// into ffc_events and adds the totals summed here; the checking path copies into the stage
+/// and inserts from it (see writer_stage). No statements for a batch of dead letters only.
+async fn statements(
+    client: &ClientWrapper,
+    no_events: bool,
+    fast: bool,
+) -> Result<(Option<Statement>, Option<Statement>, &'static [Type]), TryError> {
+    let (copy, insert, types) = match (no_events, fast) {
+        (true, _) => return Ok((None, None, &writer_stage::EVENT_TYPES)),
+        (false, true) => (
+            writer_stage::COPY_EVENTS.as_str(),
+            writer_stage::ADD_TOTALS,
+            &writer_stage::EVENT_TYPES,
+        ),
+        (false, false) => (
+            writer_stage::COPY_STAGE.as_str(),
+            writer_stage::INSERT_FROM_STAGE.as_str(),
+            &writer_stage::COPY_TYPES,
+        ),
+    };
+    Ok((
+        Some(client.prepare_cached(copy).await?),
+        Some(client.prepare_cached(insert).await?),
+        types,
+    ))
+}
+
 /// The transaction, pipelined (see the module docs). The statements are prepared once per
 /// connection (deadpool's statement cache), so preparing costs no round trip after the first.
 async fn pipelined(
@@ -100,25 +129,7 @@ async fn pipelined(
     fast: bool,
 ) -> Result<Vec<i64>, TryError> {
     let events = &columns.events;
-    // The fast path copies straight into ffc_events and adds the totals summed here; the
-    // checking path copies into the stage and inserts from it (see writer_stage).
-    let (copy, insert, types) = match (events.is_empty(), fast) {
-        (true, _) => (None, None, &writer_stage::EVENT_TYPES),
-        (false, true) => (
-            Some(client.prepare_cached(&writer_stage::COPY_EVENTS).await?),
-            Some(client.prepare_cached(writer_stage::ADD_TOTALS).await?),
-            &writer_stage::EVENT_TYPES,
-        ),
-        (false, false) => (
-            Some(client.prepare_cached(&writer_stage::COPY_STAGE).await?),
-            Some(
-                client
-                    .prepare_cached(&writer_stage::INSERT_FROM_STAGE)
-                    .await?,
-            ),
-            &writer_stage::COPY_TYPES,
-        ),
-    };
+    let (copy, insert, types) = statements(client, events.is_empty(), fast).await?;
     let totals = match fast && !events.is_empty() {
         true => writer_stage::Totals::of(events),
         false => writer_stage::Totals::default(),
