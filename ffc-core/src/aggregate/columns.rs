@@ -164,7 +164,12 @@ impl Binner {
         let mut i = 0;
         while let (Some(end), Some(cell)) = (ends.get(i), cells.get(i)) {
             let entering = !self.holds(*end);
-            let slot = self.index_of(*end).and_then(|index| counts.get_mut(index));
+            let index = if entering {
+                self.index_of(*end)
+            } else {
+                Some(self.cached_index)
+            };
+            let slot = index.and_then(|index| counts.get_mut(index));
             let Some(slot) = slot else {
                 refused(i, SeriesError::OutOfRange);
                 i += 1;
