@@ -9,7 +9,7 @@
 //!
 //! | feature | gives |
 //! |---|---|
-//! | `alloc` | heap-backed [`aggregate::Series`], [`dedupe::KeySet`], roll-ups, reconciliation and availability |
+//! | `alloc` | heap-backed [`aggregate::Series`], [`aggregate::EventColumns`], [`dedupe::KeySet`], roll-ups, reconciliation and availability |
 //! | `std` (default) | `alloc` plus IANA zones (`Zone::Iana`) |
 //! | `serde` | Serialize/Deserialize with FootfallCam's wire field names |
 //!
