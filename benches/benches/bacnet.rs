@@ -1,17 +1,18 @@
 //! BACnet/IP: a full read of an FFC device's 96 values (object-list, then object-name and
 //! present-value of every object with ReadPropertyMultiple) by our client, and by the
 //! bacpypes3 client (the baseline) against the same simulated device in the same run.
+//! Group `bacnet_full_read_96`: `ffc_client/bacpypes3_client`, one ratio line.
 //!
 //! The bacpypes3 side runs `ffc-protocols/tests/peers/bacpypes3_read_ffc.py --serve`
-//! as one long-lived process: criterion asks it for N reads and it reports the seconds
-//! they took, measured inside Python, so process start-up is not counted. It needs
-//! `FFC_BACPYPES3_PYTHON` (export it by sourcing scripts/services.sh); without it only
-//! our client is measured.
+//! as one long-lived process: each measurement asks it for N reads and it reports the
+//! seconds they took, measured inside Python, so process start-up is not counted. It needs
+//! `FFC_BACPYPES3_PYTHON` (export it by sourcing scripts/services.sh); without it there is
+//! no baseline, and the bench says so on stderr and prints no ratio.
 //!
 //! Round trips per read are counted by the device (datagrams it answered), the same way
-//! for both clients, and printed with the ratio of the mean times.
+//! for both clients, and written to stderr: the ratio line stays the only output.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use ffc_benches::compare_timed;
 use ffc_core::Metric;
 use ffc_protocols::bacnet::client::{BacnetClientConfig, Client, DeviceInfo};
 use ffc_protocols::bacnet::device::{BacnetDeviceConfig, SimulatedDevice};
@@ -19,6 +20,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The comparison's group name.
+const GROUP: &str = "bacnet_full_read_96";
 
 const INSTANCE: u32 = 123_456;
 
@@ -87,7 +91,14 @@ impl Drop for Python {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn main() {
+    if !ffc_benches::selected(GROUP) {
+        return;
+    }
+    let Ok(python) = std::env::var("FFC_BACPYPES3_PYTHON") else {
+        eprintln!("{GROUP} skipped: FFC_BACPYPES3_PYTHON not set (source scripts/services.sh)");
+        return;
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -112,69 +123,33 @@ fn bench(c: &mut Criterion) {
         .copied()
         .unwrap_or(DeviceInfo::known(INSTANCE, device.local_addr()));
 
-    // Round trips of one read, counted by the device.
+    // Round trips of one read, counted by the device, for each client.
     let before = device.stats();
     let series = runtime.block_on(client.read_counts(&info)).expect("read");
     assert_eq!(series.inbound[47], 147);
-    let ours_round_trips = device.stats().round_trips - before.round_trips;
-    println!(
-        "bacnet: our client: {ours_round_trips} round trips per full read ({} segments)",
+    let ours = device.stats().round_trips - before.round_trips;
+    let mut python = Python::start(&python, device.local_addr());
+    let before = device.stats();
+    python.reads(1);
+    let theirs = device.stats().round_trips - before.round_trips;
+    eprintln!(
+        "{GROUP}: round trips per full read: ffc {ours} ({} segments), bacpypes3 {theirs}",
         client.stats().segments_received
     );
 
-    let mut python = std::env::var("FFC_BACPYPES3_PYTHON")
-        .ok()
-        .map(|python| Python::start(&python, device.local_addr()));
-    if let Some(python) = python.as_mut() {
-        let before = device.stats();
-        python.reads(1);
-        let theirs = device.stats().round_trips - before.round_trips;
-        println!("bacnet: bacpypes3 client: {theirs} round trips per full read");
-    } else {
-        println!("bacnet: FFC_BACPYPES3_PYTHON not set; skipping the bacpypes3 baseline");
-    }
-
-    let mut group = c.benchmark_group("bacnet_full_read_96");
-    let mut ours = Duration::ZERO;
-    let mut ours_n = 0u64;
-    group.bench_function("ffc_client", |b| {
-        b.iter_custom(|iters| {
+    compare_timed(
+        GROUP,
+        "ffc_client",
+        |iters| {
             let started = Instant::now();
             for _ in 0..iters {
                 runtime.block_on(client.read_counts(&info)).expect("read");
             }
-            let elapsed = started.elapsed();
-            ours += elapsed;
-            ours_n += iters;
-            elapsed
-        })
-    });
-    let mut theirs = Duration::ZERO;
-    let mut theirs_n = 0u64;
-    if let Some(python) = python.as_mut() {
-        group.bench_function("bacpypes3_client", |b| {
-            b.iter_custom(|iters| {
-                let elapsed = python.reads(iters);
-                theirs += elapsed;
-                theirs_n += iters;
-                elapsed
-            })
-        });
-    }
-    group.finish();
-    if ours_n > 0 && theirs_n > 0 {
-        let ours_mean = ours.as_secs_f64() / ours_n as f64;
-        let theirs_mean = theirs.as_secs_f64() / theirs_n as f64;
-        println!(
-            "bacnet: mean full read: ffc {:.1} us, bacpypes3 {:.1} us, ratio {:.1}x",
-            ours_mean * 1e6,
-            theirs_mean * 1e6,
-            theirs_mean / ours_mean
-        );
-    }
+            started.elapsed().as_nanos() as f64 / iters as f64
+        },
+        "bacpypes3_client",
+        |iters| python.reads(iters).as_nanos() as f64 / iters as f64,
+    );
     drop(python);
     runtime.block_on(device.shutdown());
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

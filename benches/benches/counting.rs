@@ -266,7 +266,7 @@ fn export(path: &str) {
             .collect();
         let ffc_fps = frames_per_second(&frames, run_ffc);
         let naive_fps = frames_per_second(&frames, run_naive);
-        println!(
+        eprintln!(
             "{name}: {} frames (up to {max_tracks} tracks): ffc {ffc_fps:.0} frames/s, naive {naive_fps:.0} frames/s",
             frames.len()
         );
@@ -294,7 +294,7 @@ fn export(path: &str) {
     });
     let text = serde_json::to_string(&doc).expect("JSON of plain numbers");
     std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
-    println!("wrote {path}");
+    eprintln!("wrote {path}");
 }
 
 fn bench() {

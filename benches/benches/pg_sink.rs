@@ -10,9 +10,11 @@
 //!   `ffc_events` (tokio-postgres' `BinaryCopyInWriter`), one transaction, no duplicate
 //!   check, no totals, no callers to answer.
 //!
-//! The two run in interleaved pairs (the order alternating), and the closing line gives the
-//! median of the per-pair throughput ratios with their spread:
-//! `ratio pgsink_copy: pgsink/raw_copy = X (min A, median B, max C over N runs)`.
+//! The two run in interleaved pairs (the order alternating), and the one stdout line gives
+//! the median of the per-pair throughput ratios with their spread, in the form of
+//! `ffc_benches::Ratio::line`:
+//! `ratio pgsink_copy: pgsink/raw_copy = X (min A, median B, max C over N runs)`; the
+//! per-run figures go to stderr.
 //!
 //! Needs FFC_PG_URL (`source scripts/services.sh`); skipped without it. The test cluster runs
 //! with `fsync` off (both sides alike). `FFC_BENCH_RUNS` sets the number of pairs (default 7).
@@ -216,7 +218,7 @@ fn main() {
         // Warm-up: connections, prepared statements, the table's first pages.
         run_sink(&sink, callers).await;
         run_copy(&mut raw).await;
-        println!("{EVENTS} events per run, {callers} callers, {writers} writers");
+        eprintln!("{EVENTS} events per run, {callers} callers, {writers} writers");
         let mut ratios = Vec::with_capacity(runs);
         for i in 0..runs {
             let (sink_time, copy_time) = if i % 2 == 0 {
@@ -228,7 +230,7 @@ fn main() {
             };
             let per_s = |d: Duration| EVENTS as f64 / d.as_secs_f64();
             let ratio = copy_time.as_secs_f64() / sink_time.as_secs_f64();
-            println!(
+            eprintln!(
                 "run {}: pgsink {:.0} events/s, raw_copy {:.0} events/s, ratio {ratio:.3}",
                 i + 1,
                 per_s(sink_time),
@@ -236,18 +238,18 @@ fn main() {
             );
             ratios.push(ratio);
         }
-        ratios.sort_by(f64::total_cmp);
-        let median = if runs % 2 == 1 {
-            ratios[runs / 2]
-        } else {
-            (ratios[runs / 2 - 1] + ratios[runs / 2]) / 2.0
-        };
-        println!(
-            "ratio pgsink_copy: pgsink/raw_copy = {median:.3} (min {:.3}, median {median:.3}, max {:.3} over {runs} runs)",
-            ratios[0],
-            ratios[runs - 1]
-        );
-        println!("{:?}", sink.stats());
+        // The one line form, from the helper every bench prints through.
+        let line = ffc_benches::Ratio {
+            group: "pgsink_copy".into(),
+            measured: "pgsink".into(),
+            baseline: "raw_copy".into(),
+            ratios,
+            measured_ns: f64::NAN,
+            baseline_ns: f64::NAN,
+        }
+        .line();
+        println!("{line}");
+        eprintln!("{:?}", sink.stats());
         sink.close().await;
         drop(raw);
         admin

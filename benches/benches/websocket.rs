@@ -361,7 +361,7 @@ fn ingest_bench() {
     for (which, side) in [("ffc_receiver", ffc_side), ("bare_tungstenite", bare_side)] {
         let mut all = side.1.lock().unwrap().clone();
         all.sort_unstable();
-        println!(
+        eprintln!(
             "ws_ingest_1000/{which}: {} acks, p50 {:?}, p99 {:?}",
             all.len(),
             percentile(&all, 0.50),
@@ -434,7 +434,7 @@ fn memory_per_idle_connection() {
             all
         });
         let after = rss();
-        println!(
+        eprintln!(
             "ws_memory/{which}: {} idle connections, VmRSS {} KiB -> {} KiB, {:.1} KiB per connection",
             connections.len(),
             before,

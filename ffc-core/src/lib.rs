@@ -9,7 +9,7 @@
 //!
 //! | feature | gives |
 //! |---|---|
-//! | `alloc` | heap-backed [`aggregate::Series`], [`dedupe::KeySet`], roll-ups, reconciliation and availability |
+//! | `alloc` | heap-backed [`aggregate::Series`], [`aggregate::EventColumns`], [`dedupe::KeySet`], roll-ups, reconciliation and availability |
 //! | `std` (default) | `alloc` plus IANA zones (`Zone::Iana`) |
 //! | `serde` | Serialize/Deserialize with FootfallCam's wire field names |
 //!
@@ -69,7 +69,7 @@ pub mod time;
 // Every type a firmware or an application names is here at the root, so `use ffc_core::X`
 // works without knowing the module layout.
 #[cfg(feature = "alloc")]
-pub use aggregate::{Aggregator, Ingested, Series};
+pub use aggregate::{Aggregator, EventColumns, Ingested, Series};
 pub use aggregate::{Binner, Bucket, CountCells, Counts};
 pub use backoff::{Backoff, RetryPolicy};
 /// The calendar types of the public API (dates of a local day, naive local times).

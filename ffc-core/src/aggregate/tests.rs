@@ -212,4 +212,32 @@ proptest! {
         for e in &noisy { twice.ingest(e); }
         prop_assert_eq!(once.counters(), twice.counters());
     }
+
+    /// `ingest_all` (columns per counter, binned together) equals `ingest` one by one:
+    /// the same series, revised flags and duplicates refused, in any zone.
+    #[test]
+    fn ingest_all_equals_ingest(
+        events in proptest::collection::vec(arb_event(), 0..300),
+        zone in arb_zone(),
+        resolution in prop_oneof![Just(Resolution::Minutes(15)), Just(Resolution::Hour), Just(Resolution::Day)],
+        split in any::<prop::sample::Index>(),
+    ) {
+        // Two batches with the series closed between them, so that revised flags matter.
+        let cut = if events.is_empty() { 0 } else { split.index(events.len()) };
+        let (first, second) = events.split_at(cut);
+        let mut one_by_one = Aggregator::new(resolution, zone);
+        let mut batched = Aggregator::new(resolution, zone);
+        let mut new = 0;
+        for e in first {
+            new += usize::from(one_by_one.ingest(e) == Ingested::New);
+        }
+        let batched_new = batched.ingest_all(first);
+        one_by_one.close_through(BASE + 86_400);
+        batched.close_through(BASE + 86_400);
+        for e in second {
+            new += usize::from(one_by_one.ingest(e) == Ingested::New);
+        }
+        prop_assert_eq!(batched_new + batched.ingest_all(second), new);
+        prop_assert_eq!(batched.counters(), one_by_one.counters());
+    }
 }
