@@ -26,6 +26,8 @@ use ffc_core::time::seconds_to_naive;
 use ffc_core::{UnixSeconds, UtcOffset, Zone};
 use serde::Serialize;
 
+use crate::hour_index::HourIndex;
+
 /// Seconds in an hour.
 const HOUR: i64 = 3600;
 
@@ -47,28 +49,20 @@ pub struct HourlySales {
     stores: Vec<String>,
     /// Interned codes by their bytes, so a row's raw field is looked up as it is.
     index: foldhash::HashMap<Box<[u8]>, StoreIdx>,
-    /// Keyed by store and local hour start (wall-clock seconds as if UTC). While every key
-    /// arrives in increasing order (a file sorted by store and time) rows are summed here;
-    /// sorted by key once the rows are in ([`HourlySales::seal`]).
+    /// Keyed by store and local hour start (wall-clock seconds as if UTC), in the order they
+    /// were created (a bucket's number is its place here). While every key arrives in
+    /// increasing order (a file sorted by store and time) that is key order; after
+    /// [`HourlySales::seal`] it always is.
     buckets: Vec<((StoreIdx, i64), Totals)>,
-    /// From the first key out of order on, every bucket lives here instead, its totals
-    /// beside its number: one lookup (one cache miss) per row.
-    slots: foldhash::HashMap<(StoreIdx, i64), Slot>,
-    /// Whether the buckets have moved to `slots`.
-    hashed: bool,
-    /// Buckets created so far (each numbered in order of creation).
-    count: usize,
-    /// The bucket the last row went to: sorted files hit it without hashing.
+    /// From the first key out of order on, where each bucket is, by store and hour (a dense
+    /// array per store: no hash per row).
+    hours: HourIndex,
+    /// Whether the buckets are found through `hours`.
+    indexed: bool,
+    /// The bucket the last row went to: sorted files hit it without a lookup.
     last: Option<((StoreIdx, i64), usize)>,
     /// Stands in for a bucket that is always there, so that case needs no panic.
     unreachable: Totals,
-}
-
-/// A bucket in the lookup map: its number and its sums.
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    number: usize,
-    totals: Totals,
 }
 
 impl Totals {
@@ -210,68 +204,67 @@ impl HourlySales {
     /// overflow) in a bucket that already holds one.
     pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement, &mut Totals) {
         let key = (store, hour);
-        if !self.hashed {
-            let placement = match self.last {
-                Some((k, _)) if k == key => Some(Placement::SameAsLast),
-                // Keys so far arrived in increasing order (a file sorted by store and
-                // time), and this one is above them all: it is new, no lookup needed.
-                Some((k, _)) if key > k => Some(Placement::NewInOrder),
-                None => Some(Placement::NewInOrder),
-                Some(_) => None,
-            };
-            if let Some(placement) = placement {
-                if placement == Placement::NewInOrder {
-                    self.buckets.push((key, Totals::default()));
-                    self.count = self.buckets.len();
-                }
-                let number = self.count.saturating_sub(1);
-                self.last = Some((key, number));
-                let totals = match self.buckets.last_mut() {
-                    Some((_, totals)) => totals,
-                    // Not reached: a key was just pushed, or the last row's bucket is there.
-                    None => &mut self.unreachable,
-                };
-                return (number, placement, totals);
-            }
-            // The first key out of order: the buckets move into the map, numbers kept.
-            self.hashed = true;
-            self.slots = std::mem::take(&mut self.buckets)
-                .into_iter()
-                .enumerate()
-                .map(|(number, (k, totals))| (k, Slot { number, totals }))
-                .collect();
-        }
-        let next = self.count;
-        let slot = self.slots.entry(key).or_insert(Slot {
-            number: next,
-            totals: Totals::default(),
-        });
-        let placement = if slot.number == next {
-            self.count += 1;
-            Placement::New
-        } else if self.last.is_some_and(|(k, _)| k == key) {
-            Placement::SameAsLast
-        } else {
-            Placement::Revisit
+        let (number, placement) = match self.last {
+            Some((k, number)) if k == key => (number, Placement::SameAsLast),
+            // Keys so far arrived in increasing order (a file sorted by store and time),
+            // and this one is above them all: it is new, no lookup needed.
+            Some((k, _)) if !self.indexed && key > k => self.push_bucket(key, Placement::NewInOrder),
+            None => self.push_bucket(key, Placement::NewInOrder),
+            Some(_) => self.find_bucket(key),
         };
-        self.last = Some((key, slot.number));
-        (slot.number, placement, &mut slot.totals)
+        self.last = Some((key, number));
+        let totals = match self.buckets.get_mut(number) {
+            Some((_, totals)) => totals,
+            // Not reached: every number handed out is a place in `buckets`.
+            None => &mut self.unreachable,
+        };
+        (number, placement, totals)
     }
 
-    /// Sorts the buckets for output and frees the lookup table; no row is added after.
+    /// A new bucket, numbered in order of creation.
+    fn push_bucket(&mut self, key: (StoreIdx, i64), placement: Placement) -> (usize, Placement) {
+        self.buckets.push((key, Totals::default()));
+        (self.buckets.len() - 1, placement)
+    }
+
+    /// The bucket of a key that is not the last row's, through the hour index (built from
+    /// the buckets so far at the first key out of order).
+    fn find_bucket(&mut self, key: (StoreIdx, i64)) -> (usize, Placement) {
+        if !self.indexed {
+            self.indexed = true;
+            for (number, &((s, h), _)) in self.buckets.iter().enumerate() {
+                self.hours.find_or_insert(s as usize, h.div_euclid(HOUR), number);
+            }
+        }
+        let next = self.buckets.len();
+        match self
+            .hours
+            .find_or_insert(key.0 as usize, key.1.div_euclid(HOUR), next)
+        {
+            (number, false) => (number, Placement::Revisit),
+            (_, true) => self.push_bucket(key, Placement::New),
+        }
+    }
+
+    /// Puts the buckets in (store, hour) order for output and frees the index; no row is
+    /// added after. A sorted file's buckets are in order already; the index gives the
+    /// order of any other's without a sort.
     pub(crate) fn seal(&mut self) {
-        if self.hashed {
-            self.buckets = std::mem::take(&mut self.slots)
-                .into_iter()
-                .map(|(k, slot)| (k, slot.totals))
+        if self.indexed {
+            let mut by_number: Vec<Option<((StoreIdx, i64), Totals)>> =
+                std::mem::take(&mut self.buckets).into_iter().map(Some).collect();
+            let hours = std::mem::take(&mut self.hours);
+            self.buckets = hours
+                .in_order()
+                .filter_map(|n| by_number.get_mut(n).and_then(Option::take))
                 .collect();
         }
-        self.hashed = false;
+        self.indexed = false;
         self.last = None;
         // A bucket is only created for a row that is then added (see `locate`); dropping
         // empty ones anyway keeps an impossible empty hour out of the import.
         self.buckets.retain(|(_, t)| t.rows > 0);
-        self.buckets.sort_unstable_by_key(|(k, _)| *k);
+        debug_assert!(self.buckets.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     /// Number of (store, hour) buckets.

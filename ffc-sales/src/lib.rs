@@ -37,6 +37,7 @@ pub mod aggregate;
 pub mod conversion;
 pub mod error;
 pub mod field;
+mod hour_index;
 pub mod mapping;
 pub mod report;
 pub mod validate;

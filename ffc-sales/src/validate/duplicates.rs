@@ -1,7 +1,8 @@
 //! Duplicate-row detection: every valid row's key within its (store, hour) bucket, kept
-//! compact (varint runs while rows arrive sorted, a hash map once they do not), so a
-//! repeated row is named with the line it repeats.
+//! compact (varint runs while rows arrive sorted, per-bucket chains once they do not), so
+//! a repeated row is named with the line it repeats.
 
+use super::chains::Chains;
 use crate::aggregate::Placement;
 
 /// A summed row's values within its (store, hour) bucket, packed into two words: the
@@ -23,6 +24,11 @@ impl RowKey {
             quantity_minute: (quantity << 6) | minute_of_hour,
             cents,
         }
+    }
+
+    /// The two words, for hashing.
+    pub(super) fn words(self) -> (u64, u64) {
+        (self.quantity_minute, self.cents)
     }
 
     fn minute_of_hour(self) -> u8 {
@@ -90,8 +96,8 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// are appended, unsearched, to a history in fixed-size chunks. The buckets of a sorted file
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
-/// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
-/// then on. About 5 bytes per summed row in the history (32 in the map), and every answer
+/// every row into per-bucket chains behind a filter ([`Chains`]), which answer from then
+/// on. About 5 bytes per summed row in the history (32 in the chains), and every answer
 /// exact.
 #[derive(Debug, Default)]
 pub(super) struct DuplicateIndex {
@@ -102,16 +108,17 @@ pub(super) struct DuplicateIndex {
     /// The rows of the finished runs, in file order, buckets 0, 1, 2, ... (sorted mode),
     /// packed: a head byte (minute of the hour, first-of-bucket and line-jump flags), the
     /// quantity and the cents as LEB128, and the line only where it does not follow the
-    /// previous row's. About 5 bytes a row; it is only read back when the map takes over.
+    /// previous row's. About 5 bytes a row; it is only read back when the chains take over.
     history: Vec<Vec<u8>>,
     /// Rows in `history`.
     history_rows: usize,
     /// The line of the last row in `history`.
     history_line: u64,
-    hashed: Option<foldhash::HashMap<(usize, RowKey), u64>>,
+    /// Every row by bucket, once the rows are out of order.
+    chains: Option<Chains>,
 }
 
-/// Longest run scanned linearly before switching to the hash map (bounds the scan cost).
+/// Longest run scanned linearly before switching to the chains (bounds the scan cost).
 const RUN_SCAN_LIMIT: usize = 64;
 
 impl DuplicateIndex {
@@ -124,7 +131,7 @@ impl DuplicateIndex {
         key: RowKey,
         line: u64,
     ) -> Option<u64> {
-        if self.hashed.is_none() {
+        if self.chains.is_none() {
             match placement {
                 Placement::NewInOrder if self.run_follows(bucket) => {
                     self.close_run();
@@ -141,25 +148,18 @@ impl DuplicateIndex {
                     self.run.push(Seen { key, line });
                     return None;
                 }
-                _ => self.switch_to_hash(),
+                _ => self.switch_to_chains(),
             }
         }
-        let map = self.hashed.get_or_insert_with(Default::default);
-        match map.entry((bucket, key)) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-                None
-            }
-        }
+        self.chains
+            .get_or_insert_with(Chains::default)
+            .check(bucket, key, line)
     }
 
     /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
     pub(super) fn forget(&mut self, bucket: usize, key: RowKey) {
-        match &mut self.hashed {
-            Some(map) => {
-                map.remove(&(bucket, key));
-            }
+        match &mut self.chains {
+            Some(chains) => chains.forget(bucket, key),
             None => {
                 self.run.pop();
             }
@@ -167,7 +167,7 @@ impl DuplicateIndex {
     }
 
     /// Whether a new bucket continues the numbering of the history (always, for a sorted
-    /// file; anything else switches to the map rather than trusting it).
+    /// file; anything else switches to the chains rather than trusting it).
     fn run_follows(&self, bucket: usize) -> bool {
         match self.run_bucket {
             None => bucket == 0,
@@ -207,12 +207,9 @@ impl DuplicateIndex {
         }
     }
 
-    /// Moves every row into the hash map.
-    fn switch_to_hash(&mut self) {
-        let mut map = foldhash::HashMap::with_capacity_and_hasher(
-            self.history_rows + self.run.len(),
-            foldhash::fast::RandomState::default(),
-        );
+    /// Moves every row into the bucket chains.
+    fn switch_to_chains(&mut self) {
+        let mut chains = Chains::with_capacity(self.history_rows + self.run.len());
         let mut bucket: Option<usize> = None;
         let mut line = 0u64;
         for chunk in &self.history {
@@ -236,17 +233,17 @@ impl DuplicateIndex {
                     bucket = Some(bucket.map_or(0, |b| b + 1));
                 }
                 let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
-                map.insert((bucket.unwrap_or(0), key), line);
+                chains.check(bucket.unwrap_or(0), key, line);
             }
         }
         if let Some(b) = self.run_bucket {
             for seen in &self.run {
-                map.insert((b, seen.key), seen.line);
+                chains.check(b, seen.key, seen.line);
             }
         }
         self.history = Vec::new();
         self.history_rows = 0;
         self.run = Vec::new();
-        self.hashed = Some(map);
+        self.chains = Some(chains);
     }
 }

@@ -15,6 +15,7 @@
 //! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
+mod chains;
 mod config;
 mod driver;
 mod duplicates;
