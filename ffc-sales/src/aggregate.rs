@@ -53,7 +53,7 @@ pub struct HourlySales {
     /// were created (a bucket's number is its place here). While every key arrives in
     /// increasing order (a file sorted by store and time) that is key order; after
     /// [`HourlySales::seal`] it always is.
-    buckets: Vec<((StoreIdx, i64), Totals)>,
+    buckets: Vec<Bucket>,
     /// From the first key out of order on, where each bucket is, by store and hour (a dense
     /// array per store: no hash per row).
     hours: HourIndex,
@@ -61,8 +61,28 @@ pub struct HourlySales {
     indexed: bool,
     /// The bucket the last row went to: sorted files hit it without a lookup.
     last: Option<((StoreIdx, i64), usize)>,
-    /// Stands in for a bucket that is always there, so that case needs no panic.
-    unreachable: Totals,
+}
+
+/// One (store, hour) bucket: its key, its sums, and the duplicate filter of its rows, on one
+/// cache line, so a row out of order touches one line for both.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct Bucket {
+    key: (StoreIdx, i64),
+    totals: Totals,
+    rows: BucketRows,
+}
+
+/// The validator's duplicate-detection state of one bucket, kept in the bucket (see
+/// `validate::chains`): a filter of its rows' keys, the newest row's entry, how many.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BucketRows {
+    /// Bits of the bucket's row keys.
+    pub(crate) filter: u64,
+    /// The newest row's entry plus one (0: none).
+    pub(crate) newest: u32,
+    /// Rows chained (or a mark that they are elsewhere).
+    pub(crate) rows: u32,
 }
 
 impl Totals {
@@ -196,13 +216,14 @@ impl HourlySales {
             .map_or("", String::as_str)
     }
 
-    /// The bucket of a (store, hour), created (empty) if it is new: its number, where it
-    /// falls relative to the rows before, and its totals (add the row with
-    /// [`Totals::add`]). Only before [`HourlySales::seal`].
+    /// The bucket of a (store, hour), created (empty) if it is new: its number and where it
+    /// falls relative to the rows before (add the row with [`HourlySales::add`]). Only
+    /// before [`HourlySales::seal`].
     ///
     /// A bucket created here always gets its row: a row can only be refused (duplicate or
     /// overflow) in a bucket that already holds one.
-    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement, &mut Totals) {
+    #[inline]
+    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement) {
         let key = (store, hour);
         let (number, placement) = match self.last {
             Some((k, number)) if k == key => (number, Placement::SameAsLast),
@@ -213,17 +234,30 @@ impl HourlySales {
             Some(_) => self.find_bucket(key),
         };
         self.last = Some((key, number));
-        let totals = match self.buckets.get_mut(number) {
-            Some((_, totals)) => totals,
-            // Not reached: every number handed out is a place in `buckets`.
-            None => &mut self.unreachable,
-        };
-        (number, placement, totals)
+        (number, placement)
+    }
+
+    /// Adds one valid row to bucket `number`; `false` (and nothing added) if a total would
+    /// overflow.
+    #[inline]
+    pub(crate) fn add(&mut self, number: usize, quantity: u64, cents: u64) -> bool {
+        self.buckets
+            .get_mut(number)
+            .is_some_and(|b| b.totals.add(quantity, cents))
+    }
+
+    /// The duplicate-detection state of bucket `number`.
+    #[inline]
+    pub(crate) fn rows_mut(&mut self, number: usize) -> Option<&mut BucketRows> {
+        self.buckets.get_mut(number).map(|b| &mut b.rows)
     }
 
     /// A new bucket, numbered in order of creation.
     fn push_bucket(&mut self, key: (StoreIdx, i64), placement: Placement) -> (usize, Placement) {
-        self.buckets.push((key, Totals::default()));
+        self.buckets.push(Bucket {
+            key,
+            ..Bucket::default()
+        });
         (self.buckets.len() - 1, placement)
     }
 
@@ -232,7 +266,8 @@ impl HourlySales {
     fn find_bucket(&mut self, key: (StoreIdx, i64)) -> (usize, Placement) {
         if !self.indexed {
             self.indexed = true;
-            for (number, &((s, h), _)) in self.buckets.iter().enumerate() {
+            for (number, b) in self.buckets.iter().enumerate() {
+                let (s, h) = b.key;
                 self.hours.find_or_insert(s as usize, h.div_euclid(HOUR), number);
             }
         }
@@ -250,21 +285,22 @@ impl HourlySales {
     /// added after. A sorted file's buckets are in order already; the index gives the
     /// order of any other's without a sort.
     pub(crate) fn seal(&mut self) {
+        // A bucket is only created for a row that is then added (see `locate`); dropping
+        // empty ones anyway keeps an impossible empty hour out of the import.
         if self.indexed {
-            let mut by_number: Vec<Option<((StoreIdx, i64), Totals)>> =
-                std::mem::take(&mut self.buckets).into_iter().map(Some).collect();
             let hours = std::mem::take(&mut self.hours);
+            let by_number = &self.buckets;
             self.buckets = hours
                 .in_order()
-                .filter_map(|n| by_number.get_mut(n).and_then(Option::take))
+                .filter_map(|n| by_number.get(n).copied())
+                .filter(|b| b.totals.rows > 0)
                 .collect();
+        } else {
+            self.buckets.retain(|b| b.totals.rows > 0);
         }
         self.indexed = false;
         self.last = None;
-        // A bucket is only created for a row that is then added (see `locate`); dropping
-        // empty ones anyway keeps an impossible empty hour out of the import.
-        self.buckets.retain(|(_, t)| t.rows > 0);
-        debug_assert!(self.buckets.windows(2).all(|w| w[0].0 < w[1].0));
+        debug_assert!(self.buckets.windows(2).all(|w| w[0].key < w[1].key));
     }
 
     /// Number of (store, hour) buckets.
@@ -279,7 +315,7 @@ impl HourlySales {
 
     /// Every (store, hour), ordered by store (in order of first appearance) then hour.
     pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
-        self.buckets.iter().filter_map(|&((s, h), ref t)| {
+        self.buckets.iter().filter_map(|&Bucket { key: (s, h), totals: ref t, .. }| {
             Some(SalesHour {
                 store: self.store_name(s),
                 hour: seconds_to_naive(h)?,
@@ -292,7 +328,7 @@ impl HourlySales {
 
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
-        self.buckets.iter().fold((0, 0), |(q, c), (_, t)| {
+        self.buckets.iter().fold((0, 0), |(q, c), Bucket { totals: t, .. }| {
             (
                 q + u128::from(t.transactions),
                 c + u128::from(t.amount_cents),
@@ -306,7 +342,7 @@ impl HourlySales {
     pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
         self.buckets
             .iter()
-            .map(|&((s, h), ref t)| {
+            .map(|&Bucket { key: (s, h), totals: ref t, .. }| {
                 let store = self.store_name(s);
                 let zone = zone_of(store);
                 let start = zone.local_to_utc(h);
@@ -338,7 +374,7 @@ impl HourlySales {
         let mut out: Vec<DayBatch> = Vec::new();
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
-        for &((s, h), ref t) in &self.buckets {
+        for &Bucket { key: (s, h), totals: ref t, .. } in &self.buckets {
             let day = day_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;
@@ -374,7 +410,7 @@ impl HourlySales {
 
     /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
-        self.buckets.iter().map(|&((s, h), t)| (s, h, t))
+        self.buckets.iter().map(|b| (b.key.0, b.key.1, b.totals))
     }
 }
 

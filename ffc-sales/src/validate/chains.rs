@@ -7,23 +7,12 @@
 //! for that bucket from then on.
 
 use super::duplicates::RowKey;
+use crate::aggregate::BucketRows;
 
 /// Rows a bucket chains before they move to the map (bounds the walk of a chain).
 const CHAIN_LIMIT: u32 = 16;
 /// A bucket's row count once its rows are in the map.
 const IN_MAP: u32 = u32::MAX;
-
-/// One bucket's rows: a filter of their keys, its newest row, how many.
-#[derive(Debug, Clone, Copy, Default)]
-struct BucketRows {
-    /// Two bits per row key (see [`filter_bits`]): a key whose bits are not all set is not
-    /// among the bucket's rows.
-    filter: u64,
-    /// The newest row's entry plus one (0: none); each entry names the one before.
-    newest: u32,
-    /// Rows chained, or [`IN_MAP`].
-    rows: u32,
-}
 
 /// A summed row, chained to the row of its bucket before it.
 #[derive(Debug, Clone, Copy)]
@@ -34,10 +23,10 @@ struct Entry {
     previous: u32,
 }
 
-/// Every summed row, by bucket number: exact answers, about 32 bytes a row.
+/// Every summed row, chained from its bucket's [`BucketRows`] (kept in the bucket itself, on
+/// the cache line of its totals): exact answers, about 32 bytes a row.
 #[derive(Debug, Default)]
 pub(super) struct Chains {
-    buckets: Vec<BucketRows>,
     entries: Vec<Entry>,
     /// The rows of busy buckets (and any beyond 2^32 - 1 entries).
     map: foldhash::HashMap<(usize, RowKey), u64>,
@@ -55,31 +44,37 @@ impl Chains {
     /// Room for `rows` rows.
     pub(super) fn with_capacity(rows: usize) -> Self {
         Chains {
-            buckets: Vec::new(),
             entries: Vec::with_capacity(rows),
             map: foldhash::HashMap::default(),
         }
     }
 
-    /// The line of an earlier row with this key in this bucket; if there is none, the row is
-    /// recorded at `line` (take it back with [`Chains::forget`]).
+    /// The line of an earlier row with this key in bucket number `bucket`, whose state is
+    /// `rows`; if there is none, the row is recorded at `line` (take it back with
+    /// [`Chains::forget`]).
     #[inline]
-    pub(super) fn check(&mut self, bucket: usize, key: RowKey, line: u64) -> Option<u64> {
-        if bucket >= self.buckets.len() {
-            self.buckets.resize(bucket + 1, BucketRows::default());
-        }
-        let bits = filter_bits(key);
-        let rows = self.buckets.get(bucket).copied().unwrap_or_default();
+    pub(super) fn check(
+        &mut self,
+        rows: Option<&mut BucketRows>,
+        bucket: usize,
+        key: RowKey,
+        line: u64,
+    ) -> Option<u64> {
+        // Not reached without a bucket; the map answers exactly all the same.
+        let Some(rows) = rows else {
+            return self.check_map(bucket, key, line);
+        };
         if rows.rows == IN_MAP {
             return self.check_map(bucket, key, line);
         }
+        let bits = filter_bits(key);
         if rows.filter & bits == bits {
             if let Some(first) = self.find(rows.newest, key) {
                 return Some(first);
             }
         }
         let Ok(newest) = u32::try_from(self.entries.len() + 1) else {
-            self.move_to_map(bucket);
+            self.move_to_map(rows, bucket);
             return self.check_map(bucket, key, line);
         };
         self.entries.push(Entry {
@@ -87,16 +82,11 @@ impl Chains {
             line,
             previous: rows.newest,
         });
-        let updated = BucketRows {
-            filter: rows.filter | bits,
-            newest,
-            rows: rows.rows + 1,
-        };
-        if let Some(slot) = self.buckets.get_mut(bucket) {
-            *slot = updated;
-        }
-        if updated.rows > CHAIN_LIMIT {
-            self.move_to_map(bucket);
+        rows.filter |= bits;
+        rows.newest = newest;
+        rows.rows += 1;
+        if rows.rows > CHAIN_LIMIT {
+            self.move_to_map(rows, bucket);
         }
         None
     }
@@ -116,9 +106,6 @@ impl Chains {
     }
 
     fn check_map(&mut self, bucket: usize, key: RowKey, line: u64) -> Option<u64> {
-        if let Some(slot) = self.buckets.get_mut(bucket) {
-            slot.rows = IN_MAP;
-        }
         match self.map.entry((bucket, key)) {
             std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -130,12 +117,9 @@ impl Chains {
 
     /// A busy bucket's chain moves to the map (its entries stay, unread).
     #[cold]
-    fn move_to_map(&mut self, bucket: usize) {
-        let Some(slot) = self.buckets.get_mut(bucket) else {
-            return;
-        };
-        let mut newest = slot.newest;
-        *slot = BucketRows {
+    fn move_to_map(&mut self, rows: &mut BucketRows, bucket: usize) {
+        let mut newest = rows.newest;
+        *rows = BucketRows {
             filter: 0,
             newest: 0,
             rows: IN_MAP,
@@ -149,20 +133,21 @@ impl Chains {
         }
     }
 
-    /// Takes back the row [`Chains::check`] just recorded: it was not summed.
-    pub(super) fn forget(&mut self, bucket: usize, key: RowKey) {
-        let Some(slot) = self.buckets.get_mut(bucket) else {
-            return;
-        };
-        if slot.rows == IN_MAP {
-            self.map.remove(&(bucket, key));
-            return;
-        }
-        // The row just recorded is the newest entry of all, and of its bucket. Its filter
-        // bits stay: a filter may claim more than the bucket holds, never less.
-        if let Some(entry) = self.entries.pop() {
-            slot.newest = entry.previous;
-            slot.rows = slot.rows.saturating_sub(1);
+    /// Takes back the row [`Chains::check`] just recorded in bucket `bucket` (state `rows`):
+    /// it was not summed.
+    pub(super) fn forget(&mut self, rows: Option<&mut BucketRows>, bucket: usize, key: RowKey) {
+        match rows {
+            Some(rows) if rows.rows != IN_MAP => {
+                // The row just recorded is the newest entry of all, and of its bucket. Its
+                // filter bits stay: a filter may claim more than the bucket holds, never less.
+                if let Some(entry) = self.entries.pop() {
+                    rows.newest = entry.previous;
+                    rows.rows = rows.rows.saturating_sub(1);
+                }
+            }
+            _ => {
+                self.map.remove(&(bucket, key));
+            }
         }
     }
 }

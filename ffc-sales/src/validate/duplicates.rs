@@ -3,7 +3,7 @@
 //! a repeated row is named with the line it repeats.
 
 use super::chains::Chains;
-use crate::aggregate::Placement;
+use crate::aggregate::{HourlySales, Placement};
 
 /// A summed row's values within its (store, hour) bucket, packed into two words: the
 /// quantity shifted left by 6 bits with the minute of the hour (0..60) below it, and the
@@ -126,6 +126,7 @@ impl DuplicateIndex {
     /// row is recorded as summed at `line` (take it back with [`DuplicateIndex::forget`]).
     pub(super) fn check(
         &mut self,
+        sales: &mut HourlySales,
         bucket: usize,
         placement: Placement,
         key: RowKey,
@@ -148,18 +149,18 @@ impl DuplicateIndex {
                     self.run.push(Seen { key, line });
                     return None;
                 }
-                _ => self.switch_to_chains(),
+                _ => self.switch_to_chains(sales),
             }
         }
         self.chains
             .get_or_insert_with(Chains::default)
-            .check(bucket, key, line)
+            .check(sales.rows_mut(bucket), bucket, key, line)
     }
 
     /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
-    pub(super) fn forget(&mut self, bucket: usize, key: RowKey) {
+    pub(super) fn forget(&mut self, sales: &mut HourlySales, bucket: usize, key: RowKey) {
         match &mut self.chains {
-            Some(chains) => chains.forget(bucket, key),
+            Some(chains) => chains.forget(sales.rows_mut(bucket), bucket, key),
             None => {
                 self.run.pop();
             }
@@ -208,7 +209,7 @@ impl DuplicateIndex {
     }
 
     /// Moves every row into the bucket chains.
-    fn switch_to_chains(&mut self) {
+    fn switch_to_chains(&mut self, sales: &mut HourlySales) {
         let mut chains = Chains::with_capacity(self.history_rows + self.run.len());
         let mut bucket: Option<usize> = None;
         let mut line = 0u64;
@@ -233,12 +234,13 @@ impl DuplicateIndex {
                     bucket = Some(bucket.map_or(0, |b| b + 1));
                 }
                 let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
-                chains.check(bucket.unwrap_or(0), key, line);
+                let b = bucket.unwrap_or(0);
+                chains.check(sales.rows_mut(b), b, key, line);
             }
         }
         if let Some(b) = self.run_bucket {
             for seen in &self.run {
-                chains.check(b, seen.key, seen.line);
+                chains.check(sales.rows_mut(b), b, seen.key, seen.line);
             }
         }
         self.history = Vec::new();
