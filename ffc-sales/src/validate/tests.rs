@@ -197,3 +197,62 @@ fn busy_hour_out_of_order_repeats_name_their_first_line() {
     }
     check_against_model(&rows);
 }
+
+/// The plain split as it was written first, a byte at a time: the reference for the
+/// word-at-a-time one.
+fn split_plain_line_bytewise<'a>(
+    input: &'a [u8],
+    out_room: usize,
+    ends: &mut [usize],
+) -> Option<(&'a [u8], usize, usize)> {
+    let end = input.iter().position(|b| matches!(b, b'\n' | b'\r' | b'"'))?;
+    let consumed = match input.get(end..)? {
+        [b'\n', ..] => end + 1,
+        [b'\r', b'\n', ..] => end + 2,
+        _ => return None,
+    };
+    let line = input.get(..end)?;
+    let mut fields = 0usize;
+    for (i, &b) in line.iter().enumerate() {
+        if b == b',' {
+            *ends.get_mut(fields)? = i;
+            fields += 1;
+        }
+    }
+    *ends.get_mut(fields)? = end;
+    fields += 1;
+    if fields >= ends.len() || end - (fields - 1) >= out_room {
+        return None;
+    }
+    Some((line, consumed, fields))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The word-at-a-time split finds what a byte-at-a-time one finds: the line, the bytes
+    /// consumed, every field end; and declines the same lines (quotes, lone CRs, no end,
+    /// too many fields, too long), at every length and alignment.
+    #[test]
+    fn plain_split_matches_the_bytewise_one(
+        input in proptest::collection::vec(
+            prop_oneof![
+                8 => Just(b'a'), 4 => Just(b','), 1 => Just(b'\n'), 1 => Just(b'\r'),
+                1 => Just(b'"'), 1 => Just(b'-'), 1 => Just(0u8), 1 => Just(0x80u8),
+                1 => Just(0xacu8), 1 => any::<u8>(),
+            ],
+            0..80,
+        ),
+        ends_len in 1usize..12,
+        out_room in 0usize..80,
+    ) {
+        let mut fast_ends = vec![usize::MAX; ends_len];
+        let mut slow_ends = vec![usize::MAX; ends_len];
+        let fast = super::driver::split_plain_line(&input, out_room, &mut fast_ends);
+        let slow = split_plain_line_bytewise(&input, out_room, &mut slow_ends);
+        prop_assert_eq!(fast, slow);
+        if let Some((_, _, fields)) = fast {
+            prop_assert_eq!(&fast_ends[..fields], &slow_ends[..fields]);
+        }
+    }
+}
