@@ -27,6 +27,7 @@ use ffc_core::{UnixSeconds, UtcOffset, Zone};
 use serde::Serialize;
 
 use crate::hour_index::HourIndex;
+use crate::store_codes::StoreCodes;
 
 /// Seconds in an hour.
 const HOUR: i64 = 3600;
@@ -48,7 +49,7 @@ pub(crate) struct Totals {
 pub struct HourlySales {
     stores: Vec<String>,
     /// Interned codes by their bytes, so a row's raw field is looked up as it is.
-    index: foldhash::HashMap<Box<[u8]>, StoreIdx>,
+    index: StoreCodes,
     /// Keyed by store and local hour start (wall-clock seconds as if UTC), in the order they
     /// were created (a bucket's number is its place here). While every key arrives in
     /// increasing order (a file sorted by store and time) that is key order; after
@@ -196,18 +197,19 @@ impl HourlySales {
     /// The index of a store code, interning it on first sight.
     pub(crate) fn intern(&mut self, store: &str) -> StoreIdx {
         if let Some(i) = self.index.get(store.as_bytes()) {
-            return *i;
+            return i;
         }
         let i = StoreIdx::try_from(self.stores.len()).unwrap_or(StoreIdx::MAX);
         self.stores.push(store.to_owned());
-        self.index.insert(store.as_bytes().into(), i);
+        self.index.insert(store.as_bytes(), i);
         i
     }
 
     /// The index of a store code seen before, by its bytes. Interned codes passed
     /// [`crate::value::parse_store`], so equal bytes need no second check.
+    #[inline]
     pub(crate) fn index_of(&self, store: &[u8]) -> Option<StoreIdx> {
-        self.index.get(store).copied()
+        self.index.get(store)
     }
 
     pub(crate) fn store_name(&self, i: StoreIdx) -> &str {

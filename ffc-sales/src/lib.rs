@@ -40,6 +40,7 @@ pub mod field;
 mod hour_index;
 pub mod mapping;
 pub mod report;
+mod store_codes;
 pub mod validate;
 pub mod value;
 
