@@ -26,7 +26,7 @@ use ffc_core::time::seconds_to_naive;
 use ffc_core::{UnixSeconds, UtcOffset, Zone};
 use serde::Serialize;
 
-use crate::hour_index::HourIndex;
+use crate::hour_index::{Cell, HourIndex, Place};
 use crate::store_codes::StoreCodes;
 
 /// Seconds in an hour.
@@ -51,39 +51,60 @@ pub struct HourlySales {
     /// Interned codes by their bytes, so a row's raw field is looked up as it is.
     index: StoreCodes,
     /// Keyed by store and local hour start (wall-clock seconds as if UTC), in the order they
-    /// were created (a bucket's number is its place here). While every key arrives in
-    /// increasing order (a file sorted by store and time) that is key order; after
-    /// [`HourlySales::seal`] it always is.
+    /// were created (a bucket's number is its place here), while every key arrives in
+    /// increasing order (a file sorted by store and time), so that is key order. After
+    /// [`HourlySales::seal`], every bucket in key order.
     buckets: Vec<Bucket>,
-    /// From the first key out of order on, where each bucket is, by store and hour (a dense
-    /// array per store: no hash per row).
-    hours: HourIndex,
-    /// Whether the buckets are found through `hours`.
+    /// From the first key out of order on (until [`HourlySales::seal`]), every bucket, in a
+    /// dense run of cells per store indexed by the hour: no hash per row.
+    hours: HourIndex<HourCell>,
+    /// Whether the buckets are in `hours`.
     indexed: bool,
-    /// The bucket the last row went to: sorted files hit it without a lookup.
-    last: Option<((StoreIdx, i64), usize)>,
+    /// The key of the bucket the last row went to (sorted files hit it without a lookup),
+    /// and where that bucket is.
+    last: Option<((StoreIdx, i64), Current)>,
+    /// The keys of the buckets that were listed when they moved to `hours`, by number (the
+    /// duplicate index reads its history back through them).
+    listed_keys: Vec<(StoreIdx, i64)>,
 }
 
-/// One (store, hour) bucket: its key, its sums, and the duplicate filter of its rows, on one
-/// cache line, so a row out of order touches one line for both.
+/// One (store, hour) bucket in the list: its key and sums.
 #[derive(Debug, Clone, Copy, Default)]
-#[repr(align(64))]
 struct Bucket {
     key: (StoreIdx, i64),
+    totals: Totals,
+}
+
+/// One (store, hour) bucket in the hour index: its sums and the duplicate filter of its
+/// rows, 32 bytes, so a row out of order touches one cache line for both.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(32))]
+struct HourCell {
     totals: Totals,
     rows: BucketRows,
 }
 
+impl Cell for HourCell {
+    fn occupied(&self) -> bool {
+        self.totals.rows > 0 || self.rows != BucketRows::default()
+    }
+}
+
+/// Where the bucket of the last row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Current {
+    Listed(usize),
+    Indexed(Place),
+}
+
 /// The validator's duplicate-detection state of one bucket, kept in the bucket (see
-/// `validate::chains`): a filter of its rows' keys, the newest row's entry, how many.
-#[derive(Debug, Clone, Copy, Default)]
+/// `validate::chains`): a filter of its rows' keys and the newest row's entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct BucketRows {
     /// Bits of the bucket's row keys.
-    pub(crate) filter: u64,
-    /// The newest row's entry plus one (0: none).
+    pub(crate) filter: u32,
+    /// The newest row's entry plus one (0: none), or a mark that the rows are elsewhere.
     pub(crate) newest: u32,
-    /// Rows chained (or a mark that they are elsewhere).
-    pub(crate) rows: u32,
 }
 
 impl Totals {
@@ -218,90 +239,151 @@ impl HourlySales {
             .map_or("", String::as_str)
     }
 
-    /// The bucket of a (store, hour), created (empty) if it is new: its number and where it
-    /// falls relative to the rows before (add the row with [`HourlySales::add`]). Only
-    /// before [`HourlySales::seal`].
+    /// The bucket of a (store, hour), created (empty) if it is new, as the current bucket:
+    /// where it falls relative to the rows before, and its number while the buckets are
+    /// listed (add the row with [`HourlySales::add`]). Only before [`HourlySales::seal`].
     ///
     /// A bucket created here always gets its row: a row can only be refused (duplicate or
     /// overflow) in a bucket that already holds one.
     #[inline]
-    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement) {
+    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (Placement, Option<usize>) {
         let key = (store, hour);
-        let (number, placement) = match self.last {
-            Some((k, number)) if k == key => (number, Placement::SameAsLast),
+        let (current, placement) = match self.last {
+            Some((k, current)) if k == key => (current, Placement::SameAsLast),
             // Keys so far arrived in increasing order (a file sorted by store and time),
             // and this one is above them all: it is new, no lookup needed.
-            Some((k, _)) if !self.indexed && key > k => self.push_bucket(key, Placement::NewInOrder),
-            None => self.push_bucket(key, Placement::NewInOrder),
-            Some(_) => self.find_bucket(key),
+            Some((k, _)) if !self.indexed && key > k => self.push_bucket(key),
+            None if !self.indexed => self.push_bucket(key),
+            _ => self.find_cell(key),
         };
-        self.last = Some((key, number));
-        (number, placement)
+        self.last = Some((key, current));
+        let number = match current {
+            Current::Listed(n) => Some(n),
+            Current::Indexed(_) => None,
+        };
+        (placement, number)
     }
 
-    /// Adds one valid row to bucket `number`; `false` (and nothing added) if a total would
-    /// overflow.
+    /// Adds one valid row to the current bucket; `false` (and nothing added) if a total
+    /// would overflow.
     #[inline]
-    pub(crate) fn add(&mut self, number: usize, quantity: u64, cents: u64) -> bool {
-        self.buckets
-            .get_mut(number)
-            .is_some_and(|b| b.totals.add(quantity, cents))
+    pub(crate) fn add(&mut self, quantity: u64, cents: u64) -> bool {
+        let totals = match self.last {
+            Some((_, Current::Listed(n))) => self.buckets.get_mut(n).map(|b| &mut b.totals),
+            Some((_, Current::Indexed(place))) => self.hours.get_mut(place).map(|c| &mut c.totals),
+            None => None,
+        };
+        totals.is_some_and(|t| t.add(quantity, cents))
     }
 
-    /// The duplicate-detection state of bucket `number`.
+    /// The duplicate-detection state of the current bucket and how many rows it holds,
+    /// once the buckets are indexed.
     #[inline]
-    pub(crate) fn rows_mut(&mut self, number: usize) -> Option<&mut BucketRows> {
-        self.buckets.get_mut(number).map(|b| &mut b.rows)
+    pub(crate) fn current_rows(&mut self) -> Option<(&mut BucketRows, u64)> {
+        let Some((_, Current::Indexed(place))) = self.last else {
+            return None;
+        };
+        let cell = self.hours.get_mut(place)?;
+        Some((&mut cell.rows, cell.totals.rows))
     }
 
-    /// A new bucket, numbered in order of creation.
-    fn push_bucket(&mut self, key: (StoreIdx, i64), placement: Placement) -> (usize, Placement) {
-        self.buckets.push(Bucket {
-            key,
-            ..Bucket::default()
-        });
-        (self.buckets.len() - 1, placement)
+    /// The duplicate-detection state of bucket `key` and how many rows it holds, once the
+    /// buckets are indexed (for reading the duplicate history back).
+    pub(crate) fn rows_of(&mut self, (store, hour): (StoreIdx, i64)) -> Option<(&mut BucketRows, u64)> {
+        let (place, _) = self.hours.find_or_insert(store as usize, hour.div_euclid(HOUR));
+        let cell = self.hours.get_mut(place)?;
+        Some((&mut cell.rows, cell.totals.rows))
     }
 
-    /// The bucket of a key that is not the last row's, through the hour index (built from
-    /// the buckets so far at the first key out of order).
-    fn find_bucket(&mut self, key: (StoreIdx, i64)) -> (usize, Placement) {
-        if !self.indexed {
-            self.indexed = true;
-            for (number, b) in self.buckets.iter().enumerate() {
-                let (s, h) = b.key;
-                self.hours.find_or_insert(s as usize, h.div_euclid(HOUR), number);
+    /// Moves the listed buckets into the hour index (once): from then on every bucket is
+    /// found there. Their keys stay, by number, for [`HourlySales::take_listed_keys`].
+    pub(crate) fn index_all(&mut self) {
+        if self.indexed {
+            return;
+        }
+        self.indexed = true;
+        for b in std::mem::take(&mut self.buckets) {
+            let (s, h) = b.key;
+            let (place, new) = self.hours.find_or_insert(s as usize, h.div_euclid(HOUR));
+            if let Some(cell) = self.hours.get_mut(place) {
+                cell.totals = b.totals;
+            }
+            if new {
+                self.hours.mark_occupied(place);
+            }
+            self.listed_keys.push(b.key);
+        }
+        self.refresh_current();
+    }
+
+    /// The keys the listed buckets had, by number (once; empty after).
+    pub(crate) fn take_listed_keys(&mut self) -> Vec<(StoreIdx, i64)> {
+        std::mem::take(&mut self.listed_keys)
+    }
+
+    /// Finds the current bucket again (the index may have moved its cells).
+    pub(crate) fn refresh_current(&mut self) {
+        if let Some(((s, h), _)) = self.last {
+            if self.indexed {
+                let (place, _) = self.hours.find_or_insert(s as usize, h.div_euclid(HOUR));
+                self.last = Some(((s, h), Current::Indexed(place)));
             }
         }
-        let next = self.buckets.len();
-        match self
-            .hours
-            .find_or_insert(key.0 as usize, key.1.div_euclid(HOUR), next)
-        {
-            (number, false) => (number, Placement::Revisit),
-            (_, true) => self.push_bucket(key, Placement::New),
+    }
+
+    /// A new listed bucket, numbered in order of creation.
+    fn push_bucket(&mut self, key: (StoreIdx, i64)) -> (Current, Placement) {
+        self.buckets.push(Bucket {
+            key,
+            totals: Totals::default(),
+        });
+        (Current::Listed(self.buckets.len() - 1), Placement::NewInOrder)
+    }
+
+    /// The cell of a key that is not the last row's, in the hour index (the listed buckets
+    /// move there at the first key out of order).
+    fn find_cell(&mut self, (store, hour): (StoreIdx, i64)) -> (Current, Placement) {
+        self.index_all();
+        let (place, new) = self.hours.find_or_insert(store as usize, hour.div_euclid(HOUR));
+        if new {
+            self.hours.mark_occupied(place);
         }
+        let placement = if new {
+            Placement::New
+        } else {
+            Placement::Revisit
+        };
+        (Current::Indexed(place), placement)
     }
 
     /// Puts the buckets in (store, hour) order for output and frees the index; no row is
-    /// added after. A sorted file's buckets are in order already; the index gives the
-    /// order of any other's without a sort.
+    /// added after. Listed buckets are in order already; the index gives its buckets in
+    /// order without a sort.
     pub(crate) fn seal(&mut self) {
         // A bucket is only created for a row that is then added (see `locate`); dropping
         // empty ones anyway keeps an impossible empty hour out of the import.
         if self.indexed {
             let hours = std::mem::take(&mut self.hours);
-            let by_number = &self.buckets;
-            self.buckets = hours
-                .in_order()
-                .filter_map(|n| by_number.get(n).copied())
-                .filter(|b| b.totals.rows > 0)
-                .collect();
+            let mut buckets = Vec::new();
+            hours.drain_sorted(|s, h, cell| {
+                if let (true, Ok(s), Some(h)) = (
+                    cell.totals.rows > 0,
+                    StoreIdx::try_from(s),
+                    h.checked_mul(HOUR),
+                ) {
+                    buckets.push(Bucket {
+                        key: (s, h),
+                        totals: cell.totals,
+                    });
+                }
+            });
+            self.buckets = buckets;
         } else {
             self.buckets.retain(|b| b.totals.rows > 0);
         }
         self.indexed = false;
         self.last = None;
+        self.listed_keys = Vec::new();
         debug_assert!(self.buckets.windows(2).all(|w| w[0].key < w[1].key));
     }
 

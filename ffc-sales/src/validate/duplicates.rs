@@ -3,7 +3,7 @@
 //! a repeated row is named with the line it repeats.
 
 use super::chains::Chains;
-use crate::aggregate::{HourlySales, Placement};
+use crate::aggregate::{HourlySales, Placement, StoreIdx};
 
 /// A summed row's values within its (store, hour) bucket, packed into two words: the
 /// quantity shifted left by 6 bits with the minute of the hour (0..60) below it, and the
@@ -122,45 +122,70 @@ pub(super) struct DuplicateIndex {
 const RUN_SCAN_LIMIT: usize = 64;
 
 impl DuplicateIndex {
-    /// The line of an earlier summed row with this key in this bucket; if there is none, the
-    /// row is recorded as summed at `line` (take it back with [`DuplicateIndex::forget`]).
+    /// The line of an earlier summed row with this key in the current bucket of `sales`
+    /// (`bucket` its key; `placement` and `number` as [`HourlySales::locate`] gave them); if
+    /// there is none, the row is recorded as summed at `line` (take it back with
+    /// [`DuplicateIndex::forget`]).
     pub(super) fn check(
         &mut self,
         sales: &mut HourlySales,
-        bucket: usize,
-        placement: Placement,
+        (placement, number): (Placement, Option<usize>),
+        bucket: (StoreIdx, i64),
         key: RowKey,
         line: u64,
     ) -> Option<u64> {
         if self.chains.is_none() {
+            match (placement, number) {
+                (placement, Some(number)) => {
+                    if let Some(answer) = self.check_run(placement, number, key, line) {
+                        return answer;
+                    }
+                    self.switch_to_chains(sales);
+                }
+                (_, None) => self.switch_to_chains(sales),
+            }
+        }
+        self.chains
+            .get_or_insert_with(Chains::default)
+            .check(sales.current_rows(), bucket, key, line)
+    }
+
+    /// The sorted-mode answer for a row of listed bucket `bucket`, or `None` when the
+    /// chains must take over.
+    fn check_run(
+        &mut self,
+        placement: Placement,
+        bucket: usize,
+        key: RowKey,
+        line: u64,
+    ) -> Option<Option<u64>> {
+        {
             match placement {
                 Placement::NewInOrder if self.run_follows(bucket) => {
                     self.close_run();
                     self.run_bucket = Some(bucket);
                     self.run.push(Seen { key, line });
-                    return None;
+                    Some(None)
                 }
                 Placement::SameAsLast
                     if self.run_bucket == Some(bucket) && self.run.len() < RUN_SCAN_LIMIT =>
                 {
                     if let Some(seen) = self.run.iter().find(|s| s.key == key) {
-                        return Some(seen.line);
+                        return Some(Some(seen.line));
                     }
                     self.run.push(Seen { key, line });
-                    return None;
+                    Some(None)
                 }
-                _ => self.switch_to_chains(sales),
+                _ => None,
             }
         }
-        self.chains
-            .get_or_insert_with(Chains::default)
-            .check(sales.rows_mut(bucket), bucket, key, line)
     }
 
-    /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
-    pub(super) fn forget(&mut self, sales: &mut HourlySales, bucket: usize, key: RowKey) {
+    /// Takes back the row [`DuplicateIndex::check`] just recorded in the current bucket of
+    /// `sales` (key `bucket`): it was not summed.
+    pub(super) fn forget(&mut self, sales: &mut HourlySales, bucket: (StoreIdx, i64), key: RowKey) {
         match &mut self.chains {
-            Some(chains) => chains.forget(sales.rows_mut(bucket), bucket, key),
+            Some(chains) => chains.forget(sales.current_rows().map(|(r, _)| r), bucket, key),
             None => {
                 self.run.pop();
             }
@@ -210,7 +235,10 @@ impl DuplicateIndex {
 
     /// Moves every row into the bucket chains.
     fn switch_to_chains(&mut self, sales: &mut HourlySales) {
-        let mut chains = Chains::with_capacity(self.history_rows + self.run.len());
+        let mut chains = Chains::default();
+        // The buckets move to the hour index; the history names them by number.
+        sales.index_all();
+        let keys = sales.take_listed_keys();
         let mut bucket: Option<usize> = None;
         let mut line = 0u64;
         for chunk in &self.history {
@@ -234,15 +262,18 @@ impl DuplicateIndex {
                     bucket = Some(bucket.map_or(0, |b| b + 1));
                 }
                 let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
-                let b = bucket.unwrap_or(0);
-                chains.check(sales.rows_mut(b), b, key, line);
+                if let Some(&k) = keys.get(bucket.unwrap_or(0)) {
+                    chains.check(sales.rows_of(k), k, key, line);
+                }
             }
         }
-        if let Some(b) = self.run_bucket {
+        if let Some(&k) = self.run_bucket.and_then(|b| keys.get(b)) {
             for seen in &self.run {
-                chains.check(sales.rows_mut(b), b, seen.key, seen.line);
+                chains.check(sales.rows_of(k), k, seen.key, seen.line);
             }
         }
+        // Reading the history back may have moved cells: find the current one again.
+        sales.refresh_current();
         self.history = Vec::new();
         self.history_rows = 0;
         self.run = Vec::new();

@@ -245,16 +245,16 @@ impl<'c> Validator<'c> {
         raw_amount: &[u8],
     ) {
         let hour = hour_start(d);
-        let (slot, placement) = self.out.sales.locate(s, hour);
+        let located = self.out.sales.locate(s, hour);
         let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
         let duplicate_of = if self.config.detect_duplicates {
             self.duplicates
-                .check(&mut self.out.sales, slot, placement, key, line)
+                .check(&mut self.out.sales, located, (s, hour), key, line)
         } else {
             None
         };
         // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
-        let added = duplicate_of.is_none() && self.out.sales.add(slot, q, c);
+        let added = duplicate_of.is_none() && self.out.sales.add(q, c);
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
@@ -270,7 +270,7 @@ impl<'c> Validator<'c> {
         }
         if !added {
             if self.config.detect_duplicates {
-                self.duplicates.forget(&mut self.out.sales, slot, key);
+                self.duplicates.forget(&mut self.out.sales, (s, hour), key);
             }
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));
