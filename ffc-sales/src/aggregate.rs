@@ -289,8 +289,13 @@ impl HourlySales {
 
     /// The duplicate-detection state of bucket `key` and how many rows it holds, once the
     /// buckets are indexed (for reading the duplicate history back).
-    pub(crate) fn rows_of(&mut self, (store, hour): (StoreIdx, i64)) -> Option<(&mut BucketRows, u64)> {
-        let (place, _) = self.hours.find_or_insert(store as usize, hour.div_euclid(HOUR));
+    pub(crate) fn rows_of(
+        &mut self,
+        (store, hour): (StoreIdx, i64),
+    ) -> Option<(&mut BucketRows, u64)> {
+        let (place, _) = self
+            .hours
+            .find_or_insert(store as usize, hour.div_euclid(HOUR));
         let cell = self.hours.get_mut(place)?;
         Some((&mut cell.rows, cell.totals.rows))
     }
@@ -337,14 +342,19 @@ impl HourlySales {
             key,
             totals: Totals::default(),
         });
-        (Current::Listed(self.buckets.len() - 1), Placement::NewInOrder)
+        (
+            Current::Listed(self.buckets.len() - 1),
+            Placement::NewInOrder,
+        )
     }
 
     /// The cell of a key that is not the last row's, in the hour index (the listed buckets
     /// move there at the first key out of order).
     fn find_cell(&mut self, (store, hour): (StoreIdx, i64)) -> (Current, Placement) {
         self.index_all();
-        let (place, new) = self.hours.find_or_insert(store as usize, hour.div_euclid(HOUR));
+        let (place, new) = self
+            .hours
+            .find_or_insert(store as usize, hour.div_euclid(HOUR));
         if new {
             self.hours.mark_occupied(place);
         }
@@ -399,25 +409,33 @@ impl HourlySales {
 
     /// Every (store, hour), ordered by store (in order of first appearance) then hour.
     pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
-        self.buckets.iter().filter_map(|&Bucket { key: (s, h), totals: ref t, .. }| {
-            Some(SalesHour {
-                store: self.store_name(s),
-                hour: seconds_to_naive(h)?,
-                transactions: t.transactions,
-                amount_cents: t.amount_cents,
-                rows: t.rows,
-            })
-        })
+        self.buckets.iter().filter_map(
+            |&Bucket {
+                 key: (s, h),
+                 totals: ref t,
+                 ..
+             }| {
+                Some(SalesHour {
+                    store: self.store_name(s),
+                    hour: seconds_to_naive(h)?,
+                    transactions: t.transactions,
+                    amount_cents: t.amount_cents,
+                    rows: t.rows,
+                })
+            },
+        )
     }
 
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
-        self.buckets.iter().fold((0, 0), |(q, c), Bucket { totals: t, .. }| {
-            (
-                q + u128::from(t.transactions),
-                c + u128::from(t.amount_cents),
-            )
-        })
+        self.buckets
+            .iter()
+            .fold((0, 0), |(q, c), Bucket { totals: t, .. }| {
+                (
+                    q + u128::from(t.transactions),
+                    c + u128::from(t.amount_cents),
+                )
+            })
     }
 
     /// The hours on ffc-core's UTC timeline, with each store's zone from `zone_of`. Local
@@ -426,19 +444,25 @@ impl HourlySales {
     pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
         self.buckets
             .iter()
-            .map(|&Bucket { key: (s, h), totals: ref t, .. }| {
-                let store = self.store_name(s);
-                let zone = zone_of(store);
-                let start = zone.local_to_utc(h);
-                SalesRecord {
-                    store: store.to_owned(),
-                    start,
-                    length: 3600,
-                    offset: zone.offset_at(start),
-                    transactions: t.transactions,
-                    amount_cents: t.amount_cents,
-                }
-            })
+            .map(
+                |&Bucket {
+                     key: (s, h),
+                     totals: ref t,
+                     ..
+                 }| {
+                    let store = self.store_name(s);
+                    let zone = zone_of(store);
+                    let start = zone.local_to_utc(h);
+                    SalesRecord {
+                        store: store.to_owned(),
+                        start,
+                        length: 3600,
+                        offset: zone.offset_at(start),
+                        transactions: t.transactions,
+                        amount_cents: t.amount_cents,
+                    }
+                },
+            )
             .collect()
     }
 
@@ -458,7 +482,12 @@ impl HourlySales {
         let mut out: Vec<DayBatch> = Vec::new();
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
-        for &Bucket { key: (s, h), totals: ref t, .. } in &self.buckets {
+        for &Bucket {
+            key: (s, h),
+            totals: ref t,
+            ..
+        } in &self.buckets
+        {
             let day = day_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;

@@ -235,7 +235,11 @@ fn dense_span(lo: i64, hi: i64, len: usize) -> Option<usize> {
 /// to grow on the side it grew (so hours arriving in any order regrow the run only a few
 /// times); `None` when that would be more cells than the store may have.
 fn grown_span(first: i64, len: usize, buckets: usize, hour: i64) -> Option<(i64, usize)> {
-    let limit = MIN_DENSE_SPAN.max(buckets.saturating_add(1).saturating_mul(MAX_CELLS_PER_BUCKET));
+    let limit = MIN_DENSE_SPAN.max(
+        buckets
+            .saturating_add(1)
+            .saturating_mul(MAX_CELLS_PER_BUCKET),
+    );
     let limit_i = i64::try_from(limit).ok()?;
     let (lo, hi) = if len == 0 {
         (hour, hour.checked_add(1)?)

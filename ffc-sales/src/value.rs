@@ -568,7 +568,14 @@ mod tests {
         (
             prop_oneof![Just(0u32), 1u32..=31, Just(32)],
             prop_oneof![1u32..=12, Just(0), Just(13)],
-            prop_oneof![Just(2023u32), Just(2024), Just(1900), Just(2000), Just(0), Just(1)],
+            prop_oneof![
+                Just(2023u32),
+                Just(2024),
+                Just(1900),
+                Just(2000),
+                Just(0),
+                Just(1)
+            ],
             prop_oneof![0u32..24, Just(24), Just(99)],
             prop_oneof![0u32..60, Just(60)],
             prop_oneof![

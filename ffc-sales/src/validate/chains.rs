@@ -140,7 +140,12 @@ impl Chains {
 
     /// Takes back the row [`Chains::check`] just recorded in `bucket` (state `rows`): it was
     /// not summed.
-    pub(super) fn forget(&mut self, rows: Option<&mut BucketRows>, bucket: (StoreIdx, i64), key: RowKey) {
+    pub(super) fn forget(
+        &mut self,
+        rows: Option<&mut BucketRows>,
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+    ) {
         match rows {
             Some(rows) if rows.newest != IN_MAP => {
                 // The row just recorded is the newest entry of all, and of its bucket. Its

@@ -145,9 +145,12 @@ impl DuplicateIndex {
                 (_, None) => self.switch_to_chains(sales),
             }
         }
-        self.chains
-            .get_or_insert_with(Chains::default)
-            .check(sales.current_rows(), bucket, key, line)
+        self.chains.get_or_insert_with(Chains::default).check(
+            sales.current_rows(),
+            bucket,
+            key,
+            line,
+        )
     }
 
     /// The sorted-mode answer for a row of listed bucket `bucket`, or `None` when the
