@@ -1,4 +1,4 @@
-//! The (store, hour) buckets of [`crate::aggregate::HourlySales`] once rows arrive out of
+//! The (store, hour) buckets of the hourly sales (`HourlySales`) once rows arrive out of
 //! order: for each store a dense run of cells indexed by the hour itself, so a row finds
 //! its bucket with one subtraction and one load — no hash, no probe, and no second load
 //! through a table of bucket numbers.

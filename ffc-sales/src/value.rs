@@ -563,46 +563,6 @@ mod tests {
         }
     }
 
-    fn datetime_field() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        (
-            prop_oneof![Just(0u32), 1u32..=31, Just(32)],
-            prop_oneof![1u32..=12, Just(0), Just(13)],
-            prop_oneof![
-                Just(2023u32),
-                Just(2024),
-                Just(1900),
-                Just(2000),
-                Just(0),
-                Just(1)
-            ],
-            prop_oneof![0u32..24, Just(24), Just(99)],
-            prop_oneof![0u32..60, Just(60)],
-            prop_oneof![
-                8 => Just(""), 1 => Just(" "), 1 => Just(":00"), 1 => Just("x"),
-            ],
-            prop_oneof![8 => Just(' '), 1 => Just('T'), 1 => Just('-')],
-            prop_oneof![8 => Just(':'), 1 => Just('.'), 1 => Just('1')],
-        )
-            .prop_map(|(d, m, y, h, mi, tail, sep, colon)| {
-                format!("{d:02}-{m:02}-{y:04}{sep}{h:02}{colon}{mi:02}{tail}")
-            })
-    }
-
-    proptest::proptest! {
-        /// The parser's two caches (the last hour, the recent dates) never change an answer:
-        /// any sequence of fields, real or not, gets what a parser without memory gives.
-        #[test]
-        fn date_caches_answer_as_a_fresh_parse(
-            fields in proptest::collection::vec(datetime_field(), 1..200),
-        ) {
-            let mut parser = DateTimeParser::new();
-            for f in &fields {
-                proptest::prop_assert_eq!(parser.parse(f.as_bytes()), parse_datetime_seconds(f.as_bytes()), "{}", f);
-            }
-        }
-    }
-
     #[test]
     fn stores() {
         assert_eq!(parse_store(b"S-001"), Ok("S-001"));
