@@ -10,9 +10,11 @@
 //! trailing `,,,`) are counted as blank and skipped. No row is kept after it is checked, and
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
-//! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one entry per valid row (about 5 bytes while
-//! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
+//! Memory: the header, the interned store codes, one bucket per (store, hour) (once rows
+//! arrive out of order, in a dense run of 32-byte cells per store, at most a few cells per
+//! bucket), and (while duplicate detection is on, the default) one entry per valid row
+//! (about 5 bytes while rows arrive sorted by store and hour; 32 once they arrive out of
+//! order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
 mod chains;
