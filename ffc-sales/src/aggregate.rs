@@ -374,7 +374,7 @@ impl HourlySales {
         // empty ones anyway keeps an impossible empty hour out of the import.
         if self.indexed {
             let hours = std::mem::take(&mut self.hours);
-            let mut buckets = Vec::new();
+            let mut buckets = Vec::with_capacity(hours.cells());
             hours.drain_sorted(|s, h, cell| {
                 if let (true, Ok(s), Some(h)) = (
                     cell.totals.rows > 0,

@@ -113,6 +113,17 @@ impl<C: Cell> HourIndex<C> {
         }
     }
 
+    /// About how many cells are occupied (exact but for cells created and never filled).
+    pub(crate) fn cells(&self) -> usize {
+        self.stores
+            .iter()
+            .map(|hours| match hours {
+                StoreHours::Dense { buckets, .. } => *buckets,
+                StoreHours::Sparse { map, .. } => map.len(),
+            })
+            .sum()
+    }
+
     /// Hands every occupied cell to `f` as (store, hour number, cell), by store and then
     /// hour.
     pub(crate) fn drain_sorted(self, mut f: impl FnMut(usize, i64, C)) {
