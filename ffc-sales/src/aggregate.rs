@@ -26,6 +26,9 @@ use ffc_core::time::seconds_to_naive;
 use ffc_core::{UnixSeconds, UtcOffset, Zone};
 use serde::Serialize;
 
+use crate::hour_index::{Cell, HourIndex, Place};
+use crate::store_codes::StoreCodes;
+
 /// Seconds in an hour.
 const HOUR: i64 = 3600;
 
@@ -46,29 +49,62 @@ pub(crate) struct Totals {
 pub struct HourlySales {
     stores: Vec<String>,
     /// Interned codes by their bytes, so a row's raw field is looked up as it is.
-    index: foldhash::HashMap<Box<[u8]>, StoreIdx>,
-    /// Keyed by store and local hour start (wall-clock seconds as if UTC). While every key
-    /// arrives in increasing order (a file sorted by store and time) rows are summed here;
-    /// sorted by key once the rows are in ([`HourlySales::seal`]).
-    buckets: Vec<((StoreIdx, i64), Totals)>,
-    /// From the first key out of order on, every bucket lives here instead, its totals
-    /// beside its number: one lookup (one cache miss) per row.
-    slots: foldhash::HashMap<(StoreIdx, i64), Slot>,
-    /// Whether the buckets have moved to `slots`.
-    hashed: bool,
-    /// Buckets created so far (each numbered in order of creation).
-    count: usize,
-    /// The bucket the last row went to: sorted files hit it without hashing.
-    last: Option<((StoreIdx, i64), usize)>,
-    /// Stands in for a bucket that is always there, so that case needs no panic.
-    unreachable: Totals,
+    index: StoreCodes,
+    /// Keyed by store and local hour start (wall-clock seconds as if UTC), in the order they
+    /// were created (a bucket's number is its place here), while every key arrives in
+    /// increasing order (a file sorted by store and time), so that is key order. After
+    /// [`HourlySales::seal`], every bucket in key order.
+    buckets: Vec<Bucket>,
+    /// From the first key out of order on (until [`HourlySales::seal`]), every bucket, in a
+    /// dense run of cells per store indexed by the hour: no hash per row.
+    hours: HourIndex<HourCell>,
+    /// Whether the buckets are in `hours`.
+    indexed: bool,
+    /// The key of the bucket the last row went to (sorted files hit it without a lookup),
+    /// and where that bucket is.
+    last: Option<((StoreIdx, i64), Current)>,
+    /// The keys of the buckets that were listed when they moved to `hours`, by number (the
+    /// duplicate index reads its history back through them).
+    listed_keys: Vec<(StoreIdx, i64)>,
 }
 
-/// A bucket in the lookup map: its number and its sums.
+/// One (store, hour) bucket in the list: its key and sums.
 #[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    number: usize,
+struct Bucket {
+    key: (StoreIdx, i64),
     totals: Totals,
+}
+
+/// One (store, hour) bucket in the hour index: its sums and the duplicate filter of its
+/// rows, 32 bytes, so a row out of order touches one cache line for both.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(32))]
+struct HourCell {
+    totals: Totals,
+    rows: BucketRows,
+}
+
+impl Cell for HourCell {
+    fn occupied(&self) -> bool {
+        self.totals.rows > 0 || self.rows != BucketRows::default()
+    }
+}
+
+/// Where the bucket of the last row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Current {
+    Listed(usize),
+    Indexed(Place),
+}
+
+/// The validator's duplicate-detection state of one bucket, kept in the bucket (see
+/// `validate::chains`): a filter of its rows' keys and the newest row's entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BucketRows {
+    /// Bits of the bucket's row keys.
+    pub(crate) filter: u32,
+    /// The newest row's entry plus one (0: none), or a mark that the rows are elsewhere.
+    pub(crate) newest: u32,
 }
 
 impl Totals {
@@ -182,18 +218,19 @@ impl HourlySales {
     /// The index of a store code, interning it on first sight.
     pub(crate) fn intern(&mut self, store: &str) -> StoreIdx {
         if let Some(i) = self.index.get(store.as_bytes()) {
-            return *i;
+            return i;
         }
         let i = StoreIdx::try_from(self.stores.len()).unwrap_or(StoreIdx::MAX);
         self.stores.push(store.to_owned());
-        self.index.insert(store.as_bytes().into(), i);
+        self.index.insert(store.as_bytes(), i);
         i
     }
 
     /// The index of a store code seen before, by its bytes. Interned codes passed
     /// [`crate::value::parse_store`], so equal bytes need no second check.
+    #[inline]
     pub(crate) fn index_of(&self, store: &[u8]) -> Option<StoreIdx> {
-        self.index.get(store).copied()
+        self.index.get(store)
     }
 
     pub(crate) fn store_name(&self, i: StoreIdx) -> &str {
@@ -202,76 +239,162 @@ impl HourlySales {
             .map_or("", String::as_str)
     }
 
-    /// The bucket of a (store, hour), created (empty) if it is new: its number, where it
-    /// falls relative to the rows before, and its totals (add the row with
-    /// [`Totals::add`]). Only before [`HourlySales::seal`].
+    /// The bucket of a (store, hour), created (empty) if it is new, as the current bucket:
+    /// where it falls relative to the rows before, and its number while the buckets are
+    /// listed (add the row with [`HourlySales::add`]). Only before [`HourlySales::seal`].
     ///
     /// A bucket created here always gets its row: a row can only be refused (duplicate or
     /// overflow) in a bucket that already holds one.
-    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (usize, Placement, &mut Totals) {
+    #[inline]
+    pub(crate) fn locate(&mut self, store: StoreIdx, hour: i64) -> (Placement, Option<usize>) {
         let key = (store, hour);
-        if !self.hashed {
-            let placement = match self.last {
-                Some((k, _)) if k == key => Some(Placement::SameAsLast),
-                // Keys so far arrived in increasing order (a file sorted by store and
-                // time), and this one is above them all: it is new, no lookup needed.
-                Some((k, _)) if key > k => Some(Placement::NewInOrder),
-                None => Some(Placement::NewInOrder),
-                Some(_) => None,
-            };
-            if let Some(placement) = placement {
-                if placement == Placement::NewInOrder {
-                    self.buckets.push((key, Totals::default()));
-                    self.count = self.buckets.len();
-                }
-                let number = self.count.saturating_sub(1);
-                self.last = Some((key, number));
-                let totals = match self.buckets.last_mut() {
-                    Some((_, totals)) => totals,
-                    // Not reached: a key was just pushed, or the last row's bucket is there.
-                    None => &mut self.unreachable,
-                };
-                return (number, placement, totals);
-            }
-            // The first key out of order: the buckets move into the map, numbers kept.
-            self.hashed = true;
-            self.slots = std::mem::take(&mut self.buckets)
-                .into_iter()
-                .enumerate()
-                .map(|(number, (k, totals))| (k, Slot { number, totals }))
-                .collect();
+        let (current, placement) = match self.last {
+            Some((k, current)) if k == key => (current, Placement::SameAsLast),
+            // Keys so far arrived in increasing order (a file sorted by store and time),
+            // and this one is above them all: it is new, no lookup needed.
+            Some((k, _)) if !self.indexed && key > k => self.push_bucket(key),
+            None if !self.indexed => self.push_bucket(key),
+            _ => self.find_cell(key),
+        };
+        self.last = Some((key, current));
+        let number = match current {
+            Current::Listed(n) => Some(n),
+            Current::Indexed(_) => None,
+        };
+        (placement, number)
+    }
+
+    /// Adds one valid row to the current bucket; `false` (and nothing added) if a total
+    /// would overflow.
+    #[inline]
+    pub(crate) fn add(&mut self, quantity: u64, cents: u64) -> bool {
+        let totals = match self.last {
+            Some((_, Current::Listed(n))) => self.buckets.get_mut(n).map(|b| &mut b.totals),
+            Some((_, Current::Indexed(place))) => self.hours.get_mut(place).map(|c| &mut c.totals),
+            None => None,
+        };
+        totals.is_some_and(|t| t.add(quantity, cents))
+    }
+
+    /// The duplicate-detection state of the current bucket and how many rows it holds,
+    /// once the buckets are indexed.
+    #[inline]
+    pub(crate) fn current_rows(&mut self) -> Option<(&mut BucketRows, u64)> {
+        let Some((_, Current::Indexed(place))) = self.last else {
+            return None;
+        };
+        let cell = self.hours.get_mut(place)?;
+        Some((&mut cell.rows, cell.totals.rows))
+    }
+
+    /// The duplicate-detection state of bucket `key` and how many rows it holds, once the
+    /// buckets are indexed (for reading the duplicate history back).
+    pub(crate) fn rows_of(
+        &mut self,
+        (store, hour): (StoreIdx, i64),
+    ) -> Option<(&mut BucketRows, u64)> {
+        let (place, _) = self
+            .hours
+            .find_or_insert(store as usize, hour.div_euclid(HOUR));
+        let cell = self.hours.get_mut(place)?;
+        Some((&mut cell.rows, cell.totals.rows))
+    }
+
+    /// Moves the listed buckets into the hour index (once): from then on every bucket is
+    /// found there. Their keys stay, by number, for [`HourlySales::take_listed_keys`].
+    pub(crate) fn index_all(&mut self) {
+        if self.indexed {
+            return;
         }
-        let next = self.count;
-        let slot = self.slots.entry(key).or_insert(Slot {
-            number: next,
+        self.indexed = true;
+        for b in std::mem::take(&mut self.buckets) {
+            let (s, h) = b.key;
+            let (place, new) = self.hours.find_or_insert(s as usize, h.div_euclid(HOUR));
+            if let Some(cell) = self.hours.get_mut(place) {
+                cell.totals = b.totals;
+            }
+            if new {
+                self.hours.mark_occupied(place);
+            }
+            self.listed_keys.push(b.key);
+        }
+        self.refresh_current();
+    }
+
+    /// The keys the listed buckets had, by number (once; empty after).
+    pub(crate) fn take_listed_keys(&mut self) -> Vec<(StoreIdx, i64)> {
+        std::mem::take(&mut self.listed_keys)
+    }
+
+    /// Finds the current bucket again (the index may have moved its cells).
+    pub(crate) fn refresh_current(&mut self) {
+        if let Some(((s, h), _)) = self.last {
+            if self.indexed {
+                let (place, _) = self.hours.find_or_insert(s as usize, h.div_euclid(HOUR));
+                self.last = Some(((s, h), Current::Indexed(place)));
+            }
+        }
+    }
+
+    /// A new listed bucket, numbered in order of creation.
+    fn push_bucket(&mut self, key: (StoreIdx, i64)) -> (Current, Placement) {
+        self.buckets.push(Bucket {
+            key,
             totals: Totals::default(),
         });
-        let placement = if slot.number == next {
-            self.count += 1;
+        (
+            Current::Listed(self.buckets.len() - 1),
+            Placement::NewInOrder,
+        )
+    }
+
+    /// The cell of a key that is not the last row's, in the hour index (the listed buckets
+    /// move there at the first key out of order).
+    fn find_cell(&mut self, (store, hour): (StoreIdx, i64)) -> (Current, Placement) {
+        self.index_all();
+        let (place, new) = self
+            .hours
+            .find_or_insert(store as usize, hour.div_euclid(HOUR));
+        if new {
+            self.hours.mark_occupied(place);
+        }
+        let placement = if new {
             Placement::New
-        } else if self.last.is_some_and(|(k, _)| k == key) {
-            Placement::SameAsLast
         } else {
             Placement::Revisit
         };
-        self.last = Some((key, slot.number));
-        (slot.number, placement, &mut slot.totals)
+        (Current::Indexed(place), placement)
     }
 
-    /// Sorts the buckets for output and frees the lookup table; no row is added after.
+    /// Puts the buckets in (store, hour) order for output and frees the index; no row is
+    /// added after. Listed buckets are in order already; the index gives its buckets in
+    /// order without a sort.
     pub(crate) fn seal(&mut self) {
-        if self.hashed {
-            self.buckets = std::mem::take(&mut self.slots)
-                .into_iter()
-                .map(|(k, slot)| (k, slot.totals))
-                .collect();
-        }
-        self.hashed = false;
-        self.last = None;
         // A bucket is only created for a row that is then added (see `locate`); dropping
         // empty ones anyway keeps an impossible empty hour out of the import.
-        self.buckets.retain(|(_, t)| t.rows > 0);
-        self.buckets.sort_unstable_by_key(|(k, _)| *k);
+        if self.indexed {
+            let hours = std::mem::take(&mut self.hours);
+            let mut buckets = Vec::with_capacity(hours.cells());
+            hours.drain_sorted(|s, h, cell| {
+                if let (true, Ok(s), Some(h)) = (
+                    cell.totals.rows > 0,
+                    StoreIdx::try_from(s),
+                    h.checked_mul(HOUR),
+                ) {
+                    buckets.push(Bucket {
+                        key: (s, h),
+                        totals: cell.totals,
+                    });
+                }
+            });
+            self.buckets = buckets;
+        } else {
+            self.buckets.retain(|b| b.totals.rows > 0);
+        }
+        self.indexed = false;
+        self.last = None;
+        self.listed_keys = Vec::new();
+        debug_assert!(self.buckets.windows(2).all(|w| w[0].key < w[1].key));
     }
 
     /// Number of (store, hour) buckets.
@@ -286,25 +409,33 @@ impl HourlySales {
 
     /// Every (store, hour), ordered by store (in order of first appearance) then hour.
     pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
-        self.buckets.iter().filter_map(|&((s, h), ref t)| {
-            Some(SalesHour {
-                store: self.store_name(s),
-                hour: seconds_to_naive(h)?,
-                transactions: t.transactions,
-                amount_cents: t.amount_cents,
-                rows: t.rows,
-            })
-        })
+        self.buckets.iter().filter_map(
+            |&Bucket {
+                 key: (s, h),
+                 totals: ref t,
+                 ..
+             }| {
+                Some(SalesHour {
+                    store: self.store_name(s),
+                    hour: seconds_to_naive(h)?,
+                    transactions: t.transactions,
+                    amount_cents: t.amount_cents,
+                    rows: t.rows,
+                })
+            },
+        )
     }
 
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
-        self.buckets.iter().fold((0, 0), |(q, c), (_, t)| {
-            (
-                q + u128::from(t.transactions),
-                c + u128::from(t.amount_cents),
-            )
-        })
+        self.buckets
+            .iter()
+            .fold((0, 0), |(q, c), Bucket { totals: t, .. }| {
+                (
+                    q + u128::from(t.transactions),
+                    c + u128::from(t.amount_cents),
+                )
+            })
     }
 
     /// The hours on ffc-core's UTC timeline, with each store's zone from `zone_of`. Local
@@ -313,19 +444,25 @@ impl HourlySales {
     pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
         self.buckets
             .iter()
-            .map(|&((s, h), ref t)| {
-                let store = self.store_name(s);
-                let zone = zone_of(store);
-                let start = zone.local_to_utc(h);
-                SalesRecord {
-                    store: store.to_owned(),
-                    start,
-                    length: 3600,
-                    offset: zone.offset_at(start),
-                    transactions: t.transactions,
-                    amount_cents: t.amount_cents,
-                }
-            })
+            .map(
+                |&Bucket {
+                     key: (s, h),
+                     totals: ref t,
+                     ..
+                 }| {
+                    let store = self.store_name(s);
+                    let zone = zone_of(store);
+                    let start = zone.local_to_utc(h);
+                    SalesRecord {
+                        store: store.to_owned(),
+                        start,
+                        length: 3600,
+                        offset: zone.offset_at(start),
+                        transactions: t.transactions,
+                        amount_cents: t.amount_cents,
+                    }
+                },
+            )
             .collect()
     }
 
@@ -345,7 +482,12 @@ impl HourlySales {
         let mut out: Vec<DayBatch> = Vec::new();
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
-        for &((s, h), ref t) in &self.buckets {
+        for &Bucket {
+            key: (s, h),
+            totals: ref t,
+            ..
+        } in &self.buckets
+        {
             let day = day_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;
@@ -381,7 +523,7 @@ impl HourlySales {
 
     /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
-        self.buckets.iter().map(|&((s, h), t)| (s, h, t))
+        self.buckets.iter().map(|b| (b.key.0, b.key.1, b.totals))
     }
 }
 

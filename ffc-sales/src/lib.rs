@@ -37,8 +37,10 @@ pub mod aggregate;
 pub mod conversion;
 pub mod error;
 pub mod field;
+mod hour_index;
 pub mod mapping;
 pub mod report;
+mod store_codes;
 pub mod validate;
 pub mod value;
 

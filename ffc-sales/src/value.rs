@@ -240,12 +240,23 @@ pub fn parse_datetime_seconds(b: &[u8]) -> Result<i64, Reason> {
 /// minutes only through `mm` < 60: once a prefix has been accepted, any field with the same
 /// prefix, a `:` and two digits below 60 is accepted too, at the prefix's hour plus the
 /// minutes.
+///
+/// Rows out of order repeat a few dates in any order: the days of recently accepted
+/// `DD-MM-YYYY` prefixes are kept in a small direct-mapped table, so such a field only has
+/// its `hh:mm` read. Exact for the same reason: whether the date is real does not depend on
+/// the time.
 #[derive(Debug, Clone, Default)]
 pub struct DateTimeParser {
     /// The `DD-MM-YYYY hh` of the last strictly shaped, real date and time, and its hour
     /// start in wall-clock seconds; `None` before the first.
     last_hour: Option<([u8; 13], i64)>,
+    /// Accepted dates: the `DD-MM-YYYY` as a word and two bytes, and its day number (days
+    /// since 1970-01-01), at a slot picked from the date; empty until first used.
+    dates: Vec<Option<(u64, u16, i64)>>,
 }
+
+/// Slots in [`DateTimeParser`]'s date table (a power of two).
+const DATE_SLOTS: usize = 64;
 
 impl DateTimeParser {
     /// A parser with nothing remembered.
@@ -271,16 +282,66 @@ impl DateTimeParser {
                 }
             }
         }
+        let date = date_key(b);
+        let slot = date.map(|(word, tail)| date_slot(word, tail));
+        if let (Some((word, tail)), Some(slot)) = (date, slot) {
+            if let Some(Some((w, t, days))) = self.dates.get(slot) {
+                if (*w, *t) == (word, tail) {
+                    if let Some(seconds) = time_of_day_seconds(b) {
+                        return Ok(days * 86_400 + seconds);
+                    }
+                }
+            }
+        }
         match well_formed_datetime_seconds(b) {
             Some(seconds) => {
                 if let Some(prefix) = b.get(..13).and_then(|p| <[u8; 13]>::try_from(p).ok()) {
                     self.last_hour = Some((prefix, seconds - seconds.rem_euclid(3600)));
+                }
+                if let (Some((word, tail)), Some(slot)) = (date, slot) {
+                    if self.dates.is_empty() {
+                        self.dates = vec![None; DATE_SLOTS];
+                    }
+                    if let Some(entry) = self.dates.get_mut(slot) {
+                        *entry = Some((word, tail, seconds.div_euclid(86_400)));
+                    }
                 }
                 Ok(seconds)
             }
             None => parse_datetime(b).map(ffc_core::time::naive_to_seconds),
         }
     }
+}
+
+/// The `DD-MM-YYYY` of a 16-byte field as a word and two bytes (unchecked).
+#[inline]
+fn date_key(b: &[u8]) -> Option<(u64, u16)> {
+    if b.len() != 16 {
+        return None;
+    }
+    let word = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    let tail = u16::from_le_bytes(b.get(8..10)?.try_into().ok()?);
+    Some((word, tail))
+}
+
+/// The table slot of a date key.
+#[inline]
+fn date_slot(word: u64, tail: u16) -> usize {
+    let h = (word ^ u64::from(tail).rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 58) as usize & (DATE_SLOTS - 1)
+}
+
+/// The ` hh:mm` after a date, as seconds into the day, when it is well formed (as
+/// [`well_formed_datetime_seconds`] requires: the space, the colon, two-digit hour below 24
+/// and minute below 60, and nothing after).
+#[inline]
+fn time_of_day_seconds(b: &[u8]) -> Option<i64> {
+    let &[b' ', h1, h2, b':', m1, m2] = b.get(10..)? else {
+        return None;
+    };
+    let hour = two_digits(h1, h2).filter(|h| *h < 24)?;
+    let minute = two_digits(m1, m2).filter(|m| *m < 60)?;
+    Some(i64::from(hour) * 3_600 + i64::from(minute) * 60)
 }
 
 /// The fast path of [`parse_datetime_seconds`]: `None` for anything it does not accept.

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
+use ffc_sales::value::{parse_datetime_seconds, DateTimeParser};
 use ffc_sales::{validate_bytes, validate_reader, ImportMode, ValidationConfig};
 use proptest::prelude::*;
 
@@ -376,5 +377,42 @@ proptest! {
         }
         prop_assert_eq!(got, want);
         prop_assert_eq!(v.counts.valid as usize + v.counts.duplicates as usize, rows.len());
+    }
+}
+
+fn datetime_field() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just(0u32), 1u32..=31, Just(32)],
+        prop_oneof![1u32..=12, Just(0), Just(13)],
+        prop_oneof![
+            Just(2023u32),
+            Just(2024),
+            Just(1900),
+            Just(2000),
+            Just(0),
+            Just(1)
+        ],
+        prop_oneof![0u32..24, Just(24), Just(99)],
+        prop_oneof![0u32..60, Just(60)],
+        prop_oneof![8 => Just(""), 1 => Just(" "), 1 => Just(":00"), 1 => Just("x")],
+        prop_oneof![8 => Just(' '), 1 => Just('T'), 1 => Just('-')],
+        prop_oneof![8 => Just(':'), 1 => Just('.'), 1 => Just('1')],
+    )
+        .prop_map(|(d, m, y, h, mi, tail, sep, colon)| {
+            format!("{d:02}-{m:02}-{y:04}{sep}{h:02}{colon}{mi:02}{tail}")
+        })
+}
+
+proptest! {
+    /// The date-time parser's two caches (the last hour, the recent dates) never change an
+    /// answer: any sequence of fields, real or not, gets what a parser without memory gives.
+    #[test]
+    fn date_caches_answer_as_a_fresh_parse(
+        fields in proptest::collection::vec(datetime_field(), 1..200),
+    ) {
+        let mut parser = DateTimeParser::new();
+        for f in &fields {
+            prop_assert_eq!(parser.parse(f.as_bytes()), parse_datetime_seconds(f.as_bytes()), "{}", f);
+        }
     }
 }

@@ -65,34 +65,87 @@ struct CsvDriver {
 /// but the delimiter into the field, ends a field at `,` and the record at `\r` or `\n`;
 /// after `\r` it discards one `\n`, and that state behaves like the one between records.
 #[inline]
-fn split_plain_line<'a>(
+pub(super) fn split_plain_line<'a>(
     input: &'a [u8],
     out_room: usize,
     ends: &mut [usize],
 ) -> Option<(&'a [u8], usize, usize)> {
-    let end = memchr::memchr3(b'\n', b'\r', b'"', input)?;
+    // One pass, eight bytes at a time: the first `\n`, `\r` or `"` ends the scan, and every
+    // comma before it ends a field.
+    let mut commas = 0usize;
+    let mut base = 0usize;
+    let end = loop {
+        let (word, last) = match input.get(base..base + 8) {
+            Some(chunk) => (u64::from_le_bytes(chunk.try_into().ok()?), false),
+            // The tail, padded with zeros (which match nothing).
+            None => {
+                let mut padded = [0u8; 8];
+                let rest = input.get(base..).unwrap_or_default();
+                padded.get_mut(..rest.len())?.copy_from_slice(rest);
+                (u64::from_le_bytes(padded), true)
+            }
+        };
+        // `\n`, `\r` and `"` are the only bytes below 0x23 that end the scan: most words
+        // have none of those low bytes and skip the three exact tests.
+        let stop = if bytes_below(word, 0x23) == 0 {
+            0
+        } else {
+            bytes_equal(word, b'\n') | bytes_equal(word, b'\r') | bytes_equal(word, b'"')
+        };
+        let mut comma = bytes_equal(word, b',');
+        if stop != 0 {
+            let at = (stop.trailing_zeros() / 8) as usize;
+            comma &= (1u64 << (at * 8)) - 1;
+            write_commas(comma, base, ends, &mut commas)?;
+            break base + at;
+        }
+        if last {
+            return None;
+        }
+        write_commas(comma, base, ends, &mut commas)?;
+        base += 8;
+    };
     let consumed = match input.get(end..)? {
         [b'\n', ..] => end + 1,
         [b'\r', b'\n', ..] => end + 2,
         _ => return None,
     };
     let line = input.get(..end)?;
-    // Lines are short: a plain pass finds the commas faster than a vector search per comma.
-    // Every position is written to the next free end, which only a comma makes permanent.
-    let mut fields = 0usize;
-    for (i, &b) in line.iter().enumerate() {
-        if let Some(slot) = ends.get_mut(fields) {
-            *slot = i;
-        }
-        fields += usize::from(b == b',');
-    }
-    *ends.get_mut(fields)? = end;
-    fields += 1;
+    *ends.get_mut(commas)? = end;
+    let fields = commas + 1;
     // Strictly inside both buffers: csv-core would not have asked for more room.
-    if fields >= ends.len() || end - (fields - 1) >= out_room {
+    if fields >= ends.len() || end - commas >= out_room {
         return None;
     }
     Some((line, consumed, fields))
+}
+
+/// `0x80` in each byte of `word` equal to `byte`, 0 elsewhere (exact: no carry crosses bytes).
+#[inline]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (0x0101_0101_0101_0101 * u64::from(byte));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// `0x80` in each byte of `word` below `limit` (at most 0x80), 0 elsewhere (exact).
+#[inline]
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let y = (word & LOW7) + 0x0101_0101_0101_0101 * u64::from(0x80 - limit.min(0x80));
+    !(y | word) & !LOW7
+}
+
+/// Writes the position of each comma in `mask` (from [`bytes_equal`], for the word at
+/// `base`) to the next free end; `None` when `ends` is full.
+#[inline]
+fn write_commas(mut mask: u64, base: usize, ends: &mut [usize], commas: &mut usize) -> Option<()> {
+    while mask != 0 {
+        *ends.get_mut(*commas)? = base + (mask.trailing_zeros() / 8) as usize;
+        *commas += 1;
+        mask &= mask - 1;
+    }
+    Some(())
 }
 
 impl CsvDriver {

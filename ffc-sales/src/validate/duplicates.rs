@@ -1,8 +1,9 @@
 //! Duplicate-row detection: every valid row's key within its (store, hour) bucket, kept
-//! compact (varint runs while rows arrive sorted, a hash map once they do not), so a
-//! repeated row is named with the line it repeats.
+//! compact (varint runs while rows arrive sorted, per-bucket chains once they do not), so
+//! a repeated row is named with the line it repeats.
 
-use crate::aggregate::Placement;
+use super::chains::Chains;
+use crate::aggregate::{HourlySales, Placement, StoreIdx};
 
 /// A summed row's values within its (store, hour) bucket, packed into two words: the
 /// quantity shifted left by 6 bits with the minute of the hour (0..60) below it, and the
@@ -23,6 +24,11 @@ impl RowKey {
             quantity_minute: (quantity << 6) | minute_of_hour,
             cents,
         }
+    }
+
+    /// The two words, for hashing.
+    pub(super) fn words(self) -> (u64, u64) {
+        (self.quantity_minute, self.cents)
     }
 
     fn minute_of_hour(self) -> u8 {
@@ -90,8 +96,8 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// are appended, unsearched, to a history in fixed-size chunks. The buckets of a sorted file
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
-/// every row into a hash map keyed by (bucket, [`RowKey`]), pre-sized, which answers from
-/// then on. About 5 bytes per summed row in the history (32 in the map), and every answer
+/// every row into per-bucket chains behind a filter ([`Chains`]), which answer from then
+/// on. About 5 bytes per summed row in the history (32 in the chains), and every answer
 /// exact.
 #[derive(Debug, Default)]
 pub(super) struct DuplicateIndex {
@@ -102,64 +108,87 @@ pub(super) struct DuplicateIndex {
     /// The rows of the finished runs, in file order, buckets 0, 1, 2, ... (sorted mode),
     /// packed: a head byte (minute of the hour, first-of-bucket and line-jump flags), the
     /// quantity and the cents as LEB128, and the line only where it does not follow the
-    /// previous row's. About 5 bytes a row; it is only read back when the map takes over.
+    /// previous row's. About 5 bytes a row; it is only read back when the chains take over.
     history: Vec<Vec<u8>>,
     /// Rows in `history`.
     history_rows: usize,
     /// The line of the last row in `history`.
     history_line: u64,
-    hashed: Option<foldhash::HashMap<(usize, RowKey), u64>>,
+    /// Every row by bucket, once the rows are out of order.
+    chains: Option<Chains>,
 }
 
-/// Longest run scanned linearly before switching to the hash map (bounds the scan cost).
+/// Longest run scanned linearly before switching to the chains (bounds the scan cost).
 const RUN_SCAN_LIMIT: usize = 64;
 
 impl DuplicateIndex {
-    /// The line of an earlier summed row with this key in this bucket; if there is none, the
-    /// row is recorded as summed at `line` (take it back with [`DuplicateIndex::forget`]).
+    /// The line of an earlier summed row with this key in the current bucket of `sales`
+    /// (`bucket` its key; `placement` and `number` as [`HourlySales::locate`] gave them); if
+    /// there is none, the row is recorded as summed at `line` (take it back with
+    /// [`DuplicateIndex::forget`]).
     pub(super) fn check(
         &mut self,
-        bucket: usize,
-        placement: Placement,
+        sales: &mut HourlySales,
+        (placement, number): (Placement, Option<usize>),
+        bucket: (StoreIdx, i64),
         key: RowKey,
         line: u64,
     ) -> Option<u64> {
-        if self.hashed.is_none() {
+        if self.chains.is_none() {
+            match (placement, number) {
+                (placement, Some(number)) => {
+                    if let Some(answer) = self.check_run(placement, number, key, line) {
+                        return answer;
+                    }
+                    self.switch_to_chains(sales);
+                }
+                (_, None) => self.switch_to_chains(sales),
+            }
+        }
+        self.chains.get_or_insert_with(Chains::default).check(
+            sales.current_rows(),
+            bucket,
+            key,
+            line,
+        )
+    }
+
+    /// The sorted-mode answer for a row of listed bucket `bucket`, or `None` when the
+    /// chains must take over.
+    fn check_run(
+        &mut self,
+        placement: Placement,
+        bucket: usize,
+        key: RowKey,
+        line: u64,
+    ) -> Option<Option<u64>> {
+        {
             match placement {
                 Placement::NewInOrder if self.run_follows(bucket) => {
                     self.close_run();
                     self.run_bucket = Some(bucket);
                     self.run.push(Seen { key, line });
-                    return None;
+                    Some(None)
                 }
                 Placement::SameAsLast
                     if self.run_bucket == Some(bucket) && self.run.len() < RUN_SCAN_LIMIT =>
                 {
                     if let Some(seen) = self.run.iter().find(|s| s.key == key) {
-                        return Some(seen.line);
+                        return Some(Some(seen.line));
                     }
                     self.run.push(Seen { key, line });
-                    return None;
+                    Some(None)
                 }
-                _ => self.switch_to_hash(),
-            }
-        }
-        let map = self.hashed.get_or_insert_with(Default::default);
-        match map.entry((bucket, key)) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-                None
+                _ => None,
             }
         }
     }
 
-    /// Takes back the row [`DuplicateIndex::check`] just recorded: it was not summed.
-    pub(super) fn forget(&mut self, bucket: usize, key: RowKey) {
-        match &mut self.hashed {
-            Some(map) => {
-                map.remove(&(bucket, key));
-            }
+    /// Takes back the row [`DuplicateIndex::check`] just recorded in the current bucket of
+    /// `sales` (key `bucket`): it was not summed.
+    pub(super) fn forget(&mut self, sales: &mut HourlySales, bucket: (StoreIdx, i64), key: RowKey) {
+        match &mut self.chains {
+            Some(chains) => chains.forget(sales.current_rows().map(|(r, _)| r), bucket, key),
             None => {
                 self.run.pop();
             }
@@ -167,7 +196,7 @@ impl DuplicateIndex {
     }
 
     /// Whether a new bucket continues the numbering of the history (always, for a sorted
-    /// file; anything else switches to the map rather than trusting it).
+    /// file; anything else switches to the chains rather than trusting it).
     fn run_follows(&self, bucket: usize) -> bool {
         match self.run_bucket {
             None => bucket == 0,
@@ -207,12 +236,12 @@ impl DuplicateIndex {
         }
     }
 
-    /// Moves every row into the hash map.
-    fn switch_to_hash(&mut self) {
-        let mut map = foldhash::HashMap::with_capacity_and_hasher(
-            self.history_rows + self.run.len(),
-            foldhash::fast::RandomState::default(),
-        );
+    /// Moves every row into the bucket chains.
+    fn switch_to_chains(&mut self, sales: &mut HourlySales) {
+        let mut chains = Chains::default();
+        // The buckets move to the hour index; the history names them by number.
+        sales.index_all();
+        let keys = sales.take_listed_keys();
         let mut bucket: Option<usize> = None;
         let mut line = 0u64;
         for chunk in &self.history {
@@ -236,17 +265,21 @@ impl DuplicateIndex {
                     bucket = Some(bucket.map_or(0, |b| b + 1));
                 }
                 let key = RowKey::new(u64::from(head & 0x3f), quantity, cents);
-                map.insert((bucket.unwrap_or(0), key), line);
+                if let Some(&k) = keys.get(bucket.unwrap_or(0)) {
+                    chains.check(sales.rows_of(k), k, key, line);
+                }
             }
         }
-        if let Some(b) = self.run_bucket {
+        if let Some(&k) = self.run_bucket.and_then(|b| keys.get(b)) {
             for seen in &self.run {
-                map.insert((b, seen.key), seen.line);
+                chains.check(sales.rows_of(k), k, seen.key, seen.line);
             }
         }
+        // Reading the history back may have moved cells: find the current one again.
+        sales.refresh_current();
         self.history = Vec::new();
         self.history_rows = 0;
         self.run = Vec::new();
-        self.hashed = Some(map);
+        self.chains = Some(chains);
     }
 }

@@ -10,11 +10,14 @@
 //! trailing `,,,`) are counted as blank and skipped. No row is kept after it is checked, and
 //! a row longer than [`ValidationConfig::max_row_bytes`] is refused without being buffered.
 //!
-//! Memory: the header, the interned store codes, one bucket per (store, hour), and (while
-//! duplicate detection is on, the default) one entry per valid row (about 5 bytes while
-//! rows arrive sorted by store and hour; 32 once they arrive out of order) so a repeated row can be named with the line it repeats. Turn
+//! Memory: the header, the interned store codes, one bucket per (store, hour) (once rows
+//! arrive out of order, in a dense run of 32-byte cells per store, at most a few cells per
+//! bucket), and (while duplicate detection is on, the default) one entry per valid row
+//! (about 5 bytes while rows arrive sorted by store and hour; 32 once they arrive out of
+//! order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
+mod chains;
 mod config;
 mod driver;
 mod duplicates;
@@ -244,15 +247,16 @@ impl<'c> Validator<'c> {
         raw_amount: &[u8],
     ) {
         let hour = hour_start(d);
-        let (slot, placement, totals) = self.out.sales.locate(s, hour);
+        let located = self.out.sales.locate(s, hour);
         let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
         let duplicate_of = if self.config.detect_duplicates {
-            self.duplicates.check(slot, placement, key, line)
+            self.duplicates
+                .check(&mut self.out.sales, located, (s, hour), key, line)
         } else {
             None
         };
         // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
-        let added = duplicate_of.is_none() && totals.add(q, c);
+        let added = duplicate_of.is_none() && self.out.sales.add(q, c);
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
@@ -268,7 +272,7 @@ impl<'c> Validator<'c> {
         }
         if !added {
             if self.config.detect_duplicates {
-                self.duplicates.forget(slot, key);
+                self.duplicates.forget(&mut self.out.sales, (s, hour), key);
             }
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));

@@ -197,3 +197,241 @@ fn busy_hour_out_of_order_repeats_name_their_first_line() {
     }
     check_against_model(&rows);
 }
+
+/// The plain split as it was written first, a byte at a time: the reference for the
+/// word-at-a-time one.
+fn split_plain_line_bytewise<'a>(
+    input: &'a [u8],
+    out_room: usize,
+    ends: &mut [usize],
+) -> Option<(&'a [u8], usize, usize)> {
+    let end = input
+        .iter()
+        .position(|b| matches!(b, b'\n' | b'\r' | b'"'))?;
+    let consumed = match input.get(end..)? {
+        [b'\n', ..] => end + 1,
+        [b'\r', b'\n', ..] => end + 2,
+        _ => return None,
+    };
+    let line = input.get(..end)?;
+    let mut fields = 0usize;
+    for (i, &b) in line.iter().enumerate() {
+        if b == b',' {
+            *ends.get_mut(fields)? = i;
+            fields += 1;
+        }
+    }
+    *ends.get_mut(fields)? = end;
+    fields += 1;
+    if fields >= ends.len() || end - (fields - 1) >= out_room {
+        return None;
+    }
+    Some((line, consumed, fields))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The word-at-a-time split finds what a byte-at-a-time one finds: the line, the bytes
+    /// consumed, every field end; and declines the same lines (quotes, lone CRs, no end,
+    /// too many fields, too long), at every length and alignment.
+    #[test]
+    fn plain_split_matches_the_bytewise_one(
+        input in proptest::collection::vec(
+            prop_oneof![
+                8 => Just(b'a'), 4 => Just(b','), 1 => Just(b'\n'), 1 => Just(b'\r'),
+                1 => Just(b'"'), 1 => Just(b'-'), 1 => Just(0u8), 1 => Just(0x80u8),
+                1 => Just(0xacu8), 1 => any::<u8>(),
+            ],
+            0..80,
+        ),
+        ends_len in 1usize..12,
+        out_room in 0usize..80,
+    ) {
+        let mut fast_ends = vec![usize::MAX; ends_len];
+        let mut slow_ends = vec![usize::MAX; ends_len];
+        let fast = super::driver::split_plain_line(&input, out_room, &mut fast_ends);
+        let slow = split_plain_line_bytewise(&input, out_room, &mut slow_ends);
+        prop_assert_eq!(fast, slow);
+        if let Some((_, _, fields)) = fast {
+            prop_assert_eq!(&fast_ends[..fields], &slow_ends[..fields]);
+        }
+    }
+}
+
+/// One generated row: store choice, year choice, day, hour, minute, quantity, cents, and
+/// what to spoil (0: nothing).
+type ModelRow = (usize, usize, u32, u32, u32, u64, u64, u8);
+
+const MODEL_STORES: [&str; 5] = ["S1", "S2", "S3", "X9", " S1"];
+const MODEL_YEARS: [u32; 3] = [2024, 2024, 2031];
+
+fn model_row_text(&(store, year, day, hour, minute, qty, cents, spoil): &ModelRow) -> String {
+    let store = MODEL_STORES[store];
+    let year = MODEL_YEARS[year];
+    let amount = format!("{}.{:02}", cents / 100, cents % 100);
+    match spoil {
+        1 => format!("{store},{day:02}-06-{year} {hour:02}:{minute:02},x{qty},{amount}"),
+        2 => format!("{store},31-06-{year} {hour:02}:{minute:02},{qty},{amount}"),
+        3 => format!("{store},{day:02}-06-{year} {hour:02}:{minute:02},{qty}"),
+        4 => ",,,".to_owned(),
+        5 => format!("{store},{day:02}-06-{year} {hour:02}:{minute:02},{qty},1,{amount}"),
+        _ => format!("{store},{day:02}-06-{year} {hour:02}:{minute:02},{qty},{amount}"),
+    }
+}
+
+/// What the validator must report, computed the plain way: the public field rules, a
+/// `BTreeMap` of sums and a `HashMap` of first lines (no caches, no chains, no index).
+fn model_summary(rows: &[String], config: &ValidationConfig) -> String {
+    use crate::aggregate::{day_key, hour_start};
+    use crate::value::{parse_amount_cents, parse_datetime_seconds, parse_quantity, parse_store};
+    let mut counts = RowCounts::default();
+    let mut errors: Vec<(u64, Reason)> = Vec::new();
+    let mut stores: Vec<String> = Vec::new();
+    let mut sums: std::collections::BTreeMap<(u32, i64), (u64, u64, u64)> = Default::default();
+    let mut first: std::collections::HashMap<(u32, i64, u64, u64), u64> = Default::default();
+    let (mut days, mut whole_stores) = (BTreeSet::new(), BTreeSet::new());
+    let mut unattributed = 0u64;
+    for (i, row) in rows.iter().enumerate() {
+        let line = i as u64 + 2;
+        let fields: Vec<&[u8]> = row.as_bytes().split(|b| *b == b',').collect();
+        if fields.iter().all(|f| f.is_empty()) {
+            counts.blank += 1;
+            continue;
+        }
+        counts.rows += 1;
+        if fields.len() < 4 {
+            counts.invalid += 1;
+            unattributed += 1;
+            let (found, needed) = (fields.len() as u32, 4);
+            errors.push((line, Reason::MissingFields { found, needed }));
+            continue;
+        }
+        let store = parse_store(fields[0]).and_then(|code| {
+            match &config.known_stores {
+                Some(known) if !known.contains(code) => return Err(Reason::UnknownStore),
+                _ => {}
+            }
+            let i = stores.iter().position(|s| s == code).unwrap_or_else(|| {
+                stores.push(code.to_owned());
+                stores.len() - 1
+            });
+            Ok(i as u32)
+        });
+        let dt = parse_datetime_seconds(fields[1]);
+        let qty = parse_quantity(fields[2]);
+        let amount = parse_amount_cents(fields[3]);
+        let (Ok(s), Ok(d), Ok(q), Ok(c)) = (store, dt, qty, amount) else {
+            counts.invalid += 1;
+            for reason in [store.err(), dt.err(), qty.err(), amount.err()]
+                .into_iter()
+                .flatten()
+            {
+                errors.push((line, reason));
+            }
+            match (store, dt) {
+                (Ok(s), Ok(d)) => drop(days.insert((s, day_key(d)))),
+                (Ok(s), Err(_)) => drop(whole_stores.insert(s)),
+                _ => unattributed += 1,
+            }
+            continue;
+        };
+        let hour = hour_start(d);
+        if let Some(&first_line) = first.get(&(s, d, q, c)) {
+            counts.invalid += 1;
+            counts.duplicates += 1;
+            days.insert((s, day_key(d)));
+            errors.push((line, Reason::DuplicateRow { first_line }));
+            continue;
+        }
+        first.insert((s, d, q, c), line);
+        let sum = sums.entry((s, hour)).or_default();
+        *sum = (sum.0 + q, sum.1 + c, sum.2 + 1);
+        counts.valid += 1;
+    }
+    let hours: Vec<_> = sums
+        .into_iter()
+        .map(|((s, h), t)| (stores[s as usize].clone(), h, t))
+        .collect();
+    format!("{counts:?} {errors:?} {days:?} {whole_stores:?} {unattributed} {hours:?}")
+}
+
+/// The same facts from the validator.
+fn validator_summary(v: &Validation) -> String {
+    let errors: Vec<(u64, Reason)> = v.errors.iter().map(|e| (e.line, e.reason)).collect();
+    let hours: Vec<_> = v
+        .sales
+        .store_hours()
+        .map(|(s, h, t)| {
+            let name = v.sales.store_name(s).to_owned();
+            (name, h, (t.transactions, t.amount_cents, t.rows))
+        })
+        .collect();
+    format!(
+        "{:?} {:?} {:?} {:?} {} {:?}",
+        v.counts, errors, v.tainted_days, v.tainted_stores, v.unattributed_invalid_rows, hours
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The fast paths (sorted runs and their history, the hour index with dense and sparse
+    /// stores, bucket chains and their filter, busy buckets in the map, the store and date
+    /// caches) report what the plain model reports: every count, every error with its line,
+    /// every tainted day and store, every hourly sum. Files sorted, shuffled, or sorted then
+    /// shuffled; with repeats, unknown stores, bad fields, short and long rows, blank rows;
+    /// rows packed into few buckets (busy ones) or spread over years.
+    #[test]
+    fn validation_matches_the_plain_model(
+        rows in proptest::collection::vec(
+            (
+                0usize..5, 0usize..3, 1u32..4, 0u32..24, 0u32..60, 1u64..4, 0u64..5000,
+                prop_oneof![12 => Just(0u8), 1 => Just(1), 1 => Just(2), 1 => Just(3), 1 => Just(4), 1 => Just(5)],
+            ),
+            0..300,
+        ),
+        narrow in 0u32..4,
+        order in 0u8..3,
+        sorted_share in 0usize..=100,
+        repeats in proptest::collection::vec((any::<proptest::sample::Index>(), any::<proptest::sample::Index>()), 0..40),
+    ) {
+        let mut rows: Vec<ModelRow> = rows;
+        // Narrow files pack their rows into a few (store, hour) buckets: busy buckets.
+        for r in rows.iter_mut() {
+            if narrow > 0 {
+                r.1 = 0;
+                r.2 = 1 + r.2 % narrow;
+                r.3 = 10 + r.3 % narrow;
+            }
+        }
+        match order {
+            0 => rows.sort(),
+            1 => {
+                let cut = rows.len() * sorted_share / 100;
+                rows[..cut].sort();
+            }
+            _ => {}
+        }
+        // Repeats of earlier rows, anywhere after them.
+        for (from, to) in repeats {
+            if rows.is_empty() {
+                break;
+            }
+            let row = rows[from.index(rows.len())];
+            let at = to.index(rows.len() + 1);
+            rows.insert(at, row);
+        }
+        let text: Vec<String> = rows.iter().map(model_row_text).collect();
+        let mut file = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
+        for line in &text {
+            file.push_str(line);
+            file.push('\n');
+        }
+        let known = ValidationConfig::default().with_known_stores(["S1", "S2", "S3"]);
+        for config in [&ValidationConfig::default(), &known] {
+            let fast = validate_bytes(file.as_bytes(), config);
+            prop_assert_eq!(validator_summary(&fast), model_summary(&text, config));
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The (store, hour) buckets of the hourly sales (`HourlySales`) once rows arrive out of
+//! order: for each store a dense run of cells indexed by the hour itself, so a row finds
+//! its bucket with one subtraction and one load — no hash, no probe, and no second load
+//! through a table of bucket numbers.
+//!
+//! A store whose hours are spread too thin for a dense run (a few rows years apart, or the
+//! first rows of a store in a shuffled file) keeps its cells in a small map until they are
+//! dense enough, so memory stays within a few cells per bucket. Walking a dense run is
+//! walking the hours in order, so the buckets come back in (store, hour) order without a
+//! sort ([`HourIndex::drain_sorted`]).
+
+/// Cells a store's dense run may hold whatever its bucket count (two days).
+const MIN_DENSE_SPAN: usize = 48;
+/// A dense run may hold up to this many cells per bucket before it becomes a map...
+const MAX_CELLS_PER_BUCKET: usize = 8;
+/// ...and a map becomes a dense run once it needs at most this many (hysteresis, so a store
+/// never goes back and forth at every row).
+const DENSIFY_CELLS_PER_BUCKET: usize = 4;
+
+/// A cell: empty until a bucket is there.
+pub(crate) trait Cell: Copy + Default {
+    /// Whether a bucket is in the cell.
+    fn occupied(&self) -> bool;
+}
+
+/// Where a cell is, as [`HourIndex::find_or_insert`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Store index, position in its dense run.
+    Dense(usize, usize),
+    /// Store index, hour number.
+    Sparse(usize, i64),
+}
+
+/// The cells of one store, by hour number (hours since 1970-01-01 00:00, wall clock).
+#[derive(Debug, Clone)]
+enum StoreHours<C> {
+    /// `cells[h - first]` is the cell of hour `h`; `buckets` of them are occupied.
+    Dense {
+        first: i64,
+        cells: Vec<C>,
+        buckets: usize,
+    },
+    /// Hours too far apart for a dense run; `lo..=hi` spans them.
+    Sparse {
+        map: foldhash::HashMap<i64, C>,
+        lo: i64,
+        hi: i64,
+    },
+}
+
+impl<C> Default for StoreHours<C> {
+    fn default() -> Self {
+        StoreHours::Dense {
+            first: 0,
+            cells: Vec::new(),
+            buckets: 0,
+        }
+    }
+}
+
+/// Cells by store index and hour number.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HourIndex<C> {
+    stores: Vec<StoreHours<C>>,
+}
+
+impl<C: Cell> HourIndex<C> {
+    /// The place of the cell of (`store`, `hour`), created empty if there was none; the flag
+    /// says whether the cell was unoccupied.
+    #[inline]
+    pub(crate) fn find_or_insert(&mut self, store: usize, hour: i64) -> (Place, bool) {
+        if store >= self.stores.len() {
+            self.stores.resize_with(store + 1, StoreHours::default);
+        }
+        if let Some(StoreHours::Dense { first, cells, .. }) = self.stores.get(store) {
+            let at = hour
+                .checked_sub(*first)
+                .and_then(|d| usize::try_from(d).ok());
+            if let Some((i, cell)) = at.and_then(|i| Some((i, cells.get(i)?))) {
+                return (Place::Dense(store, i), !cell.occupied());
+            }
+        }
+        let Some(hours) = self.stores.get_mut(store) else {
+            return (Place::Sparse(store, hour), true);
+        };
+        hours.insert_slow(store, hour)
+    }
+
+    /// The cell at `place`.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, place: Place) -> Option<&mut C> {
+        match place {
+            Place::Dense(store, i) => match self.stores.get_mut(store)? {
+                StoreHours::Dense { cells, .. } => cells.get_mut(i),
+                StoreHours::Sparse { .. } => None,
+            },
+            Place::Sparse(store, hour) => match self.stores.get_mut(store)? {
+                StoreHours::Sparse { map, .. } => map.get_mut(&hour),
+                StoreHours::Dense { .. } => None,
+            },
+        }
+    }
+
+    /// Counts a cell at `place` as occupied from now on (the caller just filled it). Keeps
+    /// the bucket count of a dense run, which bounds its growth.
+    #[inline]
+    pub(crate) fn mark_occupied(&mut self, place: Place) {
+        if let Place::Dense(store, _) = place {
+            if let Some(StoreHours::Dense { buckets, .. }) = self.stores.get_mut(store) {
+                *buckets += 1;
+            }
+        }
+    }
+
+    /// About how many cells are occupied (exact but for cells created and never filled).
+    pub(crate) fn cells(&self) -> usize {
+        self.stores
+            .iter()
+            .map(|hours| match hours {
+                StoreHours::Dense { buckets, .. } => *buckets,
+                StoreHours::Sparse { map, .. } => map.len(),
+            })
+            .sum()
+    }
+
+    /// Hands every occupied cell to `f` as (store, hour number, cell), by store and then
+    /// hour.
+    pub(crate) fn drain_sorted(self, mut f: impl FnMut(usize, i64, C)) {
+        for (store, hours) in self.stores.into_iter().enumerate() {
+            match hours {
+                StoreHours::Dense { first, cells, .. } => {
+                    for (i, c) in (0i64..).zip(cells) {
+                        if c.occupied() {
+                            f(store, first + i, c);
+                        }
+                    }
+                }
+                StoreHours::Sparse { map, .. } => {
+                    let mut by_hour: Vec<(i64, C)> =
+                        map.into_iter().filter(|(_, c)| c.occupied()).collect();
+                    by_hour.sort_unstable_by_key(|(h, _)| *h);
+                    for (h, c) in by_hour {
+                        f(store, h, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<C: Cell> StoreHours<C> {
+    /// A new hour outside the dense run (grown to cover it when that stays within bounds,
+    /// else the store moves to a map), or any hour of a sparse store (which becomes a dense
+    /// run once its hours are close enough).
+    #[cold]
+    fn insert_slow(&mut self, store: usize, hour: i64) -> (Place, bool) {
+        if let StoreHours::Dense {
+            first,
+            cells,
+            buckets,
+        } = self
+        {
+            if let Some((new_first, new_len)) = grown_span(*first, cells.len(), *buckets, hour) {
+                regrow(cells, *first, new_first, new_len);
+                *first = new_first;
+                if let Some(i) = hour
+                    .checked_sub(*first)
+                    .and_then(|d| usize::try_from(d).ok())
+                    .filter(|i| *i < cells.len())
+                {
+                    return (Place::Dense(store, i), true);
+                }
+            }
+            *self = self.to_sparse();
+        }
+        let StoreHours::Sparse { map, lo, hi } = self else {
+            // Not reached: a dense store either answered or became sparse above.
+            return (Place::Sparse(store, hour), true);
+        };
+        let new = !map.get(&hour).is_some_and(Cell::occupied);
+        map.entry(hour).or_default();
+        *lo = (*lo).min(hour);
+        *hi = (*hi).max(hour);
+        let (lo, hi, len) = (*lo, *hi, map.len());
+        if let Some(span) = dense_span(lo, hi, len) {
+            self.densify(lo, span);
+            if let Some(i) = hour.checked_sub(lo).and_then(|d| usize::try_from(d).ok()) {
+                return (Place::Dense(store, i), new);
+            }
+        }
+        (Place::Sparse(store, hour), new)
+    }
+
+    /// The cells of a dense store as a map.
+    fn to_sparse(&self) -> Self {
+        match self {
+            StoreHours::Dense { first, cells, .. } => {
+                let map: foldhash::HashMap<i64, C> = (0i64..)
+                    .zip(cells)
+                    .filter(|(_, c)| c.occupied())
+                    .map(|(i, c)| (first + i, *c))
+                    .collect();
+                let lo = map.keys().copied().min().unwrap_or(0);
+                let hi = map.keys().copied().max().unwrap_or(0);
+                StoreHours::Sparse { map, lo, hi }
+            }
+            StoreHours::Sparse { .. } => self.clone(),
+        }
+    }
+
+    /// A sparse store's cells as a dense run from `lo`, `span` long.
+    fn densify(&mut self, lo: i64, span: usize) {
+        let StoreHours::Sparse { map, .. } = self else {
+            return;
+        };
+        let mut cells = vec![C::default(); span];
+        let mut buckets = 0usize;
+        for (&h, &c) in map.iter() {
+            let slot = h
+                .checked_sub(lo)
+                .and_then(|d| usize::try_from(d).ok())
+                .and_then(|i| cells.get_mut(i));
+            if let Some(slot) = slot {
+                *slot = c;
+                buckets += usize::from(c.occupied());
+            }
+        }
+        *self = StoreHours::Dense {
+            first: lo,
+            cells,
+            buckets,
+        };
+    }
+}
+
+/// The length of a dense run over hours `lo..=hi` for a store with `len` cells, when that
+/// is few enough cells per bucket to leave the map.
+fn dense_span(lo: i64, hi: i64, len: usize) -> Option<usize> {
+    let span = usize::try_from(hi.checked_sub(lo)?.checked_add(1)?).ok()?;
+    let limit = MIN_DENSE_SPAN.max(len.saturating_mul(DENSIFY_CELLS_PER_BUCKET));
+    (span <= limit).then_some(span)
+}
+
+/// The dense run that covers `hour` as well as the current one (`first`, `len`), with room
+/// to grow on the side it grew (so hours arriving in any order regrow the run only a few
+/// times); `None` when that would be more cells than the store may have.
+fn grown_span(first: i64, len: usize, buckets: usize, hour: i64) -> Option<(i64, usize)> {
+    let limit = MIN_DENSE_SPAN.max(
+        buckets
+            .saturating_add(1)
+            .saturating_mul(MAX_CELLS_PER_BUCKET),
+    );
+    let limit_i = i64::try_from(limit).ok()?;
+    let (lo, hi) = if len == 0 {
+        (hour, hour.checked_add(1)?)
+    } else {
+        let end = first.checked_add(i64::try_from(len).ok()?)?;
+        (first.min(hour), end.max(hour.checked_add(1)?))
+    };
+    let needed = hi.checked_sub(lo)?;
+    if needed > limit_i {
+        return None;
+    }
+    // Slack: a day at least, or a quarter of the span, on the side that grew (around a
+    // first hour, both sides); never past the limit.
+    let slack = (needed / 4).max(24).min(limit_i - needed);
+    let (lo, hi) = if len == 0 {
+        let before = slack / 2;
+        (lo.checked_sub(before)?, hi.checked_add(slack - before)?)
+    } else if hour < first {
+        (lo.checked_sub(slack)?, hi)
+    } else {
+        (lo, hi.checked_add(slack)?)
+    };
+    Some((lo, usize::try_from(hi.checked_sub(lo)?).ok()?))
+}
+
+/// Moves the cells of a run that started at `old_first` into one that starts at
+/// `new_first` and is `new_len` long (covering the old one).
+fn regrow<C: Cell>(cells: &mut Vec<C>, old_first: i64, new_first: i64, new_len: usize) {
+    let shift = old_first
+        .checked_sub(new_first)
+        .and_then(|d| usize::try_from(d).ok())
+        .unwrap_or(0);
+    let mut grown = vec![C::default(); new_len];
+    if let Some(dest) = grown.get_mut(shift..shift + cells.len()) {
+        dest.copy_from_slice(cells);
+    }
+    *cells = grown;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A cell holding a number (0: empty).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct Number(usize);
+
+    impl Cell for Number {
+        fn occupied(&self) -> bool {
+            self.0 != 0
+        }
+    }
+
+    proptest! {
+        /// The index answers as a map from (store, hour) would: dense and sparse stores,
+        /// hours near and decades apart, in any order; and gives every cell back in
+        /// (store, hour) order.
+        #[test]
+        fn behaves_as_a_map(
+            keys in proptest::collection::vec(
+                (0usize..5, prop_oneof![
+                    4 => 0i64..2000,
+                    1 => -1_000_000i64..1_000_000,
+                    1 => Just(i64::MIN),
+                    1 => Just(i64::MAX),
+                ]),
+                0..600,
+            ),
+        ) {
+            let mut index: HourIndex<Number> = HourIndex::default();
+            let mut model = std::collections::BTreeMap::new();
+            for (store, hour) in keys {
+                let next = model.len() + 1;
+                let (place, new) = index.find_or_insert(store, hour);
+                let want = *model.entry((store, hour)).or_insert(next);
+                prop_assert_eq!(new, want == next);
+                let cell = index.get_mut(place);
+                prop_assert!(cell.is_some());
+                if let Some(cell) = cell {
+                    if new {
+                        *cell = Number(next);
+                    }
+                    prop_assert_eq!(cell.0, want);
+                }
+                if new {
+                    index.mark_occupied(place);
+                }
+            }
+            let mut order: Vec<(usize, i64, usize)> = Vec::new();
+            index.drain_sorted(|s, h, c| order.push((s, h, c.0)));
+            let want: Vec<(usize, i64, usize)> =
+                model.into_iter().map(|((s, h), n)| (s, h, n)).collect();
+            prop_assert_eq!(order, want);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Duplicate detection for rows in any order: each (store, hour) bucket chains its own rows,
+//! behind a 32-bit filter of their keys kept in the bucket itself (on the cache line of its
+//! totals), so a row that repeats nothing (nearly every row) is told apart with no hash
+//! table, no probe and no memory touched but its bucket's.
+//!
+//! A bucket with many rows (a busy hour of a busy store) fills its filter; past
+//! [`CHAIN_LIMIT`] rows its rows move to a hash map keyed by (bucket, row), which answers
+//! for that bucket from then on.
+
+use super::duplicates::RowKey;
+use crate::aggregate::{BucketRows, StoreIdx};
+
+/// Rows a bucket chains before they move to the map (bounds the walk of a chain).
+const CHAIN_LIMIT: u64 = 16;
+/// A bucket's newest entry once its rows are in the map.
+const IN_MAP: u32 = u32::MAX;
+
+/// A summed row, chained to the row of its bucket before it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: RowKey,
+    line: u64,
+    /// The previous entry of the bucket plus one (0: none).
+    previous: u32,
+}
+
+/// Entries per chunk: the entries grow a chunk at a time and are never copied.
+const CHUNK: usize = 1 << 15;
+
+/// Every summed row, chained from its bucket's [`BucketRows`]: exact answers, about 32
+/// bytes a row.
+#[derive(Debug, Default)]
+pub(super) struct Chains {
+    chunks: Vec<Vec<Entry>>,
+    /// Entries in all chunks.
+    len: usize,
+    /// The rows of busy buckets (and any beyond 2^32 - 2 entries).
+    map: foldhash::HashMap<((StoreIdx, i64), RowKey), u64>,
+}
+
+/// The two filter bits of a key: a multiplicative hash's top two 5-bit fields.
+#[inline]
+fn filter_bits(key: RowKey) -> u32 {
+    let (a, b) = key.words();
+    let h = (a ^ b.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (1u32 << (h >> 59)) | (1u32 << ((h >> 54) & 31))
+}
+
+impl Chains {
+    /// The line of an earlier row with this key in `bucket`, whose state is `rows` and which
+    /// holds `held` rows; if there is none, the row is recorded at `line` (take it back with
+    /// [`Chains::forget`]).
+    #[inline]
+    pub(super) fn check(
+        &mut self,
+        rows: Option<(&mut BucketRows, u64)>,
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+        line: u64,
+    ) -> Option<u64> {
+        // Not reached without a bucket; the map answers exactly all the same.
+        let Some((rows, held)) = rows else {
+            return self.check_map(bucket, key, line);
+        };
+        if rows.newest == IN_MAP {
+            return self.check_map(bucket, key, line);
+        }
+        let bits = filter_bits(key);
+        if rows.filter & bits == bits {
+            if let Some(first) = self.find(rows.newest, key) {
+                return Some(first);
+            }
+        }
+        let newest = u32::try_from(self.len + 1).ok().filter(|n| *n != IN_MAP);
+        let Some(newest) = newest.filter(|_| held < CHAIN_LIMIT) else {
+            self.move_to_map(rows, bucket);
+            return self.check_map(bucket, key, line);
+        };
+        self.push(Entry {
+            key,
+            line,
+            previous: rows.newest,
+        });
+        rows.filter |= bits;
+        rows.newest = newest;
+        None
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(entry),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(entry);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn entry(&self, newest: u32) -> Option<&Entry> {
+        let i = (newest as usize).checked_sub(1)?;
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    /// The line of the row with `key` in the chain that ends at entry `newest` (plus one).
+    fn find(&self, mut newest: u32, key: RowKey) -> Option<u64> {
+        while let Some(entry) = self.entry(newest) {
+            if entry.key == key {
+                return Some(entry.line);
+            }
+            newest = entry.previous;
+        }
+        None
+    }
+
+    fn check_map(&mut self, bucket: (StoreIdx, i64), key: RowKey, line: u64) -> Option<u64> {
+        match self.map.entry((bucket, key)) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+                None
+            }
+        }
+    }
+
+    /// A busy bucket's chain moves to the map (its entries stay, unread).
+    #[cold]
+    fn move_to_map(&mut self, rows: &mut BucketRows, bucket: (StoreIdx, i64)) {
+        let mut newest = rows.newest;
+        *rows = BucketRows {
+            filter: 0,
+            newest: IN_MAP,
+        };
+        while let Some(entry) = self.entry(newest).copied() {
+            self.map.entry((bucket, entry.key)).or_insert(entry.line);
+            newest = entry.previous;
+        }
+    }
+
+    /// Takes back the row [`Chains::check`] just recorded in `bucket` (state `rows`): it was
+    /// not summed.
+    pub(super) fn forget(
+        &mut self,
+        rows: Option<&mut BucketRows>,
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+    ) {
+        match rows {
+            Some(rows) if rows.newest != IN_MAP => {
+                // The row just recorded is the newest entry of all, and of its bucket. Its
+                // filter bits stay: a filter may claim more than the bucket holds, never less.
+                let popped = self.chunks.last_mut().and_then(Vec::pop);
+                if let Some(entry) = popped {
+                    self.len -= 1;
+                    rows.newest = entry.previous;
+                }
+                if self.chunks.last().is_some_and(Vec::is_empty) {
+                    self.chunks.pop();
+                }
+            }
+            _ => {
+                self.map.remove(&(bucket, key));
+            }
+        }
+    }
+}
