@@ -402,3 +402,25 @@ fn trim_is_str_trim() {
         assert_eq!(trim(s), s.trim(), "{s:?}");
     }
 }
+
+#[test]
+fn same_is_str_eq() {
+    let texts = [
+        "",
+        "a",
+        "13:00:00",
+        "13:00:01",
+        "31/01/2024",
+        "31/01/2025",
+        "01/01/2024 13:00:00",
+        "01/01/2024 13:00:01",
+        "0123456789abcdef",
+        "0123456789abcdeg",
+        "x123456789abcdef",
+    ];
+    for a in texts {
+        for b in texts {
+            assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+        }
+    }
+}
