@@ -11,14 +11,16 @@ use super::{
 };
 use crate::datefmt::parse_local;
 
-/// `s` without surrounding whitespace, exactly as [`str::trim`]: ASCII whitespace is cut
-/// byte by byte, and only a non-ASCII end (rare) goes through the Unicode-aware trim.
+/// `s` without surrounding whitespace, exactly as [`str::trim`], which it calls only
+/// when `s` starts or ends with something else than a printable ASCII byte (spaces and
+/// control bytes included): most fields need no trimming.
 #[inline]
 fn trim(s: &str) -> &str {
-    let t = s.trim_ascii();
-    match (t.as_bytes().first(), t.as_bytes().last()) {
-        (Some(a), Some(b)) if !a.is_ascii() || !b.is_ascii() => t.trim(),
-        _ => t,
+    let printable = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7f).contains(b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
     }
 }
 
@@ -113,10 +115,10 @@ impl Mapping {
         let count = |c: Column| -> Result<Option<u64>, Reason> {
             match text(c) {
                 None | Some("") => Ok(None),
-                Some(v) => parse_count(v).map(Some).ok_or_else(|| Reason::BadNumber {
-                    column: c.name(),
-                    value: v.to_owned(),
-                }),
+                Some(v) => match parse_count(v) {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(bad_number(c, v)),
+                },
             }
         };
         let required = |c: Column| -> Result<u64, Reason> {
@@ -153,6 +155,17 @@ impl Mapping {
             counter: name(Column::Counter),
             serial,
         })
+    }
+}
+
+/// The error for a count that is not one; apart, so that the counts' reading (every row)
+/// stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn bad_number(column: Column, value: &str) -> Reason {
+    Reason::BadNumber {
+        column: column.name(),
+        value: value.to_owned(),
     }
 }
 
@@ -200,7 +213,11 @@ impl Shared {
         opts: &ExportFileOptions,
     ) -> Option<NaiveDateTime> {
         if let Some(last) = &self.last {
-            if last.date == date && last.time.as_deref() == time {
+            let same_time = match (last.time.as_deref(), time) {
+                (Some(a), Some(b)) => same(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            };
+            if same_time && same(&last.date, date) {
                 return Some(last.local);
             }
         }
@@ -241,6 +258,22 @@ impl Shared {
     }
 }
 
+/// `a == b`, for short texts (dates and times: up to 16 bytes) as two eight-byte compares
+/// instead of a call to `memcmp`.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.first_chunk::<8>(), a.last_chunk::<8>()) {
+        (Some(a0), Some(a1)) if a.len() <= 16 => {
+            b.first_chunk::<8>() == Some(a0) && b.last_chunk::<8>() == Some(a1)
+        }
+        _ => a == b,
+    }
+}
+
 /// The number of line feeds in `bytes`, summed 64 bytes at a time in one byte (which
 /// the compiler turns into vector compares; a count per byte is several times slower).
 fn count_lines(bytes: &[u8]) -> usize {
@@ -251,6 +284,146 @@ fn count_lines(bytes: &[u8]) -> usize {
         lines += usize::from(in_chunk);
     }
     lines + chunks.remainder().iter().filter(|b| **b == b'\n').count()
+}
+
+/// Whether `bytes` has no quote and no carriage return, 64 bytes at a time (as
+/// [`count_lines`]). In such a file (valid UTF-8, an ASCII delimiter other than a quote
+/// or a line end) every record is a line split at the delimiter, so [`read_plain`] reads
+/// it without the csv state machine.
+fn quote_free(bytes: &[u8]) -> bool {
+    let special = |b: &u8| u8::from(*b == b'"' || *b == b'\r');
+    let mut chunks = bytes.chunks_exact(64);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(0u8, |seen, b| seen | special(b)) != 0 {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|b| special(b) != 0)
+}
+
+/// `bytes` as text when it is plain (see [`quote_free`]): valid UTF-8, no quote, no
+/// carriage return, and an ASCII delimiter that is not one of those or a line feed.
+fn plain_text(bytes: &[u8], delimiter: u8) -> Option<&str> {
+    let special = matches!(delimiter, b'"' | b'\r' | b'\n') || !delimiter.is_ascii();
+    if special || !quote_free(bytes) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
+/// What the rows of one file are read with.
+struct RowReader<'o> {
+    mapping: Mapping,
+    opts: &'o ExportFileOptions,
+    shared: Shared,
+}
+
+impl RowReader<'_> {
+    /// Reads one record (its fields in `fields`) into `out`, a row or an error; a blank
+    /// record (only empty fields) is padding, not a row.
+    fn record<'a>(
+        &mut self,
+        line: u64,
+        fields: impl Fn(usize) -> Option<&'a str>,
+        blank: bool,
+        out: &mut ExportFile,
+        fail: impl FnOnce(Reason) -> FileError,
+    ) {
+        if blank {
+            return;
+        }
+        match self.mapping.row(line, fields, self.opts, &mut self.shared) {
+            Ok(r) => out.rows.push(r),
+            Err(reason) => out.errors.push(fail(reason)),
+        }
+    }
+}
+
+/// Reads the records of a plain `text` (see [`plain_text`]) after the header, which
+/// ends at byte `start` on line `line`: the records, lines and bytes the csv reader
+/// gives for such text, without its state machine. Blank lines are skipped; a record's
+/// line and byte are where the previous record ended, as the csv reader reports them.
+fn read_plain(
+    text: &str,
+    (start, line): (u64, u64),
+    delimiter: u8,
+    rows: &mut RowReader<'_>,
+    out: &mut ExportFile,
+    fail: impl Fn(u64, u64, Reason) -> FileError,
+) {
+    let rest = usize::try_from(start)
+        .ok()
+        .and_then(|s| text.get(s..))
+        .unwrap_or_default();
+    let (mut ended, mut lines, mut at) = ((start, line), line, 0usize);
+    let mut fields: Vec<&str> = Vec::new();
+    while at < rest.len() {
+        let end = split_line(rest, at, delimiter, &mut fields);
+        let feed = end < rest.len();
+        let next = end + usize::from(feed);
+        lines += u64::from(feed);
+        if end > at {
+            let blank = fields.iter().all(|f| trim(f).is_empty());
+            let (byte, line) = ended;
+            rows.record(
+                line,
+                |i| fields.get(i).copied(),
+                blank,
+                out,
+                |r| fail(line, byte, r),
+            );
+            ended = (start + next as u64, lines);
+        }
+        at = next;
+    }
+}
+
+/// The fields of the line of `text` that starts at byte `from`, split at `delimiter` (an
+/// ASCII byte) into `fields`; returns where the line ends (its line feed, or the end of
+/// `text`). Eight bytes at a time: each delimiter and line feed found by a word compare
+/// (`str::split` and `lines` search afresh for each field and line, several times slower
+/// on short fields).
+fn split_line<'a>(text: &'a str, from: usize, delimiter: u8, fields: &mut Vec<&'a str>) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    /// The high bit of each byte of `x` that is zero, and no other bit.
+    fn zero_bytes(x: u64) -> u64 {
+        !(((x & LOW7) + LOW7) | x | LOW7)
+    }
+    fields.clear();
+    let bytes = text.as_bytes();
+    let (delimiters, feeds) = (
+        u64::from_ne_bytes([delimiter; 8]),
+        u64::from_ne_bytes([b'\n'; 8]),
+    );
+    let (mut field, mut at) = (from, from);
+    // A special byte at `i`: the line ends there, or a field does.
+    let mut special = |i: usize, fields: &mut Vec<&'a str>| -> bool {
+        fields.push(text.get(field..i).unwrap_or_default());
+        field = i + 1;
+        bytes.get(i) == Some(&b'\n')
+    };
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let mut found = zero_bytes(word ^ delimiters) | zero_bytes(word ^ feeds);
+        while found != 0 {
+            let i = at + (found.trailing_zeros() / 8) as usize;
+            if special(i, fields) {
+                return i;
+            }
+            found &= found - 1;
+        }
+        at += 8;
+    }
+    for (i, b) in (at..).zip(bytes.get(at..).unwrap_or_default()) {
+        if (*b == b'\n' || *b == delimiter) && special(i, fields) {
+            return i;
+        }
+    }
+    fields.push(text.get(field..).unwrap_or_default());
+    text.len()
 }
 
 fn sniff_delimiter(bytes: &[u8]) -> u8 {
@@ -293,22 +466,31 @@ pub fn read_export(
     // A row per line at most; a row is longer than 32 bytes but for tiny files of counts,
     // so the guess stays near the file's size.
     out.rows.reserve(count_lines(bytes).min(bytes.len() / 32));
-    let mut shared = Shared::default();
+    let mut rows = RowReader {
+        mapping,
+        opts,
+        shared: Shared::default(),
+    };
+    if let Some(text) = plain_text(bytes, delimiter) {
+        let after_header = (reader.position().byte(), reader.position().line());
+        read_plain(text, after_header, delimiter, &mut rows, &mut out, fail);
+        return Ok(out);
+    }
     loop {
         let pos = reader.position().clone();
         let (line, byte) = (pos.line(), pos.byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                // Blank lines (only empty fields) are padding, not rows.
-                if record.iter().all(|f| trim(f).is_empty()) {
-                    continue;
-                }
+                let blank = record.iter().all(|f| trim(f).is_empty());
                 let line = record.position().map_or(line, csv::Position::line);
-                match mapping.row(line, |i| record.get(i), opts, &mut shared) {
-                    Ok(r) => out.rows.push(r),
-                    Err(reason) => out.errors.push(fail(line, byte, reason)),
-                }
+                rows.record(
+                    line,
+                    |i| record.get(i),
+                    blank,
+                    &mut out,
+                    |r| fail(line, byte, r),
+                );
             }
             Err(e) => {
                 let at = e.position().cloned().unwrap_or(pos);

@@ -285,3 +285,142 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Lines of a plain file: blank ones, ones of spaces or bare delimiters, and rows of
+/// good and broken cells (a few with a quote or carriage return, read the csv way).
+fn plain_line() -> impl Strategy<Value = Vec<&'static str>> {
+    prop_oneof![
+        Just(vec![]),
+        Just(vec!["  "]),
+        Just(vec!["", ""]),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "Branch 1",
+                "Café",
+                "01/02/2024",
+                "1/2/2024",
+                "13:00:00",
+                "",
+                " ",
+                "42",
+                " 7 ",
+                "x",
+                "-1",
+                "a\"b",
+                "c\rd",
+            ]),
+            1..7,
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Plain files (no quotes, no carriage returns), read without the csv state machine,
+    /// give the rows, lines and bytes the csv reading gives: blank lines, lines of spaces
+    /// or bare delimiters, a last line with or without its line feed, any delimiter.
+    #[test]
+    fn plain_files_read_as_csv_reads_them(
+        delimiter in prop::sample::select(vec![b',', b';', b'\t']),
+        named in any::<bool>(),
+        blank_after_header in any::<bool>(),
+        lines in prop::collection::vec(plain_line(), 0..12),
+        ends in prop::sample::select(vec!["", "\n", "\n\n"]),
+    ) {
+        let d = char::from(delimiter).to_string();
+        let mut text = ["Site", "Date", "Time", "ValueIn", "ValueOut"].join(&d);
+        if blank_after_header {
+            text.push('\n');
+        }
+        for line in &lines {
+            text.push('\n');
+            text.push_str(&line.join(&d));
+        }
+        text.push_str(ends);
+        let opts = ExportFileOptions::default().with_delimiter(named.then_some(delimiter));
+        let want = reference_read(text.as_bytes(), &opts);
+        let got = read_export("ref.csv", text.as_bytes(), &opts);
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn plain_needs_no_quote_no_return_and_utf8() {
+    assert!(plain_text(b"a,b\n1,2\n", b',').is_some());
+    assert!(plain_text(b"a,b\n1,\"2\"\n", b',').is_none());
+    assert!(plain_text(b"a,b\r\n1,2\r\n", b',').is_none());
+    assert!(plain_text(b"a,b\n1,\xff\n", b',').is_none());
+    assert!(plain_text(b"a\"b\n", b'\n').is_none());
+    // A quote past the first 64 bytes is found too.
+    let mut long = vec![b'x'; 130];
+    long.push(b'"');
+    assert!(plain_text(&long, b',').is_none());
+    long.pop();
+    assert!(plain_text(&long, b',').is_some());
+}
+
+#[test]
+fn lines_split_as_str_split_splits() {
+    for line in [
+        "a,b",
+        ",",
+        "",
+        "a",
+        "é,,ü,",
+        ",x",
+        "Branch 7,30007,01/02/2024,13:00:00,42,39,389,0.11",
+        "0123456,89abcdef,",
+        ",,,,,,,,,,,,,,,,,",
+    ] {
+        for (text, from) in [(line.to_owned(), 0), (format!("x\n{line}\nz"), 2)] {
+            let mut fields = Vec::new();
+            let end = split_line(&text, from, b',', &mut fields);
+            assert_eq!(end, from + line.len(), "{text:?}");
+            assert_eq!(fields, line.split(',').collect::<Vec<_>>(), "{text:?}");
+        }
+    }
+}
+
+#[test]
+fn trim_is_str_trim() {
+    for s in [
+        "",
+        " ",
+        "a",
+        " a ",
+        "\tb\n",
+        "\u{b}c\u{b}",
+        "\u{a0}d",
+        "e\u{3000}",
+        "~",
+        "\u{7f}",
+        "Branch 7",
+        "é",
+        " é ",
+    ] {
+        assert_eq!(trim(s), s.trim(), "{s:?}");
+    }
+}
+
+#[test]
+fn same_is_str_eq() {
+    let texts = [
+        "",
+        "a",
+        "13:00:00",
+        "13:00:01",
+        "31/01/2024",
+        "31/01/2025",
+        "01/01/2024 13:00:00",
+        "01/01/2024 13:00:01",
+        "0123456789abcdef",
+        "0123456789abcdeg",
+        "x123456789abcdef",
+    ];
+    for a in texts {
+        for b in texts {
+            assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+        }
+    }
+}
