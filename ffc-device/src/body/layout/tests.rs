@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use super::device_cntset;
 use crate::body::xml::decode_xml_with;
+use crate::body::{Location, Problem, MAX_RECORDS};
 use ffc_core::Zone;
 
 const HEAD: &str = r#"<countdata serial="000000006afce315">"#;
@@ -35,6 +36,20 @@ fn device_sets_are_read_whole() {
         set.replace("/><cnt", "/><!----><cnt"),
     ] {
         assert!(device_cntset(other.as_bytes()).is_none(), "{other}");
+    }
+}
+
+/// One set more than a body may hold is refused at that set, read whole or as events.
+#[test]
+fn a_set_past_the_limit_is_refused_where_it_starts() {
+    let set = "\n<cntset name=\"a\" starttime=\"2024-01-31 08:00:00\" delta=\"1\"><cnt typeid=\"3\" value=\"1\"/><cnt typeid=\"4\" value=\"2\"/></cntset>";
+    assert!(device_cntset(set.as_bytes()).is_some());
+    let body = format!("{HEAD}{}</countdata>", set.repeat(MAX_RECORDS + 1));
+    let offset = (HEAD.len() + MAX_RECORDS * set.len()) as u64;
+    for whole_sets in [true, false] {
+        let err = decode_xml_with(body.as_bytes(), &Zone::UTC, whole_sets).unwrap_err();
+        assert_eq!(err.location, Location::Byte { offset });
+        assert_eq!(err.problem, Problem::TooManyRecords);
     }
 }
 
