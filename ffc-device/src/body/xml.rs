@@ -1,4 +1,5 @@
-//! The XML count body decoder: quick-xml events, errors at byte offsets.
+//! The XML count body decoder: quick-xml events, errors at byte offsets; a `cntset` written
+//! as devices write it is read whole by [`device_cntset`] instead, with the same answer.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -124,9 +125,10 @@ const MIN_SET_BYTES: usize = 100;
 /// The `cntset`s inside the root, up to its end tag; other elements are skipped whole.
 ///
 /// With `whole_sets`, a `cntset` in the device layout is read whole by [`device_cntset`]
-/// and stepped over, which quick-xml would read as events with the same result: only where
-/// the reader stands between tags (after a tag, not inside text), as it does after every
-/// tag since whitespace-only text is trimmed away.
+/// and stepped over, which quick-xml would read as events with the same result. Only where
+/// the reader stands between tags: after a start or empty tag has been handled (a start
+/// tag's element read to its end), since whitespace-only text is trimmed away; not after
+/// text, a comment or anything else (the reader may stand inside markup then).
 fn read_sets(reader: &mut Reader<&[u8]>, whole_sets: bool) -> Result<Vec<RawSet>, BodyError> {
     let bound = reader.get_ref().len() / MIN_SET_BYTES;
     let mut sets = Vec::with_capacity(bound.min(MAX_RECORDS + 1));
