@@ -46,6 +46,7 @@ mod attrs;
 mod encode;
 mod error;
 mod json;
+mod layout;
 mod token;
 mod xml;
 

@@ -1,9 +1,12 @@
-//! The XML count body decoder: quick-xml events, errors at byte offsets.
+//! The XML count body decoder: quick-xml events, errors at byte offsets; a `cntset` written
+//! as devices write it is read whole by [`device_cntset`] instead, with the same answer.
 
 use std::borrow::Cow;
+use std::io::BufRead;
 
 use super::attrs::attrs;
-use ffc_core::time::{naive_to_seconds, parse_datetime};
+use super::layout::device_cntset;
+use ffc_core::time::parse_datetime_seconds;
 use ffc_core::{CameraSerial, Resolution, Zone};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -35,6 +38,16 @@ fn syntax(reader: &Reader<&[u8]>, e: quick_xml::Error) -> BodyError {
 
 /// Decodes an XML count body; `zone` is the counter's, which its local `starttime`s are in.
 pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
+    decode_xml_with(bytes, zone, true)
+}
+
+/// [`decode_xml`], with `cntset`s in the device layout read whole by [`device_cntset`] when
+/// `whole_sets`, or every element as quick-xml events (the tests compare the two).
+pub(super) fn decode_xml_with(
+    bytes: &[u8],
+    zone: &Zone,
+    whole_sets: bool,
+) -> Result<CountBody, BodyError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| xml_err(e.valid_up_to() as u64, Problem::Utf8))?;
     let mut reader = Reader::from_str(text);
@@ -44,7 +57,7 @@ pub fn decode_xml(bytes: &[u8], zone: &Zone) -> Result<CountBody, BodyError> {
     let sets = if root_empty {
         Vec::new()
     } else {
-        read_sets(&mut reader)?
+        read_sets(&mut reader, whole_sets)?
     };
     expect_end(&mut reader)?;
     Ok(CountBody {
@@ -105,12 +118,36 @@ fn root_header(
     Ok((serial, resolution))
 }
 
+/// A `cntset` the decoder accepts takes more than this many bytes (its start tag, two
+/// `cnt`s and its end tag): the body's length over it bounds the number of sets.
+const MIN_SET_BYTES: usize = 100;
+
 /// The `cntset`s inside the root, up to its end tag; other elements are skipped whole.
-fn read_sets(reader: &mut Reader<&[u8]>) -> Result<Vec<RawSet>, BodyError> {
-    let mut sets = Vec::new();
+///
+/// With `whole_sets`, a `cntset` in the device layout is read whole by [`device_cntset`]
+/// and stepped over, which quick-xml would read as events with the same result. Only where
+/// the reader stands between tags: after a start or empty tag has been handled (a start
+/// tag's element read to its end), since whitespace-only text is trimmed away; not after
+/// text, a comment or anything else (the reader may stand inside markup then).
+fn read_sets(reader: &mut Reader<&[u8]>, whole_sets: bool) -> Result<Vec<RawSet>, BodyError> {
+    let bound = reader.get_ref().len() / MIN_SET_BYTES;
+    let mut sets = Vec::with_capacity(bound.min(MAX_RECORDS + 1));
+    let mut between_tags = whole_sets;
     loop {
         let at = reader.buffer_position();
-        match reader.read_event().map_err(|e| syntax(reader, e))? {
+        if between_tags {
+            if let Some((set, used)) = device_cntset(reader.get_ref()) {
+                reader.stream().consume(used);
+                sets.push(set);
+                if sets.len() > MAX_RECORDS {
+                    return Err(xml_err(at, Problem::TooManyRecords));
+                }
+                continue;
+            }
+        }
+        let event = reader.read_event().map_err(|e| syntax(reader, e))?;
+        between_tags = whole_sets && matches!(event, Event::Start(_) | Event::Empty(_));
+        match event {
             Event::Start(e) if e.name().as_ref() == "cntset" => {
                 sets.push(read_cntset(reader, &e, false, at)?);
             }
@@ -166,7 +203,7 @@ fn read_cntset(
     // `name` is asked for only as the first of the device's attributes, in their order.
     let [_, starttime, delta] = attrs(start, ["name", "starttime", "delta"], at)?;
     let starttime = starttime.ok_or_else(|| xml_err(at, Problem::Missing("starttime")))?;
-    let local = parse_datetime(&starttime).map_err(|e| xml_err(at, Problem::Time(e)))?;
+    let local = parse_datetime_seconds(&starttime).map_err(|e| xml_err(at, Problem::Time(e)))?;
     let delta = number_attr(delta.as_ref(), "delta", at)?;
     let delta = u32::try_from(delta).map_err(|_| xml_err(at, Problem::Number("delta")))?;
     if delta == 0 {
@@ -206,7 +243,7 @@ fn read_cntset(
     }
     let (count_in, count_out) = tally.finish().map_err(|p| xml_err(at, p))?;
     Ok(RawSet {
-        local: naive_to_seconds(local),
+        local,
         delta,
         count_in,
         count_out,
