@@ -124,7 +124,35 @@ fn is_decimal(b: &[u8]) -> bool {
 }
 
 /// `TotalTransactionValue`: digits, optionally one point and one or two decimals; in cents.
+#[inline]
 pub fn parse_amount_cents(b: &[u8]) -> Result<u64, Reason> {
+    match amount_common(b) {
+        Some(cents) => Ok(cents),
+        None => parse_amount_any(b),
+    }
+}
+
+/// The shape of nearly every amount, `d.dd` with one to eight whole digits, in cents (as
+/// [`parse_amount_any`] reads it); `None` for anything else.
+#[inline]
+fn amount_common(b: &[u8]) -> Option<u64> {
+    let (whole, decimals) = b.split_at(b.len().checked_sub(3)?);
+    let &[b'.', d1, d2] = decimals else {
+        return None;
+    };
+    if whole.is_empty() || whole.len() > 8 {
+        return None;
+    }
+    let digit = |c: u8| Some(u64::from(c.wrapping_sub(b'0'))).filter(|d| *d < 10);
+    let mut cents = 0u64;
+    for &c in whole {
+        cents = cents * 10 + digit(c)?;
+    }
+    Some(cents * 100 + digit(d1)? * 10 + digit(d2)?)
+}
+
+/// [`parse_amount_cents`] for any field: every rule, every reason.
+fn parse_amount_any(b: &[u8]) -> Result<u64, Reason> {
     let mut whole: u64 = 0;
     let mut whole_digits = 0usize;
     let mut iter = b.iter();
@@ -276,7 +304,8 @@ impl DateTimeParser {
     #[inline]
     pub fn parse(&mut self, b: &[u8]) -> Result<i64, Reason> {
         if let (Some((prefix, hour)), Some(&[b':', m1, m2])) = (&self.last_hour, b.get(13..)) {
-            if b.get(..13) == Some(prefix.as_slice()) {
+            // As arrays, compared inline rather than by a call.
+            if b.get(..13).and_then(|p| <&[u8; 13]>::try_from(p).ok()) == Some(prefix) {
                 if let Some(minute) = two_digits(m1, m2).filter(|m| *m < 60) {
                     return Ok(hour + i64::from(minute) * 60);
                 }
@@ -428,6 +457,37 @@ mod tests {
             Ok(999_999_999_999_999)
         );
         assert_eq!(parse_amount_cents(b"10000000000000"), Err(Reason::TooLarge));
+    }
+
+    proptest::proptest! {
+        /// The common-shape fast path reads every amount as the general parser does.
+        #[test]
+        fn amount_fast_path_agrees(
+            field in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => proptest::char::range('0', '9'),
+                    2 => proptest::strategy::Just('.'),
+                    1 => proptest::strategy::Just('/'),
+                    1 => proptest::strategy::Just(':'),
+                    1 => proptest::strategy::Just('-'),
+                ],
+                0..16,
+            ),
+        ) {
+            let field: String = field.into_iter().collect();
+            let b = field.as_bytes();
+            if let Some(cents) = amount_common(b) {
+                proptest::prop_assert_eq!(Ok(cents), parse_amount_any(b));
+            }
+            proptest::prop_assert_eq!(parse_amount_cents(b), parse_amount_any(b));
+        }
+
+        /// The same, for fields of nearly the common shape.
+        #[test]
+        fn amount_fast_path_agrees_near_its_shape(field in "[0-9/:]{0,10}[.,][0-9/:]{2}") {
+            let b = field.as_bytes();
+            proptest::prop_assert_eq!(parse_amount_cents(b), parse_amount_any(b));
+        }
     }
 
     #[test]
