@@ -13,7 +13,7 @@
 //! Memory: the header, the interned store codes, one bucket per (store, hour) (once rows
 //! arrive out of order, in a dense run of 32-byte cells per store, at most a few cells per
 //! bucket), and (while duplicate detection is on, the default) one entry per valid row
-//! (about 5 bytes while rows arrive sorted by store and hour; 32 once they arrive out of
+//! (about 5 bytes while rows arrive sorted by store and hour; 24 once they arrive out of
 //! order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
