@@ -322,6 +322,8 @@ impl<'c> Validator<'c> {
         if self.columns.is_none() && self.out.header_problems.is_empty() {
             self.out.header_problems.push(HeaderProblem::NoHeader);
         }
+        // The duplicate index is freed before the sorted buckets are made: a lower peak.
+        self.duplicates = DuplicateIndex::default();
         self.out.sales.seal();
         self.out
     }
