@@ -226,11 +226,16 @@ impl HourlySales {
         i
     }
 
-    /// The index of a store code seen before, by its bytes. Interned codes passed
+    /// The index of a store code seen before, by its bytes and its key (`short` is
+    /// `ShortCode::of(store)`, made once by the caller). Interned codes passed
     /// [`crate::value::parse_store`], so equal bytes need no second check.
     #[inline]
-    pub(crate) fn index_of(&self, store: &[u8]) -> Option<StoreIdx> {
-        self.index.get(store)
+    pub(crate) fn index_of_keyed(
+        &self,
+        store: &[u8],
+        short: Option<crate::store_codes::ShortCode>,
+    ) -> Option<StoreIdx> {
+        self.index.get_keyed(store, short)
     }
 
     pub(crate) fn store_name(&self, i: StoreIdx) -> &str {
@@ -351,7 +356,10 @@ impl HourlySales {
     /// The cell of a key that is not the last row's, in the hour index (the listed buckets
     /// move there at the first key out of order).
     fn find_cell(&mut self, (store, hour): (StoreIdx, i64)) -> (Current, Placement) {
-        self.index_all();
+        // Checked here, not only in the call: nearly every row finds the index built.
+        if !self.indexed {
+            self.index_all();
+        }
         let (place, new) = self
             .hours
             .find_or_insert(store as usize, hour.div_euclid(HOUR));

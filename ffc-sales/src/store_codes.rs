@@ -8,7 +8,7 @@
 
 /// A code of at most 16 bytes as two words and its length: exact (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ShortCode {
+pub(crate) struct ShortCode {
     low: u64,
     high: u64,
     len: usize,
@@ -17,7 +17,7 @@ struct ShortCode {
 impl ShortCode {
     /// The key of `code`, or `None` when it is longer than 16 bytes.
     #[inline]
-    fn of(code: &[u8]) -> Option<Self> {
+    pub(crate) fn of(code: &[u8]) -> Option<Self> {
         let len = code.len();
         let word = |at: usize| -> u64 {
             code.get(at..at + 8)
@@ -55,7 +55,13 @@ impl StoreCodes {
     /// The index of `code`, if it was inserted.
     #[inline]
     pub(crate) fn get(&self, code: &[u8]) -> Option<u32> {
-        match ShortCode::of(code) {
+        self.get_keyed(code, ShortCode::of(code))
+    }
+
+    /// [`StoreCodes::get`] with the key already made (`short` is `ShortCode::of(code)`).
+    #[inline]
+    pub(crate) fn get_keyed(&self, code: &[u8], short: Option<ShortCode>) -> Option<u32> {
+        match short {
             Some(key) => self.short.get(&key).copied(),
             None => self.long.get(code).copied(),
         }

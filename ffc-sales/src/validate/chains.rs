@@ -15,11 +15,12 @@ const CHAIN_LIMIT: u64 = 16;
 /// A bucket's newest entry once its rows are in the map.
 const IN_MAP: u32 = u32::MAX;
 
-/// A summed row, chained to the row of its bucket before it.
+/// A summed row, chained to the row of its bucket before it: 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     key: RowKey,
-    line: u64,
+    /// The row's line (rows past line 2^32 - 1 go to the map).
+    line: u32,
     /// The previous entry of the bucket plus one (0: none).
     previous: u32,
 }
@@ -27,14 +28,17 @@ struct Entry {
 /// Entries per chunk: the entries grow a chunk at a time and are never copied.
 const CHUNK: usize = 1 << 15;
 
-/// Every summed row, chained from its bucket's [`BucketRows`]: exact answers, about 32
+// Entries stay 24 bytes: a third fewer fresh pages than with a 64-bit line.
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+
+/// Every summed row, chained from its bucket's [`BucketRows`]: exact answers, about 24
 /// bytes a row.
 #[derive(Debug, Default)]
 pub(super) struct Chains {
     chunks: Vec<Vec<Entry>>,
     /// Entries in all chunks.
     len: usize,
-    /// The rows of busy buckets (and any beyond 2^32 - 2 entries).
+    /// The rows of busy buckets (and any beyond 2^32 - 2 entries or past line 2^32 - 1).
     map: foldhash::HashMap<((StoreIdx, i64), RowKey), u64>,
 }
 
@@ -72,13 +76,14 @@ impl Chains {
             }
         }
         let newest = u32::try_from(self.len + 1).ok().filter(|n| *n != IN_MAP);
-        let Some(newest) = newest.filter(|_| held < CHAIN_LIMIT) else {
+        let line32 = u32::try_from(line).ok();
+        let (Some(newest), Some(line32)) = (newest.filter(|_| held < CHAIN_LIMIT), line32) else {
             self.move_to_map(rows, bucket);
             return self.check_map(bucket, key, line);
         };
         self.push(Entry {
             key,
-            line,
+            line: line32,
             previous: rows.newest,
         });
         rows.filter |= bits;
@@ -107,7 +112,7 @@ impl Chains {
     fn find(&self, mut newest: u32, key: RowKey) -> Option<u64> {
         while let Some(entry) = self.entry(newest) {
             if entry.key == key {
-                return Some(entry.line);
+                return Some(u64::from(entry.line));
             }
             newest = entry.previous;
         }
@@ -133,7 +138,9 @@ impl Chains {
             newest: IN_MAP,
         };
         while let Some(entry) = self.entry(newest).copied() {
-            self.map.entry((bucket, entry.key)).or_insert(entry.line);
+            self.map
+                .entry((bucket, entry.key))
+                .or_insert(u64::from(entry.line));
             newest = entry.previous;
         }
     }
@@ -163,5 +170,32 @@ impl Chains {
                 self.map.remove(&(bucket, key));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines past 2^32 - 1 do not fit an entry: the bucket moves to the map, which still
+    /// names the rows chained before and after.
+    #[test]
+    fn lines_past_32_bits_move_the_bucket_to_the_map() {
+        let mut chains = Chains::default();
+        let mut rows = BucketRows::default();
+        let bucket = (0, 0);
+        let (a, b) = (RowKey::new(1, 2, 300), RowKey::new(1, 2, 301));
+        let far = 1u64 << 33;
+        assert_eq!(chains.check(Some((&mut rows, 0)), bucket, a, 7), None);
+        assert_eq!(chains.check(Some((&mut rows, 1)), bucket, b, far), None);
+        assert_eq!(rows.newest, IN_MAP);
+        assert_eq!(
+            chains.check(Some((&mut rows, 2)), bucket, a, far + 1),
+            Some(7)
+        );
+        assert_eq!(
+            chains.check(Some((&mut rows, 2)), bucket, b, far + 2),
+            Some(far)
+        );
     }
 }
