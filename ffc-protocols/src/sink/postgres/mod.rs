@@ -236,7 +236,7 @@ impl PgSink {
         })?;
         migrate_on(&pool, &target, secret.as_deref()).await?;
         let (tx, rx) = mpsc::channel(config.queue_bound());
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let rx = Arc::new(writer::Queue::new(rx));
         let shared = Arc::new(Shared {
             pool,
             config,

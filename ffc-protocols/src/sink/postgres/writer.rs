@@ -1,7 +1,7 @@
 //! The writer tasks: gather queued jobs into a batch (group commit), write it as one
 //! transaction, retry it with the family's backoff, then hand the outcome to [`super::ack`].
 
-use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,11 +21,27 @@ INSERT INTO ffc_dead_letters (received_at, origin, reason, raw)
 SELECT to_timestamp(received_unix), origin, reason, raw
 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS t(received_unix, origin, reason, raw)";
 
+/// The writers' shared queue: one writer gathers a batch at a time, the others wait their
+/// turn; `idle` counts those waiting.
+pub(super) struct Queue {
+    rx: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    idle: AtomicUsize,
+}
+
+impl Queue {
+    pub(super) fn new(rx: mpsc::Receiver<Job>) -> Self {
+        Self {
+            rx: tokio::sync::Mutex::new(rx),
+            idle: AtomicUsize::new(0),
+        }
+    }
+}
+
 /// One writer task: takes batches off the shared queue until it is closed and empty.
-pub(super) async fn run(shared: Arc<Shared>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+pub(super) async fn run(shared: Arc<Shared>, queue: Arc<Queue>) {
     let mut jobs = Vec::with_capacity(shared.config.batch_size());
     let mut path = Path::default();
-    while collect(&rx, &mut jobs, &shared.config).await {
+    while collect(&queue, &mut jobs, &shared.config).await {
         write_batch(&shared, &mut jobs, &mut path).await;
     }
 }
@@ -57,13 +73,14 @@ impl Path {
 
 /// Waits for one job, then gathers more until the batch is full, the linger is over or the
 /// queue is empty with no linger. False when the queue is closed and drained.
-async fn collect(
-    rx: &tokio::sync::Mutex<mpsc::Receiver<Job>>,
-    jobs: &mut Vec<Job>,
-    config: &PgSinkConfig,
-) -> bool {
-    // One writer gathers at a time; the others write their batches meanwhile.
-    let mut rx = rx.lock().await;
+///
+/// Lingering pays only while every other writer is busy: a writer waiting its turn would
+/// write what is queued at once, and the linger would only keep it (and the database)
+/// waiting. So a writer stops lingering as soon as another one waits.
+async fn collect(queue: &Queue, jobs: &mut Vec<Job>, config: &PgSinkConfig) -> bool {
+    queue.idle.fetch_add(1, Ordering::Relaxed);
+    let mut rx = queue.rx.lock().await;
+    queue.idle.fetch_sub(1, Ordering::Relaxed);
     let Some(first) = rx.recv().await else {
         return false;
     };
@@ -81,7 +98,7 @@ async fn collect(
             Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
         }
-        if config.batch_wait.is_zero() {
+        if config.batch_wait.is_zero() || queue.idle.load(Ordering::Relaxed) > 0 {
             break;
         }
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -147,17 +164,17 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>, path: &mut Path) {
 /// in `jobs`), then the dead letters. Keys are written in sorted order so concurrent writers
 /// lock index entries in the same order.
 fn plan(jobs: &[Job]) -> (Vec<(EventKey, usize)>, Columns) {
-    let mut owners: Vec<(EventKey, usize)> = Vec::new();
-    let mut seen: HashSet<EventKey> = HashSet::new();
-    for (i, job) in jobs.iter().enumerate() {
-        if let Job::Event { event, .. } = job {
-            let key = event.key();
-            if seen.insert(key) {
-                owners.push((key, i));
-            }
-        }
-    }
-    owners.sort_unstable_by_key(|&(key, _)| key);
+    let mut owners: Vec<(EventKey, usize)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| match job {
+            Job::Event { event, .. } => Some((event.key(), i)),
+            Job::Letter { .. } => None,
+        })
+        .collect();
+    // Sorted by key, then by job: of equal keys the first caller's comes first and stays.
+    owners.sort_unstable();
+    owners.dedup_by_key(|&mut (key, _)| key);
     let mut columns = Columns::default();
     for &(_, i) in &owners {
         if let Some(Job::Event { event, .. }) = jobs.get(i) {

@@ -237,14 +237,13 @@ pub(super) async fn write_events<'a>(
     let mut copy = std::pin::pin!(copy);
     let mut sources: Vec<(Source, String)> = Vec::new();
     for (ord, e) in (1i32..).zip(events) {
-        let source = match sources.iter().find(|(s, _)| *s == e.source) {
-            Some((_, name)) => name.clone(),
-            None => {
-                let name = source_name(e.source);
-                sources.push((e.source, name.clone()));
-                name
-            }
-        };
+        if !sources.iter().any(|(s, _)| *s == e.source) {
+            sources.push((e.source, source_name(e.source)));
+        }
+        let source = sources
+            .iter()
+            .find(|(s, _)| *s == e.source)
+            .map_or("", |(_, name)| name.as_str());
         let serial = e.serial.to_string();
         let row: [&(dyn ToSql + Sync); 11] = [
             &ord,
