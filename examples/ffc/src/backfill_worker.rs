@@ -17,8 +17,8 @@ use ffc_device::client::{Credentials, DeviceClient, DeviceClientConfig};
 use ffc_device::query::DataType;
 use ffc_protocols::sink::postgres::{MergedRow, PgSink, PgSinkConfig};
 
-/// `ffc backfill-worker` arguments.
-#[derive(Args, Debug)]
+/// `ffc backfill-worker` arguments. No `Debug`: it holds the counters' password.
+#[derive(Args)]
 pub struct BackfillWorkerArgs {
     /// The PostgreSQL database the receivers write (`ffc listen ... --postgres`); the
     /// password from the URL or env FFC_PG_PASSWORD.

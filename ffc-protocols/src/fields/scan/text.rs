@@ -29,7 +29,7 @@ impl<'a> Scanner<'a> {
         let start = self.at;
         let rest = self.bytes.get(start..).unwrap_or(&[]);
         match special_byte(rest) {
-            Some(n) if rest[n] == b'"' => {
+            Some(n) if rest.get(n) == Some(&b'"') => {
                 self.at = start + n + 1;
                 let body = self.text.get(start..start + n).unwrap_or("");
                 Ok(Cow::Borrowed(body))
