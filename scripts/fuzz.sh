@@ -42,7 +42,7 @@ for source in fuzz_targets/*.rs; do
         summary="$(sed -n 's/^SUMMARY: libFuzzer: //p' "$log" | tail -n 1)"
         artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)"
         if [ -n "$summary" ]; then
-            result="FAILED: $summary${artifact:+, input in fuzz/$artifact}"
+            result="FAILED: $summary${artifact:+, input in $artifact}"
         elif [ -z "$runs" ]; then
             result="FAILED: did not build or start (exit $status)"
         else
