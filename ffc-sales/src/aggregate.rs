@@ -55,9 +55,12 @@ pub struct HourlySales {
     /// increasing order (a file sorted by store and time), so that is key order. After
     /// [`HourlySales::seal`], every bucket in key order.
     buckets: Vec<Bucket>,
-    /// From the first key out of order on (until [`HourlySales::seal`]), every bucket, in a
-    /// dense run of cells per store indexed by the hour: no hash per row.
+    /// From the first key out of order on, every bucket, in a dense run of cells per store
+    /// indexed by the hour: no hash per row. Sealed, it stays as it is and gives the buckets
+    /// in key order (no copy into `buckets`).
     hours: HourIndex<HourCell>,
+    /// Buckets in `hours` with a row, counted when sealed.
+    hours_len: usize,
     /// Whether the buckets are in `hours`.
     indexed: bool,
     /// The key of the bucket the last row went to (sorted files hit it without a lookup),
@@ -269,6 +272,22 @@ impl HourlySales {
         (placement, number)
     }
 
+    /// Whether the buckets are in the hour index: some row came out of (store, hour) order.
+    #[inline]
+    pub(crate) fn is_indexed(&self) -> bool {
+        self.indexed
+    }
+
+    /// Asks the CPU to fetch the bucket of (`store`, `hour`) ahead of [`HourlySales::locate`]
+    /// (a hint: nothing changes). Only rows out of order, once the buckets are in the hour
+    /// index, need it: a sorted file's next bucket is the last one or the next in the list.
+    #[inline]
+    pub(crate) fn prefetch(&self, store: StoreIdx, hour: i64) {
+        if self.indexed {
+            self.hours.prefetch(store as usize, hour.div_euclid(HOUR));
+        }
+    }
+
     /// Adds one valid row to the current bucket; `false` (and nothing added) if a total
     /// would overflow.
     #[inline]
@@ -374,103 +393,86 @@ impl HourlySales {
         (Current::Indexed(place), placement)
     }
 
-    /// Puts the buckets in (store, hour) order for output and frees the index; no row is
-    /// added after. Listed buckets are in order already; the index gives its buckets in
-    /// order without a sort.
+    /// Readies the buckets for output, in (store, hour) order; no row is added after.
+    /// Listed buckets are in order already; the index gives its buckets in order as it
+    /// holds them, so a file out of order costs no sort and no copy of its buckets.
     pub(crate) fn seal(&mut self) {
-        // A bucket is only created for a row that is then added (see `locate`); dropping
-        // empty ones anyway keeps an impossible empty hour out of the import.
+        // A bucket is only created for a row that is then added (see `locate`); leaving
+        // empty ones out anyway keeps an impossible empty hour out of the import.
         if self.indexed {
-            let hours = std::mem::take(&mut self.hours);
-            let mut buckets = Vec::with_capacity(hours.cells());
-            hours.drain_sorted(|s, h, cell| {
-                if let (true, Ok(s), Some(h)) = (
-                    cell.totals.rows > 0,
-                    StoreIdx::try_from(s),
-                    h.checked_mul(HOUR),
-                ) {
-                    buckets.push(Bucket {
-                        key: (s, h),
-                        totals: cell.totals,
-                    });
-                }
-            });
-            self.buckets = buckets;
+            self.hours.seal();
+            self.hours_len = self.each().count();
         } else {
             self.buckets.retain(|b| b.totals.rows > 0);
         }
         self.indexed = false;
         self.last = None;
         self.listed_keys = Vec::new();
-        debug_assert!(self.buckets.windows(2).all(|w| w[0].key < w[1].key));
+        debug_assert!(self.each().zip(self.each().skip(1)).all(|(a, b)| a.0 < b.0));
+    }
+
+    /// Every bucket with a row, as (key, totals), in key order once sealed: from the list or
+    /// from the index, whichever holds them.
+    fn each(&self) -> impl Iterator<Item = ((StoreIdx, i64), Totals)> + '_ {
+        let listed = self.buckets.iter().map(|b| (b.key, b.totals));
+        let indexed = self.hours.iter_sorted().filter_map(|(s, h, cell)| {
+            let key = (StoreIdx::try_from(s).ok()?, h.checked_mul(HOUR)?);
+            (cell.totals.rows > 0).then_some((key, cell.totals))
+        });
+        listed.chain(indexed)
     }
 
     /// Number of (store, hour) buckets.
     pub fn len(&self) -> usize {
-        self.buckets.len()
+        self.buckets.len() + self.hours_len
     }
 
     /// Whether no valid row was summed.
     pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.len() == 0
     }
 
     /// Every (store, hour), ordered by store (in order of first appearance) then hour.
     pub fn iter(&self) -> impl Iterator<Item = SalesHour<'_>> + '_ {
-        self.buckets.iter().filter_map(
-            |&Bucket {
-                 key: (s, h),
-                 totals: ref t,
-                 ..
-             }| {
-                Some(SalesHour {
-                    store: self.store_name(s),
-                    hour: seconds_to_naive(h)?,
-                    transactions: t.transactions,
-                    amount_cents: t.amount_cents,
-                    rows: t.rows,
-                })
-            },
-        )
+        self.each().filter_map(|((s, h), t)| {
+            Some(SalesHour {
+                store: self.store_name(s),
+                hour: seconds_to_naive(h)?,
+                transactions: t.transactions,
+                amount_cents: t.amount_cents,
+                rows: t.rows,
+            })
+        })
     }
 
     /// Sum of transactions and cents over everything.
     pub fn totals(&self) -> (u128, u128) {
-        self.buckets
-            .iter()
-            .fold((0, 0), |(q, c), Bucket { totals: t, .. }| {
-                (
-                    q + u128::from(t.transactions),
-                    c + u128::from(t.amount_cents),
-                )
-            })
+        self.each().fold((0, 0), |(q, c), (_, t)| {
+            (
+                q + u128::from(t.transactions),
+                c + u128::from(t.amount_cents),
+            )
+        })
     }
 
     /// The hours on ffc-core's UTC timeline, with each store's zone from `zone_of`. Local
     /// hours follow the site's wall clock: in a fall-back hour that occurs twice, the file
     /// cannot say which one is meant and the earlier is taken (as [`Zone::local_to_utc`]).
     pub fn records(&self, zone_of: impl Fn(&str) -> Zone) -> Vec<SalesRecord> {
-        self.buckets
-            .iter()
-            .map(
-                |&Bucket {
-                     key: (s, h),
-                     totals: ref t,
-                     ..
-                 }| {
-                    let store = self.store_name(s);
-                    let zone = zone_of(store);
-                    let start = zone.local_to_utc(h);
-                    SalesRecord {
-                        store: store.to_owned(),
-                        start,
-                        length: 3600,
-                        offset: zone.offset_at(start),
-                        transactions: t.transactions,
-                        amount_cents: t.amount_cents,
-                    }
-                },
-            )
+        self.each()
+            .map(|((s, h), t)| {
+                let store = self.store_name(s);
+                let zone = zone_of(store);
+                let start = zone.local_to_utc(h);
+                SalesRecord {
+                    store: store.to_owned(),
+                    start,
+                    length: 3600,
+                    offset: zone.offset_at(start),
+                    transactions: t.transactions,
+                    amount_cents: t.amount_cents,
+                }
+            })
             .collect()
     }
 
@@ -490,12 +492,7 @@ impl HourlySales {
         let mut out: Vec<DayBatch> = Vec::new();
         let mut last: Option<(StoreIdx, i32)> = None;
         let mut source_rows = 0;
-        for &Bucket {
-            key: (s, h),
-            totals: ref t,
-            ..
-        } in &self.buckets
-        {
+        for ((s, h), t) in self.each() {
             let day = day_key(h);
             if stores.contains(&s) || days.contains(&(s, day)) {
                 continue;
@@ -531,7 +528,7 @@ impl HourlySales {
 
     /// Every (store, local hour key, totals), in order.
     pub(crate) fn store_hours(&self) -> impl Iterator<Item = (StoreIdx, i64, Totals)> + '_ {
-        self.buckets.iter().map(|b| (b.key.0, b.key.1, b.totals))
+        self.each().map(|((s, h), t)| (s, h, t))
     }
 }
 

@@ -7,7 +7,14 @@
 //! first rows of a store in a shuffled file) keeps its cells in a small map until they are
 //! dense enough, so memory stays within a few cells per bucket. Walking a dense run is
 //! walking the hours in order, so the buckets come back in (store, hour) order without a
-//! sort ([`HourIndex::drain_sorted`]).
+//! sort ([`HourIndex::iter_sorted`]).
+//!
+//! The stores of one file share one stretch of time, so a store's dense run is made to cover
+//! the hours every store has reached so far whenever the index's budget allows: a shuffled
+//! file then gives each store one run from its first rows, rather than a map that fills
+//! slowly and runs that grow a few hours at a time. The budget is a fixed allowance plus a
+//! few cells per bucket of the whole index, so memory stays bounded by the buckets all the
+//! same.
 
 /// Cells a store's dense run may hold whatever its bucket count (two days).
 const MIN_DENSE_SPAN: usize = 48;
@@ -16,6 +23,10 @@ const MAX_CELLS_PER_BUCKET: usize = 8;
 /// ...and a map becomes a dense run once it needs at most this many (hysteresis, so a store
 /// never goes back and forth at every row).
 const DENSIFY_CELLS_PER_BUCKET: usize = 4;
+
+/// Cells every dense run together may hold beyond [`MAX_CELLS_PER_BUCKET`] per bucket of the
+/// whole index (2 MiB of 32-byte cells): room for the runs of a file's first rows.
+const FREE_CELLS: usize = 1 << 16;
 
 /// A cell: empty until a bucket is there.
 pub(crate) trait Cell: Copy + Default {
@@ -47,6 +58,8 @@ enum StoreHours<C> {
         lo: i64,
         hi: i64,
     },
+    /// A sparse store's occupied cells in hour order, once sealed ([`HourIndex::seal`]).
+    Sorted(Vec<(i64, C)>),
 }
 
 impl<C> Default for StoreHours<C> {
@@ -63,6 +76,47 @@ impl<C> Default for StoreHours<C> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HourIndex<C> {
     stores: Vec<StoreHours<C>>,
+    budget: Budget,
+}
+
+/// What the dense runs hold in all, the buckets of the whole index, and the hours the
+/// index has reached (the stretch a new run is made to cover).
+#[derive(Debug, Clone, Copy, Default)]
+struct Budget {
+    /// Cells in all dense runs.
+    cells: usize,
+    /// Buckets in the whole index.
+    buckets: usize,
+    /// The lowest and highest hour seen outside a dense run; `None` before the first.
+    hours: Option<(i64, i64)>,
+}
+
+impl Budget {
+    /// Cells the dense runs may still take on top of what they hold.
+    fn spare(&self) -> usize {
+        self.buckets
+            .saturating_mul(MAX_CELLS_PER_BUCKET)
+            .saturating_add(FREE_CELLS)
+            .saturating_sub(self.cells)
+    }
+
+    /// Widens the stretch of hours reached to take in `hour`.
+    fn reach(&mut self, hour: i64) {
+        self.hours = Some(match self.hours {
+            Some((lo, hi)) => (lo.min(hour), hi.max(hour)),
+            None => (hour, hour),
+        });
+    }
+
+    /// A run covering `lo..hi` and the stretch of hours reached, if the budget has room
+    /// for it on top of a run of `len` cells that it replaces: its first hour and length.
+    fn shared_span(&self, lo: i64, hi: i64, len: usize) -> Option<(i64, usize)> {
+        let (reached_lo, reached_hi) = self.hours?;
+        let lo = lo.min(reached_lo);
+        let hi = hi.max(reached_hi.checked_add(1)?);
+        let span = usize::try_from(hi.checked_sub(lo)?).ok()?;
+        (span <= len.saturating_add(self.spare())).then_some((lo, span))
+    }
 }
 
 impl<C: Cell> HourIndex<C> {
@@ -84,7 +138,7 @@ impl<C: Cell> HourIndex<C> {
         let Some(hours) = self.stores.get_mut(store) else {
             return (Place::Sparse(store, hour), true);
         };
-        hours.insert_slow(store, hour)
+        hours.insert_slow(store, hour, &mut self.budget)
     }
 
     /// The cell at `place`.
@@ -93,11 +147,11 @@ impl<C: Cell> HourIndex<C> {
         match place {
             Place::Dense(store, i) => match self.stores.get_mut(store)? {
                 StoreHours::Dense { cells, .. } => cells.get_mut(i),
-                StoreHours::Sparse { .. } => None,
+                StoreHours::Sparse { .. } | StoreHours::Sorted(_) => None,
             },
             Place::Sparse(store, hour) => match self.stores.get_mut(store)? {
                 StoreHours::Sparse { map, .. } => map.get_mut(&hour),
-                StoreHours::Dense { .. } => None,
+                StoreHours::Dense { .. } | StoreHours::Sorted(_) => None,
             },
         }
     }
@@ -106,6 +160,7 @@ impl<C: Cell> HourIndex<C> {
     /// the bucket count of a dense run, which bounds its growth.
     #[inline]
     pub(crate) fn mark_occupied(&mut self, place: Place) {
+        self.budget.buckets += 1;
         if let Place::Dense(store, _) = place {
             if let Some(StoreHours::Dense { buckets, .. }) = self.stores.get_mut(store) {
                 *buckets += 1;
@@ -113,56 +168,77 @@ impl<C: Cell> HourIndex<C> {
         }
     }
 
-    /// About how many cells are occupied (exact but for cells created and never filled).
-    pub(crate) fn cells(&self) -> usize {
-        self.stores
-            .iter()
-            .map(|hours| match hours {
-                StoreHours::Dense { buckets, .. } => *buckets,
-                StoreHours::Sparse { map, .. } => map.len(),
-            })
-            .sum()
-    }
-
-    /// Hands every occupied cell to `f` as (store, hour number, cell), by store and then
-    /// hour.
-    pub(crate) fn drain_sorted(self, mut f: impl FnMut(usize, i64, C)) {
-        for (store, hours) in self.stores.into_iter().enumerate() {
-            match hours {
-                StoreHours::Dense { first, cells, .. } => {
-                    for (i, c) in (0i64..).zip(cells) {
-                        if c.occupied() {
-                            f(store, first + i, c);
-                        }
-                    }
-                }
-                StoreHours::Sparse { map, .. } => {
-                    let mut by_hour: Vec<(i64, C)> =
-                        map.into_iter().filter(|(_, c)| c.occupied()).collect();
-                    by_hour.sort_unstable_by_key(|(h, _)| *h);
-                    for (h, c) in by_hour {
-                        f(store, h, c);
-                    }
-                }
+    /// Asks the CPU to fetch the cell of (`store`, `hour`) into its caches, if the cell is
+    /// in a dense run (a hint only: nothing is read or created).
+    #[inline]
+    pub(crate) fn prefetch(&self, store: usize, hour: i64) {
+        if let Some(StoreHours::Dense { first, cells, .. }) = self.stores.get(store) {
+            let at = hour
+                .checked_sub(*first)
+                .and_then(|d| usize::try_from(d).ok());
+            if let Some(cell) = at.and_then(|i| cells.get(i)) {
+                prefetch(cell);
             }
         }
+    }
+
+    /// Puts every sparse store's occupied cells in hour order, for
+    /// [`HourIndex::iter_sorted`]. Nothing else moves: the dense runs are in order already.
+    pub(crate) fn seal(&mut self) {
+        for hours in &mut self.stores {
+            if let StoreHours::Sparse { map, .. } = hours {
+                let mut by_hour: Vec<(i64, C)> =
+                    map.drain().filter(|(_, c)| c.occupied()).collect();
+                by_hour.sort_unstable_by_key(|(h, _)| *h);
+                *hours = StoreHours::Sorted(by_hour);
+            }
+        }
+    }
+
+    /// Every occupied cell as (store, hour number, cell), by store and then hour, once
+    /// [`HourIndex::seal`] has ordered the sparse stores (a store still sparse gives none).
+    pub(crate) fn iter_sorted(&self) -> impl Iterator<Item = (usize, i64, &C)> + '_ {
+        self.stores.iter().enumerate().flat_map(|(store, hours)| {
+            let (first, dense, sorted): (i64, &[C], &[(i64, C)]) = match hours {
+                StoreHours::Dense { first, cells, .. } => (*first, cells, &[]),
+                StoreHours::Sorted(cells) => (0, &[], cells),
+                StoreHours::Sparse { .. } => (0, &[], &[]),
+            };
+            (first..)
+                .zip(dense)
+                .chain(sorted.iter().map(|(h, c)| (*h, c)))
+                .filter(|(_, c)| c.occupied())
+                .map(move |(h, c)| (store, h, c))
+        })
     }
 }
 
 impl<C: Cell> StoreHours<C> {
     /// A new hour outside the dense run (grown to cover it when that stays within bounds,
     /// else the store moves to a map), or any hour of a sparse store (which becomes a dense
-    /// run once its hours are close enough).
+    /// run once its hours are close enough, or the budget has room for one).
     #[cold]
-    fn insert_slow(&mut self, store: usize, hour: i64) -> (Place, bool) {
+    fn insert_slow(&mut self, store: usize, hour: i64, budget: &mut Budget) -> (Place, bool) {
+        budget.reach(hour);
+        if let StoreHours::Sorted(cells) = self {
+            // Sealed, then added to after all: a map again.
+            let lo = cells.first().map_or(hour, |c| c.0);
+            let hi = cells.last().map_or(hour, |c| c.0);
+            let map = std::mem::take(cells).into_iter().collect();
+            *self = StoreHours::Sparse { map, lo, hi };
+        }
         if let StoreHours::Dense {
             first,
             cells,
             buckets,
         } = self
         {
-            if let Some((new_first, new_len)) = grown_span(*first, cells.len(), *buckets, hour) {
+            let old_len = cells.len();
+            let grown = shared_growth(*first, old_len, hour, budget)
+                .or_else(|| grown_span(*first, old_len, *buckets, hour));
+            if let Some((new_first, new_len)) = grown {
                 regrow(cells, *first, new_first, new_len);
+                budget.cells = budget.cells.saturating_sub(old_len).saturating_add(new_len);
                 *first = new_first;
                 if let Some(i) = hour
                     .checked_sub(*first)
@@ -172,6 +248,7 @@ impl<C: Cell> StoreHours<C> {
                     return (Place::Dense(store, i), true);
                 }
             }
+            budget.cells = budget.cells.saturating_sub(cells.len());
             *self = self.to_sparse();
         }
         let StoreHours::Sparse { map, lo, hi } = self else {
@@ -183,9 +260,16 @@ impl<C: Cell> StoreHours<C> {
         *lo = (*lo).min(hour);
         *hi = (*hi).max(hour);
         let (lo, hi, len) = (*lo, *hi, map.len());
-        if let Some(span) = dense_span(lo, hi, len) {
-            self.densify(lo, span);
-            if let Some(i) = hour.checked_sub(lo).and_then(|d| usize::try_from(d).ok()) {
+        let run = dense_span(lo, hi, len)
+            .map(|span| (lo, span))
+            .or_else(|| budget.shared_span(lo, hi.checked_add(1)?, 0));
+        if let Some((first, span)) = run {
+            self.densify(first, span);
+            budget.cells = budget.cells.saturating_add(span);
+            if let Some(i) = hour
+                .checked_sub(first)
+                .and_then(|d| usize::try_from(d).ok())
+            {
                 return (Place::Dense(store, i), new);
             }
         }
@@ -205,7 +289,7 @@ impl<C: Cell> StoreHours<C> {
                 let hi = map.keys().copied().max().unwrap_or(0);
                 StoreHours::Sparse { map, lo, hi }
             }
-            StoreHours::Sparse { .. } => self.clone(),
+            StoreHours::Sparse { .. } | StoreHours::Sorted(_) => self.clone(),
         }
     }
 
@@ -234,12 +318,59 @@ impl<C: Cell> StoreHours<C> {
     }
 }
 
+/// Fetches the cache line of `value` (x86's `prefetcht0`, through safe_arch's safe wrapper).
+#[cfg(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse"
+))]
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    safe_arch::prefetch_t0(value);
+}
+
+/// No prefetch instruction on this target: the hint is dropped.
+#[cfg(not(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse"
+)))]
+#[inline(always)]
+fn prefetch<T>(_value: &T) {}
+
 /// The length of a dense run over hours `lo..=hi` for a store with `len` cells, when that
 /// is few enough cells per bucket to leave the map.
 fn dense_span(lo: i64, hi: i64, len: usize) -> Option<usize> {
     let span = usize::try_from(hi.checked_sub(lo)?.checked_add(1)?).ok()?;
     let limit = MIN_DENSE_SPAN.max(len.saturating_mul(DENSIFY_CELLS_PER_BUCKET));
     (span <= limit).then_some(span)
+}
+
+/// A run of a dense store (`first`, `len` cells) grown to take in `hour` and the stretch of
+/// hours the whole index has reached, with room to grow on the side `hour` is (a day, or a
+/// quarter of the span), if the budget has room for it; else as much without the room.
+fn shared_growth(first: i64, len: usize, hour: i64, budget: &Budget) -> Option<(i64, usize)> {
+    let (lo, hi) = if len == 0 {
+        (hour, hour.checked_add(1)?)
+    } else {
+        let end = first.checked_add(i64::try_from(len).ok()?)?;
+        (first.min(hour), end.max(hour.checked_add(1)?))
+    };
+    let (lo, span) = budget.shared_span(lo, hi, len)?;
+    let slack = i64::try_from((span / 4).max(24)).ok()?;
+    let roomy = if hour < first {
+        budget.shared_span(
+            lo.checked_sub(slack)?,
+            lo.checked_add(i64::try_from(span).ok()?)?,
+            len,
+        )
+    } else {
+        budget.shared_span(
+            lo,
+            lo.checked_add(i64::try_from(span).ok()?)?
+                .checked_add(slack)?,
+            len,
+        )
+    };
+    Some(roomy.unwrap_or((lo, span)))
 }
 
 /// The dense run that covers `hour` as well as the current one (`first`, `len`), with room
@@ -311,6 +442,7 @@ mod tests {
         /// (store, hour) order.
         #[test]
         fn behaves_as_a_map(
+            seal_at in 0usize..600,
             keys in proptest::collection::vec(
                 (0usize..5, prop_oneof![
                     4 => 0i64..2000,
@@ -323,7 +455,11 @@ mod tests {
         ) {
             let mut index: HourIndex<Number> = HourIndex::default();
             let mut model = std::collections::BTreeMap::new();
-            for (store, hour) in keys {
+            for (i, (store, hour)) in keys.into_iter().enumerate() {
+                // Sealing halfway (as a reader may before more rows) changes no answer.
+                if i == seal_at {
+                    index.seal();
+                }
                 let next = model.len() + 1;
                 let (place, new) = index.find_or_insert(store, hour);
                 let want = *model.entry((store, hour)).or_insert(next);
@@ -340,8 +476,9 @@ mod tests {
                     index.mark_occupied(place);
                 }
             }
-            let mut order: Vec<(usize, i64, usize)> = Vec::new();
-            index.drain_sorted(|s, h, c| order.push((s, h, c.0)));
+            index.seal();
+            let order: Vec<(usize, i64, usize)> =
+                index.iter_sorted().map(|(s, h, c)| (s, h, c.0)).collect();
             let want: Vec<(usize, i64, usize)> =
                 model.into_iter().map(|((s, h), n)| (s, h, n)).collect();
             prop_assert_eq!(order, want);

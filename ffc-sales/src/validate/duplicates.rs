@@ -26,7 +26,15 @@ impl RowKey {
         }
     }
 
-    /// The two words, for hashing.
+    /// The key of [`RowKey::words`]' two words.
+    pub(super) fn from_words(quantity_minute: u64, cents: u64) -> Self {
+        RowKey {
+            quantity_minute,
+            cents,
+        }
+    }
+
+    /// The two words, for hashing and packing.
     pub(super) fn words(self) -> (u64, u64) {
         (self.quantity_minute, self.cents)
     }
@@ -97,7 +105,7 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// are numbered in order, so the history needs no bucket numbers: the first row of each run
 /// is flagged. The first row out of order (or a run longer than [`RUN_SCAN_LIMIT`]) moves
 /// every row into per-bucket chains behind a filter ([`Chains`]), which answer from then
-/// on. About 5 bytes per summed row in the history (24 in the chains), and every answer
+/// on. About 5 bytes per summed row in the history (16 in the chains), and every answer
 /// exact.
 #[derive(Debug, Default)]
 pub(super) struct DuplicateIndex {

@@ -17,6 +17,7 @@
 //! order) so a repeated row can be named with the line it repeats. Turn
 //! [`ValidationConfig::detect_duplicates`] off and memory no longer grows with the rows.
 
+mod ahead;
 mod chains;
 mod config;
 mod driver;
@@ -38,6 +39,7 @@ use crate::error::{HeaderProblem, Reason, SalesRowError};
 use crate::mapping::{column_number, Columns, SalesField};
 use crate::store_codes::ShortCode;
 use crate::value::{parse_amount_cents, parse_quantity, parse_store, DateTimeParser};
+use ahead::{Ahead, ParsedRow};
 use duplicates::{DuplicateIndex, RowKey};
 
 /// Row counts of one file.
@@ -100,6 +102,8 @@ pub struct Validator<'c> {
     last_store_result: Result<StoreIdx, Reason>,
     /// Remembers the last date and hour: rows of one hour only have their minutes read.
     dates: DateTimeParser,
+    /// Valid rows parsed and not yet summed (see `ahead`).
+    ahead: Ahead,
 }
 
 impl<'c> Validator<'c> {
@@ -114,6 +118,7 @@ impl<'c> Validator<'c> {
             last_store: (ShortCode::of(b""), Vec::new()),
             last_store_result: Err(Reason::Empty),
             dates: DateTimeParser::new(),
+            ahead: Ahead::default(),
         }
     }
 
@@ -188,6 +193,7 @@ impl<'c> Validator<'c> {
         }
         self.out.counts.rows += 1;
         if record.len() < columns.needed() {
+            self.sum_waiting();
             self.out.counts.invalid += 1;
             self.out.unattributed_invalid_rows += 1;
             let reason = Reason::MissingFields {
@@ -215,10 +221,36 @@ impl<'c> Validator<'c> {
                 (SalesField::TotalTransactionQty, raw_qty, qty.err()),
                 (SalesField::TotalTransactionValue, raw_amount, amount.err()),
             ];
+            self.sum_waiting();
             self.refuse_fields(line, byte, fields, store.ok(), dt.ok());
             return;
         };
-        self.sum(record, (line, byte), (s, d), (q, c), raw_amount);
+        let row = ParsedRow {
+            line,
+            byte,
+            store: s,
+            time: d,
+            quantity: q,
+            cents: c,
+        };
+        // Rows in (store, hour) order find their bucket at hand: summed at once. Out of
+        // order, a row waits while its bucket is fetched (see `ahead`); rows are summed in
+        // file order all the same, the waiting ones first.
+        if !self.out.sales.is_indexed() && self.ahead.is_empty() {
+            if let Some(reason) = self.sum(row) {
+                let value = match reason {
+                    Reason::TotalOverflow => raw_amount.to_vec(),
+                    _ => record.joined(),
+                };
+                self.refused(row, reason, &value);
+            }
+            return;
+        }
+        if self.ahead.is_full() {
+            self.sum_oldest();
+        }
+        self.out.sales.prefetch(s, hour_start(d));
+        self.ahead.push(row, record, raw_amount);
     }
 
     /// A row with at least one unreadable field: one error per field, and the row's day
@@ -248,16 +280,53 @@ impl<'c> Validator<'c> {
         }
     }
 
-    /// Sums a row whose fields all read: refused instead when it repeats an earlier row or
-    /// its hour's totals would overflow.
-    fn sum(
-        &mut self,
-        record: &RawRecord<'_>,
-        (line, byte): (u64, u64),
-        (s, d): (StoreIdx, i64),
-        (q, c): (u64, u64),
-        raw_amount: &[u8],
-    ) {
+    /// Sums every waiting row, so that what comes next (an error, the result) follows them.
+    fn sum_waiting(&mut self) {
+        while !self.ahead.is_empty() {
+            self.sum_oldest();
+        }
+    }
+
+    /// Sums the oldest waiting row into its (store, hour) bucket, unless it repeats an
+    /// earlier row (a duplicate) or a total would overflow; either is an error naming it.
+    fn sum_oldest(&mut self) {
+        let Some(row) = self.ahead.oldest() else {
+            return;
+        };
+        if let Some(reason) = self.sum(row) {
+            let (joined, raw_amount) = self.ahead.oldest_text();
+            let value = match reason {
+                Reason::TotalOverflow => raw_amount,
+                _ => joined,
+            }
+            .to_vec();
+            self.refused(row, reason, &value);
+        }
+        self.ahead.pop();
+    }
+
+    /// The error of a row [`Validator::sum`] refused; `value` is the raw amount for an
+    /// overflow, else the whole row.
+    fn refused(&mut self, row: ParsedRow, reason: Reason, value: &[u8]) {
+        let field = match reason {
+            Reason::TotalOverflow => Some(SalesField::TotalTransactionValue),
+            _ => None,
+        };
+        self.error(row.line, row.byte, field, value, reason);
+    }
+
+    /// Sums `row` into its bucket and counts it; the reason it was refused, if it was.
+    // Inlined into both callers: the sorted path's per-row cost is mostly this.
+    #[inline(always)]
+    fn sum(&mut self, row: ParsedRow) -> Option<Reason> {
+        let ParsedRow {
+            line,
+            store: s,
+            time: d,
+            quantity: q,
+            cents: c,
+            ..
+        } = row;
         let hour = hour_start(d);
         let located = self.out.sales.locate(s, hour);
         let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
@@ -273,14 +342,7 @@ impl<'c> Validator<'c> {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
             self.out.tainted_days.insert((s, day_key(d)));
-            self.error(
-                line,
-                byte,
-                None,
-                &record.joined(),
-                Reason::DuplicateRow { first_line },
-            );
-            return;
+            return Some(Reason::DuplicateRow { first_line });
         }
         if !added {
             if self.config.detect_duplicates {
@@ -288,16 +350,10 @@ impl<'c> Validator<'c> {
             }
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));
-            self.error(
-                line,
-                byte,
-                Some(SalesField::TotalTransactionValue),
-                raw_amount,
-                Reason::TotalOverflow,
-            );
-            return;
+            return Some(Reason::TotalOverflow);
         }
         self.out.counts.valid += 1;
+        None
     }
 
     /// Records a row that was too long to buffer.
@@ -305,6 +361,7 @@ impl<'c> Validator<'c> {
         if self.columns.is_none() {
             return;
         }
+        self.sum_waiting();
         self.out.counts.rows += 1;
         self.out.counts.invalid += 1;
         self.out.unattributed_invalid_rows += 1;
@@ -322,6 +379,7 @@ impl<'c> Validator<'c> {
         if self.columns.is_none() && self.out.header_problems.is_empty() {
             self.out.header_problems.push(HeaderProblem::NoHeader);
         }
+        self.sum_waiting();
         // The duplicate index is freed before the sorted buckets are made: a lower peak.
         self.duplicates = DuplicateIndex::default();
         self.out.sales.seal();

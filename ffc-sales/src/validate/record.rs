@@ -82,4 +82,32 @@ impl<'a> RawRecord<'a> {
         }
         out
     }
+
+    /// Writes the start of the fields joined with commas into `out`, as much as fits, and
+    /// returns how many bytes that is.
+    pub(super) fn join_prefix(&self, out: &mut [u8]) -> usize {
+        if self.delimited {
+            return copy_prefix(self.data, out);
+        }
+        let mut at = 0;
+        for (i, f) in self.iter().enumerate() {
+            if i > 0 {
+                at += copy_prefix(b",", out.get_mut(at..).unwrap_or_default());
+            }
+            at += copy_prefix(f, out.get_mut(at..).unwrap_or_default());
+            if at == out.len() {
+                break;
+            }
+        }
+        at
+    }
+}
+
+/// Copies as much of `from` as fits into `to`; how much that was.
+pub(super) fn copy_prefix(from: &[u8], to: &mut [u8]) -> usize {
+    let n = from.len().min(to.len());
+    if let (Some(dest), Some(src)) = (to.get_mut(..n), from.get(..n)) {
+        dest.copy_from_slice(src);
+    }
+    n
 }

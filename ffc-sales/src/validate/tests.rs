@@ -435,3 +435,56 @@ proptest! {
         }
     }
 }
+
+/// Rows out of (store, hour) order wait a few rows before they are summed (see `ahead`),
+/// keeping only the start of their text: a repeat among them is named with the excerpt the
+/// whole row gives, for plain and quoted lines, long ones with multi-byte characters; an
+/// overflowing total with the whole amount.
+#[test]
+fn waiting_rows_keep_their_error_excerpts() {
+    let store = "Ståre-ü".repeat(12);
+    let plain = format!("{store},01-06-2024 11:05,1,2.00");
+    let quoted = format!("\"{store}\",\"01-06-2024 12:05\",1,\"3.00\"");
+    let mut file = String::from("StoreCode,DateTime,TotalTransactionQty,TotalTransactionValue\n");
+    // Out of order from the second row: every row after waits.
+    file.push_str("B,02-06-2024 10:00,1,1.00\nA,01-06-2024 10:00,1,1.00\n");
+    for line in [&plain, &quoted, &plain, &quoted] {
+        file.push_str(line);
+        file.push('\n');
+    }
+    // One bucket's total overflows: 15-digit amounts, distinct rows, more than u64 holds.
+    let amount = "9999999999999.99";
+    for i in 0..18_500u64 {
+        file.push_str(&format!(
+            "C,03-06-2024 09:{:02},{},{amount}\n",
+            i % 60,
+            1 + i / 60
+        ));
+    }
+    let v = validate_bytes(file.as_bytes(), &ValidationConfig::default());
+    let excerpt = |s: &str| crate::error::excerpt(s.as_bytes());
+    let quoted_joined = format!("{store},01-06-2024 12:05,1,3.00");
+    let repeats: Vec<(u64, &str)> = v
+        .errors
+        .iter()
+        .filter(|e| matches!(e.reason, Reason::DuplicateRow { .. }))
+        .map(|e| (e.line, e.value.as_str()))
+        .collect();
+    assert_eq!(
+        repeats,
+        [
+            (6, excerpt(&plain).as_str()),
+            (7, excerpt(&quoted_joined).as_str())
+        ]
+    );
+    assert!(
+        excerpt(&plain).ends_with('…'),
+        "the row is longer than an excerpt"
+    );
+    let overflow = v.errors.iter().find(|e| e.reason == Reason::TotalOverflow);
+    assert_eq!(overflow.map(|e| e.value.as_str()), Some(amount));
+    assert_eq!(
+        overflow.map(|e| e.field),
+        Some(Some(SalesField::TotalTransactionValue))
+    );
+}
