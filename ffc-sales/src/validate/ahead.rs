@@ -17,7 +17,7 @@ const KEPT_BYTES: usize = VALUE_EXCERPT_BYTES + 8;
 
 /// Rows parsed before the oldest of them is summed: enough parsing to cover a fetch from
 /// main memory, and few enough that the fetched buckets are still in the caches.
-pub(super) const AHEAD: usize = 4;
+pub(super) const AHEAD: usize = 8;
 
 /// A valid row's place and values, as summing needs them.
 #[derive(Debug, Clone, Copy, Default)]
