@@ -135,6 +135,7 @@ mod config;
 mod error;
 mod provenance;
 mod schema;
+mod totals;
 mod writer;
 mod writer_stage;
 mod writer_tx;
@@ -143,7 +144,7 @@ pub use ack::PgSinkStats;
 pub use config::PgSinkConfig;
 pub use error::PgSinkError;
 pub use provenance::{AvailabilityMinutes, CounterPlace, MergedRow};
-pub use schema::{migrate, SCHEMA_VERSION};
+pub use schema::{migrate, migrate_to, SCHEMA_VERSION};
 
 use ack::{Counters, Job};
 use error::{pool_error_text, redact};
@@ -158,6 +159,7 @@ struct Shared {
     config: PgSinkConfig,
     secret: Option<Vec<u8>>,
     counters: Counters,
+    folds: totals::Folds,
 }
 
 impl Shared {
@@ -242,6 +244,7 @@ impl PgSink {
             config,
             secret,
             counters: Counters::default(),
+            folds: totals::Folds::new(),
         });
         let writers = (0..shared.config.pool_size())
             .map(|_| tokio::spawn(writer::run(shared.clone(), rx.clone())))
@@ -274,16 +277,32 @@ impl PgSink {
     }
 
     /// Stops taking events, writes everything already queued (each caller still gets its
-    /// answer), waits for the writers and closes the connections. Later `accept`s fail with
+    /// answer), waits for the writers, folds the hourly deltas once (see
+    /// [`PgSink::fold_records`]) and closes the connections. Later `accept`s fail with
     /// [`SinkError::Closed`]. Calling it again does nothing.
     pub async fn close(&self) {
         drop(lock(&self.queue).take());
         let writers = std::mem::take(&mut *lock(&self.writers));
+        if writers.is_empty() {
+            return;
+        }
         for writer in writers {
             // A writer that panicked has nothing left to flush.
             let _ = writer.await;
         }
+        totals::fold_now(&self.shared).await;
         self.shared.pool.close();
+    }
+
+    /// Folds the hourly deltas into their totals now (`SELECT ffc_fold_records()`, one
+    /// transaction) and returns how many delta rows moved: 0 when there were none or another
+    /// fold was running. The writers do this on their own every
+    /// [`PgSinkConfig::fold_interval`] or [`PgSinkConfig::fold_batches`] batches, and
+    /// [`PgSink::close`] once more; the view `ffc_records` counts every committed event
+    /// either way. `None` when the fold failed (logged, counted in
+    /// [`PgSinkStats::fold_failures`]; the deltas stay for the next one).
+    pub async fn fold_records(&self) -> Option<i64> {
+        totals::fold_now(&self.shared).await
     }
 
     fn sender(&self) -> Result<mpsc::Sender<Job>, SinkError> {
