@@ -11,7 +11,7 @@ use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, So
 use ffc_protocols::sink::postgres::{
     migrate_to, CounterPlace, PgSink, PgSinkConfig, SCHEMA_VERSION,
 };
-use ffc_protocols::sink::{Accepted, EventSink};
+use ffc_protocols::sink::{Accepted, EventSink, SinkError};
 use tokio_postgres::NoTls;
 
 const HOUR_10: i64 = 1_753_264_800; // 2025-07-23 10:00:00 UTC
@@ -169,7 +169,7 @@ async fn totals_are_exact_through_the_view_before_and_after_a_fold() {
     assert!(deltas > 0);
     assert_eq!(buckets(&db, "ffc_records").await, expected(&first));
 
-    assert_eq!(sink.fold_records().await, Some(deltas));
+    assert_eq!(sink.fold_records().await.unwrap(), deltas as u64);
     assert_eq!(
         count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
         0
@@ -200,6 +200,11 @@ async fn totals_are_exact_through_the_view_before_and_after_a_fold() {
     assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&all));
     assert_eq!(buckets(&db, "ffc_records").await, expected(&all));
     assert!(sink.stats().folds >= 2, "{:?}", sink.stats());
+    // A closed sink has no connection to fold on.
+    assert!(matches!(
+        sink.fold_records().await,
+        Err(SinkError::Database { .. })
+    ));
     drop(db);
     drop_db(&url, &name).await;
 }
@@ -239,6 +244,42 @@ async fn sitegroup_views_count_events_still_in_deltas() {
     assert!(count(&db, "SELECT count(*) FROM ffc_record_deltas").await > 0);
     assert_eq!(sitegroup_hours(&db).await, [(HOUR_10, 40, 40)]);
     assert_eq!(sitegroup_days(&db).await, [(40, 40)]);
+    sink.close().await;
+    drop(db);
+    drop_db(&url, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fold_keeps_its_deltas_for_the_next() {
+    let Some(url) = url_or_skip() else { return };
+    let name = fresh_db(&url, "failed").await;
+    let sink = unfolding_sink(&url, &name).await;
+    let db = client(&url, Some(&name)).await;
+    let sent = events(C1, 0, 50);
+    accept_all(&sink, &sent).await;
+    let deltas = count(&db, "SELECT count(*) FROM ffc_record_deltas").await;
+    // The fold fails (its function is gone for a moment): nothing is lost or counted twice.
+    db.batch_execute("ALTER FUNCTION ffc_fold_records() RENAME TO ffc_fold_records_away")
+        .await
+        .unwrap();
+    let failed = sink.fold_records().await;
+    assert!(
+        matches!(&failed, Err(SinkError::Database { message }) if message.contains("ffc_fold_records")),
+        "{failed:?}"
+    );
+    assert_eq!(sink.stats().fold_failures, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
+        deltas
+    );
+    assert_eq!(buckets(&db, "ffc_records").await, expected(&sent));
+    // The next fold takes them.
+    db.batch_execute("ALTER FUNCTION ffc_fold_records_away() RENAME TO ffc_fold_records")
+        .await
+        .unwrap();
+    assert_eq!(sink.fold_records().await.unwrap(), deltas as u64);
+    assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&sent));
+    assert_eq!(buckets(&db, "ffc_records").await, expected(&sent));
     sink.close().await;
     drop(db);
     drop_db(&url, &name).await;

@@ -318,7 +318,8 @@ impl PgSink {
             // A writer that panicked has nothing left to flush.
             let _ = writer.await;
         }
-        totals::fold_now(&self.shared).await;
+        // A failure is logged and counted there; the deltas stay counted by the view.
+        let _ = totals::fold_now(&self.shared).await;
         self.shared.pool.close();
     }
 
@@ -327,10 +328,15 @@ impl PgSink {
     /// fold was running. The writers do this on their own every
     /// [`PgSinkConfig::fold_interval`] or [`PgSinkConfig::fold_batches`] batches, and
     /// [`PgSink::close`] once more; the view `ffc_records` counts every committed event
-    /// either way. `None` when the fold failed (logged, counted in
-    /// [`PgSinkStats::fold_failures`]; the deltas stay for the next one).
-    pub async fn fold_records(&self) -> Option<i64> {
-        totals::fold_now(&self.shared).await
+    /// either way. A fold that fails (also logged and counted in
+    /// [`PgSinkStats::fold_failures`]; the deltas stay for the next one) is
+    /// [`SinkError::Database`] with the server's or driver's reason.
+    pub async fn fold_records(&self) -> Result<u64, SinkError> {
+        totals::fold_now(&self.shared)
+            .await
+            .map_err(|message| SinkError::Database {
+                message: format!("folding the hourly deltas: {message}"),
+            })
     }
 
     fn sender(&self) -> Result<mpsc::Sender<Job>, SinkError> {

@@ -156,21 +156,24 @@ impl Folds {
 /// one is due and no other writer is folding. The other writers go on meanwhile.
 pub(super) async fn after_commit(shared: &Shared) {
     if shared.folds.claim(shared) {
-        fold_now(shared).await;
+        // A failure is logged and counted there; the next fold retries.
+        let _ = fold_now(shared).await;
         shared.folds.done();
     }
 }
 
 /// Runs `ffc_fold_records()` once on a connection of the pool and returns the delta rows it
-/// moved. A failure is logged and counted, and returns `None`: the deltas stay where they
-/// are, still counted by the view, and the next fold takes them.
-pub(super) async fn fold_now(shared: &Shared) -> Option<i64> {
+/// moved. A failure is logged and counted, and returned as its text (without the password):
+/// the deltas stay where they are, still counted by the view, and the next fold takes them.
+pub(super) async fn fold_now(shared: &Shared) -> Result<u64, String> {
     let config = &shared.config;
     let limit = config
         .connect_timeout
         .saturating_add(config.statement_timeout);
     let result = match tokio::time::timeout(limit, fold_on_pool(shared)).await {
-        Ok(result) => result,
+        Ok(Ok(folded)) => u64::try_from(folded)
+            .map_err(|_| format!("ffc_fold_records() answered {folded} rows folded")),
+        Ok(Err(message)) => Err(message),
         Err(_) => Err(format!(
             "no answer from the database within {} ms",
             limit.as_millis()
@@ -179,17 +182,17 @@ pub(super) async fn fold_now(shared: &Shared) -> Option<i64> {
     match result {
         Ok(folded) => {
             Counters::add(&shared.counters.folds, 1);
-            Counters::add(
-                &shared.counters.deltas_folded,
-                usize::try_from(folded).unwrap_or(0),
-            );
+            shared
+                .counters
+                .deltas_folded
+                .fetch_add(folded, Ordering::Relaxed);
             tracing::debug!(folded, "PostgreSQL sink folded the hourly deltas");
-            Some(folded)
+            Ok(folded)
         }
         Err(message) => {
             Counters::add(&shared.counters.fold_failures, 1);
             tracing::warn!(error = %message, "PostgreSQL sink could not fold the hourly deltas; they stay counted and the next fold takes them");
-            None
+            Err(message)
         }
     }
 }
