@@ -4,9 +4,10 @@
 //!
 //! - `pgsink`: `PgSink::accept` from 1,024 concurrent callers (a receiver with that many
 //!   counters pushing), 4 writers, batches of up to 1,000: each batch one transaction of a
-//!   binary `COPY` straight into `ffc_events` and the hourly totals of its rows (a batch
-//!   meeting a stored key would go the checking way: staging table, `ON CONFLICT DO
-//!   NOTHING`; none does here).
+//!   binary `COPY` straight into `ffc_events` and the hourly totals of its rows appended to
+//!   `ffc_record_deltas` (a batch meeting a stored key would go the checking way: staging
+//!   table, `ON CONFLICT DO NOTHING`; none does here), and the writers' periodic folds of
+//!   the deltas into `ffc_record_totals`. At the end the totals are checked exact.
 //! - `raw_copy`: the same rows by one binary `COPY .. FROM STDIN BINARY` straight into
 //!   `ffc_events` (tokio-postgres' `BinaryCopyInWriter`), one transaction, no duplicate
 //!   check, no totals, no callers to answer.
@@ -18,7 +19,10 @@
 //! per-run figures go to stderr.
 //!
 //! Needs FFC_PG_URL (`source scripts/services.sh`); skipped without it. The test cluster runs
-//! with `fsync` off (both sides alike). `FFC_BENCH_RUNS` sets the number of pairs (default 7).
+//! with `fsync` off (both sides alike). `FFC_BENCH_RUNS` sets the number of pairs (default 7),
+//! `FFC_BENCH_WRITERS` the sink's writers (default 4), `FFC_BENCH_FOLD_BATCHES` the batches
+//! between folds of the hourly deltas (default the sink's 512 or 1 s; when set, only the
+//! batches count, and a huge value leaves the whole fold to the end, untimed).
 
 use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -179,6 +183,30 @@ async fn run_copy(client: &mut tokio_postgres::Client, n: u64) -> Duration {
     started.elapsed()
 }
 
+/// After the sink closed (its last fold done): the hourly totals count exactly the `sent`
+/// events the sink stored (raw COPY rows have none), through the view and in the folded
+/// table alike, with no delta left behind.
+async fn check_totals(client: &tokio_postgres::Client, sent: u64) {
+    let row = client
+        .query_one(
+            "SELECT (SELECT coalesce(sum(events), 0)::bigint FROM ffc_records),
+                    (SELECT coalesce(sum(events), 0)::bigint FROM ffc_record_totals),
+                    (SELECT count(*) FROM ffc_record_deltas),
+                    pg_relation_size('ffc_record_deltas')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let sent = i64::try_from(sent).unwrap();
+    let (view, folded, deltas): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((view, folded, deltas), (sent, sent, 0), "hourly totals");
+    let deltas_bytes: i64 = row.get(3);
+    eprintln!(
+        "hourly totals exact: {view} events, no delta left; ffc_record_deltas {} kB on disk",
+        deltas_bytes / 1024
+    );
+}
+
 fn main() {
     let Ok(url) = std::env::var("FFC_PG_URL") else {
         eprintln!("pg_sink skipped: FFC_PG_URL not set (source scripts/services.sh)");
@@ -188,6 +216,16 @@ fn main() {
     let callers = setting("FFC_BENCH_CALLERS", CALLERS);
     let n = setting("FFC_BENCH_EVENTS", EVENTS);
     let writers = setting("FFC_BENCH_WRITERS", WRITERS as u64) as usize;
+    // The sink's folds of its hourly deltas: every FFC_BENCH_FOLD_BATCHES batches (default
+    // the sink's), and then at most a second apart unless that is set too.
+    let fold_batches = setting(
+        "FFC_BENCH_FOLD_BATCHES",
+        PgSinkConfig::DEFAULT_FOLD_BATCHES as u64,
+    ) as usize;
+    let fold_interval = match std::env::var_os("FFC_BENCH_FOLD_BATCHES") {
+        Some(_) => Duration::MAX,
+        None => PgSinkConfig::DEFAULT_FOLD_INTERVAL,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -211,7 +249,8 @@ fn main() {
                     .with_dbname(&name)
                     .with_pool_size(writers)
                     .with_batch_size(1000)
-                    .with_batch_wait(Duration::from_millis(1)),
+                    .with_batch_wait(Duration::from_millis(1))
+                    .with_fold_every(fold_interval, fold_batches),
             )
             .await
             .unwrap(),
@@ -253,8 +292,9 @@ fn main() {
         }
         .line();
         println!("{line}");
-        eprintln!("{:?}", sink.stats());
         sink.close().await;
+        eprintln!("{:?}", sink.stats());
+        check_totals(&raw, n * (runs as u64 + 1)).await;
         drop(raw);
         admin
             .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))

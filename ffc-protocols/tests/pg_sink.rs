@@ -218,10 +218,11 @@ async fn migrations_are_idempotent_and_concurrent_connects_migrate_once() {
         .unwrap()
         .get(0);
     assert_eq!(count, i64::from(SCHEMA_VERSION));
-    // Version 3: the hourly totals leave room on each page for their (HOT) updates.
+    // Version 3: the hourly totals leave room on each page for their (HOT) updates, which
+    // since version 4 are the folds' (the table is ffc_record_totals now).
     let options: Vec<String> = client
         .query_one(
-            "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = 'ffc_records'",
+            "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = 'ffc_record_totals'",
             &[],
         )
         .await
@@ -577,7 +578,7 @@ fn exactly_once_when_everything_is_sent_twice_reordered_and_concurrently() {
         .run(&strategy, |(events, shuffled, tasks)| {
             rt.block_on(async {
                 client
-                    .batch_execute("TRUNCATE ffc_events, ffc_records")
+                    .batch_execute("TRUNCATE ffc_events, ffc_record_totals, ffc_record_deltas")
                     .await
                     .unwrap();
                 let before: u64 = sinks.iter().map(|s| s.stats().events_stored).sum();

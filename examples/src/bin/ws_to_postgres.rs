@@ -10,7 +10,7 @@
 //!
 //! Point the counters' WebSocket push at `ws://this-host:8080/` with the token. Each event
 //! is answered `OK` only after PostgreSQL committed it (`ffc_events`, with its hourly total
-//! in `ffc_records`); a message that authenticates but does not decode is kept in
+//! in the view `ffc_records`); a message that authenticates but does not decode is kept in
 //! `ffc_dead_letters` and answered `OK` too. A resent event, from the same counter or
 //! through another receiver behind the same load balancer, is a duplicate of its event key
 //! and counted once: the receiver is stateless, so run several behind a load balancer.

@@ -430,7 +430,7 @@ impl Database {
         panic!("PostgreSQL did not restart on port {}", self.port);
     }
 
-    /// `(serial, roi, metric, people_type, hour start)` → events, from `ffc_records`.
+    /// `(serial, roi, metric, people_type, hour start)` → events, from the view `ffc_records`.
     async fn buckets(&self, prefix: &str) -> HashMap<Bucket, i64> {
         let client = self.client().await;
         let rows = client
@@ -616,7 +616,7 @@ impl Store {
                 .await
                 .batch_execute(
                     "DO $$ BEGIN IF to_regclass('ffc_events') IS NOT NULL THEN \
-                     TRUNCATE ffc_events, ffc_records; END IF; END $$",
+                     TRUNCATE ffc_events, ffc_record_totals, ffc_record_deltas; END IF; END $$",
                 )
                 .await
                 .unwrap();
@@ -642,7 +642,8 @@ impl Store {
         }
     }
 
-    /// The store's own hourly totals, where it keeps them (PostgreSQL's `ffc_records`).
+    /// The store's own hourly totals, where it keeps them (PostgreSQL's view `ffc_records`:
+    /// the folded totals plus the deltas not folded yet).
     pub async fn buckets(&self, path: Run) -> Option<HashMap<Bucket, i64>> {
         match self {
             Store::Files(_) => {

@@ -24,6 +24,13 @@ pub struct PgSinkStats {
     pub retries: u64,
     /// Callers answered with [`SinkError::Database`] (their batch failed for good).
     pub failed: u64,
+    /// Folds of the hourly deltas into their totals that committed (including those that
+    /// found another fold running and left the deltas to it).
+    pub folds: u64,
+    /// Delta rows those folds moved into `ffc_record_totals`.
+    pub deltas_folded: u64,
+    /// Folds that failed (logged; their deltas wait for the next fold, still counted).
+    pub fold_failures: u64,
 }
 
 /// What the writers have done, counted as they answer.
@@ -35,6 +42,9 @@ pub(super) struct Counters {
     pub(super) dead_letters: AtomicU64,
     pub(super) retries: AtomicU64,
     pub(super) failed: AtomicU64,
+    pub(super) folds: AtomicU64,
+    pub(super) deltas_folded: AtomicU64,
+    pub(super) fold_failures: AtomicU64,
 }
 
 impl Counters {
@@ -65,6 +75,9 @@ impl Counters {
             dead_letters: self.dead_letters.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            folds: self.folds.load(Ordering::Relaxed),
+            deltas_folded: self.deltas_folded.load(Ordering::Relaxed),
+            fold_failures: self.fold_failures.load(Ordering::Relaxed),
         }
     }
 }

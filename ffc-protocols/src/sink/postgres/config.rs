@@ -52,6 +52,13 @@ pub struct PgSinkConfig {
     pub statement_timeout: Duration,
     /// The limit on opening one connection.
     pub connect_timeout: Duration,
+    /// How long at most between folds of the hourly deltas into their totals (schema
+    /// version 4): after a commit, a writer folds when this much time or
+    /// [`PgSinkConfig::fold_batches`] batches passed since the last fold began. Either way
+    /// the view `ffc_records` counts every committed event; folding keeps the deltas few.
+    pub fold_interval: Duration,
+    /// Batches committed at most between folds of the hourly deltas (at least 1 is used).
+    pub fold_batches: usize,
 }
 
 impl PgSinkConfig {
@@ -78,6 +85,11 @@ impl PgSinkConfig {
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
     /// The limit on opening one connection, by default: 5 s.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The longest time between folds of the hourly deltas, by default: 1 s.
+    pub const DEFAULT_FOLD_INTERVAL: Duration = Duration::from_secs(1);
+    /// The most batches between folds of the hourly deltas, by default: 512 (a busy sink
+    /// then folds a few times a second, tens of thousands of delta rows each time).
+    pub const DEFAULT_FOLD_BATCHES: usize = 512;
 
     /// Parses a `postgresql://user[:password]@host[:port]/database[?param=value]` URL (or
     /// libpq's `key=value` form) with the default settings. The error never repeats the URL.
@@ -108,6 +120,8 @@ impl PgSinkConfig {
             connect_retry: Self::DEFAULT_CONNECT_RETRY,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            fold_interval: Self::DEFAULT_FOLD_INTERVAL,
+            fold_batches: Self::DEFAULT_FOLD_BATCHES,
         })
     }
 
@@ -190,6 +204,15 @@ impl PgSinkConfig {
         self
     }
 
+    /// Folds the hourly deltas into their totals at least every `interval` (after the next
+    /// commit) and at least every `batches` batches (at least 1). `Duration::MAX` and
+    /// `usize::MAX` fold only when the sink closes.
+    pub fn with_fold_every(mut self, interval: Duration, batches: usize) -> Self {
+        self.fold_interval = interval;
+        self.fold_batches = batches.max(1);
+        self
+    }
+
     /// Waits between tries of [`PgSink::connect_waiting`](super::PgSink::connect_waiting) as
     /// `policy` says; with `max_attempts` set it gives up after that many.
     pub fn with_connect_retry(mut self, policy: RetryPolicy) -> Self {
@@ -236,6 +259,14 @@ impl PgSinkConfig {
     /// The waits of [`PgSink::connect_waiting`](super::PgSink::connect_waiting).
     pub fn connect_retry(&self) -> RetryPolicy {
         self.connect_retry
+    }
+    /// The longest time between folds of the hourly deltas.
+    pub fn fold_interval(&self) -> Duration {
+        self.fold_interval
+    }
+    /// The most batches between folds of the hourly deltas (at least 1).
+    pub fn fold_batches(&self) -> usize {
+        self.fold_batches.max(1)
     }
 
     /// The driver configuration with this sink's timeouts applied.
@@ -309,6 +340,8 @@ impl fmt::Debug for PgSinkConfig {
             .field("connect_retry", &self.connect_retry)
             .field("statement_timeout", &self.statement_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("fold_interval", &self.fold_interval)
+            .field("fold_batches", &self.fold_batches)
             .finish()
     }
 }

@@ -10,16 +10,16 @@
 //!
 //! 1. while batches hold only new keys (the usual case), a binary `COPY` (tokio-postgres'
 //!    `BinaryCopyInWriter`) of the batch's distinct keys straight into `ffc_events`, as a
-//!    bulk load would, and the batch's hourly totals, summed in the writer, by one
-//!    `INSERT INTO ffc_records .. FROM UNNEST(..) ON CONFLICT DO UPDATE SET events = events +
-//!    EXCLUDED.events`. A key already stored fails the `COPY` (a unique violation): the
+//!    bulk load would, and the batch's hourly totals, summed in the writer, appended by one
+//!    `INSERT INTO ffc_record_deltas .. FROM UNNEST(..)` (one row per hour bucket; see
+//!    *Hourly totals* below). A key already stored fails the `COPY` (a unique violation): the
 //!    transaction rolls back, nothing of it is kept, and the batch is written at once the
 //!    checking way;
 //! 2. the checking way (that batch and the next few, since resends come in runs): a binary
 //!    `COPY` into the connection's temporary staging table `ffc_events_stage` (created once
 //!    per connection, emptied at every commit), then `INSERT INTO ffc_events .. SELECT .. FROM
 //!    ffc_events_stage ON CONFLICT DO NOTHING RETURNING ..`: only rows that were not there yet
-//!    come back, and the hourly totals grow from exactly those rows. Either way a total grows
+//!    come back, and the hourly deltas count exactly those rows. Either way a total grows
 //!    once per stored event, never for a duplicate, so bucket totals are exactly-once too;
 //! 3. `COMMIT`; then each caller gets [`Accepted::Stored`] (its row was added) or
 //!    [`Accepted::Duplicate`] (the key was already held, or an earlier caller of the same batch
@@ -27,6 +27,20 @@
 //!
 //! Many concurrent `accept`s share one transaction (group commit), so a receiver with
 //! thousands of counters makes a few large transactions instead of thousands of small ones.
+//!
+//! # Hourly totals
+//!
+//! Every batch counts the same counters' current hours, so adding to the totals in place
+//! made writers wait on each other's row locks and cost a row update per bucket and batch.
+//! Since schema version 4 a batch appends its sums to `ffc_record_deltas` instead, and after
+//! a commit, once [`PgSinkConfig::fold_interval`] or [`PgSinkConfig::fold_batches`] batches
+//! have passed, one writer runs `SELECT ffc_fold_records()` while the others go on: in one
+//! transaction it deletes the deltas and adds their sums to `ffc_record_totals`, under an
+//! advisory lock (a fold from another sink meanwhile returns 0 at once). The view
+//! `ffc_records` adds totals and deltas, so a reader sees every committed event counted
+//! once, before, during and after a fold. A fold that fails is logged and counted
+//! ([`PgSinkStats::fold_failures`]); its deltas wait, still counted, for the next.
+//! [`PgSink::close`] folds once more; [`PgSink::fold_records`] folds on demand.
 //!
 //! # Failures
 //!
@@ -48,11 +62,12 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `config` | [`PgSinkConfig`]: URL, password, batching, retry, timeouts |
+//! | `config` | [`PgSinkConfig`]: URL, password, batching, retry, timeouts, folds |
 //! | `schema` | [`migrate`]: versioned migrations under an advisory lock |
 //! | `writer` | the writer tasks: gather a batch, one transaction, retry |
 //! | `writer_tx` | one try at a batch: `BEGIN` .. `COMMIT` pipelined on one connection |
 //! | `writer_stage` | the event columns, the staging table, binary `COPY`, the inserts from the stage |
+//! | `totals` | migration 4 (deltas, the view, `ffc_fold_records()`), when and how the writers fold |
 //! | `ack` | answering each caller after `COMMIT` (or the failure), [`PgSinkStats`] |
 //! | `error` | [`PgSinkError`], reading driver errors, redacting the password |
 //!
@@ -79,6 +94,19 @@
 //!
 //! Version 3 (issue 18) sets `ffc_records`' `fillfactor` to 50: each batch updates the hourly
 //! totals it touches, and with room on the page those updates touch no index (HOT updates).
+//!
+//! Version 4 (issue 18) renames the table `ffc_records` to `ffc_record_totals` (rows, key
+//! and fillfactor kept), adds `ffc_record_deltas` (the same six columns, no key, no index:
+//! append only) and the function `ffc_fold_records()`, and makes `ffc_records` a view:
+//! totals and deltas added up per bucket, with the old table's columns and types, so
+//! readers and the version 2 views (`ffc_counter_hours` is redefined to read it) see exact
+//! totals as before:
+//!
+//! | relation | holds | key |
+//! |---|---|---|
+//! | `ffc_record_totals` | the folded hourly totals | `PRIMARY KEY (serial, roi, metric, people_type, hour_start)` |
+//! | `ffc_record_deltas` | per-batch sums per bucket, not folded yet | none |
+//! | `ffc_records` (view) | `serial`, `roi`, `metric`, `people_type`, `hour_start`, `events` = totals + deltas | a `WHERE` on these columns reaches the totals' key |
 //!
 //! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),
 //! so the table holds its two arms as two unique indexes, which together are exactly its
@@ -135,6 +163,7 @@ mod config;
 mod error;
 mod provenance;
 mod schema;
+mod totals;
 mod writer;
 mod writer_stage;
 mod writer_tx;
@@ -143,7 +172,7 @@ pub use ack::PgSinkStats;
 pub use config::PgSinkConfig;
 pub use error::PgSinkError;
 pub use provenance::{AvailabilityMinutes, CounterPlace, MergedRow};
-pub use schema::{migrate, SCHEMA_VERSION};
+pub use schema::{migrate, migrate_to, SCHEMA_VERSION};
 
 use ack::{Counters, Job};
 use error::{pool_error_text, redact};
@@ -158,6 +187,7 @@ struct Shared {
     config: PgSinkConfig,
     secret: Option<Vec<u8>>,
     counters: Counters,
+    folds: totals::Folds,
 }
 
 impl Shared {
@@ -242,6 +272,7 @@ impl PgSink {
             config,
             secret,
             counters: Counters::default(),
+            folds: totals::Folds::new(),
         });
         let writers = (0..shared.config.pool_size())
             .map(|_| tokio::spawn(writer::run(shared.clone(), rx.clone())))
@@ -274,16 +305,38 @@ impl PgSink {
     }
 
     /// Stops taking events, writes everything already queued (each caller still gets its
-    /// answer), waits for the writers and closes the connections. Later `accept`s fail with
+    /// answer), waits for the writers, folds the hourly deltas once (see
+    /// [`PgSink::fold_records`]) and closes the connections. Later `accept`s fail with
     /// [`SinkError::Closed`]. Calling it again does nothing.
     pub async fn close(&self) {
         drop(lock(&self.queue).take());
         let writers = std::mem::take(&mut *lock(&self.writers));
+        if writers.is_empty() {
+            return;
+        }
         for writer in writers {
             // A writer that panicked has nothing left to flush.
             let _ = writer.await;
         }
+        // A failure is logged and counted there; the deltas stay counted by the view.
+        let _ = totals::fold_now(&self.shared).await;
         self.shared.pool.close();
+    }
+
+    /// Folds the hourly deltas into their totals now (`SELECT ffc_fold_records()`, one
+    /// transaction) and returns how many delta rows moved: 0 when there were none or another
+    /// fold was running. The writers do this on their own every
+    /// [`PgSinkConfig::fold_interval`] or [`PgSinkConfig::fold_batches`] batches, and
+    /// [`PgSink::close`] once more; the view `ffc_records` counts every committed event
+    /// either way. A fold that fails (also logged and counted in
+    /// [`PgSinkStats::fold_failures`]; the deltas stay for the next one) is
+    /// [`SinkError::Database`] with the server's or driver's reason.
+    pub async fn fold_records(&self) -> Result<u64, SinkError> {
+        totals::fold_now(&self.shared)
+            .await
+            .map_err(|message| SinkError::Database {
+                message: format!("folding the hourly deltas: {message}"),
+            })
     }
 
     fn sender(&self) -> Result<mpsc::Sender<Job>, SinkError> {

@@ -4,7 +4,7 @@ use super::error::error_text;
 use super::PgSinkError;
 
 /// The newest schema version this build creates; [`migrate`] brings a database up to it.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The migrations in order: version, what it does, its SQL. Never edit a released one; add
 /// the next version instead.
@@ -60,6 +60,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         // and updates no index (a HOT update), which is most of what the totals cost.
         "ALTER TABLE ffc_records SET (fillfactor = 50);",
     ),
+    (
+        4,
+        "hourly totals appended as deltas and folded; ffc_records a view of both",
+        super::totals::V4,
+    ),
 ];
 
 /// The advisory lock key the migration holds for its transaction ("ffc mig" in ASCII).
@@ -71,6 +76,25 @@ const MIGRATION_LOCK: i64 = 0x0066_6663_206d_6967;
 /// caller waits for the first and then finds nothing to do. Each applied version is a row of
 /// `ffc_schema_version`. Fails with [`PgSinkError::SchemaTooNew`] on a newer schema.
 pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32, PgSinkError> {
+    migrate_to(client, SCHEMA_VERSION).await
+}
+
+/// Like [`migrate`], but applies the migrations only up to `target` (at most
+/// [`SCHEMA_VERSION`]), as an older build would have: for testing upgrades from a database
+/// an earlier release made. Returns the version the database holds then (more than
+/// `target` when it held more already). A `target` above [`SCHEMA_VERSION`] is
+/// [`PgSinkError::Config`].
+pub async fn migrate_to(
+    client: &mut tokio_postgres::Client,
+    target: u32,
+) -> Result<u32, PgSinkError> {
+    if target > SCHEMA_VERSION {
+        return Err(PgSinkError::Config {
+            reason: format!(
+                "schema version {target} asked for, this build knows up to {SCHEMA_VERSION}"
+            ),
+        });
+    }
     let failed = |doing: &'static str| {
         move |e: tokio_postgres::Error| PgSinkError::Connect {
             target: "the migration's connection".into(),
@@ -108,7 +132,8 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32, PgSinkE
             supported: SCHEMA_VERSION,
         });
     }
-    for &(version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    let wanted = MIGRATIONS.iter().filter(|m| m.0 > current && m.0 <= target);
+    for &(version, description, sql) in wanted {
         let migrate_error = |e: tokio_postgres::Error| PgSinkError::Migrate {
             version,
             message: error_text(&e),
@@ -125,5 +150,5 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32, PgSinkE
     tx.commit()
         .await
         .map_err(failed("committing the migration"))?;
-    Ok(current.max(SCHEMA_VERSION))
+    Ok(current.max(target))
 }

@@ -1,5 +1,6 @@
 //! The writer tasks: gather queued jobs into a batch (group commit), write it as one
-//! transaction, retry it with the family's backoff, then hand the outcome to [`super::ack`].
+//! transaction, retry it with the family's backoff, then hand the outcome to [`super::ack`]
+//! and, when one is due, fold the hourly deltas ([`super::totals`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use tokio::time::Instant;
 
 use super::ack::{self, Counters, Job};
 use super::error::Failure;
-use super::{writer_tx, PgSinkConfig, Shared};
+use super::{totals, writer_tx, PgSinkConfig, Shared};
 use crate::sink::DeadLetter;
 
 /// One batch of dead letters.
@@ -146,6 +147,9 @@ async fn write_batch(shared: &Shared, jobs: &mut Vec<Job>, path: &mut Path) {
                 "PostgreSQL sink batch committed"
             );
             ack::committed(&shared.counters, jobs, &owners, &added);
+            if !columns.events.is_empty() {
+                totals::after_commit(shared).await;
+            }
         }
         Err(message) => {
             tracing::error!(

@@ -2,11 +2,12 @@
 //!
 //! - the fast path, while batches hold only new keys (the usual case): one binary `COPY`
 //!   straight into `ffc_events` ([`COPY_EVENTS`]) and the hourly totals of the batch, summed
-//!   here, by one `INSERT .. SELECT FROM UNNEST` ([`ADD_TOTALS`]). A key already stored makes
+//!   here, appended to `ffc_record_deltas` by one `INSERT .. SELECT FROM UNNEST`
+//!   ([`ADD_TOTALS`]; see `totals` for the fold into `ffc_record_totals`). A key already stored makes
 //!   the `COPY` fail with a unique violation, the transaction rolls back, nothing is written;
 //! - the conflict-checking path, then: one binary `COPY` into a per-connection temporary
 //!   staging table ([`COPY_STAGE`]), then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING`
-//!   into `ffc_events` and the hourly totals from exactly the rows added
+//!   into `ffc_events` and the hourly deltas of exactly the rows added
 //!   ([`INSERT_FROM_STAGE`]).
 //!
 //! The fast path writes each row once, as a bulk load does; the staging path writes it twice
@@ -76,17 +77,15 @@ pub(super) static COPY_TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Adds the rows of the CTE `inserted` (the events just added) to their hour buckets in
-/// `ffc_records`, in bucket order (so concurrent writers lock buckets in the same order).
+/// Counts the rows of the CTE `inserted` (the events just added) per hour bucket and
+/// appends the counts to `ffc_record_deltas`: an append locks nothing another writer waits
+/// for.
 const COUNT_INSERTED: &str = "
-    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_start, events)
     SELECT serial, roi, metric, people_type,
            to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
     FROM inserted
     GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (serial, roi, metric, people_type, hour_start)
-        DO UPDATE SET events = r.events + EXCLUDED.events
 ";
 
 /// Moves the staged rows into `ffc_events`, counts exactly the rows added into their hour
@@ -115,18 +114,15 @@ pub(super) static COPY_EVENTS: LazyLock<String> =
 pub(super) static EVENT_TYPES: LazyLock<Vec<Type>> =
     LazyLock::new(|| EVENT_COLUMNS.iter().map(|c| c.2.clone()).collect());
 
-/// The fast path's hourly totals: one row per bucket of the batch ([`Totals`]), added to
-/// `ffc_records` in bucket order (so concurrent writers lock buckets in the same order).
-/// It runs after the `COPY`, so the buckets, which concurrent writers share (every batch
-/// counts the same counters' current hour), are locked only from here to `COMMIT`.
+/// The fast path's hourly totals: one row per bucket of the batch ([`Totals`]), appended
+/// to `ffc_record_deltas`. Concurrent writers share the buckets (every batch counts the
+/// same counters' current hour), but an append locks no row another writer waits for; the
+/// fold adds the deltas into `ffc_record_totals` later (see `totals`).
 pub(super) const ADD_TOTALS: &str = "
-    INSERT INTO ffc_records AS r (serial, roi, metric, people_type, hour_start, events)
+    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_start, events)
     SELECT serial, roi, metric, people_type, to_timestamp(hour_unix), events
     FROM UNNEST($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bigint[], $6::bigint[])
         AS t(serial, roi, metric, people_type, hour_unix, events)
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (serial, roi, metric, people_type, hour_start)
-        DO UPDATE SET events = r.events + EXCLUDED.events
 ";
 
 /// A batch's events summed per hour bucket (counter, line, metric, people type, hour of the

@@ -1,6 +1,6 @@
 //! One try at a batch's transaction, pipelined: `BEGIN`, the binary `COPY` (into `ffc_events`
-//! on the fast path, into the staging table on the checking path), the totals or the insert
-//! from the stage, the dead letters and `COMMIT` go out back to back on one
+//! on the fast path, into the staging table on the checking path), the hourly deltas or the
+//! insert from the stage, the dead letters and `COMMIT` go out back to back on one
 //! connection, and their answers are read together. PostgreSQL runs them in order; after an
 //! error it refuses the rest of the transaction and turns the `COMMIT` into a rollback, so
 //! the batch counts as committed only when every step answered without error. Under load
@@ -36,10 +36,20 @@ impl From<tokio_postgres::Error> for TryError {
 /// A pooled connection that goes back to the pool only when [`Checked::keep`] says it is
 /// outside any transaction; dropped otherwise (a failure, or the try's timeout dropping the
 /// future halfway), it is closed, and the pool opens a fresh one.
-struct Checked(Option<Object>);
+pub(super) struct Checked(Option<Object>);
 
 impl Checked {
-    fn keep(mut self) {
+    pub(super) fn new(object: Object) -> Self {
+        Checked(Some(object))
+    }
+
+    /// The connection, while in hand.
+    pub(super) fn client(&self) -> Option<&ClientWrapper> {
+        self.0.as_deref()
+    }
+
+    /// Returns the connection to the pool: the caller read every answer.
+    pub(super) fn keep(mut self) {
         drop(self.0.take());
     }
 }
@@ -65,8 +75,8 @@ pub(super) async fn attempt_once(
             retryable: pool_error_retryable(&e),
         })
     })?;
-    let checked = Checked(Some(client));
-    let result = match checked.0.as_deref() {
+    let checked = Checked::new(client);
+    let result = match checked.client() {
         Some(client) => pipelined(client, columns, fast).await,
         None => Err(TryError::Unexpected("no connection in hand".into())),
     };
@@ -94,7 +104,7 @@ pub(super) async fn attempt_once(
 }
 
 /// The event statements of a try and the `COPY`'s wire types: the fast path copies straight
-/// into ffc_events and adds the totals summed here; the checking path copies into the stage
+/// into ffc_events and appends the hourly deltas summed here; the checking path copies into the stage
 /// and inserts from it (see writer_stage). No statements for a batch of dead letters only.
 async fn statements(
     client: &ClientWrapper,
