@@ -11,6 +11,7 @@ use crate::sink::{Accepted, DeadLetter, SinkError};
 
 /// What a [`PgSink`](super::PgSink) has done since it connected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PgSinkStats {
     /// Transactions committed.
     pub batches: u64,
