@@ -191,7 +191,7 @@ async fn check_totals(client: &tokio_postgres::Client, sent: u64) {
         .query_one(
             "SELECT (SELECT coalesce(sum(events), 0)::bigint FROM ffc_records),
                     (SELECT coalesce(sum(events), 0)::bigint FROM ffc_record_totals),
-                    (SELECT count(*) FROM ffc_record_deltas),
+                    (SELECT coalesce(sum(cardinality(events)), 0)::bigint FROM ffc_record_deltas),
                     pg_relation_size('ffc_record_deltas')",
             &[],
         )

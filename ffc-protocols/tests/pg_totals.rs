@@ -165,15 +165,12 @@ async fn totals_are_exact_through_the_view_before_and_after_a_fold() {
         count(&db, "SELECT count(*) FROM ffc_record_totals").await,
         0
     );
-    let deltas = count(&db, "SELECT count(*) FROM ffc_record_deltas").await;
+    let deltas = count(&db, DELTAS_HELD).await;
     assert!(deltas > 0);
     assert_eq!(buckets(&db, "ffc_records").await, expected(&first));
 
     assert_eq!(sink.fold_records().await.unwrap(), deltas as u64);
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&first));
     assert_eq!(buckets(&db, "ffc_records").await, expected(&first));
 
@@ -193,10 +190,7 @@ async fn totals_are_exact_through_the_view_before_and_after_a_fold() {
     assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&first));
     // Closing folds once more.
     sink.close().await;
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&all));
     assert_eq!(buckets(&db, "ffc_records").await, expected(&all));
     assert!(sink.stats().folds >= 2, "{:?}", sink.stats());
@@ -234,14 +228,11 @@ async fn sitegroup_views_count_events_still_in_deltas() {
     assert_eq!(sitegroup_hours(&db).await, [(HOUR_10, 30, 30)]);
     assert_eq!(sitegroup_days(&db).await, [(30, 30)]);
     sink.fold_records().await.unwrap();
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     assert_eq!(sitegroup_hours(&db).await, [(HOUR_10, 30, 30)]);
     // Some folded, some not.
     accept_all(&sink, &events(C2, 20, 20)).await;
-    assert!(count(&db, "SELECT count(*) FROM ffc_record_deltas").await > 0);
+    assert!(count(&db, DELTAS_HELD).await > 0);
     assert_eq!(sitegroup_hours(&db).await, [(HOUR_10, 40, 40)]);
     assert_eq!(sitegroup_days(&db).await, [(40, 40)]);
     sink.close().await;
@@ -257,7 +248,7 @@ async fn a_failed_fold_keeps_its_deltas_for_the_next() {
     let db = client(&url, Some(&name)).await;
     let sent = events(C1, 0, 50);
     accept_all(&sink, &sent).await;
-    let deltas = count(&db, "SELECT count(*) FROM ffc_record_deltas").await;
+    let deltas = count(&db, DELTAS_HELD).await;
     // The fold fails (its function is gone for a moment): nothing is lost or counted twice.
     db.batch_execute("ALTER FUNCTION ffc_fold_records() RENAME TO ffc_fold_records_away")
         .await
@@ -268,10 +259,7 @@ async fn a_failed_fold_keeps_its_deltas_for_the_next() {
         "{failed:?}"
     );
     assert_eq!(sink.stats().fold_failures, 1);
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        deltas
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, deltas);
     assert_eq!(buckets(&db, "ffc_records").await, expected(&sent));
     // The next fold takes them.
     db.batch_execute("ALTER FUNCTION ffc_fold_records_away() RENAME TO ffc_fold_records")
@@ -313,11 +301,19 @@ async fn sitegroup_days(db: &tokio_postgres::Client) -> Vec<(i64, i64)> {
     .collect()
 }
 
-/// Appends `$2` delta rows of one event each, spread over 24 buckets of serial `$1`.
+/// Bucket counts held in `ffc_record_deltas`, not folded yet (each row holds a batch's).
+const DELTAS_HELD: &str =
+    "SELECT coalesce(sum(cardinality(events)), 0)::bigint FROM ffc_record_deltas";
+
+/// Appends `$2` bucket counts of one event each, spread over 24 buckets of serial `$1`, as
+/// five delta rows (five batches).
 const APPEND_DELTAS: &str = "
-    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_start, events)
-    SELECT $1::text, 1, 1 + (i % 2), 1, to_timestamp(1753264800 + 3600 * ((i / 2) % 12)), 1
-    FROM generate_series(1, $2::bigint) AS i";
+    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_unix, events)
+    SELECT array_agg($1::text), array_agg(1::bigint), array_agg((1 + (i % 2))::smallint),
+           array_agg(1::smallint), array_agg(1753264800 + 3600 * ((i / 2) % 12)),
+           array_agg(1::bigint)
+    FROM generate_series(1, $2::bigint) AS i
+    GROUP BY i % 5";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_folds_count_each_delta_once() {
@@ -335,19 +331,13 @@ async fn concurrent_folds_count_each_delta_once() {
     assert_eq!(count(&holder, "SELECT ffc_fold_records()").await, 150);
     assert_eq!(count(&db, "SELECT ffc_fold_records()").await, 0);
     // Until it commits, readers see the deltas, not the half-done fold.
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        150
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 150);
     assert_eq!(
         count(&db, "SELECT sum(events)::bigint FROM ffc_records").await,
         150
     );
     holder.batch_execute("COMMIT").await.unwrap();
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     assert_eq!(
         count(&db, "SELECT sum(events)::bigint FROM ffc_record_totals").await,
         150
@@ -383,10 +373,7 @@ async fn concurrent_folds_count_each_delta_once() {
     // What is left after the race, folded now that no fold holds the lock.
     folded += count(&db, "SELECT ffc_fold_records()").await;
     assert_eq!(folded, 4 * 25 * 40);
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     let per_serial: Vec<(String, i64)> = db
         .query(
             "SELECT serial, sum(events)::bigint FROM ffc_record_totals GROUP BY 1 ORDER BY 1",
@@ -461,10 +448,7 @@ async fn a_version_3_database_keeps_its_hourly_records() {
         [(HOUR_10, 9, 7), (HOUR_10 + 3600, 3, 0)]
     );
     sink.close().await;
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
-        0
-    );
+    assert_eq!(count(&db, DELTAS_HELD).await, 0);
     assert_eq!(
         sitegroup_hours(&db).await,
         [(HOUR_10, 9, 7), (HOUR_10 + 3600, 3, 0)]

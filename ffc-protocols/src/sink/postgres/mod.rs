@@ -10,9 +10,9 @@
 //!
 //! 1. while batches hold only new keys (the usual case), a binary `COPY` (tokio-postgres'
 //!    `BinaryCopyInWriter`) of the batch's distinct keys straight into `ffc_events`, as a
-//!    bulk load would, and the batch's hourly totals, summed in the writer, appended by one
-//!    `INSERT INTO ffc_record_deltas .. FROM UNNEST(..)` (one row per hour bucket; see
-//!    *Hourly totals* below). A key already stored fails the `COPY` (a unique violation): the
+//!    bulk load would, and the batch's hourly totals, summed in the writer, appended to
+//!    `ffc_record_deltas` as one row of arrays (one element per hour bucket; see *Hourly
+//!    totals* below). A key already stored fails the `COPY` (a unique violation): the
 //!    transaction rolls back, nothing of it is kept, and the batch is written at once the
 //!    checking way;
 //! 2. the checking way (that batch and the next few, since resends come in runs): a binary
@@ -96,8 +96,10 @@
 //! totals it touches, and with room on the page those updates touch no index (HOT updates).
 //!
 //! Version 4 (issue 18) renames the table `ffc_records` to `ffc_record_totals` (rows, key
-//! and fillfactor kept), adds `ffc_record_deltas` (the same six columns, no key, no index:
-//! append only) and the function `ffc_fold_records()`, and makes `ffc_records` a view:
+//! and fillfactor kept), adds `ffc_record_deltas` (one row a batch: the bucket keys and
+//! counts as six aligned arrays, the hour as unix seconds; no key, no index: append only),
+//! the view `ffc_record_delta_buckets` (those rows unnested, one per bucket) and the
+//! function `ffc_fold_records()`, and makes `ffc_records` a view:
 //! totals and deltas added up per bucket, with the old table's columns and types, so
 //! readers and the version 2 views (`ffc_counter_hours` is redefined to read it) see exact
 //! totals as before:
@@ -105,7 +107,8 @@
 //! | relation | holds | key |
 //! |---|---|---|
 //! | `ffc_record_totals` | the folded hourly totals | `PRIMARY KEY (serial, roi, metric, people_type, hour_start)` |
-//! | `ffc_record_deltas` | per-batch sums per bucket, not folded yet | none |
+//! | `ffc_record_deltas` | a batch's sums per bucket, as arrays, not folded yet | none |
+//! | `ffc_record_delta_buckets` (view) | the same, one row per bucket and batch | |
 //! | `ffc_records` (view) | `serial`, `roi`, `metric`, `people_type`, `hour_start`, `events` = totals + deltas | a `WHERE` on these columns reaches the totals' key |
 //!
 //! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),

@@ -2,8 +2,8 @@
 //!
 //! - the fast path, while batches hold only new keys (the usual case): one binary `COPY`
 //!   straight into `ffc_events` ([`COPY_EVENTS`]) and the hourly totals of the batch, summed
-//!   here, appended to `ffc_record_deltas` by one `INSERT .. SELECT FROM UNNEST`
-//!   ([`ADD_TOTALS`]; see `totals` for the fold into `ffc_record_totals`). A key already stored makes
+//!   here, appended to `ffc_record_deltas` as one row of arrays ([`ADD_TOTALS`]; see
+//!   `totals` for the fold into `ffc_record_totals`). A key already stored makes
 //!   the `COPY` fail with a unique violation, the transaction rolls back, nothing is written;
 //! - the conflict-checking path, then: one binary `COPY` into a per-connection temporary
 //!   staging table ([`COPY_STAGE`]), then one `INSERT .. SELECT .. ON CONFLICT DO NOTHING`
@@ -78,14 +78,21 @@ pub(super) static COPY_TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
 });
 
 /// Counts the rows of the CTE `inserted` (the events just added) per hour bucket and
-/// appends the counts to `ffc_record_deltas`: an append locks nothing another writer waits
-/// for.
+/// appends the counts to `ffc_record_deltas` as one row of arrays, in bucket order (none
+/// when no row was added): an append locks nothing another writer waits for.
 const COUNT_INSERTED: &str = "
-    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_start, events)
-    SELECT serial, roi, metric, people_type,
-           to_timestamp(end_unix - ((end_unix % 3600) + 3600) % 3600), count(*)
-    FROM inserted
-    GROUP BY 1, 2, 3, 4, 5
+    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_unix, events)
+    SELECT array_agg(serial ORDER BY serial, roi, metric, people_type, hour_unix),
+           array_agg(roi ORDER BY serial, roi, metric, people_type, hour_unix),
+           array_agg(metric ORDER BY serial, roi, metric, people_type, hour_unix),
+           array_agg(people_type ORDER BY serial, roi, metric, people_type, hour_unix),
+           array_agg(hour_unix ORDER BY serial, roi, metric, people_type, hour_unix),
+           array_agg(events ORDER BY serial, roi, metric, people_type, hour_unix)
+    FROM (SELECT serial, roi, metric, people_type,
+                 end_unix - ((end_unix % 3600) + 3600) % 3600 AS hour_unix, count(*) AS events
+          FROM inserted
+          GROUP BY 1, 2, 3, 4, 5) b
+    HAVING count(*) > 0
 ";
 
 /// Moves the staged rows into `ffc_events`, counts exactly the rows added into their hour
@@ -114,15 +121,13 @@ pub(super) static COPY_EVENTS: LazyLock<String> =
 pub(super) static EVENT_TYPES: LazyLock<Vec<Type>> =
     LazyLock::new(|| EVENT_COLUMNS.iter().map(|c| c.2.clone()).collect());
 
-/// The fast path's hourly totals: one row per bucket of the batch ([`Totals`]), appended
-/// to `ffc_record_deltas`. Concurrent writers share the buckets (every batch counts the
-/// same counters' current hour), but an append locks no row another writer waits for; the
-/// fold adds the deltas into `ffc_record_totals` later (see `totals`).
+/// The fast path's hourly totals: the batch's buckets ([`Totals`]) appended to
+/// `ffc_record_deltas` as they are, one row of arrays. Concurrent writers share the buckets
+/// (every batch counts the same counters' current hour), but an append locks no row another
+/// writer waits for; the fold adds the deltas into `ffc_record_totals` later (see `totals`).
 pub(super) const ADD_TOTALS: &str = "
-    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_start, events)
-    SELECT serial, roi, metric, people_type, to_timestamp(hour_unix), events
-    FROM UNNEST($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bigint[], $6::bigint[])
-        AS t(serial, roi, metric, people_type, hour_unix, events)
+    INSERT INTO ffc_record_deltas (serial, roi, metric, people_type, hour_unix, events)
+    VALUES ($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bigint[], $6::bigint[])
 ";
 
 /// A batch's events summed per hour bucket (counter, line, metric, people type, hour of the
