@@ -5,41 +5,21 @@
 //! queried by a real client (tokio-postgres).
 
 use ffc_core::availability::{SessionKind, SessionRecord, SessionSource};
-use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
+use ffc_core::{CameraSerial, CountEvent, Metric};
 use ffc_protocols::sink::postgres::{
     AvailabilityMinutes, CounterPlace, MergedRow, PgSink, PgSinkConfig,
 };
 use ffc_protocols::sink::EventSink;
-use tokio_postgres::NoTls;
+mod pg_support;
+use pg_support::{client, drop_db, fresh_db, texts, url_or_skip};
 
 const DAY: i64 = 1_753_228_800; // 2025-07-23 00:00:00 UTC
 const N1: CameraSerial = CameraSerial::from_u64(0x6afc_e315);
 const N2: CameraSerial = CameraSerial::from_u64(0x6afc_e316);
 const S1: CameraSerial = CameraSerial::from_u64(0x6afc_e317);
 
-async fn client(url: &str, db: Option<&str>) -> tokio_postgres::Client {
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    if let Some(db) = db {
-        config.dbname(db);
-    }
-    let (client, connection) = config.connect(NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 fn event(serial: CameraSerial, n: u64, end: i64, metric: Metric) -> CountEvent {
-    CountEvent {
-        serial,
-        roi: RoiId(1),
-        metric,
-        people_type: PeopleType::Visitor,
-        people_id: PeopleId(n),
-        start: end,
-        end,
-        offset: UtcOffset::from_seconds(3600).unwrap(),
-        uuid: None,
-        source: Source::WebSocket,
-    }
+    pg_support::event(serial, n, end, metric, 3600)
 }
 
 fn row(counter: CameraSerial, hour: i64, counts: (u64, u64), state: &str) -> MergedRow {
@@ -50,24 +30,10 @@ fn row(counter: CameraSerial, hour: i64, counts: (u64, u64), state: &str) -> Mer
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provenance_sessions_and_footfallcam_views_read_back_through_a_real_client() {
-    let Ok(url) = std::env::var("FFC_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "FFC_PG_URL not set under CI"
-        );
-        eprintln!("skipped: FFC_PG_URL not set (source scripts/services.sh)");
+    let Some(url) = url_or_skip() else {
         return;
     };
-    let name = format!("ffc_prov_{}", std::process::id());
-    let admin = client(&url, None).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    let name = fresh_db(&url, "prov").await;
     let sink = PgSink::connect(PgSinkConfig::new(&url).unwrap().with_dbname(&name))
         .await
         .unwrap();
@@ -233,17 +199,12 @@ async fn provenance_sessions_and_footfallcam_views_read_back_through_a_real_clie
         ]
     );
     // The views' columns are exactly FootfallCam's names (Power BI reads them from here).
-    let columns: Vec<String> = db
-        .query(
-            "SELECT column_name::text FROM information_schema.columns
-             WHERE table_name = 'sitegroup_footfallcounting_day' ORDER BY ordinal_position",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let columns = texts(
+        &db,
+        "SELECT column_name::text FROM information_schema.columns
+         WHERE table_name = 'sitegroup_footfallcounting_day' ORDER BY ordinal_position",
+    )
+    .await;
     assert_eq!(
         columns,
         [
@@ -257,8 +218,5 @@ async fn provenance_sessions_and_footfallcam_views_read_back_through_a_real_clie
     );
     sink.close().await;
     drop(db);
-    admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    drop_db(&url, &name).await;
 }

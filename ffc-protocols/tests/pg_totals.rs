@@ -4,71 +4,19 @@
 //! the view `ffc_records` and the views built on it; and the upgrade of a version 3 database.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
+use ffc_core::{CameraSerial, CountEvent, Metric};
 use ffc_protocols::sink::postgres::{
     migrate_to, CounterPlace, PgSink, PgSinkConfig, SCHEMA_VERSION,
 };
 use ffc_protocols::sink::{Accepted, EventSink, SinkError};
-use tokio_postgres::NoTls;
+mod pg_support;
+use pg_support::{client, drop_db, fresh_db, texts, url_or_skip};
 
 const HOUR_10: i64 = 1_753_264_800; // 2025-07-23 10:00:00 UTC
 const C1: CameraSerial = CameraSerial::from_u64(0x70a1_5001);
 const C2: CameraSerial = CameraSerial::from_u64(0x70a1_5002);
-
-fn url_or_skip() -> Option<String> {
-    match std::env::var("FFC_PG_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "FFC_PG_URL not set under CI"
-            );
-            eprintln!("skipped: FFC_PG_URL not set (source scripts/services.sh)");
-            None
-        }
-    }
-}
-
-async fn client(url: &str, db: Option<&str>) -> tokio_postgres::Client {
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    if let Some(db) = db {
-        config.dbname(db);
-    }
-    let (client, connection) = config.connect(NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
-
-/// A fresh database of its own; the name is made of digits here, not taken from input.
-async fn fresh_db(url: &str, tag: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "ffc_totals_{tag}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = client(url, None).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    name
-}
-
-async fn drop_db(url: &str, name: &str) {
-    client(url, None)
-        .await
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .unwrap();
-}
 
 /// A sink that folds only when told (or when it closes).
 async fn unfolding_sink(url: &str, db: &str) -> PgSink {
@@ -81,18 +29,7 @@ async fn unfolding_sink(url: &str, db: &str) -> PgSink {
 }
 
 fn event(serial: CameraSerial, n: u64, end: i64, metric: Metric) -> CountEvent {
-    CountEvent {
-        serial,
-        roi: RoiId(1),
-        metric,
-        people_type: PeopleType::Visitor,
-        people_id: PeopleId(n),
-        start: end,
-        end,
-        offset: UtcOffset::from_seconds(0).unwrap(),
-        uuid: None,
-        source: Source::WebSocket,
-    }
+    pg_support::event(serial, n, end, metric, 0)
 }
 
 /// `n` events of `serial` from number `first` on, alternately in and out, over two hours.
@@ -472,17 +409,12 @@ async fn a_where_on_key_columns_reaches_the_totals_primary_key() {
     )
     .await
     .unwrap();
-    let plan: Vec<String> = db
-        .query(
-            "EXPLAIN SELECT * FROM ffc_records
-             WHERE serial = '0000000000000007' AND hour_start >= to_timestamp(1753264800)",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let plan = texts(
+        &db,
+        "EXPLAIN SELECT * FROM ffc_records
+         WHERE serial = '0000000000000007' AND hour_start >= to_timestamp(1753264800)",
+    )
+    .await;
     let plan = plan.join("\n");
     eprintln!("{plan}");
     assert!(plan.contains("ffc_record_totals_pkey"), "{plan}");

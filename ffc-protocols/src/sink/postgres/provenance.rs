@@ -11,7 +11,33 @@ use super::PgSink;
 use crate::sink::{SessionRecord, SinkError};
 
 /// Migration 2's SQL.
-pub(super) const V2: &str = r#"
+/// The body of the view `ffc_counter_hours` (after `AS`), which migration 4 defines again
+/// over the view `ffc_records`: one text for both.
+macro_rules! counter_hours_view {
+    () => {
+        r#"SELECT m.counter, date_trunc('hour', m.local_start) AS local_hour,
+       sum(m.count_in) AS count_in, sum(m.count_out) AS count_out
+FROM ffc_merged_records m
+WHERE m.length_seconds <= 3600
+GROUP BY 1, 2
+UNION ALL
+SELECT r.serial, date_trunc('hour', (r.hour_start AT TIME ZONE 'UTC')
+                                    + make_interval(secs => c.utc_offset_seconds)),
+       sum(r.events) FILTER (WHERE r.metric = 1), sum(r.events) FILTER (WHERE r.metric = 2)
+FROM ffc_records r JOIN ffc_counters c ON c.counter = r.serial
+WHERE r.people_type = 1
+  AND NOT EXISTS (SELECT 1 FROM ffc_merged_records m
+                  WHERE m.counter = r.serial AND m.length_seconds <= 3600
+                    AND m.start_utc >= r.hour_start
+                    AND m.start_utc < r.hour_start + interval '1 hour')
+GROUP BY 1, 2;
+"#
+    };
+}
+pub(super) use counter_hours_view;
+
+pub(super) const V2: &str = concat!(
+    r#"
 ALTER TABLE ffc_events ADD COLUMN received_utc timestamptz;
 ALTER TABLE ffc_events ALTER COLUMN received_utc SET DEFAULT now();
 CREATE TABLE ffc_sessions (
@@ -93,24 +119,10 @@ FROM b CROSS JOIN LATERAL (
     FROM ffc_counters c
     WHERE c.branch_id = b.branch_id AND NOT (c.counter = ANY (b.reported))
 ) missing;
-CREATE VIEW ffc_counter_hours AS
-SELECT m.counter, date_trunc('hour', m.local_start) AS local_hour,
-       sum(m.count_in) AS count_in, sum(m.count_out) AS count_out
-FROM ffc_merged_records m
-WHERE m.length_seconds <= 3600
-GROUP BY 1, 2
-UNION ALL
-SELECT r.serial, date_trunc('hour', (r.hour_start AT TIME ZONE 'UTC')
-                                    + make_interval(secs => c.utc_offset_seconds)),
-       sum(r.events) FILTER (WHERE r.metric = 1), sum(r.events) FILTER (WHERE r.metric = 2)
-FROM ffc_records r JOIN ffc_counters c ON c.counter = r.serial
-WHERE r.people_type = 1
-  AND NOT EXISTS (SELECT 1 FROM ffc_merged_records m
-                  WHERE m.counter = r.serial AND m.length_seconds <= 3600
-                    AND m.start_utc >= r.hour_start
-                    AND m.start_utc < r.hour_start + interval '1 hour')
-GROUP BY 1, 2;
-CREATE VIEW sitegroup_footfallcounting_hour AS
+"#,
+    "CREATE VIEW ffc_counter_hours AS\n",
+    counter_hours_view!(),
+    r#"CREATE VIEW sitegroup_footfallcounting_hour AS
 SELECT h.local_hour AS "Time", coalesce(sum(h.count_in), 0)::bigint AS "FC01_1_SUM",
        coalesce(sum(h.count_out), 0)::bigint AS "FC02_1_SUM",
        c.site_group_name AS "SiteGroupName", c.branch_name AS "BranchName",
@@ -124,7 +136,8 @@ SELECT h.local_hour::date AS "Time", coalesce(sum(h.count_in), 0)::bigint AS "FC
        c.site_group_id AS "SiteGroupId"
 FROM ffc_counter_hours h JOIN ffc_counters c ON c.counter = h.counter
 GROUP BY h.local_hour::date, c.branch_id, c.branch_name, c.site_group_id, c.site_group_name;
-"#;
+"#
+);
 
 /// A counter's place in the branch hierarchy, for the views (`ffc_counters`).
 #[derive(Debug, Clone, PartialEq, Eq)]

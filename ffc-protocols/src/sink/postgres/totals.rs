@@ -32,7 +32,8 @@ use crate::sink::lock;
 ///
 /// `ffc_counter_hours` (version 2) referred to the table by its OID and followed it through
 /// the rename; it is defined again with its own text, so it reads the view, deltas included.
-pub(super) const V4: &str = r#"
+pub(super) const V4: &str = concat!(
+    r#"
 ALTER TABLE ffc_records RENAME TO ffc_record_totals;
 ALTER TABLE ffc_record_totals RENAME CONSTRAINT ffc_records_pkey TO ffc_record_totals_pkey;
 -- One row a batch: element i of each array is bucket i's key and count (the hour as unix
@@ -63,24 +64,10 @@ FROM (SELECT serial, roi, metric, people_type, hour_start, events FROM ffc_recor
       SELECT serial, roi, metric, people_type, hour_start, events
       FROM ffc_record_delta_buckets) r
 GROUP BY serial, roi, metric, people_type, hour_start;
-CREATE OR REPLACE VIEW ffc_counter_hours AS
-SELECT m.counter, date_trunc('hour', m.local_start) AS local_hour,
-       sum(m.count_in) AS count_in, sum(m.count_out) AS count_out
-FROM ffc_merged_records m
-WHERE m.length_seconds <= 3600
-GROUP BY 1, 2
-UNION ALL
-SELECT r.serial, date_trunc('hour', (r.hour_start AT TIME ZONE 'UTC')
-                                    + make_interval(secs => c.utc_offset_seconds)),
-       sum(r.events) FILTER (WHERE r.metric = 1), sum(r.events) FILTER (WHERE r.metric = 2)
-FROM ffc_records r JOIN ffc_counters c ON c.counter = r.serial
-WHERE r.people_type = 1
-  AND NOT EXISTS (SELECT 1 FROM ffc_merged_records m
-                  WHERE m.counter = r.serial AND m.length_seconds <= 3600
-                    AND m.start_utc >= r.hour_start
-                    AND m.start_utc < r.hour_start + interval '1 hour')
-GROUP BY 1, 2;
--- Moves every committed delta into the totals, in one transaction (readers of ffc_records
+"#,
+    "CREATE OR REPLACE VIEW ffc_counter_hours AS\n",
+    super::provenance::counter_hours_view!(),
+    r#"-- Moves every committed delta into the totals, in one transaction (readers of ffc_records
 -- see the sums before or after, never half), and returns how many bucket counts it moved; 0
 -- at once when another fold holds the lock ("ffc fold" in ASCII). The totals are upserted
 -- in key order, so a fold never deadlocks with anything else that does the same.
@@ -117,7 +104,8 @@ BEGIN
     RETURN folded;
 END
 $fold$;
-"#;
+"#
+);
 
 /// The fold, as the sink runs it.
 const FOLD: &str = "SELECT ffc_fold_records()";
