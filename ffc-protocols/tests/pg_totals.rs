@@ -125,6 +125,19 @@ async fn totals_are_exact_through_the_view_before_and_after_a_fold() {
     let all: Vec<CountEvent> = events(C1, 0, 500);
     assert_eq!(buckets(&db, "ffc_records").await, expected(&all));
     assert_eq!(buckets(&db, "ffc_record_totals").await, expected(&first));
+    // A batch of resends alone (the checking path adds no row): no delta row, none counted.
+    let held = count(&db, DELTAS_HELD).await;
+    let rows = count(&db, "SELECT count(*) FROM ffc_record_deltas").await;
+    assert!(accept_all(&sink, &first)
+        .await
+        .iter()
+        .all(|a| *a == Accepted::Duplicate));
+    assert_eq!(count(&db, DELTAS_HELD).await, held);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ffc_record_deltas").await,
+        rows
+    );
+    assert_eq!(buckets(&db, "ffc_records").await, expected(&all));
     // Closing folds once more.
     sink.close().await;
     assert_eq!(count(&db, DELTAS_HELD).await, 0);

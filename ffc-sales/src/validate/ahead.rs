@@ -32,27 +32,36 @@ pub(super) struct ParsedRow {
     pub(super) cents: u64,
 }
 
-/// One waiting row: its values, and the start of its text for an error that names it (the
-/// fields joined with commas, and the raw amount), in place: no allocation, no pointer.
+/// The start of a value, kept in place: no allocation, no pointer.
 #[derive(Debug)]
-struct Slot {
-    row: ParsedRow,
-    joined: [u8; KEPT_BYTES],
-    joined_len: usize,
-    amount: [u8; KEPT_BYTES],
-    amount_len: usize,
+struct Kept {
+    bytes: [u8; KEPT_BYTES],
+    len: usize,
 }
 
-impl Default for Slot {
+impl Default for Kept {
     fn default() -> Self {
-        Slot {
-            row: ParsedRow::default(),
-            joined: [0; KEPT_BYTES],
-            joined_len: 0,
-            amount: [0; KEPT_BYTES],
-            amount_len: 0,
+        Kept {
+            bytes: [0; KEPT_BYTES],
+            len: 0,
         }
     }
+}
+
+impl Kept {
+    /// The bytes kept.
+    fn get(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// One waiting row: its values, and the start of its text for an error that names it (the
+/// fields joined with commas, and the raw amount).
+#[derive(Debug, Default)]
+struct Slot {
+    row: ParsedRow,
+    joined: Kept,
+    amount: Kept,
 }
 
 /// At most [`AHEAD`] rows parsed and not yet summed, oldest first.
@@ -77,8 +86,8 @@ impl Ahead {
     }
 
     /// Keeps `row` waiting, with the start of the text of `record` and of `raw_amount`
-    /// (copied: the record's bytes are the reader's, and gone by the time the row is summed). Refused (`false`)
-    /// when [`Ahead::is_full`].
+    /// (copied: the record's bytes are the reader's, and gone by the time the row is
+    /// summed). Refused (`false`) when [`Ahead::is_full`].
     pub(super) fn push(
         &mut self,
         row: ParsedRow,
@@ -92,25 +101,25 @@ impl Ahead {
             return false;
         };
         slot.row = row;
-        slot.joined_len = record.join_prefix(&mut slot.joined);
-        slot.amount_len = copy_prefix(raw_amount, &mut slot.amount);
+        slot.joined.len = record.join_prefix(&mut slot.joined.bytes);
+        slot.amount.len = copy_prefix(raw_amount, &mut slot.amount.bytes);
         self.len += 1;
         true
     }
 
     /// The oldest waiting row; `None` when no row waits.
     pub(super) fn oldest(&self) -> Option<ParsedRow> {
-        (self.len > 0).then(|| self.slots.get(self.head).map(|s| s.row))?
+        self.slots
+            .get(self.head)
+            .filter(|_| self.len > 0)
+            .map(|s| s.row)
     }
 
     /// The oldest waiting row's fields joined with commas and its raw amount (empty when no
     /// row waits).
     pub(super) fn oldest_text(&self) -> (&[u8], &[u8]) {
         match self.slots.get(self.head).filter(|_| self.len > 0) {
-            Some(slot) => (
-                slot.joined.get(..slot.joined_len).unwrap_or_default(),
-                slot.amount.get(..slot.amount_len).unwrap_or_default(),
-            ),
+            Some(slot) => (slot.joined.get(), slot.amount.get()),
             None => (&[], &[]),
         }
     }

@@ -1,7 +1,7 @@
 //! Duplicate detection for rows in any order: each (store, hour) bucket chains its own rows,
-//! behind a 32-bit filter of their keys (three bits a key) kept in the bucket itself (on the cache line of its
-//! totals), so a row that repeats nothing (nearly every row) is told apart with no hash
-//! table, no probe and no memory touched but its bucket's.
+//! behind a 32-bit filter of their keys (three bits a key) kept in the bucket itself (on the
+//! cache line of its totals), so a row that repeats nothing (nearly every row) is told apart
+//! with no hash table, no probe and no memory touched but its bucket's.
 //!
 //! A bucket with many rows (a busy hour of a busy store) fills its filter; past
 //! [`CHAIN_LIMIT`] rows its rows move to a hash map keyed by (bucket, row), which answers

@@ -237,20 +237,17 @@ impl<'c> Validator<'c> {
         // order, a row waits while its bucket is fetched (see `ahead`); rows are summed in
         // file order all the same, the waiting ones first.
         if !self.out.sales.is_indexed() && self.ahead.is_empty() {
-            if let Some(reason) = self.sum(row) {
-                let value = match reason {
-                    Reason::TotalOverflow => raw_amount.to_vec(),
-                    _ => record.joined(),
-                };
-                self.refused(row, reason, &value);
-            }
+            self.sum_now(row, record, raw_amount);
             return;
         }
         if self.ahead.is_full() {
             self.sum_oldest();
         }
         self.out.sales.prefetch(s, hour_start(d));
-        self.ahead.push(row, record, raw_amount);
+        if !self.ahead.push(row, record, raw_amount) {
+            // Not reached (a slot was freed above); summed now rather than lost.
+            self.sum_now(row, record, raw_amount);
+        }
     }
 
     /// A row with at least one unreadable field: one error per field, and the row's day
@@ -295,18 +292,21 @@ impl<'c> Validator<'c> {
         };
         if let Some(reason) = self.sum(row) {
             let (joined, raw_amount) = self.ahead.oldest_text();
-            let value = match reason {
-                Reason::TotalOverflow => raw_amount,
-                _ => joined,
-            }
-            .to_vec();
+            let value = refused_value(reason, joined, raw_amount).to_vec();
             self.refused(row, reason, &value);
         }
         self.ahead.pop();
     }
 
-    /// The error of a row [`Validator::sum`] refused; `value` is the raw amount for an
-    /// overflow, else the whole row.
+    /// Sums `row`, parsed from `record`, at once (an error names it with the record's text).
+    fn sum_now(&mut self, row: ParsedRow, record: &RawRecord<'_>, raw_amount: &[u8]) {
+        if let Some(reason) = self.sum(row) {
+            let joined = record.joined();
+            self.refused(row, reason, refused_value(reason, &joined, raw_amount));
+        }
+    }
+
+    /// The error of a row [`Validator::sum`] refused, naming `value` (see [`refused_value`]).
     fn refused(&mut self, row: ParsedRow, reason: Reason, value: &[u8]) {
         let field = match reason {
             Reason::TotalOverflow => Some(SalesField::TotalTransactionValue),
@@ -384,5 +384,14 @@ impl<'c> Validator<'c> {
         self.duplicates = DuplicateIndex::default();
         self.out.sales.seal();
         self.out
+    }
+}
+
+/// What an error for a refused row shows: the raw amount for an overflowing total (the
+/// field at fault), else the whole row (`joined`, its fields joined with commas).
+fn refused_value<'a>(reason: Reason, joined: &'a [u8], raw_amount: &'a [u8]) -> &'a [u8] {
+    match reason {
+        Reason::TotalOverflow => raw_amount,
+        _ => joined,
     }
 }

@@ -28,7 +28,8 @@ pub struct PgSinkStats {
     /// Folds of the hourly deltas into their totals that committed (including those that
     /// found another fold running and left the deltas to it).
     pub folds: u64,
-    /// Delta rows those folds moved into `ffc_record_totals`.
+    /// Bucket counts those folds moved into `ffc_record_totals` (a delta row holds one per
+    /// bucket of its batch).
     pub deltas_folded: u64,
     /// Folds that failed (logged; their deltas wait for the next fold, still counted).
     pub fold_failures: u64,

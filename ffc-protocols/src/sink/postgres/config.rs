@@ -88,7 +88,7 @@ impl PgSinkConfig {
     /// The longest time between folds of the hourly deltas, by default: 1 s.
     pub const DEFAULT_FOLD_INTERVAL: Duration = Duration::from_secs(1);
     /// The most batches between folds of the hourly deltas, by default: 512 (a busy sink
-    /// then folds a few times a second, tens of thousands of delta rows each time).
+    /// then folds a few times a second, hundreds of delta rows each time).
     pub const DEFAULT_FOLD_BATCHES: usize = 512;
 
     /// Parses a `postgresql://user[:password]@host[:port]/database[?param=value]` URL (or

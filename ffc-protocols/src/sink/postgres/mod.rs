@@ -327,7 +327,7 @@ impl PgSink {
     }
 
     /// Folds the hourly deltas into their totals now (`SELECT ffc_fold_records()`, one
-    /// transaction) and returns how many delta rows moved: 0 when there were none or another
+    /// transaction) and returns how many bucket counts moved: 0 when there were none or another
     /// fold was running. The writers do this on their own every
     /// [`PgSinkConfig::fold_interval`] or [`PgSinkConfig::fold_batches`] batches, and
     /// [`PgSink::close`] once more; the view `ffc_records` counts every committed event

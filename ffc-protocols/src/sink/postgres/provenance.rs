@@ -10,7 +10,6 @@ use super::error::{error_text, pool_error_text};
 use super::PgSink;
 use crate::sink::{SessionRecord, SinkError};
 
-/// Migration 2's SQL.
 /// The body of the view `ffc_counter_hours` (after `AS`), which migration 4 defines again
 /// over the view `ffc_records`: one text for both.
 macro_rules! counter_hours_view {
@@ -36,6 +35,7 @@ GROUP BY 1, 2;
 }
 pub(super) use counter_hours_view;
 
+/// Migration 2's SQL.
 pub(super) const V2: &str = concat!(
     r#"
 ALTER TABLE ffc_events ADD COLUMN received_utc timestamptz;

@@ -174,8 +174,8 @@ pub(super) async fn after_commit(shared: &Shared) {
     }
 }
 
-/// Runs `ffc_fold_records()` once on a connection of the pool and returns the delta rows it
-/// moved. A failure is logged and counted, and returned as its text (without the password):
+/// Runs `ffc_fold_records()` once on a connection of the pool and returns the bucket counts
+/// it moved. A failure is logged and counted, and returned as its text (without the password):
 /// the deltas stay where they are, still counted by the view, and the next fold takes them.
 pub(super) async fn fold_now(shared: &Shared) -> Result<u64, String> {
     let config = &shared.config;
