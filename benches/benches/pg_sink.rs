@@ -45,6 +45,9 @@ const EVENTS: u64 = 100_000;
 const CALLERS: u64 = 1_024;
 /// The sink's writers, its pool size (`FFC_BENCH_WRITERS` overrides).
 const WRITERS: usize = 4;
+/// The pause after each timed run, untimed, so what a run left going on the server (the
+/// sink's fold after its last commit) is not counted against the run after it.
+const SETTLE: Duration = Duration::from_millis(300);
 
 fn setting(var: &str, default: u64) -> u64 {
     std::env::var(var)
@@ -264,12 +267,20 @@ fn main() {
         eprintln!("{n} events per run, {callers} callers, {writers} writers");
         let mut ratios = Vec::with_capacity(runs);
         for i in 0..runs {
+            // Each run starts on a settled server: a fold that a sink run's last commit
+            // started (about 50 ms) must not slow the raw COPY after it.
             let (sink_time, copy_time) = if i % 2 == 0 {
                 let s = run_sink(&sink, callers, n).await;
-                (s, run_copy(&mut raw, n).await)
+                tokio::time::sleep(SETTLE).await;
+                let c = run_copy(&mut raw, n).await;
+                tokio::time::sleep(SETTLE).await;
+                (s, c)
             } else {
                 let c = run_copy(&mut raw, n).await;
-                (run_sink(&sink, callers, n).await, c)
+                tokio::time::sleep(SETTLE).await;
+                let s = run_sink(&sink, callers, n).await;
+                tokio::time::sleep(SETTLE).await;
+                (s, c)
             };
             let per_s = |d: Duration| n as f64 / d.as_secs_f64();
             let ratio = copy_time.as_secs_f64() / sink_time.as_secs_f64();
