@@ -204,8 +204,11 @@ impl<C: Cell> HourIndex<C> {
                 StoreHours::Sorted(cells) => (0, &[], cells),
                 StoreHours::Sparse { .. } => (0, &[], &[]),
             };
-            (first..)
+            // Counted from 0 and added: a run may end at hour i64::MAX, and a range from
+            // `first` would step past it (a debug build's overflow panic) to yield it.
+            (0i64..)
                 .zip(dense)
+                .map(move |(i, c)| (first.saturating_add(i), c))
                 .chain(sorted.iter().map(|(h, c)| (*h, c)))
                 .filter(|(_, c)| c.occupied())
                 .map(move |(h, c)| (store, h, c))
@@ -434,6 +437,34 @@ mod tests {
         fn occupied(&self) -> bool {
             self.0 != 0
         }
+    }
+
+    /// A dense run that ends at the last hour there is still gives its cells back (the
+    /// shrunk case `behaves_as_a_map` found: an iterator stepping past i64::MAX).
+    #[test]
+    fn a_run_ending_at_the_last_hour_iterates() {
+        let mut index: HourIndex<Number> = HourIndex::default();
+        let mut next = 0;
+        for (i, key) in [(0, i64::MAX), (1, 0), (1, 0), (0, i64::MAX)]
+            .into_iter()
+            .enumerate()
+        {
+            if i == 3 {
+                index.seal();
+            }
+            let (place, new) = index.find_or_insert(key.0, key.1);
+            if new {
+                next += 1;
+                if let Some(cell) = index.get_mut(place) {
+                    *cell = Number(next);
+                }
+                index.mark_occupied(place);
+            }
+        }
+        index.seal();
+        let cells: Vec<(usize, i64, usize)> =
+            index.iter_sorted().map(|(s, h, c)| (s, h, c.0)).collect();
+        assert_eq!(cells, [(0, i64::MAX, 1), (1, 0, 2)]);
     }
 
     proptest! {
