@@ -38,9 +38,18 @@ fn demo_restores_every_gap_and_reports_every_hour_complete() {
         "{out}"
     );
     assert!(out.contains("its outbox filled to 10000 events"), "{out}");
+    // The simulators' counts are seeded by the hour, so the reported day (yesterday) decides
+    // when North-3's outbox overflows: from that hour on its pushes are missing, in every
+    // hour with traffic. The hours that follow from it are checked against it.
+    let overflow_hour = north_3_overflow_hour(&out);
     assert!(
-        out.contains("reconcile North-3: 10 of 24 hours not matching"),
-        "{out}"
+        (10..=19).contains(&overflow_hour),
+        "overflow at {overflow_hour}:00\n{out}"
+    );
+    let north_3_short = short_hours(&out, "North-3");
+    assert!(
+        (20 - overflow_hour..=24 - overflow_hour).contains(&north_3_short),
+        "North-3 short {north_3_short} hours after an overflow at {overflow_hour}:00\n{out}"
     );
     assert!(
         out.contains("reconcile South-2: 0 of 24 hours not matching"),
@@ -52,8 +61,10 @@ fn demo_restores_every_gap_and_reports_every_hour_complete() {
     );
     assert!(out.contains("health: North-3 — outbox overflow"), "{out}");
     assert!(
-        out.contains("backfill: 11 buckets restored from the device simulators in 2 requests")
-            && out.contains("a second run sent 0"),
+        out.contains(&format!(
+            "backfill: {} buckets restored from the device simulators in 2 requests",
+            north_3_short + 1
+        )) && out.contains("a second run sent 0"),
         "{out}"
     );
     assert!(
@@ -91,9 +102,9 @@ fn demo_restores_every_gap_and_reports_every_hour_complete() {
         })
         .collect();
     let hour = |b: &str, h: &str| (b.to_string(), h.to_string());
-    let mut want: Vec<_> = ["14:00", "15:00", "16:00", "17:00", "18:00", "19:00"]
-        .iter()
-        .map(|h| hour("North", h))
+    // North's open hours from the overflow on, and South-3's cut hour.
+    let mut want: Vec<_> = (overflow_hour..=19)
+        .map(|h| hour("North", &format!("{h:02}:00")))
         .collect();
     want.insert(0, hour("South", "12:00"));
     let mut got = revised.clone();
@@ -132,6 +143,28 @@ fn demo_restores_every_gap_and_reports_every_hour_complete() {
     assert!(sessions.contains("\"kind\":\"connect\"") && sessions.contains("\"source\":\"mqtt\""));
     let health = std::fs::read_to_string(out_dir.join("health.svg")).expect("health strip");
     assert!(health.contains("<svg") && health.contains("North-3") && health.contains("#1565c0"));
+}
+
+/// The UTC hour of the event North-3's full outbox refused ("the next one (counted
+/// 2026-01-01T14:05:00Z) was refused").
+fn north_3_overflow_hour(out: &str) -> u32 {
+    let (_, rest) = out
+        .split_once("the next one (counted ")
+        .unwrap_or_else(|| panic!("no overflow line\n{out}"));
+    rest.get(11..13)
+        .and_then(|h| h.parse().ok())
+        .unwrap_or_else(|| panic!("no hour in {rest:.40}"))
+}
+
+/// The hours `counter` is short of what it holds ("reconcile North-3: 10 of 24 hours").
+fn short_hours(out: &str, counter: &str) -> u32 {
+    let (_, rest) = out
+        .split_once(&format!("reconcile {counter}: "))
+        .unwrap_or_else(|| panic!("no reconcile line for {counter}\n{out}"));
+    rest.split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {rest:.40}"))
 }
 
 /// `RUST_LOG=debug ffc demo`: every source runs in its own span, shown on stderr with the
