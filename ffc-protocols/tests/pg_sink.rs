@@ -4,7 +4,7 @@
 //! and returns, except under CI, where it fails.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,20 +16,9 @@ use ffc_core::{
 use ffc_protocols::sink::postgres::{migrate, PgSink, PgSinkConfig, PgSinkError, SCHEMA_VERSION};
 use ffc_protocols::sink::{Accepted, DeadLetter, DeadLetterSink, EventSink, SinkError};
 use proptest::prelude::*;
-use tokio_postgres::NoTls;
 
-fn env_or_skip(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) => Some(value),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set under CI: run the tests through scripts/test.sh")
-        }
-        Err(_) => {
-            eprintln!("skipped: {var} is not set (source scripts/services.sh first)");
-            None
-        }
-    }
-}
+mod pg_support;
+use pg_support::{env_or_skip, fresh_db};
 
 /// A database of its own on the shared server, dropped by [`TestDb::drop_db`].
 struct TestDb {
@@ -37,38 +26,11 @@ struct TestDb {
     name: String,
 }
 
-fn unique_suffix() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-async fn connect(config: &tokio_postgres::Config) -> tokio_postgres::Client {
-    let (client, connection) = config.connect(NoTls).await.expect("connect to PostgreSQL");
-    tokio::spawn(connection);
-    client
-}
-
 impl TestDb {
     async fn new(url: &str) -> TestDb {
-        let name = format!("ffc_test_{}", unique_suffix());
-        let admin = connect(&url.parse().unwrap()).await;
-        // The name is made of digits here, not taken from input.
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
         TestDb {
             url: url.to_string(),
-            name,
+            name: fresh_db(url, "test").await,
         }
     }
 
@@ -79,17 +41,11 @@ impl TestDb {
     }
 
     async fn client(&self) -> tokio_postgres::Client {
-        let mut config: tokio_postgres::Config = self.url.parse().unwrap();
-        config.dbname(&self.name);
-        connect(&config).await
+        pg_support::client(&self.url, Some(&self.name)).await
     }
 
     async fn drop_db(self) {
-        let admin = connect(&self.url.parse().unwrap()).await;
-        admin
-            .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .await
-            .unwrap();
+        pg_support::drop_db(&self.url, &self.name).await;
     }
 }
 
@@ -648,7 +604,7 @@ async fn acks_only_after_commit_while_backends_are_killed() {
         .await
         .unwrap(),
     );
-    let admin = connect(&url.parse().unwrap()).await;
+    let admin = pg_support::client(&url, None).await;
     let kill = "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
                 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'ffc-pg-sink'";
 
@@ -657,7 +613,7 @@ async fn acks_only_after_commit_while_backends_are_killed() {
     let killer = {
         let done = done.clone();
         let name = db.name.clone();
-        let admin = connect(&url.parse().unwrap()).await;
+        let admin = pg_support::client(&url, None).await;
         tokio::spawn(async move {
             let mut killed = 0i64;
             while !done.load(Ordering::Relaxed) {
@@ -875,7 +831,7 @@ async fn a_stopped_database_gets_no_false_ack_and_the_sink_resumes() {
     for n in 200..205 {
         assert_eq!(hasty.accept(&event(n)).await.unwrap(), Accepted::Stored);
     }
-    let client = connect(&cluster.url().parse().unwrap()).await;
+    let client = pg_support::client(&cluster.url(), None).await;
     let expected: Vec<CountEvent> = (0..10).chain(100..130).chain(200..205).map(event).collect();
     assert_eq!(
         sorted(stored_events(&client).await),

@@ -11,41 +11,20 @@ use ffc_device::secret::Secret;
 use ffc_device::sim::{DeviceSimConfig, Simulator};
 use ffc_protocols::sink::postgres::{PgSink, PgSinkConfig};
 use ffc_protocols::sink::EventSink;
-use tokio_postgres::NoTls;
+// The PostgreSQL test helpers of ffc-protocols, one copy for the workspace.
+#[path = "../../../ffc-protocols/tests/pg_support/mod.rs"]
+mod pg_support;
+use pg_support::{client, drop_db, fresh_db, url_or_skip};
 
 const FROM: i64 = 1_753_257_600; // 2025-07-23 08:00:00 UTC
 const SERIAL: CameraSerial = CameraSerial::from_u64(0x6afc_e3aa);
 
-async fn client(url: &str, db: Option<&str>) -> tokio_postgres::Client {
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    if let Some(db) = db {
-        config.dbname(db);
-    }
-    let (client, connection) = config.connect(NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missed_hour_is_backfilled_with_provenance_and_a_second_pass_keeps_it() {
-    let Ok(url) = std::env::var("FFC_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "FFC_PG_URL not set under CI"
-        );
-        eprintln!("skipped: FFC_PG_URL not set (source scripts/services.sh)");
+    let Some(url) = url_or_skip() else {
         return;
     };
-    let name = format!("ffc_backfill_{}", std::process::id());
-    let admin = client(&url, None).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    let name = fresh_db(&url, "backfill").await;
     let sink = PgSink::connect(PgSinkConfig::new(&url).unwrap().with_dbname(&name))
         .await
         .unwrap();
@@ -133,8 +112,5 @@ async fn a_missed_hour_is_backfilled_with_provenance_and_a_second_pass_keeps_it(
     assert_eq!(state, "backfilled");
     sink.close().await;
     drop(db);
-    admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    drop_db(&url, &name).await;
 }

@@ -1,5 +1,6 @@
-//! What the PostgreSQL test files share: the server from FFC_PG_URL (or a skip, except
-//! under CI), clients, throwaway databases, and events.
+//! What the PostgreSQL test files share (those of ffc-protocols, and ffc-cli's by `#[path]`):
+//! the server from FFC_PG_URL (or a skip, except under CI), clients, throwaway databases,
+//! and events.
 
 // Each test file uses its own part of this module.
 #![allow(dead_code)]
@@ -9,19 +10,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ffc_core::{CameraSerial, CountEvent, Metric, PeopleId, PeopleType, RoiId, Source, UtcOffset};
 use tokio_postgres::NoTls;
 
-/// FFC_PG_URL, or `None` after saying the test is skipped; under CI a missing server fails.
-pub fn url_or_skip() -> Option<String> {
-    match std::env::var("FFC_PG_URL") {
-        Ok(url) => Some(url),
+/// The variable `var` (set by scripts/services.sh), or `None` after saying the test is
+/// skipped; under CI a missing one fails.
+pub fn env_or_skip(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) => Some(value),
         Err(_) => {
             assert!(
                 std::env::var_os("CI").is_none(),
-                "FFC_PG_URL not set under CI"
+                "{var} not set under CI: run the tests through scripts/test.sh"
             );
-            eprintln!("skipped: FFC_PG_URL not set (source scripts/services.sh)");
+            eprintln!("skipped: {var} not set (source scripts/services.sh)");
             None
         }
     }
+}
+
+/// FFC_PG_URL, or `None` after saying the test is skipped (see [`env_or_skip`]).
+pub fn url_or_skip() -> Option<String> {
+    env_or_skip("FFC_PG_URL")
 }
 
 /// A client of the server at `url`, on database `db` (the URL's own without one).

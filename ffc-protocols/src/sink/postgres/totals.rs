@@ -23,6 +23,20 @@ use super::writer_tx::Checked;
 use super::Shared;
 use crate::sink::lock;
 
+/// The delta rows of `$rows` (the table, or the rows a fold deleted) one row per bucket:
+/// one text for the view `ffc_record_delta_buckets` and the fold.
+macro_rules! delta_buckets {
+    ($rows:literal) => {
+        concat!(
+            "SELECT d.serial, d.roi, d.metric, d.people_type, ",
+            "to_timestamp(d.hour_unix) AS hour_start, d.events\nFROM ",
+            $rows,
+            " b,\n     unnest(b.serial, b.roi, b.metric, b.people_type, b.hour_unix, b.events)",
+            "\n         AS d(serial, roi, metric, people_type, hour_unix, events)"
+        )
+    };
+}
+
 /// Migration 4's SQL. The view `ffc_records` keeps the old table's name, column names and
 /// types, so readers (and the views of version 2) read it as before. A `WHERE` on key
 /// columns is pushed below the `GROUP BY` into both arms of the `UNION ALL` (PostgreSQL
@@ -52,11 +66,9 @@ CREATE TABLE ffc_record_deltas (
 );
 -- The deltas one row per bucket, as the fold and the view read them.
 CREATE VIEW ffc_record_delta_buckets AS
-SELECT d.serial, d.roi, d.metric, d.people_type, to_timestamp(d.hour_unix) AS hour_start,
-       d.events
-FROM ffc_record_deltas b,
-     unnest(b.serial, b.roi, b.metric, b.people_type, b.hour_unix, b.events)
-         AS d(serial, roi, metric, people_type, hour_unix, events);
+"#,
+    delta_buckets!("ffc_record_deltas"),
+    r#";
 CREATE VIEW ffc_records AS
 SELECT serial, roi, metric, people_type, hour_start, sum(events)::bigint AS events
 FROM (SELECT serial, roi, metric, people_type, hour_start, events FROM ffc_record_totals
@@ -82,11 +94,9 @@ BEGIN
         DELETE FROM ffc_record_deltas
         RETURNING serial, roi, metric, people_type, hour_unix, events
     ), buckets AS (
-        SELECT d.serial, d.roi, d.metric, d.people_type, to_timestamp(d.hour_unix) AS hour_start,
-               d.events
-        FROM gone b,
-             unnest(b.serial, b.roi, b.metric, b.people_type, b.hour_unix, b.events)
-                 AS d(serial, roi, metric, people_type, hour_unix, events)
+"#,
+    delta_buckets!("gone"),
+    r#"
     ), summed AS (
         SELECT serial, roi, metric, people_type, hour_start,
                sum(events)::bigint AS events, count(*) AS deltas
