@@ -185,6 +185,24 @@ async fn migrations_are_idempotent_and_concurrent_connects_migrate_once() {
         .unwrap()
         .get(0);
     assert_eq!(options, ["fillfactor=50"]);
+    // Version 5: the uuid key holds only the events that have a uuid (a field-keyed event
+    // adds no entry to it), and a delta row stays uncompressed in its page up to a page.
+    let (uuid_key, deltas): (String, Vec<String>) = client
+        .query_one(
+            "SELECT (SELECT indexdef FROM pg_indexes WHERE indexname = 'ffc_events_uuid_key'),
+                    (SELECT coalesce(reloptions, '{}') FROM pg_class
+                     WHERE relname = 'ffc_record_deltas')",
+            &[],
+        )
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert!(
+        uuid_key.starts_with("CREATE UNIQUE INDEX ffc_events_uuid_key ON public.ffc_events")
+            && uuid_key.ends_with("(uuid) WHERE (uuid IS NOT NULL)"),
+        "{uuid_key}"
+    );
+    assert_eq!(deltas, ["toast_tuple_target=8160"]);
     // All eight write into the same tables.
     for (n, sink) in sinks.iter().enumerate() {
         assert_eq!(

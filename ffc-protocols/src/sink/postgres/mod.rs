@@ -111,6 +111,14 @@
 //! | `ffc_record_delta_buckets` (view) | the same, one row per bucket and batch | |
 //! | `ffc_records` (view) | `serial`, `roi`, `metric`, `people_type`, `hour_start`, `events` = totals + deltas | a `WHERE` on these columns reaches the totals' key |
 //!
+//! Version 5 makes the uuid key the unique index `ffc_events_uuid_key` on `(uuid) WHERE uuid
+//! IS NOT NULL`, in place of the constraint `UNIQUE (uuid)`: the same key, but an event keyed
+//! by its fields (most counters send no uuid) adds no entry to it. Every such event used to
+//! add a NULL entry at the index's right edge, where concurrent writers waited on the same
+//! page. It also sets `toast_tuple_target` of `ffc_record_deltas` to
+//! 8160, so a delta row up to a page long is stored as it is rather than compressed (and
+//! decompressed again by the fold).
+//!
 //! [`EventKey`](ffc_core::EventKey) is a sum type (the message UUID when there is one, else the crossing's fields),
 //! so the table holds its two arms as two unique indexes, which together are exactly its
 //! equality: an event with a UUID never collides with one keyed by fields, as in every sink.
