@@ -37,6 +37,25 @@ impl CameraSerial {
         self.0
     }
 
+    /// The 16 lowercase hex digits as ASCII bytes, as [`Display`](fmt::Display) writes them,
+    /// without the formatting machinery: a sink writes one per event.
+    ///
+    /// ```
+    /// use ffc_core::CameraSerial;
+    /// let s = CameraSerial::from_u64(0x6AFC_E315);
+    /// assert_eq!(&s.hex(), b"000000006afce315");
+    /// ```
+    pub const fn hex(self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        let mut i = 0;
+        while i < 16 {
+            out[i] = DIGITS[((self.0 >> (60 - 4 * i)) & 0xf) as usize];
+            i += 1;
+        }
+        out
+    }
+
     /// Parses exactly 16 hexadecimal digits (either case).
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let bytes = text.as_bytes();
@@ -69,7 +88,9 @@ impl FromStr for CameraSerial {
 
 impl fmt::Display for CameraSerial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        let hex = self.hex();
+        // ASCII by construction; the error arm is never taken.
+        f.write_str(core::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -466,6 +487,18 @@ mod tests {
         let s = CameraSerial::parse("100000008C76409d").unwrap();
         assert_eq!(s.as_u64(), 0x1000_0000_8c76_409d);
         assert_eq!(format!("{s}"), "100000008c76409d");
+    }
+
+    proptest::proptest! {
+        /// The fast digits are the standard formatting's, and parse back to the same serial.
+        #[test]
+        fn serial_hex_is_the_formatted_digits(value in proptest::num::u64::ANY) {
+            let s = CameraSerial::from_u64(value);
+            let expected = std::format!("{value:016x}");
+            proptest::prop_assert_eq!(&s.hex()[..], expected.as_bytes());
+            proptest::prop_assert_eq!(std::format!("{s}"), expected.clone());
+            proptest::prop_assert_eq!(CameraSerial::parse(&expected), Ok(s));
+        }
     }
 
     #[test]

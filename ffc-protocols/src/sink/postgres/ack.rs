@@ -106,25 +106,32 @@ pub(super) fn committed(
             *slot = true;
         }
     }
-    Counters::add(&counters.batches, 1);
-    for (job, stored) in jobs.drain(..).zip(stored_jobs) {
-        match job {
-            Job::Event { reply, .. } => {
-                let answer = if stored {
-                    Counters::add(&counters.events_stored, 1);
-                    Accepted::Stored
-                } else {
-                    Counters::add(&counters.duplicates, 1);
-                    Accepted::Duplicate
-                };
-                // A caller that went away simply misses its answer.
-                let _ = reply.send(Ok(answer));
-            }
-            Job::Letter { reply, .. } => {
-                Counters::add(&counters.dead_letters, 1);
-                let _ = reply.send(Ok(()));
-            }
+    // Counted first and added once (every writer shares the counters), before any caller
+    // hears its answer: a caller that reads the stats after its answer finds it counted.
+    let (mut events_stored, mut duplicates) = (0, 0);
+    for (job, stored) in jobs.iter().zip(&stored_jobs) {
+        match (job, stored) {
+            (Job::Event { .. }, true) => events_stored += 1,
+            (Job::Event { .. }, false) => duplicates += 1,
+            (Job::Letter { .. }, _) => {}
         }
+    }
+    let dead_letters = jobs.len() - events_stored - duplicates;
+    Counters::add(&counters.batches, 1);
+    Counters::add(&counters.events_stored, events_stored);
+    Counters::add(&counters.duplicates, duplicates);
+    Counters::add(&counters.dead_letters, dead_letters);
+    for (job, stored) in jobs.drain(..).zip(stored_jobs) {
+        // A caller that went away simply misses its answer.
+        let _ = match job {
+            Job::Event { reply, .. } => reply
+                .send(Ok(match stored {
+                    true => Accepted::Stored,
+                    false => Accepted::Duplicate,
+                }))
+                .map_err(drop),
+            Job::Letter { reply, .. } => reply.send(Ok(())).map_err(drop),
+        };
     }
 }
 

@@ -89,15 +89,33 @@ fn fast_path_totals_sum_each_hour_bucket_once_in_bucket_order() {
     ];
     let totals = writer_stage::Totals::of(&events);
     let expected = writer_stage::Totals::from_rows(&[
-        ("0000000000000001", 1, 1, 1, -3_600, 1),
-        ("0000000000000001", 1, 1, 1, 0, 1),
-        ("0000000000000001", 1, 1, 1, 3_600, 2),
-        ("0000000000000001", 1, 2, 1, 3_600, 1),
-        ("0000000000000002", 1, 1, 1, 7_200, 1),
+        (1, 1, 1, 1, -3_600, 1),
+        (1, 1, 1, 1, 0, 1),
+        (1, 1, 1, 1, 3_600, 2),
+        (1, 1, 2, 1, 3_600, 1),
+        (2, 1, 1, 1, 7_200, 1),
     ]);
     assert_eq!(totals, expected);
     assert_eq!(
         writer_stage::Totals::of(&[]),
         writer_stage::Totals::default()
     );
+}
+
+#[test]
+fn a_serial_goes_on_the_wire_as_its_sixteen_digits() {
+    use ffc_core::CameraSerial;
+    use tokio_postgres::types::{ToSql, Type};
+    for value in [0, 0x6afc_e315, 0x1000_0000_8c76_409d, u64::MAX] {
+        let serial = CameraSerial::from_u64(value);
+        let mut out = bytes::BytesMut::new();
+        let written = writer_stage::SerialText(serial).to_sql_checked(&Type::TEXT, &mut out);
+        assert!(written.is_ok());
+        assert_eq!(&out[..], serial.to_string().as_bytes());
+    }
+    // Only a text column takes it.
+    let mut out = bytes::BytesMut::new();
+    let wrong =
+        writer_stage::SerialText(CameraSerial::from_u64(1)).to_sql_checked(&Type::INT8, &mut out);
+    assert!(wrong.is_err());
 }

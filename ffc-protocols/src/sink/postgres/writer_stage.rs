@@ -134,7 +134,7 @@ pub(super) const ADD_TOTALS: &str = "
 /// end time, UTC), as [`ADD_TOTALS`]' parameter arrays, in bucket order.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Totals {
-    serial: Vec<String>,
+    serial: Vec<SerialText>,
     roi: Vec<i64>,
     metric: Vec<i16>,
     people_type: Vec<i16>,
@@ -159,7 +159,7 @@ impl Totals {
         }
         let mut totals = Self::default();
         for ((serial, roi, metric, people_type, hour), n) in buckets {
-            totals.serial.push(serial.to_string());
+            totals.serial.push(SerialText(serial));
             totals.roi.push(i64::from(roi));
             totals.metric.push(i16::from(metric));
             totals.people_type.push(i16::from(people_type));
@@ -171,10 +171,12 @@ impl Totals {
 
     /// Totals written out row by row: (serial, roi, metric, people type, hour, events).
     #[cfg(test)]
-    pub(super) fn from_rows(rows: &[(&str, i64, i16, i16, i64, i64)]) -> Self {
+    pub(super) fn from_rows(rows: &[(u64, i64, i16, i16, i64, i64)]) -> Self {
         let mut totals = Self::default();
         for &(serial, roi, metric, people_type, hour, n) in rows {
-            totals.serial.push(serial.to_owned());
+            totals
+                .serial
+                .push(SerialText(CameraSerial::from_u64(serial)));
             totals.roi.push(roi);
             totals.metric.push(metric);
             totals.people_type.push(people_type);
@@ -245,10 +247,9 @@ pub(super) async fn write_events<'a>(
             .iter()
             .find(|(s, _)| *s == e.source)
             .map_or("", |(_, name)| name.as_str());
-        let serial = e.serial.to_string();
         let row: [&(dyn ToSql + Sync); 11] = [
             &ord,
-            &serial,
+            &SerialText(e.serial),
             &i64::from(e.roi.0),
             &i16::from(e.metric.code()),
             &i16::from(e.people_type.code()),
@@ -262,6 +263,24 @@ pub(super) async fn write_events<'a>(
         copy.as_mut().write(&row[first..]).await?;
     }
     copy.finish().await
+}
+
+/// A serial as `text`: its 16 hex digits written straight into the wire buffer (no
+/// `String` per event, no formatting machinery).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct SerialText(pub(super) CameraSerial);
+
+impl ToSql for SerialText {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.put_slice(&self.0.hex());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TEXT
+    }
+
+    to_sql_checked!();
 }
 
 /// A [`Source`] by its serde name (`WebSocket`, `Mqtt`, ..).
