@@ -204,11 +204,10 @@ impl<C: Cell> HourIndex<C> {
                 StoreHours::Sorted(cells) => (0, &[], cells),
                 StoreHours::Sparse { .. } => (0, &[], &[]),
             };
-            // Counted from 0 and added: a run may end at hour i64::MAX, and a range from
+            // Up to i64::MAX inclusive: a run may end at that hour, and an open range from
             // `first` would step past it (a debug build's overflow panic) to yield it.
-            (0i64..)
+            (first..=i64::MAX)
                 .zip(dense)
-                .map(move |(i, c)| (first.saturating_add(i), c))
                 .chain(sorted.iter().map(|(h, c)| (*h, c)))
                 .filter(|(_, c)| c.occupied())
                 .map(move |(h, c)| (store, h, c))

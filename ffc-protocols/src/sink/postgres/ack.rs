@@ -108,30 +108,32 @@ pub(super) fn committed(
     }
     // Counted first and added once (every writer shares the counters), before any caller
     // hears its answer: a caller that reads the stats after its answer finds it counted.
-    let (mut events_stored, mut duplicates) = (0, 0);
+    let (mut events_stored, mut duplicates, mut dead_letters) = (0, 0, 0);
     for (job, stored) in jobs.iter().zip(&stored_jobs) {
         match (job, stored) {
             (Job::Event { .. }, true) => events_stored += 1,
             (Job::Event { .. }, false) => duplicates += 1,
-            (Job::Letter { .. }, _) => {}
+            (Job::Letter { .. }, _) => dead_letters += 1,
         }
     }
-    let dead_letters = jobs.len() - events_stored - duplicates;
     Counters::add(&counters.batches, 1);
     Counters::add(&counters.events_stored, events_stored);
     Counters::add(&counters.duplicates, duplicates);
     Counters::add(&counters.dead_letters, dead_letters);
     for (job, stored) in jobs.drain(..).zip(stored_jobs) {
         // A caller that went away simply misses its answer.
-        let _ = match job {
-            Job::Event { reply, .. } => reply
-                .send(Ok(match stored {
+        match job {
+            Job::Event { reply, .. } => {
+                let answer = match stored {
                     true => Accepted::Stored,
                     false => Accepted::Duplicate,
-                }))
-                .map_err(drop),
-            Job::Letter { reply, .. } => reply.send(Ok(())).map_err(drop),
-        };
+                };
+                let _ = reply.send(Ok(answer));
+            }
+            Job::Letter { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
+        }
     }
 }
 
