@@ -4,8 +4,15 @@
 //! asks the CPU to fetch its bucket, and sums it only [`AHEAD`] rows later, by which time the
 //! bucket is there. Rows are still summed one at a time and in file order, so every answer
 //! (duplicates, overflows, the line an error names) is the one summing at once would give.
+//!
+//! A waiting row keeps its text for the error that may name it. A plain line is still in
+//! the piece of input the driver is reading ([`Piece`]), so it waits with only its place
+//! there; the driver has those rows copy their text out ([`Ahead::keep_text`]) before the
+//! piece goes (a few rows per 64 KiB read, and none for input held in memory). Any other
+//! row copies the start of its bytes in one piece, with where the commas go between its
+//! fields: the text is joined only for an error.
 
-use super::record::{copy_prefix, RawRecord};
+use super::record::{copy_prefix, joined_kept, RawRecord};
 use crate::aggregate::StoreIdx;
 use crate::error::VALUE_EXCERPT_BYTES;
 
@@ -55,13 +62,62 @@ impl Kept {
     }
 }
 
+/// The piece of input the driver is reading, and the file offset of its first byte.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Piece<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) start: u64,
+}
+
+impl<'a> Piece<'a> {
+    /// The `len` bytes at file offset `byte`, if they are in the piece.
+    fn text(&self, byte: u64, len: usize) -> Option<&'a [u8]> {
+        let at = usize::try_from(byte.checked_sub(self.start)?).ok()?;
+        self.bytes.get(at..at.checked_add(len)?)
+    }
+}
+
+/// Where a plain line's row left its text: `len` bytes at the row's own byte offset (a
+/// plain line, commas and all, is its fields joined with commas), and its raw amount at
+/// `amount` (start, end) within them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InPiece {
+    pub(super) len: usize,
+    pub(super) amount: (usize, usize),
+}
+
 /// One waiting row: its values, and the start of its text for an error that names it (the
-/// fields joined with commas, and the raw amount).
-#[derive(Debug, Default)]
+/// fields joined with commas, and the raw amount): left in the piece, or copied (the
+/// record's bytes, and where commas go between them).
+#[derive(Debug)]
 struct Slot {
     row: ParsedRow,
-    joined: Kept,
+    in_piece: Option<InPiece>,
+    record: Kept,
+    commas: [u8; KEPT_BYTES],
+    commas_len: usize,
     amount: Kept,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            row: ParsedRow::default(),
+            in_piece: None,
+            record: Kept::default(),
+            commas: [0; KEPT_BYTES],
+            commas_len: 0,
+            amount: Kept::default(),
+        }
+    }
+}
+
+impl Slot {
+    /// The copied text: the fields joined with commas, and the amount.
+    fn kept_text(&self) -> (Vec<u8>, &[u8]) {
+        let commas = self.commas.get(..self.commas_len).unwrap_or_default();
+        (joined_kept(self.record.get(), commas), self.amount.get())
+    }
 }
 
 /// At most [`AHEAD`] rows parsed and not yet summed, oldest first.
@@ -101,10 +157,44 @@ impl Ahead {
             return false;
         };
         slot.row = row;
-        slot.joined.len = record.join_prefix(&mut slot.joined.bytes);
+        (slot.record.len, slot.commas_len) =
+            record.keep_prefix(&mut slot.record.bytes, &mut slot.commas);
         slot.amount.len = copy_prefix(raw_amount, &mut slot.amount.bytes);
+        slot.in_piece = None;
         self.len += 1;
         true
+    }
+
+    /// Keeps `row`, a plain line of the piece being read, waiting with its text left there
+    /// (`place`). Refused (`false`) when [`Ahead::is_full`].
+    pub(super) fn push_in_piece(&mut self, row: ParsedRow, place: InPiece) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        let Some(slot) = self.slots.get_mut((self.head + self.len) % AHEAD) else {
+            return false;
+        };
+        slot.row = row;
+        slot.in_piece = Some(place);
+        self.len += 1;
+        true
+    }
+
+    /// Copies the text every waiting row left in `piece` (the piece is about to go).
+    pub(super) fn keep_text(&mut self, piece: Piece<'_>) {
+        for i in 0..self.len {
+            let Some(slot) = self.slots.get_mut((self.head + i) % AHEAD) else {
+                continue;
+            };
+            if let Some(place) = slot.in_piece {
+                // A plain line has its commas: kept as it is.
+                let (line, amount) = piece_text(piece, slot.row.byte, place);
+                slot.record.len = copy_prefix(line, &mut slot.record.bytes);
+                slot.commas_len = 0;
+                slot.amount.len = copy_prefix(amount, &mut slot.amount.bytes);
+                slot.in_piece = None;
+            }
+        }
     }
 
     /// The oldest waiting row; `None` when no row waits.
@@ -116,11 +206,23 @@ impl Ahead {
     }
 
     /// The oldest waiting row's fields joined with commas and its raw amount (empty when no
-    /// row waits).
-    pub(super) fn oldest_text(&self) -> (&[u8], &[u8]) {
-        match self.slots.get(self.head).filter(|_| self.len > 0) {
-            Some(slot) => (slot.joined.get(), slot.amount.get()),
-            None => (&[], &[]),
+    /// row waits), from the slot or from `piece`, where a plain line's row left them. Only
+    /// for an error: it allocates.
+    pub(super) fn oldest_text(&self, piece: Option<Piece<'_>>) -> (Vec<u8>, Vec<u8>) {
+        let Some(slot) = self.slots.get(self.head).filter(|_| self.len > 0) else {
+            return (Vec::new(), Vec::new());
+        };
+        match (slot.in_piece, piece) {
+            (Some(place), Some(piece)) => {
+                let (line, amount) = piece_text(piece, slot.row.byte, place);
+                (line.to_vec(), amount.to_vec())
+            }
+            // Not reached: the driver passes the piece while rows wait in it.
+            (Some(_), None) => (Vec::new(), Vec::new()),
+            (None, _) => {
+                let (joined, amount) = slot.kept_text();
+                (joined, amount.to_vec())
+            }
         }
     }
 
@@ -131,4 +233,11 @@ impl Ahead {
             self.len -= 1;
         }
     }
+}
+
+/// A plain line's text in `piece`: the line at file offset `byte`, and its amount.
+fn piece_text(piece: Piece<'_>, byte: u64, place: InPiece) -> (&[u8], &[u8]) {
+    let line = piece.text(byte, place.len).unwrap_or_default();
+    let amount = line.get(place.amount.0..place.amount.1).unwrap_or_default();
+    (line, amount)
 }

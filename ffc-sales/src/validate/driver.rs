@@ -5,6 +5,7 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
+use super::ahead::Piece;
 use super::record::RawRecord;
 use super::{Validation, ValidationConfig, Validator};
 use crate::error::{SalesFileError, MAX_FIELDS};
@@ -172,12 +173,25 @@ impl CsvDriver {
 
     /// Parses `piece` to its end and hands every complete record to the validator. An
     /// empty `piece` is the end of the input. `false` once reading should stop (the end
-    /// was reached, or the header did not resolve).
-    fn feed(&mut self, mut piece: &[u8], validator: &mut Validator<'_>) -> bool {
+    /// was reached, or the header did not resolve). Rows still waiting to be summed copy
+    /// the text they left in `piece` before it goes.
+    fn feed(&mut self, piece: &[u8], validator: &mut Validator<'_>) -> bool {
+        let whole = Piece {
+            bytes: piece,
+            start: self.offset,
+        };
+        let go_on = self.feed_piece(whole, validator);
+        validator.keep_text(whole);
+        go_on
+    }
+
+    /// [`CsvDriver::feed`] but for the text left behind.
+    fn feed_piece(&mut self, whole: Piece<'_>, validator: &mut Validator<'_>) -> bool {
+        let mut piece = whole.bytes;
         let at_end = piece.is_empty();
         loop {
             if self.between_records && self.plain_lines && !at_end {
-                match self.plain_line(&mut piece, validator) {
+                match self.plain_line(&mut piece, validator, whole) {
                     Plain::Record => continue,
                     Plain::Exhausted => return true,
                     Plain::Stop => return false,
@@ -220,7 +234,7 @@ impl CsvDriver {
                 ReadRecordResult::OutputFull => self.grow_out(max_row_bytes),
                 ReadRecordResult::OutputEndsFull => self.grow_ends(),
                 ReadRecordResult::Record => {
-                    if !self.record(validator) {
+                    if !self.record(validator, whole) {
                         return false;
                     }
                 }
@@ -231,7 +245,12 @@ impl CsvDriver {
 
     /// The fast path between records: skips blank lines, then reads one plain line (no
     /// quote, no lone CR) in place, as csv-core would split it.
-    fn plain_line(&mut self, piece: &mut &[u8], validator: &mut Validator<'_>) -> Plain {
+    fn plain_line(
+        &mut self,
+        piece: &mut &[u8],
+        validator: &mut Validator<'_>,
+        whole: Piece<'_>,
+    ) -> Plain {
         let input: &[u8] = piece;
         // Blank lines between records: csv-core would skip them too.
         let blank = input
@@ -258,7 +277,7 @@ impl CsvDriver {
         self.offset += nin as u64;
         *piece = input.get(nin..).unwrap_or_default();
         if self.header_done {
-            validator.row(&record, rec_line, rec_byte);
+            validator.row_in(&record, rec_line, rec_byte, Some(whole));
         } else if !record.all_empty() {
             self.header_done = true;
             if !validator.header(&record) {
@@ -296,7 +315,7 @@ impl CsvDriver {
 
     /// One complete record: the header, a row, or one too long to keep. `false` when
     /// reading should stop.
-    fn record(&mut self, validator: &mut Validator<'_>) -> bool {
+    fn record(&mut self, validator: &mut Validator<'_>, whole: Piece<'_>) -> bool {
         let (rec_line, rec_byte) = self.start.take().unwrap_or((self.line, self.offset));
         let record = RawRecord::new(
             self.out.get(..self.out_len).unwrap_or_default(),
@@ -306,13 +325,13 @@ impl CsvDriver {
         if self.too_long {
             self.too_long = false;
             if self.header_done {
-                validator.too_long(rec_line, rec_byte);
+                validator.too_long_in(rec_line, rec_byte, Some(whole));
             } else {
                 validator.header_too_long();
                 go_on = false;
             }
         } else if self.header_done {
-            validator.row(&record, rec_line, rec_byte);
+            validator.row_in(&record, rec_line, rec_byte, Some(whole));
         } else if !record.all_empty() {
             self.header_done = true;
             go_on = validator.header(&record);

@@ -39,7 +39,7 @@ use crate::error::{HeaderProblem, Reason, SalesRowError};
 use crate::mapping::{column_number, Columns, SalesField};
 use crate::store_codes::ShortCode;
 use crate::value::{parse_amount_cents, parse_quantity, parse_store, DateTimeParser};
-use ahead::{Ahead, ParsedRow};
+use ahead::{Ahead, InPiece, ParsedRow, Piece};
 use duplicates::{DuplicateIndex, RowKey};
 
 /// Row counts of one file.
@@ -184,6 +184,13 @@ impl<'c> Validator<'c> {
     /// Checks one data row and, when valid, adds it to the hourly sums.
     /// `line` (1-based) and `byte` say where the record starts, for the error list.
     pub fn row(&mut self, record: &RawRecord<'_>, line: u64, byte: u64) {
+        self.row_in(record, line, byte, None);
+    }
+
+    /// [`Validator::row`] as the driver calls it: `piece` is the input being read, where a
+    /// plain line's row may leave its text while it waits (see `ahead`). The driver calls
+    /// [`Validator::keep_text`] before the piece goes.
+    fn row_in(&mut self, record: &RawRecord<'_>, line: u64, byte: u64, piece: Option<Piece<'_>>) {
         let Some(columns) = self.columns else {
             return;
         };
@@ -193,7 +200,7 @@ impl<'c> Validator<'c> {
         }
         self.out.counts.rows += 1;
         if record.len() < columns.needed() {
-            self.sum_waiting();
+            self.sum_waiting(piece);
             self.out.counts.invalid += 1;
             self.out.unattributed_invalid_rows += 1;
             let reason = Reason::MissingFields {
@@ -221,7 +228,7 @@ impl<'c> Validator<'c> {
                 (SalesField::TotalTransactionQty, raw_qty, qty.err()),
                 (SalesField::TotalTransactionValue, raw_amount, amount.err()),
             ];
-            self.sum_waiting();
+            self.sum_waiting(piece);
             self.refuse_fields(line, byte, fields, store.ok(), dt.ok());
             return;
         };
@@ -241,13 +248,25 @@ impl<'c> Validator<'c> {
             return;
         }
         if self.ahead.is_full() {
-            self.sum_oldest();
+            self.sum_oldest(piece);
         }
         self.out.sales.prefetch(s, hour_start(d));
-        if !self.ahead.push(row, record, raw_amount) {
+        let amount_field = columns.index(SalesField::TotalTransactionValue);
+        let waits = match (piece, record.plain_place(amount_field)) {
+            (Some(_), Some((len, amount))) => {
+                self.ahead.push_in_piece(row, InPiece { len, amount })
+            }
+            _ => self.ahead.push(row, record, raw_amount),
+        };
+        if !waits {
             // Not reached (a slot was freed above); summed now rather than lost.
             self.sum_now(row, record, raw_amount);
         }
+    }
+
+    /// Copies out the text that waiting rows left in `piece`, which is about to go.
+    fn keep_text(&mut self, piece: Piece<'_>) {
+        self.ahead.keep_text(piece);
     }
 
     /// A row with at least one unreadable field: one error per field, and the row's day
@@ -278,22 +297,22 @@ impl<'c> Validator<'c> {
     }
 
     /// Sums every waiting row, so that what comes next (an error, the result) follows them.
-    fn sum_waiting(&mut self) {
+    /// `piece` holds the text rows left there.
+    fn sum_waiting(&mut self, piece: Option<Piece<'_>>) {
         while !self.ahead.is_empty() {
-            self.sum_oldest();
+            self.sum_oldest(piece);
         }
     }
 
     /// Sums the oldest waiting row into its (store, hour) bucket, unless it repeats an
     /// earlier row (a duplicate) or a total would overflow; either is an error naming it.
-    fn sum_oldest(&mut self) {
+    fn sum_oldest(&mut self, piece: Option<Piece<'_>>) {
         let Some(row) = self.ahead.oldest() else {
             return;
         };
         if let Some(reason) = self.sum(row) {
-            let (joined, raw_amount) = self.ahead.oldest_text();
-            let value = refused_value(reason, joined, raw_amount).to_vec();
-            self.refused(row, reason, &value);
+            let (joined, raw_amount) = self.ahead.oldest_text(piece);
+            self.refused(row, reason, refused_value(reason, &joined, &raw_amount));
         }
         self.ahead.pop();
     }
@@ -358,10 +377,16 @@ impl<'c> Validator<'c> {
 
     /// Records a row that was too long to buffer.
     pub fn too_long(&mut self, line: u64, byte: u64) {
+        self.too_long_in(line, byte, None);
+    }
+
+    /// [`Validator::too_long`] as the driver calls it (`piece` as for
+    /// [`Validator::row_in`]).
+    fn too_long_in(&mut self, line: u64, byte: u64, piece: Option<Piece<'_>>) {
         if self.columns.is_none() {
             return;
         }
-        self.sum_waiting();
+        self.sum_waiting(piece);
         self.out.counts.rows += 1;
         self.out.counts.invalid += 1;
         self.out.unattributed_invalid_rows += 1;
@@ -379,7 +404,7 @@ impl<'c> Validator<'c> {
         if self.columns.is_none() && self.out.header_problems.is_empty() {
             self.out.header_problems.push(HeaderProblem::NoHeader);
         }
-        self.sum_waiting();
+        self.sum_waiting(None);
         // The duplicate index is freed before the sorted buckets are made: a lower peak.
         self.duplicates = DuplicateIndex::default();
         self.out.sales.seal();

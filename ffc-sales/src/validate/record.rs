@@ -45,12 +45,27 @@ impl<'a> RawRecord<'a> {
 
     /// Field `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let (start, end) = self.span(i)?;
+        self.data.get(start..end)
+    }
+
+    /// Where field `i` starts and ends in the record's bytes.
+    fn span(&self, i: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(i)?;
         let start = match i.checked_sub(1) {
             Some(p) => *self.ends.get(p)? + usize::from(self.delimited),
             None => 0,
         };
-        self.data.get(start..end)
+        Some((start, end))
+    }
+
+    /// A plain line's length, and where field `i` starts and ends in it; `None` for
+    /// csv-core's output, whose bytes are not the file's.
+    pub(super) fn plain_place(&self, i: usize) -> Option<(usize, (usize, usize))> {
+        self.delimited
+            .then(|| self.span(i))
+            .flatten()
+            .map(|span| (self.data.len(), span))
     }
 
     /// Every field in order.
@@ -83,24 +98,44 @@ impl<'a> RawRecord<'a> {
         out
     }
 
-    /// Writes the start of the fields joined with commas into `out`, as much as fits, and
-    /// returns how many bytes that is.
-    pub(super) fn join_prefix(&self, out: &mut [u8]) -> usize {
+    /// Keeps the start of the record for an error excerpt: copies as much of its bytes as
+    /// fits into `bytes`, and into `commas` where a comma goes between them when they are
+    /// joined ([`joined_kept`]): none for a plain line, which has its commas. Returns how
+    /// many of each. One copy, however many fields: rows wait with this (see `ahead`).
+    pub(super) fn keep_prefix(&self, bytes: &mut [u8], commas: &mut [u8]) -> (usize, usize) {
+        let kept = copy_prefix(self.data, bytes);
         if self.delimited {
-            return copy_prefix(self.data, out);
+            return (kept, 0);
         }
-        let mut at = 0;
-        for (i, f) in self.iter().enumerate() {
-            if i > 0 {
-                at += copy_prefix(b",", out.get_mut(at..).unwrap_or_default());
-            }
-            at += copy_prefix(f, out.get_mut(at..).unwrap_or_default());
-            if at == out.len() {
+        let mut n = 0;
+        // Every field's end but the last's is a comma in the joined text.
+        for &end in self.ends.iter().take(self.ends.len().saturating_sub(1)) {
+            let (Some(slot), Ok(at)) = (commas.get_mut(n), u8::try_from(end)) else {
+                break;
+            };
+            if end > kept {
                 break;
             }
+            *slot = at;
+            n += 1;
         }
-        at
+        (kept, n)
     }
+}
+
+/// The start of a record's fields joined with commas, from what
+/// [`RawRecord::keep_prefix`] kept: `bytes`, and `commas` (where a comma goes, in order).
+pub(super) fn joined_kept(bytes: &[u8], commas: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + commas.len());
+    let mut from = 0;
+    for &at in commas {
+        let at = usize::from(at);
+        out.extend_from_slice(bytes.get(from..at).unwrap_or_default());
+        out.push(b',');
+        from = at;
+    }
+    out.extend_from_slice(bytes.get(from..).unwrap_or_default());
+    out
 }
 
 /// Copies as much of `from` as fits into `to`; how much that was.
