@@ -311,6 +311,17 @@ impl HourlySales {
         Some((&mut cell.rows, cell.totals.rows))
     }
 
+    /// The duplicate-detection state and the totals of the current bucket, once the buckets
+    /// are indexed: one lookup for the check and the sum of a row out of order.
+    #[inline]
+    pub(crate) fn current_cell(&mut self) -> Option<(&mut BucketRows, &mut Totals)> {
+        let Some((_, Current::Indexed(place))) = self.last else {
+            return None;
+        };
+        let cell = self.hours.get_mut(place)?;
+        Some((&mut cell.rows, &mut cell.totals))
+    }
+
     /// The duplicate-detection state of bucket `key` and how many rows it holds, once the
     /// buckets are indexed (for reading the duplicate history back).
     pub(crate) fn rows_of(

@@ -192,6 +192,12 @@ impl DuplicateIndex {
         }
     }
 
+    /// The bucket chains, once they answer (the rows came out of order).
+    #[inline]
+    pub(super) fn chains(&mut self) -> Option<&mut Chains> {
+        self.chains.as_mut()
+    }
+
     /// Takes back the row [`DuplicateIndex::check`] just recorded in the current bucket of
     /// `sales` (key `bucket`): it was not summed.
     pub(super) fn forget(&mut self, sales: &mut HourlySales, bucket: (StoreIdx, i64), key: RowKey) {

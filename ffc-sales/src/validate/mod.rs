@@ -349,14 +349,24 @@ impl<'c> Validator<'c> {
         let hour = hour_start(d);
         let located = self.out.sales.locate(s, hour);
         let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
-        let duplicate_of = if self.config.detect_duplicates {
-            self.duplicates
-                .check(&mut self.out.sales, located, (s, hour), key, line)
-        } else {
-            None
+        let (duplicate_of, added) = match self.sum_chained((s, hour), key, row) {
+            Some(outcome) => outcome,
+            None => {
+                let duplicate_of = if self.config.detect_duplicates {
+                    self.duplicates
+                        .check(&mut self.out.sales, located, (s, hour), key, line)
+                } else {
+                    None
+                };
+                // A duplicate is not summed; `add` refuses (adding nothing) when a total
+                // overflows.
+                let added = duplicate_of.is_none() && self.out.sales.add(q, c);
+                if duplicate_of.is_none() && !added && self.config.detect_duplicates {
+                    self.duplicates.forget(&mut self.out.sales, (s, hour), key);
+                }
+                (duplicate_of, added)
+            }
         };
-        // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
-        let added = duplicate_of.is_none() && self.out.sales.add(q, c);
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
@@ -364,15 +374,37 @@ impl<'c> Validator<'c> {
             return Some(Reason::DuplicateRow { first_line });
         }
         if !added {
-            if self.config.detect_duplicates {
-                self.duplicates.forget(&mut self.out.sales, (s, hour), key);
-            }
             self.out.counts.invalid += 1;
             self.out.tainted_days.insert((s, day_key(d)));
             return Some(Reason::TotalOverflow);
         }
         self.out.counts.valid += 1;
         None
+    }
+
+    /// [`Validator::sum`]'s check and sum of a row whose bucket (`bucket`, just located) is in
+    /// the hour index while the chains answer, as nearly every row out of order is: the
+    /// bucket's cell found once for both. The row's earlier line if it repeats one, and
+    /// whether it was added (a row refused for an overflowing total is not kept as seen);
+    /// `None` when the general path must answer.
+    #[inline(always)]
+    fn sum_chained(
+        &mut self,
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+        row: ParsedRow,
+    ) -> Option<(Option<u64>, bool)> {
+        if !self.config.detect_duplicates {
+            return None;
+        }
+        let chains = self.duplicates.chains()?;
+        let (rows, totals) = self.out.sales.current_cell()?;
+        let duplicate_of = chains.check(Some((&mut *rows, totals.rows)), bucket, key, row.line);
+        let added = duplicate_of.is_none() && totals.add(row.quantity, row.cents);
+        if duplicate_of.is_none() && !added {
+            chains.forget(Some(rows), bucket, key);
+        }
+        Some((duplicate_of, added))
     }
 
     /// Records a row that was too long to buffer.
