@@ -34,7 +34,7 @@ pub use config::{ValidationConfig, DEFAULT_MAX_ERRORS, DEFAULT_MAX_ROW_BYTES};
 pub use driver::{validate_bytes, validate_reader};
 pub use record::RawRecord;
 
-use crate::aggregate::{day_key, hour_start, HourlySales, StoreIdx};
+use crate::aggregate::{day_key, hour_start, HourlySales, Placement, StoreIdx};
 use crate::error::{HeaderProblem, Reason, SalesRowError};
 use crate::mapping::{column_number, Columns, SalesField};
 use crate::store_codes::ShortCode;
@@ -310,7 +310,7 @@ impl<'c> Validator<'c> {
         let Some(row) = self.ahead.oldest() else {
             return;
         };
-        if let Some(reason) = self.sum(row) {
+        if let Some(reason) = self.sum_waited(row) {
             let (joined, raw_amount) = self.ahead.oldest_text(piece);
             self.refused(row, reason, refused_value(reason, &joined, &raw_amount));
         }
@@ -338,73 +338,101 @@ impl<'c> Validator<'c> {
     // Inlined into both callers: the sorted path's per-row cost is mostly this.
     #[inline(always)]
     fn sum(&mut self, row: ParsedRow) -> Option<Reason> {
-        let ParsedRow {
-            line,
-            store: s,
-            time: d,
-            quantity: q,
-            cents: c,
-            ..
-        } = row;
-        let hour = hour_start(d);
-        let located = self.out.sales.locate(s, hour);
-        let key = RowKey::new(((d - hour) / 60).unsigned_abs(), q, c);
-        let (duplicate_of, added) = match self.sum_chained((s, hour), key, row) {
-            Some(outcome) => outcome,
-            None => {
-                let duplicate_of = if self.config.detect_duplicates {
-                    self.duplicates
-                        .check(&mut self.out.sales, located, (s, hour), key, line)
-                } else {
-                    None
-                };
-                // A duplicate is not summed; `add` refuses (adding nothing) when a total
-                // overflows.
-                let added = duplicate_of.is_none() && self.out.sales.add(q, c);
-                if duplicate_of.is_none() && !added && self.config.detect_duplicates {
-                    self.duplicates.forget(&mut self.out.sales, (s, hour), key);
-                }
-                (duplicate_of, added)
+        let hour = hour_start(row.time);
+        let located = self.out.sales.locate(row.store, hour);
+        let key = RowKey::new(
+            ((row.time - hour) / 60).unsigned_abs(),
+            row.quantity,
+            row.cents,
+        );
+        let outcome = self.check_and_add(located, (row.store, hour), key, row);
+        self.tally(row, (row.store, hour), key, outcome)
+    }
+
+    /// [`Validator::sum`] for a row that waited (it came out of order): once the buckets
+    /// are indexed and the chains answer, as they do for nearly every such row, its bucket's
+    /// cell is found once for the check and the sum.
+    #[inline(always)]
+    fn sum_waited(&mut self, row: ParsedRow) -> Option<Reason> {
+        let chained = self.config.detect_duplicates
+            && self.out.sales.is_indexed()
+            && self.duplicates.chains().is_some();
+        if !chained {
+            return self.sum(row);
+        }
+        let hour = hour_start(row.time);
+        let bucket = (row.store, hour);
+        let located = self.out.sales.locate(row.store, hour);
+        let key = RowKey::new(
+            ((row.time - hour) / 60).unsigned_abs(),
+            row.quantity,
+            row.cents,
+        );
+        let in_cell = match (self.duplicates.chains(), self.out.sales.current_cell()) {
+            (Some(chains), Some((rows, totals))) => {
+                let duplicate_of =
+                    chains.check(Some((&mut *rows, totals.rows)), bucket, key, row.line);
+                let added = duplicate_of.is_none() && totals.add(row.quantity, row.cents);
+                Some((duplicate_of, added))
             }
+            // Not reached (an indexed bucket has a cell); the general path answers.
+            _ => None,
         };
+        let outcome = match in_cell {
+            Some(outcome) => outcome,
+            None => self.check_and_add(located, bucket, key, row),
+        };
+        self.tally(row, bucket, key, outcome)
+    }
+
+    /// Checks `row` (key `key`) against the rows of its bucket, just located, and adds it
+    /// unless it repeats one: the line it repeats, and whether it was added.
+    #[inline(always)]
+    fn check_and_add(
+        &mut self,
+        located: (Placement, Option<usize>),
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+        row: ParsedRow,
+    ) -> (Option<u64>, bool) {
+        let duplicate_of = if self.config.detect_duplicates {
+            self.duplicates
+                .check(&mut self.out.sales, located, bucket, key, row.line)
+        } else {
+            None
+        };
+        // A duplicate is not summed; `add` refuses (adding nothing) when a total overflows.
+        let added = duplicate_of.is_none() && self.out.sales.add(row.quantity, row.cents);
+        (duplicate_of, added)
+    }
+
+    /// Counts a checked row by its outcome (the line it repeats, whether it was added); the
+    /// reason it was refused, if it was. A row refused for an overflowing total is taken
+    /// back from the duplicate index.
+    #[inline(always)]
+    fn tally(
+        &mut self,
+        row: ParsedRow,
+        bucket: (StoreIdx, i64),
+        key: RowKey,
+        (duplicate_of, added): (Option<u64>, bool),
+    ) -> Option<Reason> {
         if let Some(first_line) = duplicate_of {
             self.out.counts.invalid += 1;
             self.out.counts.duplicates += 1;
-            self.out.tainted_days.insert((s, day_key(d)));
+            self.out.tainted_days.insert((row.store, day_key(row.time)));
             return Some(Reason::DuplicateRow { first_line });
         }
         if !added {
+            if self.config.detect_duplicates {
+                self.duplicates.forget(&mut self.out.sales, bucket, key);
+            }
             self.out.counts.invalid += 1;
-            self.out.tainted_days.insert((s, day_key(d)));
+            self.out.tainted_days.insert((row.store, day_key(row.time)));
             return Some(Reason::TotalOverflow);
         }
         self.out.counts.valid += 1;
         None
-    }
-
-    /// [`Validator::sum`]'s check and sum of a row whose bucket (`bucket`, just located) is in
-    /// the hour index while the chains answer, as nearly every row out of order is: the
-    /// bucket's cell found once for both. The row's earlier line if it repeats one, and
-    /// whether it was added (a row refused for an overflowing total is not kept as seen);
-    /// `None` when the general path must answer.
-    #[inline(always)]
-    fn sum_chained(
-        &mut self,
-        bucket: (StoreIdx, i64),
-        key: RowKey,
-        row: ParsedRow,
-    ) -> Option<(Option<u64>, bool)> {
-        if !self.config.detect_duplicates {
-            return None;
-        }
-        let chains = self.duplicates.chains()?;
-        let (rows, totals) = self.out.sales.current_cell()?;
-        let duplicate_of = chains.check(Some((&mut *rows, totals.rows)), bucket, key, row.line);
-        let added = duplicate_of.is_none() && totals.add(row.quantity, row.cents);
-        if duplicate_of.is_none() && !added {
-            chains.forget(Some(rows), bucket, key);
-        }
-        Some((duplicate_of, added))
     }
 
     /// Records a row that was too long to buffer.
