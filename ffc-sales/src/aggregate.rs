@@ -412,7 +412,10 @@ impl HourlySales {
         // empty ones out anyway keeps an impossible empty hour out of the import.
         if self.indexed {
             self.hours.seal();
-            self.hours_len = self.each().count();
+            // Every occupied cell holds a row (see `locate`): counted as they were filled,
+            // not by a pass over every cell.
+            self.hours_len = self.hours.occupied();
+            debug_assert_eq!(self.hours_len, self.each().count());
         } else {
             self.buckets.retain(|b| b.totals.rows > 0);
         }

@@ -168,6 +168,11 @@ impl<C: Cell> HourIndex<C> {
         }
     }
 
+    /// How many cells are occupied (marked with [`HourIndex::mark_occupied`]).
+    pub(crate) fn occupied(&self) -> usize {
+        self.budget.buckets
+    }
+
     /// Asks the CPU to fetch the cell of (`store`, `hour`) into its caches, if the cell is
     /// in a dense run (a hint only: nothing is read or created).
     #[inline]
