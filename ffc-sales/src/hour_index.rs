@@ -421,10 +421,13 @@ fn regrow<C: Cell>(cells: &mut Vec<C>, old_first: i64, new_first: i64, new_len: 
         .checked_sub(new_first)
         .and_then(|d| usize::try_from(d).ok())
         .unwrap_or(0);
-    let mut grown = vec![C::default(); new_len];
-    if let Some(dest) = grown.get_mut(shift..shift + cells.len()) {
-        dest.copy_from_slice(cells);
+    // Each cell written once: the empty ones before, the old run, the empty ones after.
+    let mut grown = Vec::with_capacity(new_len);
+    grown.resize(shift.min(new_len), C::default());
+    if shift + cells.len() <= new_len {
+        grown.extend_from_slice(cells);
     }
+    grown.resize(new_len, C::default());
     *cells = grown;
 }
 
