@@ -220,27 +220,22 @@ impl DuplicateIndex {
 
     /// Moves the current run into the history, its first row flagged.
     fn close_run(&mut self) {
-        // Room for the whole run made once, so the entries go into one chunk held here
-        // (a run holds at most `RUN_SCAN_LIMIT` rows).
-        let room = self.run.len() * HISTORY_ENTRY_MAX;
-        if self
-            .history
-            .last()
-            .is_none_or(|c| c.capacity() - c.len() < room)
-        {
-            self.history
-                .push(Vec::with_capacity(HISTORY_CHUNK.max(room)));
-        }
-        let Some(chunk) = self.history.last_mut() else {
-            return;
-        };
-        let mut line = self.history_line;
         for (i, seen) in self.run.drain(..).enumerate() {
+            let full = self
+                .history
+                .last()
+                .is_none_or(|c| c.capacity() - c.len() < HISTORY_ENTRY_MAX);
+            if full {
+                self.history.push(Vec::with_capacity(HISTORY_CHUNK));
+            }
+            let Some(chunk) = self.history.last_mut() else {
+                return;
+            };
             let mut head = seen.key.minute_of_hour();
             if i == 0 {
                 head |= ENTRY_FIRST_OF_BUCKET;
             }
-            let jump = line.checked_add(1) != Some(seen.line);
+            let jump = self.history_line.checked_add(1) != Some(seen.line);
             if jump {
                 head |= ENTRY_LINE_JUMP;
             }
@@ -250,10 +245,9 @@ impl DuplicateIndex {
             if jump {
                 push_varint(chunk, seen.line);
             }
-            line = seen.line;
+            self.history_line = seen.line;
             self.history_rows += 1;
         }
-        self.history_line = line;
     }
 
     /// Moves every row into the bucket chains.
