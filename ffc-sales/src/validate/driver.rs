@@ -185,7 +185,8 @@ impl CsvDriver {
         go_on
     }
 
-    /// [`CsvDriver::feed`] but for the text left behind.
+    /// The parsing of [`CsvDriver::feed`]: everything but having the waiting rows copy out
+    /// the text they left in the piece, which `feed` does once this returns.
     fn feed_piece(&mut self, whole: Piece<'_>, validator: &mut Validator<'_>) -> bool {
         let mut piece = whole.bytes;
         let at_end = piece.is_empty();
