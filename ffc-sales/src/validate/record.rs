@@ -8,7 +8,7 @@ pub struct RawRecord<'a> {
     data: &'a [u8],
     ends: &'a [usize],
     /// Whether one delimiter byte separates the fields in `data` (a plain line as it is in
-    /// the file, see [`split_plain_line`]) rather than none (csv-core's output).
+    /// the file, see [`super::driver::split_plain_line`]) rather than none (csv-core's output).
     delimited: bool,
 }
 
