@@ -132,7 +132,17 @@ fn rows_waiting_when_a_read_ends_keep_their_text() {
     }
     let whole = validate_bytes(file.as_bytes(), &ValidationConfig::default());
     assert!(whole.counts.duplicates > 60, "{:?}", whole.counts);
-    assert!(whole.errors.iter().all(|e| !e.value.is_empty()));
+    // Each repeat is named with its own row: the whole row, or its start and `…` (an
+    // excerpt is at most 64 bytes, cut at a character boundary).
+    let lines: Vec<&str> = file.lines().collect();
+    for e in &whole.errors {
+        assert!(matches!(e.reason, Reason::DuplicateRow { .. }), "{e:?}");
+        let row = lines[(e.line - 1) as usize].replace('"', "");
+        match e.value.strip_suffix('…') {
+            Some(start) => assert!(start.len() > 60 && row.starts_with(start), "{e:?}"),
+            None => assert_eq!(e.value, row),
+        }
+    }
     for step in [1, 7, 50, 97, 256, 4096] {
         let reader = Trickle {
             data: file.as_bytes(),

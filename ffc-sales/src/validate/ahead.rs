@@ -150,10 +150,7 @@ impl Ahead {
         record: &RawRecord<'_>,
         raw_amount: &[u8],
     ) -> bool {
-        if self.is_full() {
-            return false;
-        }
-        let Some(slot) = self.slots.get_mut((self.head + self.len) % AHEAD) else {
+        let Some(slot) = self.next_slot() else {
             return false;
         };
         slot.row = row;
@@ -168,16 +165,21 @@ impl Ahead {
     /// Keeps `row`, a plain line of the piece being read, waiting with its text left there
     /// (`place`). Refused (`false`) when [`Ahead::is_full`].
     pub(super) fn push_in_piece(&mut self, row: ParsedRow, place: InPiece) -> bool {
-        if self.is_full() {
-            return false;
-        }
-        let Some(slot) = self.slots.get_mut((self.head + self.len) % AHEAD) else {
+        let Some(slot) = self.next_slot() else {
             return false;
         };
         slot.row = row;
         slot.in_piece = Some(place);
         self.len += 1;
         true
+    }
+
+    /// The free slot after the newest waiting row; `None` when [`Ahead::is_full`].
+    fn next_slot(&mut self) -> Option<&mut Slot> {
+        if self.is_full() {
+            return None;
+        }
+        self.slots.get_mut((self.head + self.len) % AHEAD)
     }
 
     /// Copies the text every waiting row left in `piece` (the piece is about to go).
