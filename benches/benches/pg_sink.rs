@@ -3,8 +3,9 @@
 //! keys, so every event is really inserted):
 //!
 //! - `pgsink`: `PgSink::accept` from 1,024 concurrent callers (a receiver with that many
-//!   counters pushing), 4 writers, batches of up to 1,000: each batch one transaction of a
-//!   binary `COPY` straight into `ffc_events` and the hourly totals of its rows appended to
+//!   counters pushing), 4 writers, batches of up to 1,000 (with the sink's default
+//!   `batch_wait`): each batch one transaction of a binary `COPY` straight into
+//!   `ffc_events` and the hourly totals of its rows appended to
 //!   `ffc_record_deltas` (a batch meeting a stored key would go the checking way: staging
 //!   table, `ON CONFLICT DO NOTHING`; none does here), and the writers' periodic folds of
 //!   the deltas into `ffc_record_totals`. At the end the totals are checked exact.
@@ -258,7 +259,6 @@ fn main() {
                     .with_dbname(&name)
                     .with_pool_size(writers)
                     .with_batch_size(1000)
-                    .with_batch_wait(Duration::from_millis(1))
                     .with_fold_every(fold_interval, fold_batches),
             )
             .await
