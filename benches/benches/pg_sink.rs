@@ -5,10 +5,10 @@
 //! - `pgsink`: `PgSink::accept` from 1,024 concurrent callers (a receiver with that many
 //!   counters pushing), 4 writers, batches of up to 1,000 (with the sink's default
 //!   `batch_wait`): each batch one transaction of a binary `COPY` straight into
-//!   `ffc_events` and the hourly totals of its rows appended to
-//!   `ffc_record_deltas` (a batch meeting a stored key would go the checking way: staging
-//!   table, `ON CONFLICT DO NOTHING`; none does here), and the writers' periodic folds of
-//!   the deltas into `ffc_record_totals`. At the end the totals are checked exact.
+//!   `ffc_events` and the hourly totals of its rows appended to `ffc_record_deltas` (a
+//!   batch meeting a stored key would go the checking way: staging table, `ON CONFLICT DO
+//!   NOTHING`; none does here), and the writers' periodic folds of the deltas into
+//!   `ffc_record_totals`. At the end the totals are checked exact.
 //! - `raw_copy`: the same rows by one binary `COPY .. FROM STDIN BINARY` straight into
 //!   `ffc_events` (tokio-postgres' `BinaryCopyInWriter`), one transaction, no duplicate
 //!   check, no totals, no callers to answer.

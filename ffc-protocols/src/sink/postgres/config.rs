@@ -67,10 +67,12 @@ impl PgSinkConfig {
     /// Events per transaction at most, by default: 1,000.
     pub const DEFAULT_BATCH_SIZE: usize = 1000;
     /// How long a writer waits for more events before it writes a short batch, by default:
-    /// 5 ms. A writer lingers only while no other writer waits its turn, so a lone caller
-    /// with idle writers pays nothing, and under load the linger makes fewer, fuller
-    /// transactions. A sink with one writer whose caller waits for each event in turn pays
-    /// the linger on every batch: give it [`PgSinkConfig::with_batch_wait`] zero.
+    /// 5 ms. A writer lingers only while no other writer waits its turn (checked as each
+    /// event comes), so with the default 4 writers a lone caller pays nothing, and under
+    /// load the linger makes fewer, fuller transactions. A sink of one or two writers whose
+    /// caller waits for each event in turn can pay the linger on a batch (the one writer, or
+    /// the other while the first is still answering): give it
+    /// [`PgSinkConfig::with_batch_wait`] zero.
     pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_millis(5);
     /// Events queued for the writers at most, by default: 10,000; `accept` waits past it.
     pub const DEFAULT_QUEUE_BOUND: usize = 10_000;
